@@ -1,0 +1,99 @@
+#pragma once
+// Strict YAML reading: every problem is collected (not thrown) with file, line and field path,
+// and keys nobody asked for are reported as unknown. Used by agent and hub config loaders.
+//
+//   Problems problems;
+//   auto root = YamlReader::loadFile(path, problems);
+//   if (root) { auto id = root->str("agent_id"); ...; root->finish(); }
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace vitals::config {
+
+struct Problem {
+  std::string file;
+  int line = 0;  // 1-based; 0 = whole file
+  std::string path;
+  std::string message;
+  // "agent.yaml:14: checks[2].interval: must be > 0s"
+  std::string format() const;
+};
+
+class Problems {
+ public:
+  void add(std::string file, int line, std::string path, std::string message) {
+    list_.push_back(Problem{std::move(file), line, std::move(path), std::move(message)});
+  }
+  bool empty() const { return list_.empty(); }
+  const std::vector<Problem>& list() const { return list_; }
+  std::string format() const;  // one problem per line
+
+ private:
+  std::vector<Problem> list_;
+};
+
+// Parses "250ms", "30s", "5m", "1h", "7d" (also combined: "1m30s"). Bare numbers are refused:
+// "interval: 30" is too easy to misread.
+std::optional<std::chrono::milliseconds> parseDuration(const std::string& text);
+std::string formatDuration(std::chrono::milliseconds d);
+
+// A view on one YAML mapping. Reading a key marks it as known; finish() reports the rest.
+class YamlReader {
+ public:
+  YamlReader(YAML::Node node, std::string path, std::string file, Problems& problems);
+
+  static std::optional<YamlReader> loadFile(const std::string& file, Problems& problems);
+  static std::optional<YamlReader> loadString(const std::string& text, const std::string& file,
+                                              Problems& problems);
+
+  bool has(const std::string& key) const;
+  std::optional<std::string> str(const std::string& key);
+  std::string str(const std::string& key, const std::string& fallback);
+  std::optional<std::int64_t> integer(const std::string& key, std::int64_t min, std::int64_t max);
+  std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t min,
+                       std::int64_t max);
+  std::optional<bool> boolean(const std::string& key);
+  bool boolean(const std::string& key, bool fallback);
+  // Duration within [min, max]; an out-of-range value is reported and nullopt returned.
+  std::optional<std::chrono::milliseconds> duration(const std::string& key,
+                                                    std::chrono::milliseconds min,
+                                                    std::chrono::milliseconds max);
+  std::chrono::milliseconds duration(const std::string& key, std::chrono::milliseconds fallback,
+                                     std::chrono::milliseconds min, std::chrono::milliseconds max);
+  std::optional<std::vector<std::string>> strings(const std::string& key);
+  std::optional<std::vector<std::int64_t>> integers(const std::string& key, std::int64_t min,
+                                                    std::int64_t max);
+  std::optional<YamlReader> mapping(const std::string& key);
+  // A sequence of mappings; nullopt if absent or not a sequence.
+  std::optional<std::vector<YamlReader>> mappings(const std::string& key);
+  // key -> string map (e.g. headers, labels).
+  std::optional<std::vector<std::pair<std::string, std::string>>> stringMap(const std::string& key);
+
+  // Reports a problem on this mapping's key (or on the mapping itself when key is empty).
+  void problem(const std::string& key, const std::string& message);
+  // Reports every key that was not read as "unknown key".
+  void finish();
+
+  const std::string& path() const { return path_; }
+  const std::string& file() const { return file_; }
+  int line() const;
+  Problems& problems() { return *problems_; }
+
+ private:
+  std::string keyPath(const std::string& key) const;
+  int lineOf(const std::string& key) const;
+  YAML::Node node_;
+  std::string path_;
+  std::string file_;
+  Problems* problems_;
+  std::set<std::string> used_;
+};
+
+}  // namespace vitals::config

@@ -1,0 +1,52 @@
+#include "common/metrics/metrics.hpp"
+
+#include <sstream>
+
+namespace vitals::metrics {
+
+Counter& Registry::counter(const std::string& name, const std::string& help,
+                           const std::string& labels) {
+  std::lock_guard lock(mu_);
+  auto& fam = families_[name];
+  fam.help = help;
+  fam.is_counter = true;
+  auto& slot = fam.counters[labels];
+  if (!slot) {
+    slot = std::make_unique<Counter>();
+  }
+  return *slot;
+}
+
+Gauge& Registry::gauge(const std::string& name, const std::string& help,
+                       const std::string& labels) {
+  std::lock_guard lock(mu_);
+  auto& fam = families_[name];
+  fam.help = help;
+  fam.is_counter = false;
+  auto& slot = fam.gauges[labels];
+  if (!slot) {
+    slot = std::make_unique<Gauge>();
+  }
+  return *slot;
+}
+
+std::string Registry::render() const {
+  std::lock_guard lock(mu_);
+  std::ostringstream out;
+  for (const auto& [name, fam] : families_) {
+    out << "# HELP " << name << ' ' << fam.help << '\n';
+    out << "# TYPE " << name << ' ' << (fam.is_counter ? "counter" : "gauge") << '\n';
+    auto series = [&](const std::string& labels) {
+      return labels.empty() ? name : name + "{" + labels + "}";
+    };
+    for (const auto& [labels, c] : fam.counters) {
+      out << series(labels) << ' ' << c->value() << '\n';
+    }
+    for (const auto& [labels, g] : fam.gauges) {
+      out << series(labels) << ' ' << g->value() << '\n';
+    }
+  }
+  return out.str();
+}
+
+}  // namespace vitals::metrics

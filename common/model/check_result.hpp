@@ -1,0 +1,73 @@
+#pragma once
+// Domain values shared by agent and hub. Converted to and from protobuf only in codec.cpp.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/model/status.hpp"
+#include "common/time/clock.hpp"
+
+namespace vitals {
+
+struct CheckResult {
+  std::string agent_id;
+  std::string boot_id;
+  std::uint64_t seq = 0;
+  std::string service;
+  std::string check;
+  std::string kind;
+  HealthStatus status = HealthStatus::Unknown;      // after the state machine
+  HealthStatus raw_status = HealthStatus::Unknown;  // what this run saw
+  std::chrono::microseconds latency{0};
+  std::string message;
+  std::map<std::string, std::string> details;
+  SystemTime observed_at{};
+  FailureKind failure_kind = FailureKind::None;
+  std::uint32_t attempt = 1;
+  std::uint32_t consecutive_failures = 0;
+  bool flapping = false;
+};
+
+struct ResultBatch {
+  std::string agent_id;
+  std::string boot_id;
+  std::vector<CheckResult> results;  // contiguous seqs, ascending
+};
+
+struct CheckSpec {
+  std::string name;
+  std::string service;
+  std::string kind;
+  std::string target;
+  std::chrono::milliseconds interval{0};
+  std::chrono::milliseconds timeout{0};
+  std::uint32_t retries = 0;
+  std::chrono::milliseconds degraded_latency{0};
+};
+
+struct Registration {
+  std::string agent_id;
+  std::string boot_id;
+  std::string hostname;
+  std::string version;
+  std::vector<CheckSpec> checks;
+  std::vector<std::string> actions;
+  SystemTime sent_at{};
+  std::string config_hash;
+  std::map<std::string, std::string> labels;
+};
+
+struct Heartbeat {
+  std::string agent_id;
+  std::string boot_id;
+  std::string version;
+  std::uint32_t check_count = 0;
+  SystemTime sent_at{};
+  std::chrono::milliseconds interval{0};
+  std::uint64_t last_seq = 0;
+  std::uint64_t spooled = 0;
+};
+
+}  // namespace vitals

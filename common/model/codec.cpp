@@ -1,0 +1,312 @@
+#include "common/model/codec.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "vitals/v1/agent.pb.h"
+
+namespace vitals::codec {
+namespace {
+
+namespace pb = vitals::v1;
+using google::protobuf::util::TimeUtil;
+
+pb::Status toProto(HealthStatus s) {
+  switch (s) {
+    case HealthStatus::Healthy:
+      return pb::STATUS_HEALTHY;
+    case HealthStatus::Degraded:
+      return pb::STATUS_DEGRADED;
+    case HealthStatus::Down:
+      return pb::STATUS_DOWN;
+    case HealthStatus::Unknown:
+      break;
+  }
+  return pb::STATUS_UNKNOWN;
+}
+
+bool fromProto(pb::Status s, HealthStatus& out) {
+  switch (s) {
+    case pb::STATUS_HEALTHY:
+      out = HealthStatus::Healthy;
+      return true;
+    case pb::STATUS_DEGRADED:
+      out = HealthStatus::Degraded;
+      return true;
+    case pb::STATUS_DOWN:
+      out = HealthStatus::Down;
+      return true;
+    case pb::STATUS_UNKNOWN:
+      out = HealthStatus::Unknown;
+      return true;
+    default:
+      return false;
+  }
+}
+
+pb::FailureKind toProto(FailureKind k) {
+  switch (k) {
+    case FailureKind::None:
+      return pb::FAILURE_KIND_NONE;
+    case FailureKind::Timeout:
+      return pb::FAILURE_KIND_TIMEOUT;
+    case FailureKind::Refused:
+      return pb::FAILURE_KIND_REFUSED;
+    case FailureKind::Unexpected:
+      return pb::FAILURE_KIND_UNEXPECTED;
+    case FailureKind::Error:
+      return pb::FAILURE_KIND_ERROR;
+    case FailureKind::Crashed:
+      return pb::FAILURE_KIND_CRASHED;
+  }
+  return pb::FAILURE_KIND_ERROR;
+}
+
+FailureKind fromProto(pb::FailureKind k) {
+  switch (k) {
+    case pb::FAILURE_KIND_TIMEOUT:
+      return FailureKind::Timeout;
+    case pb::FAILURE_KIND_REFUSED:
+      return FailureKind::Refused;
+    case pb::FAILURE_KIND_UNEXPECTED:
+      return FailureKind::Unexpected;
+    case pb::FAILURE_KIND_ERROR:
+      return FailureKind::Error;
+    case pb::FAILURE_KIND_CRASHED:
+      return FailureKind::Crashed;
+    default:
+      return FailureKind::None;
+  }
+}
+
+void setTime(google::protobuf::Timestamp* ts, SystemTime t) {
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  *ts = TimeUtil::NanosecondsToTimestamp(ns);
+}
+
+SystemTime getTime(const google::protobuf::Timestamp& ts) {
+  return SystemTime{std::chrono::duration_cast<SystemTime::duration>(
+      std::chrono::nanoseconds{TimeUtil::TimestampToNanoseconds(ts)})};
+}
+
+template <typename D>
+void setDuration(google::protobuf::Duration* d, D value) {
+  *d = TimeUtil::NanosecondsToDuration(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(value).count());
+}
+
+template <typename D>
+D getDuration(const google::protobuf::Duration& d) {
+  return std::chrono::duration_cast<D>(std::chrono::nanoseconds{TimeUtil::DurationToNanoseconds(d)});
+}
+
+Error invalid(std::string message) { return Error{"codec.invalid", std::move(message), {}}; }
+
+bool validTimestamp(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() >= TimeUtil::kTimestampMinSeconds &&
+         ts.seconds() <= TimeUtil::kTimestampMaxSeconds && ts.nanos() >= 0 &&
+         ts.nanos() < 1'000'000'000;
+}
+
+bool validDuration(const google::protobuf::Duration& d) {
+  return d.seconds() >= 0 && d.seconds() <= 86400LL * 365 && d.nanos() >= 0 &&
+         d.nanos() < 1'000'000'000;
+}
+
+}  // namespace
+
+std::string encodeBatch(const ResultBatch& batch) {
+  pb::ResultBatch msg;
+  msg.set_agent_id(batch.agent_id);
+  msg.set_boot_id(batch.boot_id);
+  for (const auto& r : batch.results) {
+    auto* out = msg.add_results();
+    auto* id = out->mutable_id();
+    id->set_agent_id(r.agent_id);
+    id->set_boot_id(r.boot_id);
+    id->set_seq(r.seq);
+    out->set_service(r.service);
+    out->set_check(r.check);
+    out->set_kind(r.kind);
+    out->set_status(toProto(r.status));
+    out->set_raw_status(toProto(r.raw_status));
+    setDuration(out->mutable_latency(), r.latency);
+    out->set_message(r.message);
+    for (const auto& [k, v] : r.details) {
+      (*out->mutable_details())[k] = v;
+    }
+    setTime(out->mutable_observed_at(), r.observed_at);
+    out->set_failure_kind(toProto(r.failure_kind));
+    out->set_attempt(r.attempt);
+    out->set_consecutive_failures(r.consecutive_failures);
+    out->set_flapping(r.flapping);
+  }
+  return msg.SerializeAsString();
+}
+
+Result<ResultBatch> decodeBatch(std::string_view bytes) {
+  pb::ResultBatch msg;
+  if (!msg.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return invalid("not a ResultBatch protobuf");
+  }
+  if (msg.agent_id().empty() || msg.boot_id().empty()) {
+    return invalid("batch without agent_id or boot_id");
+  }
+  ResultBatch batch;
+  batch.agent_id = msg.agent_id();
+  batch.boot_id = msg.boot_id();
+  batch.results.reserve(static_cast<std::size_t>(msg.results_size()));
+  for (int i = 0; i < msg.results_size(); ++i) {
+    const auto& in = msg.results(i);
+    const std::string where = "results[" + std::to_string(i) + "]";
+    if (in.id().agent_id() != msg.agent_id() || in.id().boot_id() != msg.boot_id()) {
+      return invalid(where + ": id does not match the batch's agent/boot");
+    }
+    if (in.id().seq() == 0) {
+      return invalid(where + ": seq must be > 0");
+    }
+    if (in.service().empty() || in.check().empty()) {
+      return invalid(where + ": service and check are required");
+    }
+    CheckResult r;
+    r.agent_id = in.id().agent_id();
+    r.boot_id = in.id().boot_id();
+    r.seq = in.id().seq();
+    r.service = in.service();
+    r.check = in.check();
+    r.kind = in.kind();
+    if (!fromProto(in.status(), r.status) || !fromProto(in.raw_status(), r.raw_status)) {
+      return invalid(where + ": status is unspecified or unknown");
+    }
+    if (!validDuration(in.latency())) {
+      return invalid(where + ": latency out of range");
+    }
+    r.latency = getDuration<std::chrono::microseconds>(in.latency());
+    r.message = in.message();
+    r.details.insert(in.details().begin(), in.details().end());
+    if (!in.has_observed_at() || !validTimestamp(in.observed_at())) {
+      return invalid(where + ": observed_at missing or out of range");
+    }
+    r.observed_at = getTime(in.observed_at());
+    r.failure_kind = fromProto(in.failure_kind());
+    r.attempt = in.attempt();
+    r.consecutive_failures = in.consecutive_failures();
+    r.flapping = in.flapping();
+    batch.results.push_back(std::move(r));
+  }
+  return batch;
+}
+
+std::string encodeRegistration(const Registration& reg) {
+  pb::Registration msg;
+  msg.set_agent_id(reg.agent_id);
+  msg.set_boot_id(reg.boot_id);
+  msg.set_hostname(reg.hostname);
+  msg.set_version(reg.version);
+  for (const auto& c : reg.checks) {
+    auto* out = msg.add_checks();
+    out->set_name(c.name);
+    out->set_service(c.service);
+    out->set_kind(c.kind);
+    out->set_target(c.target);
+    setDuration(out->mutable_interval(), c.interval);
+    setDuration(out->mutable_timeout(), c.timeout);
+    out->set_retries(c.retries);
+    setDuration(out->mutable_degraded_latency(), c.degraded_latency);
+  }
+  for (const auto& a : reg.actions) {
+    msg.add_actions(a);
+  }
+  setTime(msg.mutable_sent_at(), reg.sent_at);
+  msg.set_config_hash(reg.config_hash);
+  for (const auto& [k, v] : reg.labels) {
+    (*msg.mutable_labels())[k] = v;
+  }
+  return msg.SerializeAsString();
+}
+
+Result<Registration> decodeRegistration(std::string_view bytes) {
+  pb::Registration msg;
+  if (!msg.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return invalid("not a Registration protobuf");
+  }
+  if (msg.agent_id().empty()) {
+    return invalid("registration without agent_id");
+  }
+  if (!validTimestamp(msg.sent_at())) {
+    return invalid("sent_at out of range");
+  }
+  Registration reg;
+  reg.agent_id = msg.agent_id();
+  reg.boot_id = msg.boot_id();
+  reg.hostname = msg.hostname();
+  reg.version = msg.version();
+  for (int i = 0; i < msg.checks_size(); ++i) {
+    const auto& in = msg.checks(i);
+    if (in.name().empty() || in.service().empty()) {
+      return invalid("checks[" + std::to_string(i) + "]: name and service are required");
+    }
+    if (!validDuration(in.interval()) || !validDuration(in.timeout()) ||
+        !validDuration(in.degraded_latency())) {
+      return invalid("checks[" + std::to_string(i) + "]: duration out of range");
+    }
+    CheckSpec c;
+    c.name = in.name();
+    c.service = in.service();
+    c.kind = in.kind();
+    c.target = in.target();
+    c.interval = getDuration<std::chrono::milliseconds>(in.interval());
+    c.timeout = getDuration<std::chrono::milliseconds>(in.timeout());
+    c.retries = in.retries();
+    c.degraded_latency = getDuration<std::chrono::milliseconds>(in.degraded_latency());
+    reg.checks.push_back(std::move(c));
+  }
+  reg.actions.assign(msg.actions().begin(), msg.actions().end());
+  reg.sent_at = getTime(msg.sent_at());
+  reg.config_hash = msg.config_hash();
+  reg.labels.insert(msg.labels().begin(), msg.labels().end());
+  return reg;
+}
+
+std::string encodeHeartbeat(const Heartbeat& hb) {
+  pb::Heartbeat msg;
+  msg.set_agent_id(hb.agent_id);
+  msg.set_boot_id(hb.boot_id);
+  msg.set_version(hb.version);
+  msg.set_check_count(hb.check_count);
+  setTime(msg.mutable_sent_at(), hb.sent_at);
+  setDuration(msg.mutable_interval(), hb.interval);
+  msg.set_last_seq(hb.last_seq);
+  msg.set_spooled(hb.spooled);
+  return msg.SerializeAsString();
+}
+
+Result<Heartbeat> decodeHeartbeat(std::string_view bytes) {
+  pb::Heartbeat msg;
+  if (!msg.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return invalid("not a Heartbeat protobuf");
+  }
+  if (msg.agent_id().empty()) {
+    return invalid("heartbeat without agent_id");
+  }
+  if (!validTimestamp(msg.sent_at()) || !validDuration(msg.interval())) {
+    return invalid("heartbeat time fields out of range");
+  }
+  Heartbeat hb;
+  hb.agent_id = msg.agent_id();
+  hb.boot_id = msg.boot_id();
+  hb.version = msg.version();
+  hb.check_count = msg.check_count();
+  hb.sent_at = getTime(msg.sent_at());
+  hb.interval = getDuration<std::chrono::milliseconds>(msg.interval());
+  hb.last_seq = msg.last_seq();
+  hb.spooled = msg.spooled();
+  return hb;
+}
+
+std::string batchMessageId(const ResultBatch& batch) {
+  const std::uint64_t first = batch.results.empty() ? 0 : batch.results.front().seq;
+  return batch.agent_id + "." + batch.boot_id + "." + std::to_string(first);
+}
+
+}  // namespace vitals::codec
