@@ -1,0 +1,56 @@
+#include "tests/support/stack.hpp"
+
+#include "common/nats/nats_client.hpp"
+
+namespace vitals::test {
+
+std::string writeHubConfig(const Fixture& fx, const std::string& dir, const HubOptions& o) {
+  const std::string path = dir + "/hub.yaml";
+  writeFile(path, "hub_id: " + o.hub_id + "\n" +
+                      "nats:\n  url: " + fx.nats_url + "\n" +
+                      "database:\n  url: \"" + o.db_conninfo + "\"\n" +
+                      "http:\n  listen: \"127.0.0.1:" + std::to_string(o.http_port) + "\"\n" +
+                      "ingest:\n  batch_size: " + std::to_string(o.batch_size) + "\n" +
+                      "  fetch_timeout: 200ms\n  ack_wait: 5s\n" +
+                      "log:\n  level: info\n  format: text\n" + o.extra_yaml);
+  return path;
+}
+
+HubProcess::HubProcess(const Fixture& fx, const std::string& dir, const HubOptions& o)
+    : config_path_(writeHubConfig(fx, dir, o)), port_(o.http_port) {
+  proc_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{fx.bin_dir + "/vitals-hub", "--config", config_path_},
+      dir + "/hub.log", fx.run_dir + "/pids");
+}
+
+bool HubProcess::waitReady(std::chrono::milliseconds timeout) {
+  return waitUntil([&] { return proc_->running() && httpGet(port_, "/readyz").status == 200; },
+                   timeout);
+}
+
+AgentProcess::AgentProcess(const Fixture& fx, const std::string& dir, const std::string& agent_id,
+                           const std::string& checks_yaml) {
+  const std::string path = dir + "/agent-" + agent_id + ".yaml";
+  writeFile(path, "agent_id: " + agent_id + "\n" +
+                      "nats:\n  url: " + fx.nats_url + "\n" +
+                      "heartbeat_interval: 2s\n" +
+                      "log:\n  level: info\n  format: text\n" +
+                      "publish:\n  max_delay: 50ms\n" +
+                      "checks:\n" + checks_yaml);
+  proc_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{fx.bin_dir + "/vitals-agent", "--config", path},
+      dir + "/agent-" + agent_id + ".log", fx.run_dir + "/pids");
+}
+
+void resetStream(const Fixture& fx) {
+  nats::ConnectOptions o;
+  o.url = fx.nats_url;
+  auto conn = nats::Connection::connect(o);
+  if (!conn.ok()) {
+    return;
+  }
+  waitUntil([&] { return conn.value()->connected(); }, std::chrono::seconds{5});
+  (void)conn.value()->deleteStream("VITALS");
+}
+
+}  // namespace vitals::test

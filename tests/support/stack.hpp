@@ -1,0 +1,53 @@
+#pragma once
+// Starting vitals-hub and vitals-agent as real processes against the fixture servers.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/fixture.hpp"
+#include "tests/support/process.hpp"
+
+namespace vitals::test {
+
+struct HubOptions {
+  std::string hub_id = "hub-test";
+  std::string db_conninfo;
+  int http_port = 0;
+  int batch_size = 500;
+  std::string extra_yaml;  // appended verbatim
+};
+
+// Writes <dir>/hub.yaml and returns its path.
+std::string writeHubConfig(const Fixture& fx, const std::string& dir, const HubOptions& o);
+
+class HubProcess {
+ public:
+  HubProcess(const Fixture& fx, const std::string& dir, const HubOptions& o);
+  // Waits for /readyz to answer 200; false (and the log is in log()) otherwise.
+  bool waitReady(std::chrono::milliseconds timeout);
+  ChildProcess& process() { return *proc_; }
+  int port() const { return port_; }
+  std::string log() const { return proc_->log(); }
+
+ private:
+  std::string config_path_;
+  int port_;
+  std::unique_ptr<ChildProcess> proc_;
+};
+
+class AgentProcess {
+ public:
+  // checks_yaml: the `checks:` list body (already indented by two spaces).
+  AgentProcess(const Fixture& fx, const std::string& dir, const std::string& agent_id,
+               const std::string& checks_yaml);
+  ChildProcess& process() { return *proc_; }
+  std::string log() const { return proc_->log(); }
+
+ private:
+  std::unique_ptr<ChildProcess> proc_;
+};
+
+// Removes the VITALS stream so a test starts with an empty bus.
+void resetStream(const Fixture& fx);
+
+}  // namespace vitals::test

@@ -1,0 +1,114 @@
+#include <catch2/catch.hpp>
+
+#include "common/model/codec.hpp"
+#include "vitals/v1/agent.pb.h"
+
+using namespace vitals;
+
+namespace {
+CheckResult sampleResult(std::uint64_t seq) {
+  CheckResult r;
+  r.agent_id = "web-01";
+  r.boot_id = "b00t";
+  r.seq = seq;
+  r.service = "shop";
+  r.check = "shop-http";
+  r.kind = "http";
+  r.status = HealthStatus::Degraded;
+  r.raw_status = HealthStatus::Degraded;
+  r.latency = std::chrono::microseconds{123456};
+  r.message = "HTTP 200 in 123 ms";
+  r.details = {{"http.status", "200"}};
+  r.observed_at = SystemTime{std::chrono::milliseconds{1'790'000'000'123}};
+  r.failure_kind = FailureKind::Timeout;
+  r.attempt = 2;
+  r.consecutive_failures = 1;
+  r.flapping = true;
+  return r;
+}
+}  // namespace
+
+TEST_CASE("result batch survives an encode/decode round trip field for field", "[common][unit]") {
+  ResultBatch batch{"web-01", "b00t", {sampleResult(7), sampleResult(8)}};
+  auto decoded = codec::decodeBatch(codec::encodeBatch(batch));
+  REQUIRE(decoded.ok());
+  REQUIRE(decoded->results.size() == 2);
+  const auto& r = decoded->results[1];
+  CHECK(r.seq == 8);
+  CHECK(r.agent_id == "web-01");
+  CHECK(r.boot_id == "b00t");
+  CHECK(r.service == "shop");
+  CHECK(r.check == "shop-http");
+  CHECK(r.kind == "http");
+  CHECK(r.status == HealthStatus::Degraded);
+  CHECK(r.latency == std::chrono::microseconds{123456});
+  CHECK(r.message == "HTTP 200 in 123 ms");
+  CHECK(r.details.at("http.status") == "200");
+  CHECK(r.observed_at == batch.results[1].observed_at);
+  CHECK(r.failure_kind == FailureKind::Timeout);
+  CHECK(r.attempt == 2);
+  CHECK(r.consecutive_failures == 1);
+  CHECK(r.flapping);
+  CHECK(codec::batchMessageId(batch) == "web-01.b00t.7");
+}
+
+TEST_CASE("garbage bytes are rejected as a ResultBatch, not crashed on", "[common][unit]") {
+  auto decoded = codec::decodeBatch(std::string("\xff\xff\xff\x01garbage", 11));
+  REQUIRE_FALSE(decoded.ok());
+  CHECK(decoded.error().code == "codec.invalid");
+}
+
+TEST_CASE("a batch whose result names another agent is rejected", "[common][unit]") {
+  auto r = sampleResult(1);
+  r.agent_id = "someone-else";
+  auto decoded = codec::decodeBatch(codec::encodeBatch(ResultBatch{"web-01", "b00t", {r}}));
+  REQUIRE_FALSE(decoded.ok());
+  CHECK_THAT(decoded.error().message, Catch::Contains("does not match"));
+}
+
+TEST_CASE("a result with seq 0 or an unspecified status is rejected", "[common][unit]") {
+  SECTION("seq 0") {
+    auto decoded = codec::decodeBatch(codec::encodeBatch(ResultBatch{"web-01", "b00t", {sampleResult(0)}}));
+    REQUIRE_FALSE(decoded.ok());
+    CHECK_THAT(decoded.error().message, Catch::Contains("seq"));
+  }
+  SECTION("status unspecified") {
+    vitals::v1::ResultBatch msg;
+    msg.ParseFromString(codec::encodeBatch(ResultBatch{"web-01", "b00t", {sampleResult(1)}}));
+    msg.mutable_results(0)->set_status(vitals::v1::STATUS_UNSPECIFIED);
+    auto decoded = codec::decodeBatch(msg.SerializeAsString());
+    REQUIRE_FALSE(decoded.ok());
+    CHECK_THAT(decoded.error().message, Catch::Contains("status"));
+  }
+}
+
+TEST_CASE("registration and heartbeat survive a round trip", "[common][unit]") {
+  Registration reg;
+  reg.agent_id = "a1";
+  reg.boot_id = "b";
+  reg.hostname = "host";
+  reg.version = "0.1.0";
+  reg.checks.push_back(CheckSpec{"c1", "svc", "tcp", "127.0.0.1:5432", std::chrono::seconds{5},
+                                 std::chrono::seconds{1}, 3, std::chrono::milliseconds{250}});
+  reg.actions = {"restart"};
+  reg.sent_at = SystemTime{std::chrono::seconds{1'790'000'000}};
+  reg.labels = {{"env", "dev"}};
+  auto r = codec::decodeRegistration(codec::encodeRegistration(reg));
+  REQUIRE(r.ok());
+  REQUIRE(r->checks.size() == 1);
+  CHECK(r->checks[0].target == "127.0.0.1:5432");
+  CHECK(r->checks[0].interval == std::chrono::seconds{5});
+  CHECK(r->checks[0].degraded_latency == std::chrono::milliseconds{250});
+  CHECK(r->actions == std::vector<std::string>{"restart"});
+  CHECK(r->labels.at("env") == "dev");
+
+  Heartbeat hb{"a1", "b", "0.1.0", 4, SystemTime{std::chrono::seconds{1'790'000'000}},
+               std::chrono::seconds{10}, 99, 3};
+  auto h = codec::decodeHeartbeat(codec::encodeHeartbeat(hb));
+  REQUIRE(h.ok());
+  CHECK(h->check_count == 4);
+  CHECK(h->interval == std::chrono::seconds{10});
+  CHECK(h->last_seq == 99);
+  CHECK(h->spooled == 3);
+  CHECK_FALSE(codec::decodeHeartbeat("\x0a").ok());
+}
