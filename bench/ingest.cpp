@@ -22,7 +22,7 @@
 #include "common/random/random.hpp"
 
 using namespace vitals;
-using Clock = std::chrono::steady_clock;
+using BenchClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -191,7 +191,7 @@ int main(int argc, char** argv) {
 
   const double base = std::max(0.0, hubMetric(o.hub_port, "vitals_ingest_results_total"));
   std::atomic<long> failed{0};
-  const auto t0 = Clock::now();
+  const auto t0 = BenchClock::now();
   std::vector<std::thread> threads;
   for (auto& pub : pubs) {
     threads.emplace_back([&, &pub = pub] {
@@ -217,21 +217,21 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : threads) t.join();
-  const auto t_published = Clock::now();
+  const auto t_published = BenchClock::now();
   if (failed > 0) {
     std::fprintf(stderr, "bench_ingest: %ld publishes failed\n", failed.load());
     return 1;
   }
   long peak_rss = o.hub_pid ? rssKb(o.hub_pid) : -1;
   while (hubMetric(o.hub_port, "vitals_ingest_results_total") - base < static_cast<double>(total)) {
-    if (Clock::now() - t0 > std::chrono::minutes{10}) {
+    if (BenchClock::now() - t0 > std::chrono::minutes{10}) {
       std::fprintf(stderr, "bench_ingest: hub did not commit everything within 10 minutes\n");
       return 1;
     }
     if (o.hub_pid) peak_rss = std::max(peak_rss, rssKb(o.hub_pid));
     std::this_thread::sleep_for(std::chrono::milliseconds{10});
   }
-  const auto t_done = Clock::now();
+  const auto t_done = BenchClock::now();
   const double e2e_s = std::chrono::duration<double>(t_done - t0).count();
   const double pub_s = std::chrono::duration<double>(t_published - t0).count();
 
@@ -262,7 +262,7 @@ int main(int argc, char** argv) {
     line += '\n';
     lines.push_back(std::move(line));
   }
-  const auto c0 = Clock::now();
+  const auto c0 = BenchClock::now();
   pg.exec("BEGIN");
   PGresult* r = PQexec(pg.c, ("COPY bench_raw (" + col_list + ") FROM STDIN").c_str());
   if (PQresultStatus(r) != PGRES_COPY_IN) {
@@ -280,7 +280,7 @@ int main(int argc, char** argv) {
     PQclear(r);
   }
   pg.exec("COMMIT");
-  const double copy_s = std::chrono::duration<double>(Clock::now() - c0).count();
+  const double copy_s = std::chrono::duration<double>(BenchClock::now() - c0).count();
   pg.exec("DROP TABLE bench_raw");
 
   const double e2e_rate = static_cast<double>(total) / e2e_s;
