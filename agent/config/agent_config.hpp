@@ -1,0 +1,82 @@
+#pragma once
+// The agent's configuration as an immutable value. Built only by the loader
+// (agent/config/config_loader.hpp), which validates everything first; code that receives an
+// AgentConfig may rely on every rule documented in docs/configuration-agent.md.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "common/log/log.hpp"
+
+namespace vitals::agent {
+
+struct NatsSettings {
+  std::string url = "nats://127.0.0.1:4222";
+  std::string credentials_file;  // empty: none
+  std::string user;              // empty: none
+  std::string password_file;     // read at start; never inline in the YAML
+  std::chrono::milliseconds publish_timeout{2000};
+};
+
+struct LogSettings {
+  std::string level = "info";
+  log::Format format = log::Format::Auto;
+};
+
+struct PublishSettings {
+  std::size_t max_batch = 100;
+  std::chrono::milliseconds max_delay{200};
+  std::size_t max_buffered = 100000;
+};
+
+struct HttpCheckSpec {
+  std::string url;     // as written
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without brackets for IPv6
+  std::uint16_t port = 0;
+  std::string path = "/";  // path and query, never empty
+  std::string method = "GET";
+  std::vector<int> expected_status;  // empty: any 2xx
+  std::optional<std::string> body_contains;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct TcpCheckSpec {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct CheckConfig {
+  std::string name;
+  std::string service;
+  std::string kind;  // "http" | "tcp"; matches the spec alternative
+  std::chrono::milliseconds interval{30000};
+  std::chrono::milliseconds timeout{5000};
+  std::uint32_t retries = 3;
+  std::uint32_t recover = 1;
+  std::chrono::milliseconds retry_backoff{1000};
+  std::optional<std::chrono::milliseconds> degraded_latency;
+  std::variant<HttpCheckSpec, TcpCheckSpec> spec;
+
+  // Human-readable target: the URL for http, "host:port" for tcp.
+  std::string target() const;
+};
+
+struct AgentConfig {
+  std::string agent_id;
+  std::map<std::string, std::string> labels;
+  NatsSettings nats;
+  std::chrono::milliseconds heartbeat_interval{10000};
+  LogSettings log;
+  PublishSettings publish;
+  std::vector<CheckConfig> checks;
+  std::string source_file;
+  std::string config_hash;  // of the file text; sent in Registration
+};
+
+}  // namespace vitals::agent

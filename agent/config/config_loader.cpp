@@ -1,0 +1,552 @@
+#include "agent/config/config_loader.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/nats/subjects.hpp"
+
+namespace vitals::agent {
+namespace {
+
+using std::chrono::milliseconds;
+using namespace std::chrono_literals;
+
+constexpr milliseconds kMaxInterval = 24h;
+constexpr milliseconds kAnyDuration = 3650 * 24h;  // upper bound for the reader; we check ours
+
+const std::set<std::string> kHttpKeys = {"url", "method", "expected_status", "body_contains",
+                                         "headers"};
+const std::set<std::string> kTcpKeys = {"host", "port"};
+// Kinds from the design that later issues add; named so the message can say "not yet".
+const std::set<std::string> kPlannedKinds = {"postgres", "redis", "container", "exec", "disk",
+                                             "log",      "systemd", "heartbeat"};
+const std::set<std::string> kMethods = {"GET", "HEAD", "POST", "PUT"};
+
+struct CheckDefaults {
+  milliseconds interval = 30s;
+  milliseconds timeout = 5s;
+  std::uint32_t retries = 3;
+  std::uint32_t recover = 1;
+  milliseconds retry_backoff = 1s;
+};
+
+std::string hashText(const std::string& text) {
+  // FNV-1a 64: stable across runs and builds; only used to tell configs apart.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// A duration that must be > 0 and <= max; reports with our wording.
+std::optional<milliseconds> positiveDuration(config::YamlReader& r, const std::string& key,
+                                             milliseconds max) {
+  auto d = r.duration(key, 0ms, kAnyDuration);
+  if (!d) {
+    return std::nullopt;
+  }
+  if (*d <= 0ms) {
+    r.problem(key, "must be > 0s");
+    return std::nullopt;
+  }
+  if (*d > max) {
+    r.problem(key, "must be at most " + config::formatDuration(max));
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::string tokenMessage() { return "must contain only letters, digits, '_' and '-'"; }
+
+void readDefaults(config::YamlReader& root, CheckDefaults& out) {
+  auto d = root.mapping("defaults");
+  if (!d) {
+    return;
+  }
+  if (auto v = positiveDuration(*d, "interval", kMaxInterval)) out.interval = *v;
+  if (auto v = positiveDuration(*d, "timeout", kMaxInterval)) out.timeout = *v;
+  if (auto v = d->integer("retries", 1, 100)) out.retries = static_cast<std::uint32_t>(*v);
+  if (auto v = d->integer("recover", 1, 100)) out.recover = static_cast<std::uint32_t>(*v);
+  if (auto v = positiveDuration(*d, "retry_backoff", kMaxInterval)) out.retry_backoff = *v;
+  d->finish();
+}
+
+void readNats(config::YamlReader& root, const LoadOptions& options, NatsSettings& out) {
+  auto n = root.mapping("nats");
+  if (!n) {
+    return;
+  }
+  out.url = n->str("url", out.url);
+  {
+    std::stringstream ss(out.url);
+    std::string part;
+    bool any = false;
+    while (std::getline(ss, part, ',')) {
+      any = true;
+      if (part.rfind("nats://", 0) != 0 && part.rfind("tls://", 0) != 0) {
+        n->problem("url", "must be a nats:// or tls:// URL (comma-separated for several), got \"" +
+                              part + "\"");
+        break;
+      }
+    }
+    if (!any) {
+      n->problem("url", "must not be empty");
+    }
+  }
+  out.credentials_file = n->str("credentials_file", "");
+  out.user = n->str("user", "");
+  out.password_file = n->str("password_file", "");
+  if (n->has("password")) {
+    n->problem("password", "secrets are not accepted inline: use password_file");
+    n->str("password");
+  }
+  if (!out.credentials_file.empty() && !out.user.empty()) {
+    n->problem("user", "use either credentials_file or user/password_file, not both");
+  }
+  if (!out.password_file.empty() && out.user.empty()) {
+    n->problem("password_file", "needs user");
+  }
+  for (const auto& [key, path] : {std::pair<std::string, std::string>{"credentials_file",
+                                                                      out.credentials_file},
+                                  {"password_file", out.password_file}}) {
+    if (!path.empty() && !options.readable(path)) {
+      n->problem(key, "cannot read \"" + path + "\"");
+    }
+  }
+  if (auto v = n->duration("publish_timeout", 100ms, 60s)) out.publish_timeout = *v;
+  n->finish();
+}
+
+void readLog(config::YamlReader& root, LogSettings& out) {
+  auto l = root.mapping("log");
+  if (!l) {
+    return;
+  }
+  if (auto level = l->str("level")) {
+    spdlog::level::level_enum parsed;
+    if (log::parseLevel(*level, parsed)) {
+      out.level = *level;
+    } else {
+      l->problem("level", "must be one of trace, debug, info, warn, error, critical, off; got \"" +
+                              *level + "\"");
+    }
+  }
+  if (auto format = l->str("format")) {
+    if (*format == "auto") {
+      out.format = log::Format::Auto;
+    } else if (*format == "text") {
+      out.format = log::Format::Text;
+    } else if (*format == "json") {
+      out.format = log::Format::Json;
+    } else {
+      l->problem("format", "must be auto, text or json; got \"" + *format + "\"");
+    }
+  }
+  l->finish();
+}
+
+void readPublish(config::YamlReader& root, PublishSettings& out) {
+  auto p = root.mapping("publish");
+  if (!p) {
+    return;
+  }
+  if (auto v = p->integer("max_batch", 1, 10000)) out.max_batch = static_cast<std::size_t>(*v);
+  if (auto v = p->duration("max_delay", 0ms, 60s)) out.max_delay = *v;
+  if (auto v = p->integer("max_buffered", 1, 10'000'000)) {
+    out.max_buffered = static_cast<std::size_t>(*v);
+    if (out.max_buffered < out.max_batch) {
+      p->problem("max_buffered", "must be at least max_batch (" + std::to_string(out.max_batch) +
+                                     ")");
+    }
+  }
+  p->finish();
+}
+
+void readHttp(config::YamlReader& c, HttpCheckSpec& http) {
+  if (auto url = c.str("url")) {
+    http.url = *url;
+    if (auto err = parseHttpUrl(*url, http); !err.empty()) {
+      c.problem("url", err);
+    }
+  } else {
+    c.problem("url", "is required for kind http");
+  }
+  if (auto m = c.str("method")) {
+    if (kMethods.count(*m) == 0) {
+      c.problem("method", "must be GET, HEAD, POST or PUT; got \"" + *m + "\"");
+    } else {
+      http.method = *m;
+    }
+  }
+  if (auto codes = c.integers("expected_status", 100, 599)) {
+    if (codes->empty()) {
+      c.problem("expected_status", "must list at least one status (omit it for any 2xx)");
+    }
+    for (auto code : *codes) {
+      http.expected_status.push_back(static_cast<int>(code));
+    }
+  }
+  if (auto body = c.str("body_contains")) {
+    if (body->empty()) {
+      c.problem("body_contains", "must not be empty");
+    } else if (http.method == "HEAD") {
+      c.problem("body_contains", "is not valid with method HEAD (no body)");
+    } else {
+      http.body_contains = *body;
+    }
+  }
+  if (auto headers = c.stringMap("headers")) {
+    for (auto& [k, v] : *headers) {
+      const bool bad_name =
+          k.empty() || std::any_of(k.begin(), k.end(), [](unsigned char ch) {
+            return ch <= ' ' || ch == ':' || ch >= 0x7f;
+          });
+      if (bad_name) {
+        c.problem("headers", "invalid header name \"" + k + "\"");
+        continue;
+      }
+      if (v.find_first_of("\r\n") != std::string::npos) {
+        c.problem("headers", "header " + k + " must be one line");
+        continue;
+      }
+      http.headers.emplace_back(k, v);
+    }
+  }
+}
+
+void readTcp(config::YamlReader& c, TcpCheckSpec& tcp) {
+  if (auto host = c.str("host")) {
+    if (host->empty() || host->find_first_of(" /") != std::string::npos) {
+      c.problem("host", "must be a host name or IP address, got \"" + *host + "\"");
+    }
+    tcp.host = *host;
+  } else {
+    c.problem("host", "is required for kind tcp");
+  }
+  if (auto port = c.integer("port", 1, 65535)) {
+    tcp.port = static_cast<std::uint16_t>(*port);
+  } else if (!c.has("port")) {
+    c.problem("port", "is required for kind tcp");
+  }
+}
+
+// Reads one check; returns nullopt when it has problems (already reported).
+std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults& defaults,
+                                     std::map<std::string, int>& names_seen,
+                                     std::set<std::string>& explained) {
+  const std::size_t before = c.problems().list().size();
+  CheckConfig check;
+
+  if (auto name = c.str("name")) {
+    check.name = *name;
+    if (!subjects::isValidToken(*name)) {
+      c.problem("name", tokenMessage() + ", got \"" + *name + "\"");
+    } else if (auto it = names_seen.find(*name); it != names_seen.end()) {
+      c.problem("name", "duplicate check name \"" + *name + "\" (first at line " +
+                            std::to_string(it->second) + ")");
+    } else {
+      names_seen.emplace(*name, c.line());
+    }
+  } else {
+    c.problem("name", "is required");
+  }
+  check.service = c.str("service", check.name);
+  if (c.has("service") && !subjects::isValidToken(check.service)) {
+    c.problem("service", tokenMessage() + ", got \"" + check.service + "\"");
+  }
+
+  // Timing: the check's own value or the default; the cross-checks name where a value came from.
+  const bool own_interval = c.has("interval");
+  const bool own_timeout = c.has("timeout");
+  check.interval = defaults.interval;
+  check.timeout = defaults.timeout;
+  bool timing_ok = true;
+  if (own_interval) {
+    if (auto v = positiveDuration(c, "interval", kMaxInterval)) {
+      check.interval = *v;
+    } else {
+      timing_ok = false;
+    }
+  }
+  if (own_timeout) {
+    if (auto v = positiveDuration(c, "timeout", kMaxInterval)) {
+      check.timeout = *v;
+    } else {
+      timing_ok = false;
+    }
+  }
+  if (timing_ok && check.timeout >= check.interval) {
+    std::string msg = "must be less than interval (" + config::formatDuration(check.interval) +
+                      (own_interval ? "" : " from defaults") + ")";
+    if (!own_timeout) {
+      msg = "timeout " + config::formatDuration(check.timeout) + " from defaults " + msg;
+    }
+    c.problem("timeout", msg);
+    timing_ok = false;
+  }
+  check.retries = static_cast<std::uint32_t>(c.integer("retries", defaults.retries, 1, 100));
+  check.recover = static_cast<std::uint32_t>(c.integer("recover", defaults.recover, 1, 100));
+  check.retry_backoff = defaults.retry_backoff;
+  if (c.has("retry_backoff")) {
+    if (auto v = positiveDuration(c, "retry_backoff", kMaxInterval)) {
+      check.retry_backoff = *v;
+    }
+  }
+  if (c.has("degraded_latency")) {
+    if (auto v = positiveDuration(c, "degraded_latency", kMaxInterval)) {
+      if (timing_ok && *v >= check.timeout) {
+        c.problem("degraded_latency", "must be less than timeout (" +
+                                          config::formatDuration(check.timeout) + ")");
+      } else {
+        check.degraded_latency = *v;
+      }
+    }
+  }
+
+  auto kind = c.str("kind");
+  bool judge_unknown_keys = true;
+  if (!kind) {
+    c.problem("kind", "is required (http or tcp)");
+    judge_unknown_keys = false;
+  } else {
+    check.kind = *kind;
+    auto reject = [&](const std::set<std::string>& keys) {
+      for (const auto& key : keys) {
+        if (c.has(key)) {
+          c.problem(key, key + " is not valid for kind " + *kind);
+          explained.insert(c.path() + "." + key);
+        }
+      }
+    };
+    if (*kind == "http") {
+      HttpCheckSpec http;
+      readHttp(c, http);
+      reject(kTcpKeys);
+      check.spec = std::move(http);
+    } else if (*kind == "tcp") {
+      TcpCheckSpec tcp;
+      readTcp(c, tcp);
+      reject(kHttpKeys);
+      check.spec = std::move(tcp);
+    } else if (kPlannedKinds.count(*kind) != 0) {
+      c.problem("kind", "kind " + *kind + " is not supported yet (this agent knows http and tcp)");
+      judge_unknown_keys = false;  // its own keys would all look unknown
+    } else {
+      c.problem("kind", "unknown kind \"" + *kind + "\" (expected http or tcp)");
+      judge_unknown_keys = false;
+    }
+  }
+  if (judge_unknown_keys) {
+    c.finish();
+  }
+  if (c.problems().list().size() != before) {
+    return std::nullopt;
+  }
+  return check;
+}
+
+}  // namespace
+
+std::string CheckConfig::target() const {
+  if (const auto* http = std::get_if<HttpCheckSpec>(&spec)) {
+    return http->url;
+  }
+  const auto& tcp = std::get<TcpCheckSpec>(spec);
+  const bool v6 = tcp.host.find(':') != std::string::npos;
+  return (v6 ? "[" + tcp.host + "]" : tcp.host) + ":" + std::to_string(tcp.port);
+}
+
+std::string parseHttpUrl(const std::string& url, HttpCheckSpec& spec) {
+  std::string rest;
+  if (url.rfind("http://", 0) == 0) {
+    spec.scheme = "http";
+    spec.port = 80;
+    rest = url.substr(7);
+  } else if (url.rfind("https://", 0) == 0) {
+    spec.scheme = "https";
+    spec.port = 443;
+    rest = url.substr(8);
+  } else {
+    return "must start with http:// or https://";
+  }
+  if (url.find_first_of(" \t\r\n") != std::string::npos) {
+    return "must not contain whitespace";
+  }
+  const auto path_start = rest.find_first_of("/?#");
+  const std::string authority = rest.substr(0, path_start);
+  std::string path = path_start == std::string::npos ? "" : rest.substr(path_start);
+  if (auto hash = path.find('#'); hash != std::string::npos) {
+    path.erase(hash);  // fragments never go on the wire
+  }
+  if (path.empty() || path[0] == '?') {
+    path = "/" + path;
+  }
+  spec.path = path;
+  if (authority.find('@') != std::string::npos) {
+    return "user info in URLs is not supported (use headers)";
+  }
+  std::string host;
+  std::string port_text;
+  if (!authority.empty() && authority[0] == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string::npos) {
+      return "unterminated IPv6 address";
+    }
+    host = authority.substr(1, close - 1);
+    const std::string after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') {
+        return "unexpected text after IPv6 address";
+      }
+      port_text = after.substr(1);
+      if (port_text.empty()) {
+        return "empty port";
+      }
+    }
+  } else {
+    const auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string::npos) {
+      port_text = authority.substr(colon + 1);
+      if (port_text.empty()) {
+        return "empty port";
+      }
+    }
+  }
+  if (host.empty()) {
+    return "has no host";
+  }
+  if (!port_text.empty()) {
+    if (port_text.size() > 5 ||
+        !std::all_of(port_text.begin(), port_text.end(),
+                     [](unsigned char ch) { return std::isdigit(ch) != 0; })) {
+      return "invalid port \"" + port_text + "\"";
+    }
+    const int port = std::stoi(port_text);
+    if (port < 1 || port > 65535) {
+      return "port must be between 1 and 65535";
+    }
+    spec.port = static_cast<std::uint16_t>(port);
+  }
+  spec.host = host;
+  return "";
+}
+
+std::string agentIdFromHostname(const std::string& hostname) {
+  return subjects::sanitizeToken(hostname.substr(0, hostname.find('.')));
+}
+
+Result<std::string> readSecretFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Error{"config.secret", "cannot read secret file", path};
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (!text.empty() && text.back() == '\n') {
+    text.pop_back();
+    if (!text.empty() && text.back() == '\r') {
+      text.pop_back();
+    }
+  }
+  return text;
+}
+
+std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::string& file,
+                                            const LoadOptions& given_options,
+                                            config::Problems& problems) {
+  LoadOptions options = given_options;
+  if (!options.readable) {
+    options.readable = [](const std::string& p) { return ::access(p.c_str(), R_OK) == 0; };
+  }
+  // Collected here first: an "unknown key" that we already explained more precisely (a key of
+  // another kind, include) is dropped before the list reaches the caller.
+  config::Problems raw;
+  std::set<std::string> explained;
+  AgentConfig cfg;
+  cfg.source_file = file;
+  cfg.config_hash = hashText(text);
+
+  auto root = config::YamlReader::loadString(text, file, raw);
+  if (root) {
+    if (root->has("include")) {
+      root->problem("include",
+                    "is not supported yet (conf.d directories come in a later release)");
+      explained.insert("include");
+    }
+    if (auto id = root->str("agent_id")) {
+      cfg.agent_id = *id;
+      if (!subjects::isValidToken(*id)) {
+        root->problem("agent_id", tokenMessage() + ", got \"" + *id + "\"");
+      }
+    } else {
+      cfg.agent_id = agentIdFromHostname(options.hostname);
+    }
+    if (auto labels = root->stringMap("labels")) {
+      for (auto& [k, v] : *labels) {
+        if (k.empty()) {
+          root->problem("labels", "label names must not be empty");
+          continue;
+        }
+        cfg.labels[k] = v;
+      }
+    }
+    readNats(*root, options, cfg.nats);
+    if (auto v = root->duration("heartbeat_interval", 1s, 1h)) cfg.heartbeat_interval = *v;
+    readLog(*root, cfg.log);
+    readPublish(*root, cfg.publish);
+    CheckDefaults defaults;
+    readDefaults(*root, defaults);
+    std::map<std::string, int> names_seen;
+    if (auto checks = root->mappings("checks")) {
+      for (auto& c : *checks) {
+        if (auto check = readCheck(c, defaults, names_seen, explained)) {
+          cfg.checks.push_back(std::move(*check));
+        }
+      }
+    }
+    root->finish();
+  }
+
+  std::vector<config::Problem> list;
+  for (const auto& p : raw.list()) {
+    if (p.message == "unknown key" && explained.count(p.path) != 0) {
+      continue;
+    }
+    list.push_back(p);
+  }
+  std::stable_sort(list.begin(), list.end(),
+                   [](const config::Problem& a, const config::Problem& b) { return a.line < b.line; });
+  for (auto& p : list) {
+    problems.add(p.file, p.line, p.path, p.message);
+  }
+  if (!list.empty()) {
+    return std::nullopt;
+  }
+  return cfg;
+}
+
+std::optional<AgentConfig> loadAgentConfigFile(const std::string& path, const LoadOptions& options,
+                                               config::Problems& problems) {
+  std::ifstream in(path);
+  if (!in) {
+    problems.add(path, 0, "", "cannot read file");
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parseAgentConfig(ss.str(), path, options, problems);
+}
+
+}  // namespace vitals::agent

@@ -1,0 +1,37 @@
+#pragma once
+// Strict loading of the agent YAML: every problem is collected with file:line: path: message,
+// and a config is returned only when there are none. The same function serves start-up and
+// --check-config.
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "agent/config/agent_config.hpp"
+#include "common/config/yaml_reader.hpp"
+#include "common/error/result.hpp"
+
+namespace vitals::agent {
+
+struct LoadOptions {
+  // Used for agent_id when the file has none (its first label, sanitised to a token).
+  std::string hostname;
+  // Whether a secret file named in the config can be read. Empty: check with access(2).
+  std::function<bool(const std::string&)> readable;
+};
+
+std::optional<AgentConfig> loadAgentConfigFile(const std::string& path, const LoadOptions& options,
+                                               config::Problems& problems);
+std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::string& file,
+                                            const LoadOptions& options,
+                                            config::Problems& problems);
+
+// Parses an http(s) URL into spec.scheme/host/port/path. Returns an error message, or "".
+std::string parseHttpUrl(const std::string& url, HttpCheckSpec& spec);
+
+// agent_id default from a host name: the part before the first '.', sanitised to a token.
+std::string agentIdFromHostname(const std::string& hostname);
+
+// Reads a secret (password) file; one trailing newline is dropped.
+Result<std::string> readSecretFile(const std::string& path);
+
+}  // namespace vitals::agent

@@ -1,0 +1,305 @@
+// vitals-agent: the composition root. Builds the concrete objects (clock, timers, randomness,
+// NATS connection, work queues, probes, scheduler, publishing) and runs one io_context.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/config/config_loader.hpp"
+#include "agent/probe/builtin_probes.hpp"
+#include "agent/probe/probe_registry.hpp"
+#include "agent/publish/agent_presence.hpp"
+#include "agent/publish/nats_bus_publisher.hpp"
+#include "agent/publish/result_pipeline.hpp"
+#include "agent/runtime/asio_work_queue.hpp"
+#include "agent/scheduler/probe_scheduler.hpp"
+#include "common/asio/asio.hpp"
+#include "common/asio/asio_timers.hpp"
+#include "common/log/log.hpp"
+#include "common/metrics/metrics.hpp"
+#include "common/nats/nats_client.hpp"
+#include "common/random/random.hpp"
+#include "common/time/clock.hpp"
+
+namespace {
+
+using namespace vitals;
+using namespace vitals::agent;
+using namespace std::chrono_literals;
+
+constexpr std::chrono::milliseconds kDrainTime = 2s;  // flushing results at a clean stop
+
+const char* const kUsage =
+    "usage: vitals-agent --config FILE [--check-config] [--log-level LEVEL]\n"
+    "       vitals-agent --help | --version\n"
+    "\n"
+    "  --config FILE      agent configuration (YAML; see docs/configuration-agent.md)\n"
+    "  --check-config     validate the configuration, list every problem, and exit\n"
+    "                     (0 when valid, 1 when not)\n"
+    "  --log-level LEVEL  trace|debug|info|warn|error|critical|off (overrides log.level)\n"
+    "  --help             show this help\n"
+    "  --version          print the version\n"
+    "\n"
+    "Signals: SIGINT/SIGTERM stop cleanly (results are flushed for up to 2 s, then the agent\n"
+    "deregisters); SIGHUP is logged (reload is not supported yet).\n";
+
+struct Args {
+  std::string config;
+  bool check_config = false;
+  std::string log_level;
+};
+
+// Returns -1 to continue, or an exit code.
+int parseArgs(int argc, char** argv, Args& args) {
+  std::vector<std::string> a(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const std::string& arg = a[i];
+    auto value = [&](const std::string& flag, std::string& out) {
+      if (arg.rfind(flag + "=", 0) == 0) {
+        out = arg.substr(flag.size() + 1);
+        return true;
+      }
+      if (arg == flag && i + 1 < a.size()) {
+        out = a[++i];
+        return true;
+      }
+      return false;
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << "vitals-agent " << VITALS_VERSION << "\n";
+      return 0;
+    }
+    if (arg == "--check-config") {
+      args.check_config = true;
+      continue;
+    }
+    if (value("--config", args.config) || value("--log-level", args.log_level)) {
+      continue;
+    }
+    std::cerr << "vitals-agent: unknown or incomplete argument '" << arg << "'\n\n" << kUsage;
+    return 2;
+  }
+  if (args.config.empty()) {
+    std::cerr << "vitals-agent: --config FILE is required\n\n" << kUsage;
+    return 2;
+  }
+  if (!args.log_level.empty()) {
+    spdlog::level::level_enum level;
+    if (!log::parseLevel(args.log_level, level)) {
+      std::cerr << "vitals-agent: invalid --log-level '" << args.log_level << "'\n\n" << kUsage;
+      return 2;
+    }
+  }
+  return -1;
+}
+
+std::string hostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
+    return "localhost";
+  }
+  return buf;
+}
+
+std::vector<CheckSpec> checkSpecs(const AgentConfig& cfg) {
+  std::vector<CheckSpec> out;
+  for (const auto& c : cfg.checks) {
+    CheckSpec s;
+    s.name = c.name;
+    s.service = c.service;
+    s.kind = c.kind;
+    s.target = c.target();
+    s.interval = c.interval;
+    s.timeout = c.timeout;
+    s.retries = c.retries;
+    s.degraded_latency = c.degraded_latency.value_or(std::chrono::milliseconds{0});
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+int run(const AgentConfig& cfg, const std::string& hostname,
+        std::shared_ptr<spdlog::logger> logger) {
+  boost::asio::io_context io;
+  SystemClock clock;
+  StdRandom random;
+  metrics::Registry metrics;
+  AsioTimers timers(io);
+  const std::string boot_id = random.hexId();
+
+  nats::ConnectOptions nopts;
+  nopts.url = cfg.nats.url;
+  nopts.name = "vitals-agent " + cfg.agent_id;
+  nopts.credentials_file = cfg.nats.credentials_file;
+  nopts.user = cfg.nats.user;
+  if (!cfg.nats.password_file.empty()) {
+    auto password = readSecretFile(cfg.nats.password_file);
+    if (!password) {
+      logger->critical("nats.password_file: {}", password.error().describe());
+      return 1;
+    }
+    nopts.password = *password;
+  }
+  // NATS.c calls this on its own thread: hand the event to the loop at once.
+  std::atomic<bool> stopping{false};
+  std::function<void(bool)> on_bus_up;  // set once the publishing objects exist
+  nopts.on_connection_change = [&io, &on_bus_up, &stopping, logger](bool up) {
+    if (!up) {
+      logger->warn("NATS connection lost; results are held in memory until it is back");
+      return;
+    }
+    boost::asio::post(io, [&on_bus_up, &stopping, up] {
+      if (on_bus_up && !stopping.load()) {
+        on_bus_up(up);
+      }
+    });
+  };
+  auto connection = nats::Connection::connect(nopts);
+  if (!connection) {
+    logger->critical("cannot set up the NATS connection: {}", connection.error().describe());
+    return 1;
+  }
+  if (!(*connection)->connected()) {
+    logger->warn("NATS at {} is not reachable yet; retrying in the background", cfg.nats.url);
+  }
+  NatsBusPublisher publisher(**connection, cfg.nats.publish_timeout);
+
+  const std::size_t http_checks = static_cast<std::size_t>(std::count_if(
+      cfg.checks.begin(), cfg.checks.end(), [](const CheckConfig& c) { return c.kind == "http"; }));
+  AsioWorkQueue probe_queue(io, std::clamp<std::size_t>(http_checks, 1, 8), "probe-pool", logger);
+  AsioWorkQueue publish_queue(io, 1, "publisher", logger);  // one thread: publishes stay in order
+
+  ProbeRegistry registry;
+  registerBuiltinProbes(registry, ProbeDeps{io, clock, probe_queue});
+
+  PipelineSettings ps;
+  ps.agent_id = cfg.agent_id;
+  ps.boot_id = boot_id;
+  ps.max_batch = cfg.publish.max_batch;
+  ps.max_delay = cfg.publish.max_delay;
+  ps.max_buffered = cfg.publish.max_buffered;
+  ResultPipeline pipeline(ps, clock, timers, random, publisher, publish_queue, metrics, logger);
+
+  PresenceSettings pres;
+  pres.agent_id = cfg.agent_id;
+  pres.boot_id = boot_id;
+  pres.hostname = hostname;
+  pres.version = VITALS_VERSION;
+  pres.heartbeat_interval = cfg.heartbeat_interval;
+  pres.checks = checkSpecs(cfg);
+  pres.labels = cfg.labels;
+  pres.config_hash = cfg.config_hash;
+  AgentPresence presence(
+      pres, clock, timers, random, publisher, publish_queue,
+      [&pipeline] { return PresenceCounters{pipeline.lastSeq(), pipeline.buffered()}; }, metrics,
+      logger);
+
+  ProbeScheduler scheduler(
+      clock, timers, random, [&pipeline](CheckResult r) { pipeline.add(std::move(r)); }, metrics,
+      logger);
+  for (const auto& check : cfg.checks) {
+    auto probe = registry.create(check);
+    if (!probe) {
+      logger->critical("{}", probe.error().describe());
+      return 1;
+    }
+    scheduler.add(scheduledCheck(check), std::move(*probe));
+  }
+
+  on_bus_up = [&](bool) {
+    logger->info("NATS connection up: registering again and retrying held results");
+    presence.reregister();
+    pipeline.retryNow();
+  };
+
+  logger->info("vitals-agent {} starting: agent {} boot {}, {} checks, NATS {}", VITALS_VERSION,
+               cfg.agent_id, boot_id, cfg.checks.size(), cfg.nats.url);
+  presence.start();
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) {
+          return;
+        }
+        signals.async_wait(on_signal);
+        if (sig == SIGHUP) {
+          logger->warn("SIGHUP: reload not supported yet; keeping the current configuration");
+          return;
+        }
+        if (stopping.exchange(true)) {
+          logger->warn("second stop signal: exiting without waiting");
+          io.stop();
+          return;
+        }
+        logger->info("stopping (signal {}): flushing results for up to {} ms", sig,
+                     kDrainTime.count());
+        scheduler.stop();
+        const SteadyTime now = clock.steadyNow();
+        // Whatever happens on the bus, we are gone after drain + deregistration + a margin.
+        timers.scheduleAfter(now, kDrainTime + 2 * cfg.nats.publish_timeout + 1s, [&] {
+          logger->warn("clean stop took too long; exiting");
+          io.stop();
+        });
+        pipeline.drain(now + kDrainTime, [&](std::size_t unsent) {
+          if (unsent > 0) {
+            logger->warn("{} results were not published before stopping", unsent);
+          }
+          presence.stop([&](bool) { io.stop(); });
+        });
+      };
+  signals.async_wait(on_signal);
+
+  io.run();
+
+  // Join the workers before anything they reference goes away.
+  publish_queue.join();
+  probe_queue.join();
+  logger->info("vitals-agent stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (int rc = parseArgs(argc, argv, args); rc >= 0) {
+    return rc;
+  }
+  const std::string hostname = hostName();
+  config::Problems problems;
+  LoadOptions options;
+  options.hostname = hostname;
+  auto cfg = loadAgentConfigFile(args.config, options, problems);
+  if (!cfg) {
+    std::cerr << problems.format();
+    std::cerr << "config invalid: " << problems.list().size()
+              << (problems.list().size() == 1 ? " problem\n" : " problems\n");
+    return 1;
+  }
+  if (args.check_config) {
+    std::cout << "config OK: " << cfg->checks.size()
+              << (cfg->checks.size() == 1 ? " check" : " checks") << "\n";
+    return 0;
+  }
+  log::LogOptions lo;
+  lo.level = args.log_level.empty() ? cfg->log.level : args.log_level;
+  lo.format = cfg->log.format;
+  auto logger = log::makeLogger("agent", lo);
+  try {
+    return run(*cfg, hostname, logger);
+  } catch (const std::exception& e) {
+    logger->critical("fatal: {}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,130 @@
+#include "agent/probe/tcp_probe.hpp"
+
+#include "common/asio/asio.hpp"
+#include "common/config/yaml_reader.hpp"
+
+namespace vitals::agent {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+
+// One run: owns its resolver, socket and deadline timer; kept alive by its pending handlers.
+class TcpRun : public std::enable_shared_from_this<TcpRun> {
+ public:
+  TcpRun(asio::io_context& io, Clock& clock, TcpCheckSpec spec, std::string target,
+         std::chrono::milliseconds timeout, Probe::Done done)
+      : clock_(clock),
+        spec_(std::move(spec)),
+        target_(std::move(target)),
+        timeout_(timeout),
+        done_(std::move(done)),
+        resolver_(io),
+        socket_(io),
+        timer_(io) {}
+
+  void start() {
+    start_ = clock_.steadyNow();
+    auto self = shared_from_this();
+    timer_.expires_after(timeout_);
+    timer_.async_wait([self](const boost::system::error_code& ec) {
+      if (!ec) {
+        self->finish(ProbeOutcome::down(FailureKind::Timeout, self->elapsed(),
+                                        "connect to " + self->target_ + " timed out after " +
+                                            config::formatDuration(self->timeout_)));
+      }
+    });
+    resolver_.async_resolve(
+        spec_.host, std::to_string(spec_.port),
+        [self](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+          if (self->finished_) {
+            return;
+          }
+          if (ec) {
+            self->finish(ProbeOutcome::down(FailureKind::Error, self->elapsed(),
+                                            "cannot resolve " + self->spec_.host + ": " +
+                                                ec.message()));
+            return;
+          }
+          asio::async_connect(self->socket_, results,
+                              [self](const boost::system::error_code& cec, const tcp::endpoint&) {
+                                self->connected(cec);
+                              });
+        });
+  }
+
+ private:
+  microseconds elapsed() const { return duration_cast<microseconds>(clock_.steadyNow() - start_); }
+
+  void connected(const boost::system::error_code& ec) {
+    if (finished_) {
+      return;
+    }
+    const auto latency = elapsed();
+    if (!ec) {
+      auto o = ProbeOutcome::healthy(latency, "connected to " + target_ + " in " +
+                                                  formatLatency(latency));
+      finish(std::move(o));
+    } else if (ec == asio::error::connection_refused) {
+      finish(ProbeOutcome::down(FailureKind::Refused, latency, "connection refused"));
+    } else {
+      finish(ProbeOutcome::down(FailureKind::Refused, latency,
+                                "cannot connect to " + target_ + ": " + ec.message()));
+    }
+  }
+
+  void finish(ProbeOutcome o) {
+    if (finished_) {
+      return;
+    }
+    finished_ = true;
+    boost::system::error_code ignored;
+    timer_.cancel();
+    resolver_.cancel();
+    socket_.close(ignored);
+    o.details["target"] = target_;
+    auto done = std::move(done_);
+    done(std::move(o));
+  }
+
+  Clock& clock_;
+  TcpCheckSpec spec_;
+  std::string target_;
+  std::chrono::milliseconds timeout_;
+  Probe::Done done_;
+  tcp::resolver resolver_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  SteadyTime start_{};
+  bool finished_ = false;
+};
+
+class TcpProbe final : public Probe {
+ public:
+  TcpProbe(asio::io_context& io, Clock& clock, TcpCheckSpec spec)
+      : io_(io), clock_(clock), spec_(std::move(spec)) {
+    const bool v6 = spec_.host.find(':') != std::string::npos;
+    target_ = (v6 ? "[" + spec_.host + "]" : spec_.host) + ":" + std::to_string(spec_.port);
+  }
+  std::string_view kind() const override { return "tcp"; }
+  std::string target() const override { return target_; }
+  void run(std::chrono::milliseconds timeout, Done done) override {
+    std::make_shared<TcpRun>(io_, clock_, spec_, target_, timeout, std::move(done))->start();
+  }
+
+ private:
+  asio::io_context& io_;
+  Clock& clock_;
+  TcpCheckSpec spec_;
+  std::string target_;
+};
+
+}  // namespace
+
+std::unique_ptr<Probe> makeTcpProbe(asio::io_context& io, Clock& clock, TcpCheckSpec spec) {
+  return std::make_unique<TcpProbe>(io, clock, std::move(spec));
+}
+
+}  // namespace vitals::agent
