@@ -1,5 +1,7 @@
 #include "common/metrics/metrics.hpp"
 
+#include <fmt/format.h>
+
 #include <sstream>
 
 namespace vitals::metrics {
@@ -43,7 +45,9 @@ std::string Registry::render() const {
       out << series(labels) << ' ' << c->value() << '\n';
     }
     for (const auto& [labels, g] : fam.gauges) {
-      out << series(labels) << ' ' << g->value() << '\n';
+      // Shortest round-trip form: a unix-time gauge keeps all its digits (ostream's default
+      // 6 significant digits would print 1.79529e+09).
+      out << series(labels) << ' ' << fmt::format("{}", g->value()) << '\n';
     }
   }
   return out.str();
