@@ -1,0 +1,362 @@
+#include "hub/store/pg_event_store.hpp"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace vitals::hub::store {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kStagingDdl =
+    "CREATE TEMP TABLE IF NOT EXISTS health_checks_staging "
+    "(LIKE health_checks INCLUDING DEFAULTS) ON COMMIT DELETE ROWS";
+
+constexpr const char* kColumns =
+    "agent_id, boot_id, seq, service, check_name, kind, status, raw_status, latency_us, message, "
+    "details, failure_kind, attempt, consecutive_failures, flapping, observed_at, received_at";
+
+// Newest result per check: the highest seq within each boot, then the latest observed_at
+// across boots. Applied only when newer than what `checks` holds (same rule).
+constexpr const char* kUpsertLatest = R"sql(
+INSERT INTO checks AS c (agent_id, name, service, kind, last_status, last_raw_status,
+                         last_latency_us, last_message, last_checked, last_boot_id, last_seq,
+                         last_failure_kind)
+SELECT agent_id, check_name, service, kind, status, raw_status, latency_us, message, observed_at,
+       boot_id, seq, failure_kind
+FROM (
+  SELECT DISTINCT ON (agent_id, check_name) *
+  FROM (SELECT DISTINCT ON (agent_id, check_name, boot_id) *
+        FROM health_checks_staging
+        ORDER BY agent_id, check_name, boot_id, seq DESC) per_boot
+  ORDER BY agent_id, check_name, observed_at DESC
+) newest
+ORDER BY agent_id, check_name
+ON CONFLICT (agent_id, name) DO UPDATE SET
+  service = EXCLUDED.service,
+  kind = EXCLUDED.kind,
+  last_status = EXCLUDED.last_status,
+  last_raw_status = EXCLUDED.last_raw_status,
+  last_latency_us = EXCLUDED.last_latency_us,
+  last_message = EXCLUDED.last_message,
+  last_checked = EXCLUDED.last_checked,
+  last_boot_id = EXCLUDED.last_boot_id,
+  last_seq = EXCLUDED.last_seq,
+  last_failure_kind = EXCLUDED.last_failure_kind
+WHERE c.last_seq IS NULL
+   OR (c.last_boot_id = EXCLUDED.last_boot_id AND EXCLUDED.last_seq > c.last_seq)
+   OR (c.last_boot_id <> EXCLUDED.last_boot_id AND EXCLUDED.last_checked > c.last_checked)
+)sql";
+
+std::string labelsJson(const std::map<std::string, std::string>& labels) {
+  json j = json::object();
+  for (const auto& [k, v] : labels) {
+    j[k] = v;
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()); }
+
+// PostgreSQL's jsonb refuses \u0000; protobuf strings may carry NUL.
+std::string noNul(const std::string& s) {
+  if (s.find('\0') == std::string::npos) {
+    return s;
+  }
+  std::string out;
+  for (char c : s) {
+    if (c != '\0') {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void appendCopyRow(std::string& out, const CheckResult& r, SystemTime received_at) {
+  auto field = [&](std::string_view v) {
+    copyEscape(out, v);
+    out += '\t';
+  };
+  field(r.agent_id);
+  field(r.boot_id);
+  field(std::to_string(r.seq));
+  field(r.service);
+  field(r.check);
+  field(r.kind);
+  field(toString(r.status));
+  field(toString(r.raw_status));
+  field(std::to_string(r.latency.count()));
+  field(r.message);
+  if (r.details.empty()) {
+    out += "\\N\t";
+  } else {
+    json d = json::object();
+    for (const auto& [k, v] : r.details) {
+      d[noNul(k)] = noNul(v);
+    }
+    field(d.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+  field(toString(r.failure_kind));
+  field(std::to_string(r.attempt));
+  field(std::to_string(r.consecutive_failures));
+  field(r.flapping ? "t" : "f");
+  field(pgTimestamp(r.observed_at));
+  copyEscape(out, pgTimestamp(received_at));
+  out += '\n';
+}
+
+PgEventStore::PgEventStore(PgConnectOptions options, int retention_days,
+                           std::shared_ptr<spdlog::logger> logger)
+    : options_(std::move(options)), retention_days_(retention_days), logger_(std::move(logger)) {}
+
+PgEventStore::~PgEventStore() = default;
+
+Status PgEventStore::connect() {
+  if (conn_) {
+    return okStatus();
+  }
+  auto c = PgConnection::connect(options_, logger_);
+  if (!c.ok()) {
+    return c.error();
+  }
+  conn_ = std::move(c).value();
+  partitions_ = std::make_unique<PgPartitions>(*conn_, *logger_);
+  staging_generation_.reset();
+  return okStatus();
+}
+
+Status PgEventStore::reconnect() {
+  if (!conn_) {
+    return connect();
+  }
+  if (conn_->ok()) {
+    return okStatus();
+  }
+  if (auto s = conn_->reset(); !s.ok()) {
+    return s;
+  }
+  partitions_->rebind(*conn_);
+  return okStatus();
+}
+
+Status PgEventStore::ensureSession() {
+  if (auto s = connect(); !s.ok()) {
+    return s;
+  }
+  if (staging_generation_ == conn_->generation()) {
+    return okStatus();
+  }
+  if (auto s = conn_->execScript(kStagingDdl); !s.ok()) {
+    return s;
+  }
+  staging_generation_ = conn_->generation();
+  return okStatus();
+}
+
+Status PgEventStore::ensurePartitions(const IngestBatch& batch) {
+  std::set<Day> days;
+  for (const auto& r : batch.results) {
+    const Day d = dayOf(r.observed_at);
+    if (creatableDay(d, batch.received_at, retention_days_)) {
+      days.insert(d);
+    }
+  }
+  for (Day d : days) {
+    if (auto created = partitions_->ensure(d); !created.ok()) {
+      return created.error();
+    }
+  }
+  return okStatus();
+}
+
+Status PgEventStore::writeCatalog(const IngestBatch& batch) {
+  const std::string now = pgTimestamp(batch.received_at);
+  for (const auto& event : batch.catalog) {
+    if (const auto* reg = std::get_if<Registration>(&event)) {
+      auto a = conn_->exec(
+          "INSERT INTO agents (agent_id, hostname, version, boot_id, labels, config_hash, "
+          "first_seen, last_seen, registered_at, deregistered_at, check_count) "
+          "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $7, $7, NULL, $8) "
+          "ON CONFLICT (agent_id) DO UPDATE SET hostname = EXCLUDED.hostname, "
+          "version = EXCLUDED.version, boot_id = EXCLUDED.boot_id, labels = EXCLUDED.labels, "
+          "config_hash = EXCLUDED.config_hash, "
+          "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen), "
+          "registered_at = EXCLUDED.registered_at, deregistered_at = NULL, "
+          "check_count = EXCLUDED.check_count",
+          {reg->agent_id, noNul(reg->hostname), noNul(reg->version), noNul(reg->boot_id),
+           labelsJson(reg->labels), noNul(reg->config_hash), now,
+           std::to_string(reg->checks.size())});
+      if (!a.ok()) {
+        return a.error();
+      }
+      // The spec list travels as JSON (encoded by nlohmann, never spliced into SQL).
+      json specs = json::array();
+      for (const auto& c : reg->checks) {
+        specs.push_back({{"name", noNul(c.name)},
+                         {"service", noNul(c.service)},
+                         {"kind", noNul(c.kind)},
+                         {"target", noNul(c.target)},
+                         {"interval_ms", c.interval.count()},
+                         {"timeout_ms", c.timeout.count()},
+                         {"retries", c.retries},
+                         {"degraded_latency_ms", c.degraded_latency.count()}});
+      }
+      const std::string specs_json = specs.dump(-1, ' ', false, json::error_handler_t::replace);
+      auto removed = conn_->exec(
+          "DELETE FROM checks WHERE agent_id = $1 AND name NOT IN "
+          "(SELECT x.name FROM jsonb_to_recordset($2::jsonb) AS x(name text))",
+          {reg->agent_id, specs_json});
+      if (!removed.ok()) {
+        return removed.error();
+      }
+      auto upserted = conn_->exec(
+          "INSERT INTO checks (agent_id, name, service, kind, target, interval_ms, timeout_ms, "
+          "retries, degraded_latency_ms, registered_at) "
+          "SELECT $1, x.name, x.service, x.kind, x.target, x.interval_ms, x.timeout_ms, "
+          "x.retries, x.degraded_latency_ms, $3 "
+          "FROM jsonb_to_recordset($2::jsonb) AS x(name text, service text, kind text, "
+          "target text, interval_ms bigint, timeout_ms bigint, retries integer, "
+          "degraded_latency_ms bigint) ORDER BY x.name "
+          "ON CONFLICT (agent_id, name) DO UPDATE SET service = EXCLUDED.service, "
+          "kind = EXCLUDED.kind, target = EXCLUDED.target, interval_ms = EXCLUDED.interval_ms, "
+          "timeout_ms = EXCLUDED.timeout_ms, retries = EXCLUDED.retries, "
+          "degraded_latency_ms = EXCLUDED.degraded_latency_ms, "
+          "registered_at = EXCLUDED.registered_at",
+          {reg->agent_id, specs_json, now});
+      if (!upserted.ok()) {
+        return upserted.error();
+      }
+      auto services = conn_->exec(
+          "INSERT INTO services (name, first_seen, last_seen) "
+          "SELECT DISTINCT x.service, $2::timestamptz, $2::timestamptz "
+          "FROM jsonb_to_recordset($1::jsonb) AS x(service text) ORDER BY 1 "
+          "ON CONFLICT (name) DO UPDATE SET last_seen = GREATEST(services.last_seen, "
+          "EXCLUDED.last_seen)",
+          {specs_json, now});
+      if (!services.ok()) {
+        return services.error();
+      }
+    } else if (const auto* hb = std::get_if<Heartbeat>(&event)) {
+      auto a = conn_->exec(
+          "INSERT INTO agents (agent_id, version, boot_id, first_seen, last_seen, check_count, "
+          "heartbeat_interval_ms) VALUES ($1, $2, $3, $4, $4, $5, $6) "
+          "ON CONFLICT (agent_id) DO UPDATE SET version = EXCLUDED.version, "
+          "boot_id = EXCLUDED.boot_id, "
+          "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen), "
+          "check_count = EXCLUDED.check_count, "
+          "heartbeat_interval_ms = EXCLUDED.heartbeat_interval_ms",
+          {hb->agent_id, noNul(hb->version), noNul(hb->boot_id), now,
+           std::to_string(hb->check_count), ms(hb->interval)});
+      if (!a.ok()) {
+        return a.error();
+      }
+    } else if (const auto* dereg = std::get_if<Deregistration>(&event)) {
+      // A late deregistration from an earlier boot must not mark a restarted agent as gone.
+      auto a = conn_->exec(
+          "INSERT INTO agents AS a (agent_id, boot_id, first_seen, last_seen, deregistered_at) "
+          "VALUES ($1, $2, $3, $3, $3) "
+          "ON CONFLICT (agent_id) DO UPDATE SET deregistered_at = EXCLUDED.deregistered_at, "
+          "last_seen = GREATEST(a.last_seen, EXCLUDED.last_seen) "
+          "WHERE a.boot_id = EXCLUDED.boot_id OR EXCLUDED.boot_id = ''",
+          {dereg->agent_id, noNul(dereg->boot_id), now});
+      if (!a.ok()) {
+        return a.error();
+      }
+    }
+  }
+  return okStatus();
+}
+
+Result<CommitReport> PgEventStore::writeResults(const IngestBatch& batch) {
+  CommitReport report;
+  if (batch.results.empty()) {
+    return report;
+  }
+  std::string rows;
+  rows.reserve(batch.results.size() * 200);
+  for (const auto& r : batch.results) {
+    appendCopyRow(rows, r, batch.received_at);
+  }
+  auto copied = conn_->copyIn(
+      std::string("COPY health_checks_staging (") + kColumns + ") FROM STDIN", rows);
+  if (!copied.ok()) {
+    return copied.error();
+  }
+  auto inserted = conn_->exec(std::string("INSERT INTO health_checks (") + kColumns +
+                              ") SELECT " + kColumns +
+                              " FROM health_checks_staging ON CONFLICT DO NOTHING");
+  if (!inserted.ok()) {
+    return inserted.error();
+  }
+  report.inserted = inserted->affected();
+  report.duplicates = batch.results.size() - std::min<std::uint64_t>(report.inserted,
+                                                                     batch.results.size());
+  const std::string now = pgTimestamp(batch.received_at);
+  auto agents = conn_->exec(
+      "INSERT INTO agents (agent_id, first_seen, last_seen) "
+      "SELECT DISTINCT agent_id, $1::timestamptz, $1::timestamptz FROM health_checks_staging "
+      "ORDER BY 1 ON CONFLICT (agent_id) DO UPDATE SET "
+      "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen)",
+      {now});
+  if (!agents.ok()) {
+    return agents.error();
+  }
+  auto services = conn_->exec(
+      "INSERT INTO services (name, first_seen, last_seen) "
+      "SELECT DISTINCT service, $1::timestamptz, $1::timestamptz FROM health_checks_staging "
+      "ORDER BY 1 ON CONFLICT (name) DO UPDATE SET "
+      "last_seen = GREATEST(services.last_seen, EXCLUDED.last_seen)",
+      {now});
+  if (!services.ok()) {
+    return services.error();
+  }
+  if (auto latest = conn_->exec(kUpsertLatest); !latest.ok()) {
+    return latest.error();
+  }
+  return report;
+}
+
+Result<CommitReport> PgEventStore::commit(const IngestBatch& batch) {
+  if (auto s = ensureSession(); !s.ok()) {
+    return s.error();
+  }
+  if (auto s = ensurePartitions(batch); !s.ok()) {
+    return s.error();
+  }
+  if (auto s = conn_->begin(); !s.ok()) {
+    return s.error();
+  }
+  if (auto s = writeCatalog(batch); !s.ok()) {
+    conn_->rollback();
+    return s.error();
+  }
+  auto report = writeResults(batch);
+  if (!report.ok()) {
+    conn_->rollback();
+    return report.error();
+  }
+  if (auto s = conn_->commit(); !s.ok()) {
+    conn_->rollback();
+    return s.error();
+  }
+  return report;
+}
+
+Status PgEventStore::maintain(SystemTime now) {
+  if (auto s = connect(); !s.ok()) {
+    return s;
+  }
+  auto report = partitions_->maintain(now, retention_days_);
+  if (!report.ok()) {
+    return report.error();
+  }
+  if (report->default_rows_deleted > 0) {
+    logger_->info("deleted {} expired rows from health_checks_default",
+                  report->default_rows_deleted);
+  }
+  return okStatus();
+}
+
+}  // namespace vitals::hub::store
