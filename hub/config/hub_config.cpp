@@ -1,0 +1,320 @@
+#include "hub/config/hub_config.hpp"
+
+#include <libpq-fe.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "common/nats/subjects.hpp"
+
+namespace vitals::hub {
+namespace {
+
+using std::chrono::milliseconds;
+using namespace std::chrono_literals;
+
+std::string trimRight(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
+    s.pop_back();
+  }
+  return s;
+}
+
+// A secret from `<key>` (a file path) or else from the environment variable.
+std::string readSecret(config::YamlReader& r, const std::string& key, const std::string& env_name,
+                       const ConfigSources& sources) {
+  if (auto path = r.str(key)) {
+    auto content = sources.read_file(*path);
+    if (!content.ok()) {
+      r.problem(key, "cannot read \"" + *path + "\": " + content.error().message);
+      return {};
+    }
+    return trimRight(content.value());
+  }
+  if (sources.env) {
+    if (auto v = sources.env(env_name)) {
+      return *v;
+    }
+  }
+  return {};
+}
+
+void validateToken(config::YamlReader& r, const std::string& key, const std::string& value) {
+  if (!subjects::isValidToken(value)) {
+    r.problem(key, "must be 1-128 characters of A-Z a-z 0-9 _ -, got \"" + value + "\"");
+  }
+}
+
+bool validNatsUrl(const std::string& list) {
+  std::stringstream ss(list);
+  std::string item;
+  int count = 0;
+  while (std::getline(ss, item, ',')) {
+    ++count;
+    const auto scheme_end = item.find("://");
+    if (scheme_end == std::string::npos) {
+      return false;
+    }
+    const std::string scheme = item.substr(0, scheme_end);
+    if (scheme != "nats" && scheme != "tls" && scheme != "ws" && scheme != "wss") {
+      return false;
+    }
+    if (item.size() <= scheme_end + 3) {
+      return false;
+    }
+  }
+  return count > 0;
+}
+
+// libpq's own parser checks the conninfo/URI, so --check-config catches typos before start.
+void validateConninfo(config::YamlReader& r, const std::string& key, const std::string& url) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
+  if (opts == nullptr) {
+    std::string msg = err != nullptr ? trimRight(err) : "out of memory";
+    PQfreemem(err);
+    r.problem(key, "invalid libpq connection string: " + msg);
+    return;
+  }
+  for (auto* o = opts; o->keyword != nullptr; ++o) {
+    if (std::string(o->keyword) == "password" && o->val != nullptr && *o->val != '\0') {
+      r.problem(key, "must not contain a password; use database.password_file or "
+                     "VITALS_DB_PASSWORD");
+    }
+  }
+  PQconninfoFree(opts);
+}
+
+}  // namespace
+
+ConfigSources ConfigSources::system() {
+  ConfigSources s;
+  s.env = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) {
+      return std::nullopt;
+    }
+    return std::string(v);
+  };
+  s.read_file = [](const std::string& path) -> Result<std::string> {
+    std::ifstream in(path);
+    if (!in) {
+      return Error{"config.file", "no such file or not readable", path};
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  return s;
+}
+
+bool parseListen(const std::string& text, std::string& host, int& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= text.size()) {
+    return false;
+  }
+  std::string h = text.substr(0, colon);
+  if (h.front() == '[') {
+    if (h.back() != ']' || h.size() < 3) {
+      return false;
+    }
+    h = h.substr(1, h.size() - 2);
+  } else if (h.find(':') != std::string::npos) {
+    return false;  // a bare IPv6 address needs brackets
+  }
+  const std::string p = text.substr(colon + 1);
+  if (p.size() > 5) {
+    return false;
+  }
+  int value = 0;
+  for (char c : p) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+    value = value * 10 + (c - '0');
+  }
+  if (value > 65535) {
+    return false;
+  }
+  host = h;
+  port = value;
+  return true;
+}
+
+std::optional<std::int64_t> parseByteSize(const std::string& text) {
+  if (text == "unlimited" || text == "-1") {
+    return -1;
+  }
+  std::size_t i = 0;
+  std::int64_t n = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    n = n * 10 + (text[i] - '0');
+    if (n > (1LL << 50)) {
+      return std::nullopt;
+    }
+    ++i;
+  }
+  if (i == 0) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(i);
+  if (!unit.empty() && unit.front() == ' ') {
+    unit.erase(0, 1);
+  }
+  static const std::pair<const char*, std::int64_t> kUnits[] = {
+      {"", 1},
+      {"B", 1},
+      {"KB", 1000LL},
+      {"MB", 1000LL * 1000},
+      {"GB", 1000LL * 1000 * 1000},
+      {"TB", 1000LL * 1000 * 1000 * 1000},
+      {"KiB", 1LL << 10},
+      {"MiB", 1LL << 20},
+      {"GiB", 1LL << 30},
+      {"TiB", 1LL << 40},
+  };
+  for (const auto& [name, scale] : kUnits) {
+    if (unit == name) {
+      if (n > (std::int64_t{1} << 62) / scale) {
+        return std::nullopt;
+      }
+      return n * scale;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSources& sources) {
+  auto& problems = root.problems();
+  const std::size_t before = problems.list().size();
+  HubConfig c;
+
+  c.hub_id = root.str("hub_id", c.hub_id);
+  validateToken(root, "hub_id", c.hub_id);
+
+  if (auto n = root.mapping("nats")) {
+    c.nats.url = n->str("url", c.nats.url);
+    if (!validNatsUrl(c.nats.url)) {
+      n->problem("url", "must be nats://host:port (or tls://, comma-separated for a cluster), "
+                        "got \"" + c.nats.url + "\"");
+    }
+    c.nats.credentials_file = n->str("credentials_file", "");
+    if (!c.nats.credentials_file.empty()) {
+      if (auto content = sources.read_file(c.nats.credentials_file); !content.ok()) {
+        n->problem("credentials_file", "cannot read \"" + c.nats.credentials_file + "\": " +
+                                           content.error().message);
+      }
+    }
+    c.nats.user = n->str("user", "");
+    c.nats.password = readSecret(*n, "password_file", "VITALS_NATS_PASSWORD", sources);
+    if (c.nats.user.empty() && !c.nats.password.empty() && n->has("password_file")) {
+      n->problem("password_file", "is set but nats.user is not");
+    }
+    n->finish();
+  } else if (sources.env) {
+    c.nats.password = sources.env("VITALS_NATS_PASSWORD").value_or("");
+  }
+
+  if (auto d = root.mapping("database")) {
+    c.database.url = d->str("url", c.database.url);
+    validateConninfo(*d, "url", c.database.url);
+    c.database.password = readSecret(*d, "password_file", "VITALS_DB_PASSWORD", sources);
+    c.database.pool_size = static_cast<int>(d->integer("pool_size", c.database.pool_size, 1, 64));
+    c.database.connect_timeout = d->duration("connect_timeout", c.database.connect_timeout, 1s,
+                                             milliseconds{std::chrono::minutes{5}});
+    d->finish();
+  } else {
+    if (sources.env) {
+      c.database.password = sources.env("VITALS_DB_PASSWORD").value_or("");
+    }
+  }
+
+  if (auto h = root.mapping("http")) {
+    if (auto listen = h->str("listen")) {
+      if (!parseListen(*listen, c.http.host, c.http.port)) {
+        h->problem("listen", "must be host:port with a port of 0-65535, got \"" + *listen + "\"");
+      }
+    }
+    h->finish();
+  }
+
+  if (auto i = root.mapping("ingest")) {
+    c.ingest.stream = i->str("stream", c.ingest.stream);
+    validateToken(*i, "stream", c.ingest.stream);
+    c.ingest.durable = i->str("durable", c.ingest.durable);
+    validateToken(*i, "durable", c.ingest.durable);
+    c.ingest.batch_size = static_cast<int>(i->integer("batch_size", c.ingest.batch_size, 1, 10000));
+    c.ingest.fetch_timeout = i->duration("fetch_timeout", c.ingest.fetch_timeout, 10ms, 60s);
+    c.ingest.ack_wait =
+        i->duration("ack_wait", c.ingest.ack_wait, 1s, milliseconds{std::chrono::hours{1}});
+    c.ingest.stream_max_age = i->duration("stream_max_age", c.ingest.stream_max_age,
+                                          milliseconds{std::chrono::minutes{1}},
+                                          milliseconds{std::chrono::hours{24 * 3650}});
+    if (auto size = i->str("stream_max_bytes")) {
+      auto bytes = parseByteSize(*size);
+      if (!bytes || (*bytes != -1 && *bytes < (1 << 20))) {
+        i->problem("stream_max_bytes",
+                   "must be a size of at least 1MiB such as 1073741824, 512MiB or 2GB, or "
+                   "\"unlimited\", got \"" + *size + "\"");
+      } else {
+        c.ingest.stream_max_bytes = *bytes;
+      }
+    }
+    c.ingest.duplicate_window = i->duration("duplicate_window", c.ingest.duplicate_window, 1s,
+                                            milliseconds{std::chrono::hours{24}});
+    if (c.ingest.fetch_timeout >= c.ingest.ack_wait) {
+      i->problem("fetch_timeout", "must be shorter than ingest.ack_wait");
+    }
+    i->finish();
+  }
+
+  c.retention_days = static_cast<int>(root.integer("retention_days", c.retention_days, 1, 3650));
+
+  if (auto l = root.mapping("log")) {
+    c.log.level = l->str("level", c.log.level);
+    spdlog::level::level_enum lvl;
+    if (!log::parseLevel(c.log.level, lvl)) {
+      l->problem("level", "must be one of trace, debug, info, warn, error, critical, off, got \"" +
+                              c.log.level + "\"");
+    }
+    const std::string format = l->str("format", "auto");
+    if (format == "auto") {
+      c.log.format = log::Format::Auto;
+    } else if (format == "text") {
+      c.log.format = log::Format::Text;
+    } else if (format == "json") {
+      c.log.format = log::Format::Json;
+    } else {
+      l->problem("format", "must be auto, text or json, got \"" + format + "\"");
+    }
+    l->finish();
+  }
+
+  root.finish();
+  if (problems.list().size() != before) {
+    return std::nullopt;
+  }
+  return c;
+}
+
+std::optional<HubConfig> parseHubConfig(const std::string& text, const std::string& file,
+                                        const ConfigSources& sources, config::Problems& problems) {
+  auto root = config::YamlReader::loadString(text, file, problems);
+  if (!root) {
+    return std::nullopt;
+  }
+  return readHubConfig(*root, sources);
+}
+
+std::optional<HubConfig> loadHubConfig(const std::string& path, const ConfigSources& sources,
+                                       config::Problems& problems) {
+  auto root = config::YamlReader::loadFile(path, problems);
+  if (!root) {
+    return std::nullopt;
+  }
+  return readHubConfig(*root, sources);
+}
+
+}  // namespace vitals::hub

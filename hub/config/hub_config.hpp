@@ -1,0 +1,80 @@
+#pragma once
+// The hub's configuration: an immutable value built by one strict validator, used both at start
+// and by `vitals-hub --check-config`. Every key is documented in docs/configuration-hub.md.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/config/yaml_reader.hpp"
+#include "common/error/result.hpp"
+#include "common/log/log.hpp"
+
+namespace vitals::hub {
+
+struct NatsSettings {
+  std::string url = "nats://127.0.0.1:4222";
+  std::string credentials_file;  // optional .creds file
+  std::string user;              // optional; password from password_file or VITALS_NATS_PASSWORD
+  std::string password;          // secret: never logged
+};
+
+struct DatabaseSettings {
+  std::string url = "host=127.0.0.1 port=5432 dbname=vitals user=vitals";  // conninfo or URI
+  std::string password;  // secret: from password_file or VITALS_DB_PASSWORD; empty = none
+  int pool_size = 4;     // connections for API reads (ingest has its own)
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+struct HttpSettings {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0 = any free port (the bound port is logged)
+};
+
+struct IngestSettings {
+  std::string stream = "VITALS";
+  std::string durable = "vitals-hub";
+  int batch_size = 500;
+  std::chrono::milliseconds fetch_timeout{500};
+  std::chrono::milliseconds ack_wait{30000};
+  std::chrono::milliseconds stream_max_age{std::chrono::hours{24 * 7}};
+  std::int64_t stream_max_bytes = 1LL << 30;  // -1 = unlimited
+  std::chrono::milliseconds duplicate_window{std::chrono::minutes{2}};
+};
+
+struct HubConfig {
+  std::string hub_id = "hub-main";
+  NatsSettings nats;
+  DatabaseSettings database;
+  HttpSettings http;
+  IngestSettings ingest;
+  int retention_days = 30;
+  log::LogOptions log;
+};
+
+// Where secrets come from; injected so tests need neither env nor files.
+struct ConfigSources {
+  std::function<std::optional<std::string>(const std::string& name)> env;
+  std::function<Result<std::string>(const std::string& path)> read_file;
+  // The process environment and the real file system.
+  static ConfigSources system();
+};
+
+// Validates a parsed YAML document; problems are appended, and a config is returned only when
+// there were none.
+std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSources& sources);
+// Loads and validates a file (problems carry file:line: path: message).
+std::optional<HubConfig> loadHubConfig(const std::string& path, const ConfigSources& sources,
+                                       config::Problems& problems);
+// Same from text (tests, --check-config of stdin later).
+std::optional<HubConfig> parseHubConfig(const std::string& text, const std::string& file,
+                                        const ConfigSources& sources, config::Problems& problems);
+
+// "host:port" / "[v6]:port" -> host, port; false when malformed or port is not 0..65535.
+bool parseListen(const std::string& text, std::string& host, int& port);
+// Byte sizes: an integer of bytes, or a number with B, KB, MB, GB, TB (x1000) or KiB, MiB, GiB,
+// TiB (x1024); "unlimited" or -1 = -1.
+std::optional<std::int64_t> parseByteSize(const std::string& text);
+
+}  // namespace vitals::hub

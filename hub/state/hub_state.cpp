@@ -1,0 +1,156 @@
+#include "hub/state/hub_state.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+namespace vitals::hub::state {
+namespace {
+
+void takeResult(CheckState& c, const CheckResult& r) {
+  c.service = r.service;
+  if (!r.kind.empty()) {
+    c.kind = r.kind;
+  }
+  c.status = r.status;
+  c.raw_status = r.raw_status;
+  c.latency = r.latency;
+  c.message = r.message;
+  c.failure_kind = r.failure_kind;
+  c.last_checked = r.observed_at;
+  c.boot_id = r.boot_id;
+  c.seq = r.seq;
+}
+
+void takeSpec(CheckState& c, const std::string& agent_id, const CheckSpec& spec) {
+  c.agent_id = agent_id;
+  c.name = spec.name;
+  c.service = spec.service;
+  c.kind = spec.kind;
+  c.target = spec.target;
+}
+
+}  // namespace
+
+bool isNewer(const CheckResult& candidate, const CheckState& current) {
+  if (current.seq == 0 || !current.last_checked) {
+    return true;
+  }
+  if (candidate.boot_id == current.boot_id) {
+    return candidate.seq > current.seq;
+  }
+  return candidate.observed_at > *current.last_checked;
+}
+
+ServiceState aggregate(std::string name, std::vector<CheckState> checks) {
+  ServiceState s;
+  s.name = std::move(name);
+  std::sort(checks.begin(), checks.end(), [](const CheckState& a, const CheckState& b) {
+    return std::tie(a.name, a.agent_id) < std::tie(b.name, b.agent_id);
+  });
+  std::set<std::string> agents;
+  bool first = true;
+  for (const auto& c : checks) {
+    s.status = first ? c.status : worst(s.status, c.status);
+    first = false;
+    agents.insert(c.agent_id);
+    if (c.last_checked) {
+      s.latency = s.latency ? std::max(*s.latency, c.latency) : c.latency;
+      if (!s.last_checked || *c.last_checked > *s.last_checked) {
+        s.last_checked = c.last_checked;
+      }
+    }
+  }
+  for (const auto& a : agents) {
+    if (!s.agent.empty()) {
+      s.agent += ",";
+    }
+    s.agent += a;
+  }
+  s.checks = std::move(checks);
+  return s;
+}
+
+void HubState::applyRegistration(const Registration& reg) {
+  std::unique_lock lock(mu_);
+  std::set<std::string> listed;
+  for (const auto& spec : reg.checks) {
+    listed.insert(spec.name);
+    auto& c = checks_[Key{reg.agent_id, spec.name}];
+    takeSpec(c, reg.agent_id, spec);
+  }
+  for (auto it = checks_.lower_bound(Key{reg.agent_id, ""});
+       it != checks_.end() && it->first.first == reg.agent_id;) {
+    if (listed.count(it->first.second) == 0) {
+      it = checks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void HubState::restore(const std::string& agent_id, const CheckSpec& spec,
+                       const std::optional<CheckResult>& last) {
+  std::unique_lock lock(mu_);
+  auto& c = checks_[Key{agent_id, spec.name}];
+  takeSpec(c, agent_id, spec);
+  if (last) {
+    takeResult(c, *last);
+  }
+}
+
+bool HubState::applyResult(const CheckResult& r) {
+  std::unique_lock lock(mu_);
+  auto [it, inserted] = checks_.try_emplace(Key{r.agent_id, r.check});
+  auto& c = it->second;
+  if (inserted) {
+    c.agent_id = r.agent_id;
+    c.name = r.check;
+    c.service = r.service;
+    c.kind = r.kind;
+  }
+  if (!isNewer(r, c)) {
+    return false;
+  }
+  takeResult(c, r);
+  return true;
+}
+
+std::vector<ServiceState> HubState::services() const {
+  std::map<std::string, std::vector<CheckState>> by_service;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [key, c] : checks_) {
+      by_service[c.service].push_back(c);
+    }
+  }
+  std::vector<ServiceState> out;
+  out.reserve(by_service.size());
+  for (auto& [name, checks] : by_service) {
+    out.push_back(aggregate(name, std::move(checks)));
+  }
+  return out;
+}
+
+std::optional<ServiceState> HubState::service(const std::string& name) const {
+  std::vector<CheckState> checks;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [key, c] : checks_) {
+      if (c.service == name) {
+        checks.push_back(c);
+      }
+    }
+  }
+  if (checks.empty()) {
+    return std::nullopt;
+  }
+  return aggregate(name, std::move(checks));
+}
+
+std::size_t HubState::checkCount() const {
+  std::shared_lock lock(mu_);
+  return checks_.size();
+}
+
+}  // namespace vitals::hub::state
