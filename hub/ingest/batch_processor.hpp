@@ -1,0 +1,78 @@
+#pragma once
+// The heart of ingest: turns one fetch into one EventStore commit and settles every message.
+// Malformed and forged messages are terminated at once (never redelivered); the others are
+// acked only after their commit, and nak'd when the commit failed. Single-threaded (the ingest
+// thread).
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/metrics/metrics.hpp"
+#include "common/time/clock.hpp"
+#include "hub/ingest/message_source.hpp"
+#include "hub/state/hub_state.hpp"
+#include "hub/store/event_store.hpp"
+
+namespace vitals::hub::ingest {
+
+// What one message contributes, or why it cannot be stored.
+struct DecodedMessage {
+  enum class Verdict { Accept, Malformed, Rejected };
+  Verdict verdict = Verdict::Accept;
+  std::string reason;  // for Malformed / Rejected
+  std::optional<store::CatalogEvent> catalog;
+  std::vector<CheckResult> results;
+};
+
+// Pure: subject + payload -> verdict. Rejected = well-formed but the agent id in the payload is
+// not the agent token of the subject it came on (one agent speaking for another).
+DecodedMessage decodeMessage(std::string_view subject, std::string_view data);
+
+// The metric names are part of the interface (tests and dashboards use them).
+struct IngestMetrics {
+  explicit IngestMetrics(metrics::Registry& registry);
+  metrics::Counter& messages;    // vitals_ingest_messages_total
+  metrics::Counter& results;     // vitals_ingest_results_total (rows newly inserted)
+  metrics::Counter& duplicates;  // vitals_ingest_duplicates_total
+  metrics::Counter& malformed;   // vitals_ingest_malformed_total
+  metrics::Counter& rejected;    // vitals_ingest_rejected_total
+  metrics::Counter& batches;     // vitals_ingest_batches_total (committed transactions)
+  metrics::Counter& db_errors;   // vitals_ingest_db_errors_total (failed commits)
+  metrics::Counter& settle_errors;    // vitals_ingest_settle_errors_total (ack/nak/term failed)
+  metrics::Gauge& last_commit;        // vitals_ingest_last_commit_seconds (unix time)
+  metrics::Gauge& commit_duration;    // vitals_ingest_commit_duration_seconds (last commit)
+};
+
+class BatchProcessor {
+ public:
+  BatchProcessor(store::EventStore& store, state::HubState& state, metrics::Registry& registry,
+                 const Clock& clock, std::shared_ptr<spdlog::logger> logger);
+
+  // Stores and settles one fetch. Returns the database error when a commit failed (the
+  // unsettled messages were nak'd; the caller backs off and reconnects).
+  Status process(MessageList& messages);
+
+ private:
+  struct Pending {
+    InboundMessage* msg;
+    DecodedMessage decoded;
+  };
+  Status commitAll(std::vector<Pending>& pending);
+  Status commitOneByOne(std::vector<Pending>& pending);
+  store::IngestBatch buildBatch(const std::vector<Pending*>& items) const;
+  void settle(InboundMessage& msg, Status (InboundMessage::*how)(), const char* what);
+  void refuse(Pending& p, const Error& error);
+  void committed(const store::IngestBatch& batch, const store::CommitReport& report,
+                 SteadyTime started);
+
+  store::EventStore& store_;
+  state::HubState& state_;
+  IngestMetrics metrics_;
+  const Clock& clock_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+}  // namespace vitals::hub::ingest

@@ -1,0 +1,107 @@
+#include "hub/ingest/ingest_loop.hpp"
+
+#include <algorithm>
+
+namespace vitals::hub::ingest {
+
+using std::chrono::milliseconds;
+
+milliseconds backoffDelay(int failures, Random& random) {
+  const int exp = std::clamp(failures, 0, 6);
+  const milliseconds full = std::min(milliseconds{250} * (1 << exp), milliseconds{15000});
+  const double pick = 0.5 + 0.5 * random.uniform();
+  return milliseconds{static_cast<milliseconds::rep>(static_cast<double>(full.count()) * pick)};
+}
+
+IngestLoop::IngestLoop(MessageSource& source, BatchProcessor& processor, store::EventStore& store,
+                       const Clock& clock, Random& random, IngestLoopOptions options,
+                       std::shared_ptr<spdlog::logger> logger)
+    : source_(source),
+      processor_(processor),
+      store_(store),
+      clock_(clock),
+      random_(random),
+      options_(options),
+      logger_(std::move(logger)) {}
+
+IngestLoop::~IngestLoop() { stop(); }
+
+void IngestLoop::start() {
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void IngestLoop::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void IngestLoop::run() {
+  while (!stopping_) {
+    milliseconds wait{0};
+    try {
+      wait = runOnce();
+    } catch (const std::exception& e) {
+      // Nothing should throw here; if something does, keep the thread alive and say so.
+      logger_->error("ingest step failed: {}", e.what());
+      wait = backoffDelay(db_failures_++, random_);
+    }
+    if (wait.count() > 0) {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, wait, [this] { return stopping_.load(); });
+    }
+  }
+}
+
+milliseconds IngestLoop::runOnce() {
+  if (db_broken_) {
+    if (auto s = store_.reconnect(); !s.ok()) {
+      logger_->warn("database still unavailable, not fetching: {}", s.error().describe());
+      return backoffDelay(db_failures_++, random_);
+    }
+    logger_->info("database connection restored");
+    db_broken_ = false;
+  }
+  const SteadyTime now = clock_.steadyNow();
+  if (!next_maintenance_ || now >= *next_maintenance_) {
+    auto s = store_.maintain(clock_.now());
+    // A failed run is retried in a minute rather than in an hour.
+    next_maintenance_ = now + (s.ok() ? options_.maintenance_interval
+                                      : milliseconds{std::chrono::minutes{1}});
+    if (!s.ok()) {
+      logger_->warn("partition maintenance failed: {}", s.error().describe());
+      if (s.error().code == "db.unavailable") {
+        db_broken_ = true;
+        return backoffDelay(db_failures_++, random_);
+      }
+    }
+  }
+  auto fetched = source_.fetch(options_.batch_size, options_.fetch_timeout);
+  if (!fetched.ok()) {
+    if (bus_failures_ == 0 || bus_failures_ % 20 == 0) {
+      logger_->warn("fetch from JetStream failed: {}", fetched.error().describe());
+    }
+    return backoffDelay(bus_failures_++, random_);
+  }
+  if (bus_failures_ > 0) {
+    logger_->info("fetching from JetStream again");
+    bus_failures_ = 0;
+  }
+  if (fetched->empty()) {
+    return milliseconds{0};
+  }
+  if (auto s = processor_.process(fetched.value()); !s.ok()) {
+    db_broken_ = true;
+    return backoffDelay(db_failures_++, random_);
+  }
+  db_failures_ = 0;
+  return milliseconds{0};
+}
+
+}  // namespace vitals::hub::ingest

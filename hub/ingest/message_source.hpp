@@ -1,0 +1,36 @@
+#pragma once
+// Where ingest reads from: a JetStream durable pull consumer in production
+// (NatsMessageSource), a scripted fake in tests.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "common/error/result.hpp"
+
+namespace vitals::hub::ingest {
+
+// One delivered message. Exactly one of ack/nak/term should be called.
+class InboundMessage {
+ public:
+  virtual ~InboundMessage() = default;
+  virtual std::string_view subject() const = 0;
+  virtual std::string_view data() const = 0;
+  virtual std::uint64_t numDelivered() const = 0;
+  virtual Status ack() = 0;   // stored: never deliver again
+  virtual Status nak() = 0;   // not stored: deliver again
+  virtual Status term() = 0;  // never storable (malformed, forged): do not deliver again
+};
+
+using MessageList = std::vector<std::unique_ptr<InboundMessage>>;
+
+class MessageSource {
+ public:
+  virtual ~MessageSource() = default;
+  // Up to `max` messages within `timeout`; empty when nothing is pending. Errors when the bus
+  // is unreachable (the caller backs off).
+  [[nodiscard]] virtual Result<MessageList> fetch(int max, std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace vitals::hub::ingest
