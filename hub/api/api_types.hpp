@@ -1,0 +1,55 @@
+#pragma once
+// Our own request/response values: handlers take and return these, so they are tested without
+// sockets. Only api/http_server.cpp knows cpp-httplib.
+#include <map>
+#include <optional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vitals::hub::api {
+
+struct ApiRequest {
+  std::string method;                                     // "GET"
+  std::string path;                                       // decoded segments joined, for logs
+  std::map<std::string, std::string> path_params;         // {name} -> value (percent-decoded)
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  std::string body;
+
+  // The single value of a query parameter (the router refuses repeated ones).
+  const std::string* param(const std::string& name) const {
+    for (const auto& [k, v] : query) {
+      if (k == name) {
+        return &v;
+      }
+    }
+    return nullptr;
+  }
+};
+
+struct ApiResponse {
+  int status = 200;
+  nlohmann::json body = nlohmann::json::object();
+  // When set, sent as is instead of the JSON body (e.g. /metrics).
+  std::optional<std::string> text;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+inline ApiResponse jsonResponse(nlohmann::json body, int status = 200) {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+// {"error":{"code":"...","message":"..."}}
+inline ApiResponse errorResponse(int status, std::string code, std::string message) {
+  ApiResponse r;
+  r.status = status;
+  r.body = {{"error", {{"code", std::move(code)}, {"message", std::move(message)}}}};
+  return r;
+}
+
+}  // namespace vitals::hub::api

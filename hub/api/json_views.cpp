@@ -1,0 +1,99 @@
+#include "hub/api/json_views.hpp"
+
+#include <cmath>
+
+namespace vitals::hub::api {
+namespace {
+
+using nlohmann::json;
+
+json timeOrNull(const std::optional<SystemTime>& t) {
+  return t ? json(formatRfc3339(*t)) : json(nullptr);
+}
+
+}  // namespace
+
+double latencyMs(std::chrono::microseconds latency) {
+  return static_cast<double>(latency.count()) / 1000.0;
+}
+
+std::int64_t ageSeconds(SystemTime then, SystemTime now) {
+  if (now <= then) {
+    return 0;
+  }
+  return std::chrono::duration_cast<std::chrono::seconds>(now - then).count();
+}
+
+json checkJson(const state::CheckState& c, SystemTime now) {
+  const bool seen = c.last_checked.has_value();
+  return {{"name", c.name},
+          {"kind", c.kind},
+          {"agent", c.agent_id},
+          {"status", std::string(toString(c.status))},
+          {"latency_ms", seen ? json(latencyMs(c.latency)) : json(nullptr)},
+          {"message", c.message},
+          {"last_checked", timeOrNull(c.last_checked)},
+          {"age_seconds", seen ? json(ageSeconds(*c.last_checked, now)) : json(nullptr)}};
+}
+
+json serviceJson(const state::ServiceState& s, SystemTime now) {
+  json checks = json::array();
+  for (const auto& c : s.checks) {
+    checks.push_back(checkJson(c, now));
+  }
+  return {{"name", s.name},
+          {"status", std::string(toString(s.status))},
+          {"latency_ms", s.latency ? json(latencyMs(*s.latency)) : json(nullptr)},
+          {"last_checked", timeOrNull(s.last_checked)},
+          {"age_seconds",
+           s.last_checked ? json(ageSeconds(*s.last_checked, now)) : json(nullptr)},
+          {"agent", s.agent},
+          {"checks", std::move(checks)}};
+}
+
+json resultJson(const store::StoredResult& stored) {
+  const auto& r = stored.result;
+  json details = json::object();
+  for (const auto& [k, v] : r.details) {
+    details[k] = v;
+  }
+  return {{"agent", r.agent_id},
+          {"boot_id", r.boot_id},
+          {"seq", r.seq},
+          {"service", r.service},
+          {"check", r.check},
+          {"kind", r.kind},
+          {"status", std::string(toString(r.status))},
+          {"raw_status", std::string(toString(r.raw_status))},
+          {"latency_ms", latencyMs(r.latency)},
+          {"message", r.message},
+          {"details", std::move(details)},
+          {"failure_kind", std::string(toString(r.failure_kind))},
+          {"attempt", r.attempt},
+          {"consecutive_failures", r.consecutive_failures},
+          {"flapping", r.flapping},
+          {"observed_at", formatRfc3339(r.observed_at)},
+          {"received_at", formatRfc3339(stored.received_at)}};
+}
+
+json agentJson(const store::AgentRecord& a, SystemTime now) {
+  json labels = json::object();
+  for (const auto& [k, v] : a.labels) {
+    labels[k] = v;
+  }
+  return {{"id", a.agent_id},
+          {"hostname", a.hostname},
+          {"version", a.version},
+          {"boot_id", a.boot_id},
+          {"labels", std::move(labels)},
+          {"first_seen", formatRfc3339(a.first_seen)},
+          {"last_seen", formatRfc3339(a.last_seen)},
+          {"age_seconds", ageSeconds(a.last_seen, now)},
+          {"registered_at", timeOrNull(a.registered_at)},
+          {"deregistered_at", timeOrNull(a.deregistered_at)},
+          {"check_count", a.check_count},
+          {"heartbeat_interval_ms",
+           a.heartbeat_interval ? json(a.heartbeat_interval->count()) : json(nullptr)}};
+}
+
+}  // namespace vitals::hub::api

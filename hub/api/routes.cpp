@@ -1,0 +1,23 @@
+#include "hub/api/routes.hpp"
+
+namespace vitals::hub::api {
+
+Router buildRouter(const Handlers& h) {
+  Router r;
+  auto bind = [](const auto& obj, auto method) {
+    return [&obj, method](const ApiRequest& req) { return (obj.*method)(req); };
+  };
+  r.add({"GET", "/api/v1/services", {}, bind(h.services, &ServicesHandler::list)});
+  r.add({"GET", "/api/v1/services/{name}", {}, bind(h.services, &ServicesHandler::get)});
+  r.add({"GET",
+         "/api/v1/services/{name}/history",
+         {"since", "until", "limit", "cursor"},
+         bind(h.services, &ServicesHandler::history)});
+  r.add({"GET", "/api/v1/agents", {}, bind(h.agents, &AgentsHandler::list)});
+  r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz)});
+  r.add({"GET", "/readyz", {}, bind(h.ops, &OpsHandler::readyz)});
+  r.add({"GET", "/metrics", {}, bind(h.ops, &OpsHandler::metrics)});
+  return r;
+}
+
+}  // namespace vitals::hub::api

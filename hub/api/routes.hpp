@@ -1,0 +1,18 @@
+#pragma once
+// THE list of URLs the hub serves (docs/openapi.yaml is checked against it by a unit test).
+#include "hub/api/ops_handler.hpp"
+#include "hub/api/router.hpp"
+#include "hub/api/services_handler.hpp"
+
+namespace vitals::hub::api {
+
+struct Handlers {
+  const ServicesHandler& services;
+  const AgentsHandler& agents;
+  const OpsHandler& ops;
+};
+
+// The handlers must outlive the router.
+Router buildRouter(const Handlers& handlers);
+
+}  // namespace vitals::hub::api
