@@ -1,0 +1,264 @@
+// vitals-hub: the composition root. Builds every object, wires them by reference, and owns the
+// start-up order and the shutdown.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "common/log/log.hpp"
+#include "common/metrics/metrics.hpp"
+#include "common/nats/nats_client.hpp"
+#include "common/nats/subjects.hpp"
+#include "common/random/random.hpp"
+#include "common/time/clock.hpp"
+#include "hub/api/http_server.hpp"
+#include "hub/api/routes.hpp"
+#include "hub/config/hub_config.hpp"
+#include "hub/ingest/batch_processor.hpp"
+#include "hub/ingest/ingest_loop.hpp"
+#include "hub/ingest/nats_message_source.hpp"
+#include "hub/state/hub_state.hpp"
+#include "hub/store/migrations.hpp"
+#include "hub/store/pg_event_store.hpp"
+#include "hub/store/pg_pool.hpp"
+#include "hub/store/pg_read_store.hpp"
+
+namespace {
+
+using namespace vitals;
+using namespace std::chrono_literals;
+
+constexpr const char* kUsage =
+    "usage: vitals-hub --config FILE [--check-config]\n"
+    "       vitals-hub --help | --version\n"
+    "\n"
+    "  --config FILE    hub configuration (YAML; see docs/configuration-hub.md)\n"
+    "  --check-config   validate the configuration, list every problem, and exit\n"
+    "  --help           show this help\n"
+    "  --version        show the version\n";
+
+struct Args {
+  std::string config;
+  bool check_config = false;
+  bool help = false;
+  bool version = false;
+};
+
+// 0 = run, 2 = usage error (message printed).
+int parseArgs(int argc, char** argv, Args& out) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) {
+      out.config = argv[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      out.config = a.substr(9);
+    } else if (a == "--check-config") {
+      out.check_config = true;
+    } else if (a == "--help" || a == "-h") {
+      out.help = true;
+    } else if (a == "--version") {
+      out.version = true;
+    } else {
+      std::fprintf(stderr, "vitals-hub: unknown or incomplete argument '%s'\n%s", a.c_str(),
+                   kUsage);
+      return 2;
+    }
+  }
+  if (!out.help && !out.version && out.config.empty()) {
+    std::fprintf(stderr, "vitals-hub: --config FILE is required\n%s", kUsage);
+    return 2;
+  }
+  return 0;
+}
+
+// SIGINT/SIGTERM are blocked in every thread and taken here synchronously: no handler runs in
+// signal context. Returns true when one arrived within `timeout` (negative = wait forever).
+bool waitForSignal(const sigset_t& set, std::chrono::milliseconds timeout) {
+  if (timeout.count() < 0) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    return true;
+  }
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  ts.tv_nsec = static_cast<long>((timeout.count() % 1000) * 1'000'000);
+  return sigtimedwait(&set, nullptr, &ts) > 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (int rc = parseArgs(argc, argv, args); rc != 0) {
+    return rc;
+  }
+  if (args.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (args.version) {
+    std::printf("vitals-hub %s\n", VITALS_VERSION);
+    return 0;
+  }
+
+  config::Problems problems;
+  const auto cfg = hub::loadHubConfig(args.config, hub::ConfigSources::system(), problems);
+  if (!cfg) {
+    std::fputs(problems.format().c_str(), stderr);
+    return 1;
+  }
+  if (args.check_config) {
+    std::puts("config OK");
+    return 0;
+  }
+
+  // Before any thread exists, so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto logger = log::makeLogger("hub", cfg->log);
+  logger->info("vitals-hub {} starting (hub_id {})", VITALS_VERSION, cfg->hub_id);
+
+  SystemClock clock;
+  StdRandom random;
+  metrics::Registry registry;
+  hub::state::HubState state;
+  std::atomic<bool> nats_up{false};
+  std::atomic<bool> schema_ready{false};
+
+  nats::ConnectOptions nopts;
+  nopts.url = cfg->nats.url;
+  nopts.name = "vitals-hub " + cfg->hub_id;
+  nopts.credentials_file = cfg->nats.credentials_file;
+  nopts.user = cfg->nats.user;
+  nopts.password = cfg->nats.password;
+  nopts.on_connection_change = [&nats_up, logger](bool up) {
+    nats_up = up;
+    if (up) {
+      logger->info("connected to NATS");
+    } else {
+      logger->warn("disconnected from NATS; reconnecting");
+    }
+  };
+  auto bus = nats::Connection::connect(nopts);
+  if (!bus.ok()) {
+    logger->error("cannot set up the NATS connection: {}", bus.error().describe());
+    return 1;
+  }
+  auto& connection = *bus.value();
+
+  hub::store::PgConnectOptions pg;
+  pg.conninfo = cfg->database.url;
+  pg.password = cfg->database.password;
+  pg.connect_timeout = cfg->database.connect_timeout;
+  hub::store::PgPool pool(pg, cfg->database.pool_size, logger);
+  hub::store::PgReadStore reads(pool);
+
+  hub::api::ServicesHandler services(state, reads, clock);
+  hub::api::AgentsHandler agents(reads, clock);
+  hub::api::OpsHandler ops(
+      {
+          {"nats",
+           [&] {
+             return connection.connected() ? okStatus()
+                                           : Status(Error{"nats", "not connected", {}});
+           }},
+          {"database", [&] { return reads.ping(); }},
+          {"migrations",
+           [&] {
+             return schema_ready ? okStatus()
+                                 : Status(Error{"migrations", "not applied yet", {}});
+           }},
+      },
+      registry);
+  const auto router = hub::api::buildRouter({services, agents, ops});
+  hub::api::HttpServer http(router, logger);
+  auto port = http.start(cfg->http.host, cfg->http.port);
+  if (!port.ok()) {
+    logger->error("{}", port.error().message);
+    return 1;
+  }
+  const std::string host =
+      cfg->http.host.find(':') != std::string::npos ? "[" + cfg->http.host + "]" : cfg->http.host;
+  logger->info("REST API listening on http://{}:{}/api/v1/services", host, port.value());
+
+  // The database may come up after us: retry with backoff; /readyz says what we wait for.
+  const auto migrations = hub::store::parseMigrations(hub::store::embeddedSchemaFiles());
+  if (!migrations.ok()) {
+    logger->error("embedded schema is invalid: {}", migrations.error().describe());
+    return 1;
+  }
+  for (int failures = 0;; ++failures) {
+    std::string why;
+    auto conn = hub::store::PgConnection::connect(pg, logger);
+    if (conn.ok()) {
+      auto report = hub::store::migrate(*conn.value(), migrations.value(), *logger);
+      if (report.ok()) {
+        logger->info("database schema at version {} (was {})", report->to_version,
+                     report->from_version);
+        auto stored = reads.checks();
+        if (stored.ok()) {
+          for (const auto& c : stored.value()) {
+            state.restore(c.agent_id, c.spec, c.last);
+          }
+          logger->info("restored the state of {} checks", stored->size());
+          break;
+        }
+        why = stored.error().describe();
+      } else if (report.error().code == "db.unavailable") {
+        why = report.error().describe();
+      } else {
+        logger->error("cannot start: {}", report.error().describe());
+        return 1;
+      }
+    } else {
+      why = conn.error().describe();
+    }
+    const auto delay = hub::ingest::backoffDelay(failures, random);
+    logger->warn("database not ready, retrying in {} ms: {}", delay.count(), why);
+    if (waitForSignal(signals, delay)) {
+      logger->info("stopped before the database was ready");
+      return 0;
+    }
+  }
+  schema_ready = true;
+
+  hub::store::PgEventStore events(pg, cfg->retention_days, logger);
+  nats::StreamConfig stream;
+  stream.name = cfg->ingest.stream;
+  stream.subjects = {std::string(subjects::kAgentWildcard)};
+  stream.max_age = std::chrono::duration_cast<std::chrono::seconds>(cfg->ingest.stream_max_age);
+  stream.max_bytes = cfg->ingest.stream_max_bytes;
+  stream.duplicate_window =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg->ingest.duplicate_window);
+  nats::ConsumerConfig consumer;
+  consumer.stream = cfg->ingest.stream;
+  consumer.durable = cfg->ingest.durable;
+  consumer.filter_subject = std::string(subjects::kAgentWildcard);
+  consumer.ack_wait = cfg->ingest.ack_wait;
+  hub::ingest::NatsMessageSource source(connection, stream, consumer, logger);
+  hub::ingest::BatchProcessor processor(events, state, registry, clock, logger);
+  hub::ingest::IngestLoop ingest(
+      source, processor, events, clock, random,
+      hub::ingest::IngestLoopOptions{cfg->ingest.batch_size, cfg->ingest.fetch_timeout,
+                                     std::chrono::hours{1}},
+      logger);
+  ingest.start();
+  logger->info("ingest started (stream {}, durable {}, batch size {})", stream.name,
+               consumer.durable, cfg->ingest.batch_size);
+
+  waitForSignal(signals, std::chrono::milliseconds{-1});
+  logger->info("shutting down");
+  http.stop();
+  ingest.stop();  // after the transaction in progress, whose messages are then acked
+  logger->info("stopped");
+  return 0;
+}
