@@ -201,8 +201,10 @@ int run(const AgentConfig& cfg, const std::string& hostname,
   pres.config_hash = cfg.config_hash;
   AgentPresence presence(
       pres, clock, timers, random, publisher, publish_queue,
-      [&pipeline] { return PresenceCounters{pipeline.lastSeq(), pipeline.buffered()}; }, metrics,
-      logger);
+      [&pipeline] {
+        return PresenceCounters{pipeline.lastSeq(), pipeline.buffered()};
+      },
+      metrics, logger);
 
   ProbeScheduler scheduler(
       clock, timers, random, [&pipeline](CheckResult r) { pipeline.add(std::move(r)); }, metrics,

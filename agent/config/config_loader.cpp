@@ -24,8 +24,8 @@ const std::set<std::string> kHttpKeys = {"url", "method", "expected_status", "bo
                                          "headers"};
 const std::set<std::string> kTcpKeys = {"host", "port"};
 // Kinds from the design that later issues add; named so the message can say "not yet".
-const std::set<std::string> kPlannedKinds = {"postgres", "redis", "container", "exec", "disk",
-                                             "log",      "systemd", "heartbeat"};
+const std::set<std::string> kPlannedKinds = {"postgres", "redis", "container", "exec",
+                                             "disk",     "log",   "systemd",   "heartbeat"};
 const std::set<std::string> kMethods = {"GET", "HEAD", "POST", "PUT"};
 
 struct CheckDefaults {
@@ -116,9 +116,9 @@ void readNats(config::YamlReader& root, const LoadOptions& options, NatsSettings
   if (!out.password_file.empty() && out.user.empty()) {
     n->problem("password_file", "needs user");
   }
-  for (const auto& [key, path] : {std::pair<std::string, std::string>{"credentials_file",
-                                                                      out.credentials_file},
-                                  {"password_file", out.password_file}}) {
+  for (const auto& [key, path] :
+       {std::pair<std::string, std::string>{"credentials_file", out.credentials_file},
+        {"password_file", out.password_file}}) {
     if (!path.empty() && !options.readable(path)) {
       n->problem(key, "cannot read \"" + path + "\"");
     }
@@ -165,8 +165,8 @@ void readPublish(config::YamlReader& root, PublishSettings& out) {
   if (auto v = p->integer("max_buffered", 1, 10'000'000)) {
     out.max_buffered = static_cast<std::size_t>(*v);
     if (out.max_buffered < out.max_batch) {
-      p->problem("max_buffered", "must be at least max_batch (" + std::to_string(out.max_batch) +
-                                     ")");
+      p->problem("max_buffered",
+                 "must be at least max_batch (" + std::to_string(out.max_batch) + ")");
     }
   }
   p->finish();
@@ -207,10 +207,9 @@ void readHttp(config::YamlReader& c, HttpCheckSpec& http) {
   }
   if (auto headers = c.stringMap("headers")) {
     for (auto& [k, v] : *headers) {
-      const bool bad_name =
-          k.empty() || std::any_of(k.begin(), k.end(), [](unsigned char ch) {
-            return ch <= ' ' || ch == ':' || ch >= 0x7f;
-          });
+      const bool bad_name = k.empty() || std::any_of(k.begin(), k.end(), [](unsigned char ch) {
+                              return ch <= ' ' || ch == ':' || ch >= 0x7f;
+                            });
       if (bad_name) {
         c.problem("headers", "invalid header name \"" + k + "\"");
         continue;
@@ -305,8 +304,8 @@ std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults&
   if (c.has("degraded_latency")) {
     if (auto v = positiveDuration(c, "degraded_latency", kMaxInterval)) {
       if (timing_ok && *v >= check.timeout) {
-        c.problem("degraded_latency", "must be less than timeout (" +
-                                          config::formatDuration(check.timeout) + ")");
+        c.problem("degraded_latency",
+                  "must be less than timeout (" + config::formatDuration(check.timeout) + ")");
       } else {
         check.degraded_latency = *v;
       }
@@ -481,8 +480,7 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
   auto root = config::YamlReader::loadString(text, file, raw);
   if (root) {
     if (root->has("include")) {
-      root->problem("include",
-                    "is not supported yet (conf.d directories come in a later release)");
+      root->problem("include", "is not supported yet (conf.d directories come in a later release)");
       explained.insert("include");
     }
     if (auto id = root->str("agent_id")) {
@@ -526,8 +524,9 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
     }
     list.push_back(p);
   }
-  std::stable_sort(list.begin(), list.end(),
-                   [](const config::Problem& a, const config::Problem& b) { return a.line < b.line; });
+  std::stable_sort(
+      list.begin(), list.end(),
+      [](const config::Problem& a, const config::Problem& b) { return a.line < b.line; });
   for (auto& p : list) {
     problems.add(p.file, p.line, p.path, p.message);
   }

@@ -22,8 +22,7 @@ struct LoadOptions {
 std::optional<AgentConfig> loadAgentConfigFile(const std::string& path, const LoadOptions& options,
                                                config::Problems& problems);
 std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::string& file,
-                                            const LoadOptions& options,
-                                            config::Problems& problems);
+                                            const LoadOptions& options, config::Problems& problems);
 
 // Parses an http(s) URL into spec.scheme/host/port/path. Returns an error message, or "".
 std::string parseHttpUrl(const std::string& url, HttpCheckSpec& spec);

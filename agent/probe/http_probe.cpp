@@ -2,9 +2,16 @@
 
 #include <httplib.h>
 
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstring>
 
 #include "common/config/yaml_reader.hpp"
 
@@ -36,6 +43,42 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
+}
+
+// httplib reports every failed connect as Error::Connection. To tell "connection refused" (nothing
+// listens) from other failures, try one plain connect to the first address and read its errno.
+// Returns 0 when that connect succeeded (the target came up meanwhile).
+int connectErrno(const HttpCheckSpec& spec, std::chrono::milliseconds wait) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(spec.host.c_str(), std::to_string(spec.port).c_str(), &hints, &res) != 0 ||
+      res == nullptr) {
+    return EHOSTUNREACH;
+  }
+  int err = ETIMEDOUT;
+  const int fd =
+      ::socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, res->ai_protocol);
+  if (fd >= 0) {
+    if (::connect(fd, res->ai_addr, res->ai_addrlen) == 0) {
+      err = 0;
+    } else if (errno != EINPROGRESS) {
+      err = errno;
+    } else {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(wait.count())) == 1) {
+        socklen_t len = sizeof err;
+        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+          err = errno;
+        }
+      }
+    }
+    ::close(fd);
+  } else {
+    err = errno;
+  }
+  ::freeaddrinfo(res);
+  return err;
 }
 
 ProbeOutcome withUrl(ProbeOutcome o, const HttpCheckSpec& spec) {
@@ -119,9 +162,7 @@ ProbeOutcome performHttpCheck(const HttpCheckSpec& spec, Clock& clock,
     return true;
   };
 
-  errno = 0;
   auto res = cli.send(req);
-  const int saved_errno = errno;
   const auto latency = duration_cast<microseconds>(clock.steadyNow() - start);
   if (res) {
     return evaluateHttpResponse(spec, res->status, body, latency);
@@ -129,32 +170,48 @@ ProbeOutcome performHttpCheck(const HttpCheckSpec& spec, Clock& clock,
   const std::string where = hostPort(spec);
   const std::string after = config::formatDuration(timeout);
   switch (res.error()) {
-    case httplib::Error::Connection:
-      if (saved_errno == ECONNREFUSED) {
+    case httplib::Error::Connection: {
+      const auto left =
+          std::max(timeout - std::chrono::duration_cast<std::chrono::milliseconds>(latency),
+                   std::chrono::milliseconds{100});
+      const int err = connectErrno(spec, std::min(left, std::chrono::milliseconds{1000}));
+      if (err == ECONNREFUSED) {
         return withUrl(ProbeOutcome::down(FailureKind::Refused, latency, "connection refused"),
                        spec);
       }
+      if (err == ETIMEDOUT) {
+        return withUrl(
+            ProbeOutcome::down(FailureKind::Timeout, latency, "connect to " + where + " timed out"),
+            spec);
+      }
+      if (err == 0) {
+        // Connectable now but the request failed: it went away and came back, or reset us.
+        return withUrl(ProbeOutcome::down(FailureKind::Unexpected, latency,
+                                          "connection to " + where + " failed"),
+                       spec);
+      }
       return withUrl(ProbeOutcome::down(FailureKind::Refused, latency,
-                                        "cannot connect to " + where),
+                                        "cannot connect to " + where + ": " + std::strerror(err)),
                      spec);
+    }
     case httplib::Error::ConnectionTimeout:
       return withUrl(ProbeOutcome::down(FailureKind::Timeout, latency,
                                         "connect to " + where + " timed out after " + after),
                      spec);
     case httplib::Error::Read:
       if (latency >= timeout) {
-        return withUrl(ProbeOutcome::down(FailureKind::Timeout, latency,
-                                          "no complete answer after " + after),
-                       spec);
+        return withUrl(
+            ProbeOutcome::down(FailureKind::Timeout, latency, "no complete answer after " + after),
+            spec);
       }
       return withUrl(ProbeOutcome::down(FailureKind::Unexpected, latency,
                                         "connection closed before a complete answer"),
                      spec);
     case httplib::Error::Canceled:
       if (over_time) {
-        return withUrl(ProbeOutcome::down(FailureKind::Timeout, latency,
-                                          "body still arriving after " + after),
-                       spec);
+        return withUrl(
+            ProbeOutcome::down(FailureKind::Timeout, latency, "body still arriving after " + after),
+            spec);
       }
       break;
     case httplib::Error::SSLConnection:
@@ -177,8 +234,10 @@ HttpProbe::HttpProbe(HttpCheckSpec spec, Clock& clock, WorkQueue& queue)
 void HttpProbe::run(std::chrono::milliseconds timeout, Done done) {
   // The work captures the spec by shared_ptr, not `this`: it may finish after the probe is gone.
   runOffLoop<ProbeOutcome>(
-      queue_, [spec = spec_, &clock = clock_, timeout] { return performHttpCheck(*spec, clock, timeout); },
-      std::move(done), [spec = spec_](const std::string& what) {
+      queue_,
+      [spec = spec_, &clock = clock_, timeout] { return performHttpCheck(*spec, clock, timeout); },
+      std::move(done),
+      [spec = spec_](const std::string& what) {
         return withUrl(
             ProbeOutcome::down(FailureKind::Error, microseconds{0}, "probe failed: " + what),
             *spec);

@@ -43,9 +43,9 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
             return;
           }
           if (ec) {
-            self->finish(ProbeOutcome::down(FailureKind::Error, self->elapsed(),
-                                            "cannot resolve " + self->spec_.host + ": " +
-                                                ec.message()));
+            self->finish(
+                ProbeOutcome::down(FailureKind::Error, self->elapsed(),
+                                   "cannot resolve " + self->spec_.host + ": " + ec.message()));
             return;
           }
           asio::async_connect(self->socket_, results,
@@ -64,8 +64,8 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
     }
     const auto latency = elapsed();
     if (!ec) {
-      auto o = ProbeOutcome::healthy(latency, "connected to " + target_ + " in " +
-                                                  formatLatency(latency));
+      auto o = ProbeOutcome::healthy(latency,
+                                     "connected to " + target_ + " in " + formatLatency(latency));
       finish(std::move(o));
     } else if (ec == asio::error::connection_refused) {
       finish(ProbeOutcome::down(FailureKind::Refused, latency, "connection refused"));

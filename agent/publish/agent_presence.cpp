@@ -12,8 +12,8 @@ namespace vitals::agent {
 
 AgentPresence::AgentPresence(PresenceSettings settings, Clock& clock, Timers& timers,
                              Random& random, BusPublisher& publisher, WorkQueue& queue,
-                             std::function<PresenceCounters()> counters,
-                             metrics::Registry& metrics, std::shared_ptr<spdlog::logger> logger)
+                             std::function<PresenceCounters()> counters, metrics::Registry& metrics,
+                             std::shared_ptr<spdlog::logger> logger)
     : settings_(std::move(settings)),
       clock_(clock),
       timers_(timers),

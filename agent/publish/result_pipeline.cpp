@@ -14,7 +14,8 @@ namespace {
 using std::chrono::milliseconds;
 
 milliseconds backoff(milliseconds min, milliseconds max, std::uint32_t failures, Random& random) {
-  const int exponent = static_cast<int>(std::min<std::uint32_t>(failures == 0 ? 0 : failures - 1, 30));
+  const int exponent =
+      static_cast<int>(std::min<std::uint32_t>(failures == 0 ? 0 : failures - 1, 30));
   const double base = std::min(static_cast<double>(min.count()) * std::ldexp(1.0, exponent),
                                static_cast<double>(max.count()));
   const double factor = 0.8 + 0.4 * random.uniform();  // +-20%: agents don't retry in step
@@ -78,9 +79,10 @@ void ResultPipeline::add(CheckResult result) {
     ++dropped_in_outage_;
     dropped_counter_.inc();
     if (dropped_in_outage_ == 1) {
-      logger_->warn("result buffer full ({} results): dropping the oldest unsent results "
-                    "(first dropped seq {})",
-                    settings_.max_buffered, seq);
+      logger_->warn(
+          "result buffer full ({} results): dropping the oldest unsent results "
+          "(first dropped seq {})",
+          settings_.max_buffered, seq);
     }
   }
   updateGauge();
@@ -160,12 +162,13 @@ void ResultPipeline::onPublished(const Result<PublishAck>& ack) {
     published_total_.inc(batch_->count);
     batches_total_.inc();
     if (outage_) {
-      logger_->info("publishing results again after {} failed attempts; {} results held, {} "
-                    "dropped meanwhile",
-                    failures_in_row_, buffered() - batch_->count, dropped_in_outage_);
+      logger_->info(
+          "publishing results again after {} failed attempts; {} results held, {} "
+          "dropped meanwhile",
+          failures_in_row_, buffered() - batch_->count, dropped_in_outage_);
     }
-    logger_->debug("published results {}..{} (msg id {}{})", batch_->first_seq,
-                   batch_->last_seq, batch_->msg_id, ack->duplicate ? ", duplicate" : "");
+    logger_->debug("published results {}..{} (msg id {}{})", batch_->first_seq, batch_->last_seq,
+                   batch_->msg_id, ack->duplicate ? ", duplicate" : "");
     outage_ = false;
     failures_in_row_ = 0;
     dropped_in_outage_ = 0;
@@ -179,8 +182,8 @@ void ResultPipeline::onPublished(const Result<PublishAck>& ack) {
   failures_total_.inc();
   if (!outage_) {
     outage_ = true;
-    logger_->warn("cannot publish results to {} ({}); holding {} results and retrying",
-                  subject_, ack.error().describe(), buffered());
+    logger_->warn("cannot publish results to {} ({}); holding {} results and retrying", subject_,
+                  ack.error().describe(), buffered());
   } else {
     logger_->debug("publish attempt {} failed: {}", failures_in_row_, ack.error().describe());
   }

@@ -54,7 +54,8 @@ ScheduledCheck scheduledCheck(const CheckConfig& c) {
 milliseconds retryDelay(milliseconds backoff, std::uint32_t failures, milliseconds interval,
                         Random& random) {
   const std::uint32_t exponent = std::min<std::uint32_t>(failures == 0 ? 0 : failures - 1, 40);
-  const double base = static_cast<double>(backoff.count()) * std::ldexp(1.0, static_cast<int>(exponent));
+  const double base =
+      static_cast<double>(backoff.count()) * std::ldexp(1.0, static_cast<int>(exponent));
   const double factor = 1.0 + kJitter * (2.0 * random.uniform() - 1.0);
   const double jittered = base * factor;
   const double cap = static_cast<double>(interval.count());
@@ -102,9 +103,9 @@ void ProbeScheduler::add(ScheduledCheck check, std::unique_ptr<Probe> probe) {
       "Runs not started because the previous run of the check had not returned", labels);
   entry->timeouts = &metrics_.counter("vitals_agent_check_timeouts_total",
                                       "Runs that hit the check timeout", labels);
-  entry->late = &metrics_.counter("vitals_agent_check_late_outcomes_total",
-                                  "Probe outcomes that arrived after their timeout (ignored)",
-                                  labels);
+  entry->late =
+      &metrics_.counter("vitals_agent_check_late_outcomes_total",
+                        "Probe outcomes that arrived after their timeout (ignored)", labels);
   entry->check = std::move(check);
   entry->probe = std::move(probe);
   Entry& e = *entry;
@@ -113,9 +114,8 @@ void ProbeScheduler::add(ScheduledCheck check, std::unique_ptr<Probe> probe) {
     return;
   }
   // Spread first runs over the interval so checks added together never stampede.
-  const auto offset = duration_cast<SteadyTime::duration>(
-      std::chrono::duration<double, std::milli>(random_.uniform() *
-                                                static_cast<double>(e.check.interval.count())));
+  const auto offset = duration_cast<SteadyTime::duration>(std::chrono::duration<double, std::milli>(
+      random_.uniform() * static_cast<double>(e.check.interval.count())));
   scheduleAt(e, clock_.steadyNow() + offset);
 }
 
@@ -141,9 +141,9 @@ void ProbeScheduler::turn(Entry& e) {
     e.skipped->inc();
     logger_->warn("check {}: previous run has not returned; skipping this run", e.check.name);
     e.run_started = now;
-    ProbeOutcome o = ProbeOutcome::down(
-        FailureKind::Timeout, duration_cast<microseconds>(e.check.timeout),
-        "skipped: the previous run has not returned");
+    ProbeOutcome o =
+        ProbeOutcome::down(FailureKind::Timeout, duration_cast<microseconds>(e.check.timeout),
+                           "skipped: the previous run has not returned");
     e.awaiting = true;
     finish(e, std::move(o));
     return;
@@ -232,8 +232,8 @@ void ProbeScheduler::finish(Entry& e, ProbeOutcome outcome) {
   const SteadyTime now = clock_.steadyNow();
   const bool failed = outcome.raw_status == HealthStatus::Down;
   if (failed && e.state.status != HealthStatus::Down) {
-    const auto delay = retryDelay(e.check.retry_backoff, e.state.consecutive_failures,
-                                  e.check.interval, random_);
+    const auto delay =
+        retryDelay(e.check.retry_backoff, e.state.consecutive_failures, e.check.interval, random_);
     e.attempt += 1;
     if (!stopped_) {
       scheduleAt(e, now + delay);

@@ -1,0 +1,291 @@
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "agent/scheduler/probe_scheduler.hpp"
+#include "common/time/manual_time.hpp"
+#include "tests/unit/agent/fakes/fake_probe.hpp"
+#include "tests/unit/agent/fakes/test_logger.hpp"
+
+using namespace vitals;
+using namespace vitals::agent;
+using namespace vitals::agent::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+ScheduledCheck every(std::chrono::milliseconds interval, std::chrono::milliseconds timeout = 2s,
+                     std::uint32_t retries = 3, std::chrono::milliseconds backoff = 1s) {
+  ScheduledCheck c;
+  c.name = "web";
+  c.service = "web-svc";
+  c.kind = "fake";
+  c.interval = interval;
+  c.timeout = timeout;
+  c.retry_backoff = backoff;
+  c.thresholds.retries = retries;
+  c.thresholds.recover = 1;
+  return c;
+}
+
+struct Harness {
+  explicit Harness(double fraction) : random(fraction) {}
+  ManualTime time;
+  FixedRandom random;
+  metrics::Registry metrics;
+  std::vector<CheckResult> results;
+  ProbeScheduler scheduler{time,    time,
+                           random,  [this](CheckResult r) { results.push_back(std::move(r)); },
+                           metrics, quietLogger()};
+
+  FakeProbe& add(ScheduledCheck check) {
+    auto probe = std::make_unique<FakeProbe>();
+    FakeProbe& ref = *probe;
+    scheduler.add(std::move(check), std::move(probe));
+    return ref;
+  }
+  std::uint64_t counter(const std::string& name) {
+    return metrics.counter(name, "", "check=\"web\"").value();
+  }
+};
+
+// Seconds since the harness started, for readable expectations.
+double secondsSince(SteadyTime start, SteadyTime t) {
+  return std::chrono::duration<double>(t - start).count();
+}
+
+}  // namespace
+
+TEST_CASE("the first run comes at the start of the interval when random gives 0",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto& probe = h.add(every(30s));
+  h.time.advance(0s);
+  CHECK(probe.runs() == 1);
+}
+
+TEST_CASE("the first run comes just before the interval ends when random gives 0.999",
+          "[agent][unit][scheduler]") {
+  Harness h(0.999);
+  auto& probe = h.add(every(30s));
+  h.time.advance(29960ms);  // 0.999 * 30 s = 29.97 s
+  CHECK(probe.runs() == 0);
+  h.time.advance(10ms);
+  CHECK(probe.runs() == 1);
+}
+
+TEST_CASE("a healthy check runs once per interval", "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto& probe = h.add(every(30s));
+  h.time.advance(0s);
+  REQUIRE(probe.runs() == 1);
+  probe.succeed();
+  h.time.advance(29s);
+  CHECK(probe.runs() == 1);
+  h.time.advance(1s);
+  CHECK(probe.runs() == 2);
+  probe.succeed();
+  h.time.advance(30s);
+  CHECK(probe.runs() == 3);
+  CHECK(h.results.size() == 2);
+  CHECK(probe.lastTimeout() == 2s);
+}
+
+TEST_CASE("every result carries the check, the state machine's status and the attempt",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto check = every(30s);
+  check.thresholds.degraded_latency = std::chrono::microseconds{500ms};
+  auto& probe = h.add(check);
+  h.time.advance(0s);
+  probe.succeed(800ms);
+  REQUIRE(h.results.size() == 1);
+  const CheckResult& r = h.results[0];
+  CHECK(r.check == "web");
+  CHECK(r.service == "web-svc");
+  CHECK(r.kind == "fake");
+  CHECK(r.raw_status == HealthStatus::Healthy);
+  CHECK(r.status == HealthStatus::Degraded);
+  CHECK(r.latency == 800ms);
+  CHECK(r.attempt == 1);
+  CHECK(r.consecutive_failures == 0);
+  CHECK(r.observed_at == h.time.now());
+  CHECK(r.seq == 0);  // the pipeline numbers results, not the scheduler
+  CHECK(h.scheduler.state("web").status == HealthStatus::Degraded);
+}
+
+TEST_CASE(
+    "a run that outlives its timeout is reported as a timeout and its late outcome "
+    "ignored",
+    "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto& probe = h.add(every(30s, 2s, 3));
+  h.time.advance(0s);
+  h.time.advance(1999ms);
+  CHECK(h.results.empty());
+  h.time.advance(1ms);
+  REQUIRE(h.results.size() == 1);
+  CHECK(h.results[0].raw_status == HealthStatus::Down);
+  CHECK(h.results[0].failure_kind == FailureKind::Timeout);
+  CHECK(h.results[0].message == "timed out after 2s");
+  CHECK(h.results[0].latency == 2s);
+  CHECK(h.counter("vitals_agent_check_timeouts_total") == 1);
+
+  probe.succeed();  // too late
+  CHECK(h.results.size() == 1);
+  CHECK(h.counter("vitals_agent_check_late_outcomes_total") == 1);
+}
+
+TEST_CASE("a check still running when its turn comes is not started twice",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto& probe = h.add(every(30s, 2s, 1));  // retries 1: the timeout makes it down, no retry
+  h.time.advance(0s);
+  h.time.advance(2s);  // timeout; the probe still has not called back
+  REQUIRE(h.results.size() == 1);
+  REQUIRE(h.results[0].status == HealthStatus::Down);
+
+  h.time.advance(28s);  // its next turn
+  CHECK(probe.runs() == 1);
+  CHECK(probe.pendingCount() == 1);
+  CHECK(h.counter("vitals_agent_check_skipped_total") == 1);
+  REQUIRE(h.results.size() == 2);  // the skipped turn still reports, so a hang stays visible
+  CHECK(h.results[1].raw_status == HealthStatus::Down);
+  CHECK(h.results[1].failure_kind == FailureKind::Timeout);
+
+  probe.succeed();  // the hung run finally returns: ignored, and the check is free again
+  CHECK(h.results.size() == 2);
+  h.time.advance(30s);
+  CHECK(probe.runs() == 2);
+}
+
+TEST_CASE("failed runs are retried with exponential backoff until the check is down",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);  // jitter factor 0.8
+  const SteadyTime start = h.time.steadyNow();
+  std::vector<double> run_at;
+  auto probe = std::make_unique<ScriptedProbe>([&](int) {
+    run_at.push_back(secondsSince(start, h.time.steadyNow()));
+    return ProbeOutcome::down(FailureKind::Refused, 1ms, "connection refused");
+  });
+  h.scheduler.add(every(30s, 2s, 5, 1s), std::move(probe));
+  h.time.advance(60s);
+  // 0, +0.8, +1.6, +3.2, +6.4 (down after the 5th), then one interval after the 5th started.
+  REQUIRE(run_at.size() >= 6);
+  CHECK(run_at[0] == Approx(0.0));
+  CHECK(run_at[1] == Approx(0.8));
+  CHECK(run_at[2] == Approx(2.4));
+  CHECK(run_at[3] == Approx(5.6));
+  CHECK(run_at[4] == Approx(12.0));
+  CHECK(run_at[5] == Approx(42.0));
+  std::vector<std::uint32_t> attempts;
+  std::vector<std::uint32_t> failures;
+  for (const auto& r : h.results) {
+    attempts.push_back(r.attempt);
+    failures.push_back(r.consecutive_failures);
+  }
+  CHECK(attempts == std::vector<std::uint32_t>{1, 2, 3, 4, 5, 1});
+  CHECK(failures == std::vector<std::uint32_t>{1, 2, 3, 4, 5, 6});
+  CHECK(h.results[3].status == HealthStatus::Unknown);
+  CHECK(h.results[4].status == HealthStatus::Down);
+}
+
+TEST_CASE("retry delays are capped at the interval", "[agent][unit][scheduler]") {
+  Harness h(0.999);  // jitter factor ~1.2
+  std::vector<SteadyTime> run_at;
+  auto probe = std::make_unique<ScriptedProbe>([&](int) {
+    run_at.push_back(h.time.steadyNow());
+    return ProbeOutcome::down(FailureKind::Refused, 1ms, "connection refused");
+  });
+  h.scheduler.add(every(30s, 2s, 10, 10s), std::move(probe));
+  h.time.advance(200s);
+  REQUIRE(run_at.size() >= 5);
+  // 10 s * 1.2, 20 s * 1.2, then 40 s * 1.2 capped at 30 s.
+  const auto second = std::chrono::duration_cast<std::chrono::milliseconds>(run_at[2] - run_at[1]);
+  CHECK(second >= 23990ms);
+  CHECK(second <= 23993ms);
+  CHECK(run_at[3] - run_at[2] == 30s);
+  CHECK(run_at[4] - run_at[3] == 30s);
+}
+
+TEST_CASE("after a retry succeeds the check runs at its interval again",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto& probe = h.add(every(30s, 2s, 3, 1s));
+  h.time.advance(0s);
+  probe.fail();
+  h.time.advance(800ms);
+  REQUIRE(probe.runs() == 2);
+  probe.succeed();
+  CHECK(h.results.back().attempt == 2);
+  CHECK(h.results.back().status == HealthStatus::Healthy);
+  h.time.advance(29s);
+  CHECK(probe.runs() == 2);
+  h.time.advance(1s);
+  CHECK(probe.runs() == 3);
+}
+
+TEST_CASE("retry delay: backoff doubles per failure with +-20% jitter, capped at the interval",
+          "[agent][unit][scheduler]") {
+  FixedRandom low(0.0);
+  FixedRandom high(0.999);
+  CHECK(retryDelay(1s, 1, 30s, low) == 800ms);
+  CHECK(retryDelay(1s, 2, 30s, low) == 1600ms);
+  CHECK(retryDelay(1s, 3, 30s, low) == 3200ms);
+  CHECK(retryDelay(1s, 1, 30s, high) == 1199ms);
+  CHECK(retryDelay(1s, 10, 30s, high) == 30s);
+  CHECK(retryDelay(1s, 1000, 30s, low) == 30s);  // no overflow on long outages
+
+  StdRandom random(42);
+  for (int i = 0; i < 1000; ++i) {
+    const auto d = retryDelay(1s, 2, 30s, random);
+    REQUIRE(d >= 1600ms);
+    REQUIRE(d < 2400ms);
+  }
+}
+
+TEST_CASE("checks run independently on their own timers", "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto& fast = h.add(every(5s, 1s));
+  auto slow_check = every(20s, 1s);
+  slow_check.name = "slow";
+  auto slow = std::make_unique<FakeProbe>();
+  FakeProbe& slow_ref = *slow;
+  h.scheduler.add(slow_check, std::move(slow));
+  for (int i = 0; i < 4; ++i) {
+    h.time.advance(i == 0 ? 0s : 5s);
+    if (fast.pendingCount() > 0) {
+      fast.succeed();
+    }
+    if (slow_ref.pendingCount() > 0) {
+      slow_ref.succeed();
+    }
+  }
+  CHECK(fast.runs() == 4);
+  CHECK(slow_ref.runs() == 1);
+}
+
+TEST_CASE("stop cancels every timer and ignores outcomes that arrive later",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto& probe = h.add(every(30s));
+  h.time.advance(0s);
+  h.scheduler.stop();
+  probe.succeed();
+  h.time.advance(120s);
+  CHECK(probe.runs() == 1);
+  CHECK(h.results.empty());
+  CHECK(h.time.pendingCount() == 0);
+}
+
+TEST_CASE("a probe that throws when started gives a failed result, not a crash",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto probe = std::make_unique<ScriptedProbe>(
+      [](int) -> ProbeOutcome { throw std::runtime_error("boom"); });
+  h.scheduler.add(every(30s), std::move(probe));
+  h.time.advance(0s);
+  REQUIRE(h.results.size() == 1);
+  CHECK(h.results[0].failure_kind == FailureKind::Error);
+  CHECK(h.results[0].message.find("boom") != std::string::npos);
+}
