@@ -155,7 +155,9 @@ int run(const AgentConfig& cfg, const std::string& hostname,
   std::function<void(bool)> on_bus_up;  // set once the publishing objects exist
   nopts.on_connection_change = [&io, &on_bus_up, &stopping, logger](bool up) {
     if (!up) {
-      logger->warn("NATS connection lost; results are held in memory until it is back");
+      if (!stopping.load()) {
+        logger->warn("NATS connection lost; results are held in memory until it is back");
+      }
       return;
     }
     boost::asio::post(io, [&on_bus_up, &stopping, up] {
