@@ -1,0 +1,121 @@
+#include "hub/ctl/ctl.hpp"
+
+#include <algorithm>
+
+#include "common/config/yaml_reader.hpp"
+#include "hub/ctl/ctl_format.hpp"
+
+namespace vitals::ctl {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kPageSize = 1000;
+
+// RFC 3339 as given, or "2h" -> now - 2h.
+std::string resolveTime(const std::string& text, const Clock& clock) {
+  if (auto ago = config::parseDuration(text)) {
+    return formatRfc3339(clock.now() - *ago);
+  }
+  return text;
+}
+
+void print(std::ostream& out, const json& body) { out << body.dump(2) << "\n"; }
+
+int fail(std::ostream& err, const Error& e) {
+  err << "vitalsctl: " << e.message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+std::string urlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& out,
+           std::ostream& err) {
+  switch (args.command) {
+    case Command::Status: {
+      auto body = api.get("/api/v1/services");
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        out << formatStatus(body.value());
+      }
+      return 0;
+    }
+    case Command::Agents: {
+      auto body = api.get("/api/v1/agents");
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        out << formatAgents(body.value());
+      }
+      return 0;
+    }
+    case Command::History: {
+      std::string base = "/api/v1/services/" + urlEncode(args.service) + "/history?";
+      if (args.since) {
+        base += "since=" + urlEncode(resolveTime(*args.since, clock)) + "&";
+      }
+      if (args.until) {
+        base += "until=" + urlEncode(resolveTime(*args.until, clock)) + "&";
+      }
+      json results = json::array();
+      json next = nullptr;
+      // Follow the hub's cursor until --limit rows are in.
+      while (static_cast<int>(results.size()) < args.limit) {
+        const int want = std::min(kPageSize, args.limit - static_cast<int>(results.size()));
+        std::string path = base + "limit=" + std::to_string(want);
+        if (next.is_string()) {
+          path += "&cursor=" + urlEncode(next.get<std::string>());
+        }
+        auto page = api.get(path);
+        if (!page.ok()) {
+          return fail(err, page.error());
+        }
+        const auto& body = page.value();
+        if (body.contains("results") && body["results"].is_array()) {
+          for (const auto& r : body["results"]) {
+            results.push_back(r);
+          }
+        }
+        next = body.value("next", json());
+        if (!next.is_string() || body["results"].empty()) {
+          break;
+        }
+      }
+      if (args.output == Output::Json) {
+        print(out, json{{"results", results}, {"next", next}});
+      } else {
+        out << formatHistory(results);
+      }
+      return 0;
+    }
+    case Command::None:
+      break;
+  }
+  err << "vitalsctl: no command\n";
+  return 2;
+}
+
+}  // namespace vitals::ctl

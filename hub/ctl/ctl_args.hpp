@@ -1,0 +1,42 @@
+#pragma once
+// vitalsctl's command line, parsed by a pure function (tested without a hub).
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error/result.hpp"
+
+namespace vitals::ctl {
+
+inline constexpr const char* kDefaultHub = "http://127.0.0.1:8080";
+
+enum class Output { Table, Json };
+enum class Command { None, Status, History, Agents };
+
+struct CtlArgs {
+  std::string hub_url = kDefaultHub;
+  Output output = Output::Table;
+  Command command = Command::None;
+  bool help = false;
+  bool version = false;
+  // history
+  std::string service;
+  std::optional<std::string> since;  // RFC 3339, or a duration meaning "that long ago" (1h)
+  std::optional<std::string> until;
+  int limit = 100;  // total rows; fetched in pages of up to 1000
+};
+
+struct CtlEnvironment {
+  std::function<std::optional<std::string>(const std::string&)> env;
+  std::function<Result<std::string>(const std::string&)> read_file;
+  static CtlEnvironment system();
+};
+
+// Errors are usage errors (exit code 2). The hub URL comes from --hub, else the `hub:` key of
+// --config FILE, else $VITALS_HUB, else http://127.0.0.1:8080.
+Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvironment& env);
+
+extern const char* const kCtlUsage;
+
+}  // namespace vitals::ctl

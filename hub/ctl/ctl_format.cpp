@@ -1,0 +1,154 @@
+#include "hub/ctl/ctl_format.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace vitals::ctl {
+namespace {
+
+using nlohmann::json;
+
+std::string str(const json& obj, const char* key, const std::string& fallback = "-") {
+  if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) {
+    return fallback;
+  }
+  if (obj[key].is_string()) {
+    return obj[key].get<std::string>();
+  }
+  return obj[key].dump();
+}
+
+// First line only, at most `max` characters: tables stay one row per item.
+std::string oneLine(const std::string& text, std::size_t max = 60) {
+  std::string out = text.substr(0, text.find('\n'));
+  for (char& c : out) {
+    if (c == '\t' || c == '\r') {
+      c = ' ';
+    }
+  }
+  if (out.size() > max) {
+    out = out.substr(0, max - 3) + "...";
+  }
+  return out;
+}
+
+const json& arrayAt(const json& body, const char* key) {
+  static const json kEmpty = json::array();
+  if (body.is_object() && body.contains(key) && body[key].is_array()) {
+    return body[key];
+  }
+  return kEmpty;
+}
+
+}  // namespace
+
+std::string formatLatency(const json& latency_ms) {
+  if (!latency_ms.is_number()) {
+    return "-";
+  }
+  const double ms = latency_ms.get<double>();
+  char buf[32];
+  if (ms < 1.0) {
+    std::snprintf(buf, sizeof buf, "%.0fus", ms * 1000.0);
+  } else if (ms < 1000.0) {
+    std::snprintf(buf, sizeof buf, "%.1fms", ms);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2fs", ms / 1000.0);
+  }
+  return buf;
+}
+
+std::string formatAge(const json& age_seconds) {
+  if (!age_seconds.is_number()) {
+    return "-";
+  }
+  const auto s = static_cast<long long>(std::floor(age_seconds.get<double>()));
+  if (s < 120) {
+    return std::to_string(std::max(0LL, s)) + "s";
+  }
+  if (s < 120 * 60) {
+    return std::to_string(s / 60) + "m";
+  }
+  if (s < 48 * 3600) {
+    return std::to_string(s / 3600) + "h";
+  }
+  return std::to_string(s / 86400) + "d";
+}
+
+std::string renderTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (widths.size() <= i) {
+        widths.push_back(0);
+      }
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) {
+        line += std::string(widths[i] - row[i].size() + 2, ' ');
+      }
+    }
+    while (!line.empty() && line.back() == ' ') {
+      line.pop_back();
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string formatStatus(const json& body) {
+  std::vector<std::vector<std::string>> rows{{"SERVICE", "STATUS", "LATENCY", "AGE"}};
+  for (const auto& s : arrayAt(body, "services")) {
+    rows.push_back({str(s, "name"), str(s, "status"), formatLatency(s.value("latency_ms", json())),
+                    formatAge(s.value("age_seconds", json()))});
+    for (const auto& c : arrayAt(s, "checks")) {
+      rows.push_back({"  " + str(c, "name"), str(c, "status"),
+                      formatLatency(c.value("latency_ms", json())),
+                      formatAge(c.value("age_seconds", json())), str(c, "agent"),
+                      oneLine(str(c, "message", ""))});
+    }
+  }
+  if (rows.size() == 1) {
+    return "no services yet\n";
+  }
+  return renderTable(rows);
+}
+
+std::string formatHistory(const json& results) {
+  std::vector<std::vector<std::string>> rows{
+      {"TIME", "CHECK", "AGENT", "STATUS", "LATENCY", "MESSAGE"}};
+  if (results.is_array()) {
+    for (const auto& r : results) {
+      rows.push_back({str(r, "observed_at"), str(r, "check"), str(r, "agent"), str(r, "status"),
+                      formatLatency(r.value("latency_ms", json())),
+                      oneLine(str(r, "message", ""))});
+    }
+  }
+  if (rows.size() == 1) {
+    return "no results\n";
+  }
+  return renderTable(rows);
+}
+
+std::string formatAgents(const json& body) {
+  std::vector<std::vector<std::string>> rows{
+      {"AGENT", "HOST", "VERSION", "LAST SEEN", "CHECKS", "STATE"}};
+  for (const auto& a : arrayAt(body, "agents")) {
+    const bool stopped = a.contains("deregistered_at") && !a["deregistered_at"].is_null();
+    rows.push_back({str(a, "id"), str(a, "hostname"), str(a, "version"),
+                    formatAge(a.value("age_seconds", json())) + " ago", str(a, "check_count"),
+                    stopped ? "stopped" : "running"});
+  }
+  if (rows.size() == 1) {
+    return "no agents yet\n";
+  }
+  return renderTable(rows);
+}
+
+}  // namespace vitals::ctl

@@ -1,0 +1,25 @@
+#pragma once
+// Plain-text tables from the hub's JSON (pure, tested with fixture documents).
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace vitals::ctl {
+
+// "850us", "12.3ms", "1.25s"; "-" for null.
+std::string formatLatency(const nlohmann::json& latency_ms);
+// "4s", "3m", "2h", "5d"; "-" for null.
+std::string formatAge(const nlohmann::json& age_seconds);
+
+// Columns padded to the widest cell, two spaces apart; trailing spaces trimmed.
+std::string renderTable(const std::vector<std::vector<std::string>>& rows);
+
+// GET /api/v1/services body -> SERVICE STATUS LATENCY AGE, each check indented below its
+// service with its agent and message.
+std::string formatStatus(const nlohmann::json& body);
+// History results (array) -> TIME CHECK AGENT STATUS LATENCY MESSAGE.
+std::string formatHistory(const nlohmann::json& results);
+// GET /api/v1/agents body -> AGENT HOST VERSION LAST SEEN CHECKS STATE.
+std::string formatAgents(const nlohmann::json& body);
+
+}  // namespace vitals::ctl

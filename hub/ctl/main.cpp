@@ -1,0 +1,31 @@
+// vitalsctl: the operator's command line, talking to the hub's REST API.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/time/clock.hpp"
+#include "hub/ctl/ctl.hpp"
+#include "hub/ctl/ctl_args.hpp"
+#include "hub/ctl/hub_client.hpp"
+
+int main(int argc, char** argv) {
+  using namespace vitals::ctl;
+  const std::vector<std::string> argv_list(argv + 1, argv + argc);
+  auto args = parseCtlArgs(argv_list, CtlEnvironment::system());
+  if (!args.ok()) {
+    std::cerr << "vitalsctl: " << args.error().message << "\n" << kCtlUsage;
+    return 2;
+  }
+  if (args->help) {
+    std::cout << kCtlUsage;
+    return 0;
+  }
+  if (args->version) {
+    std::cout << "vitalsctl " << VITALS_VERSION << "\n";
+    return 0;
+  }
+  vitals::SystemClock clock;
+  HttpHubApi api(args->hub_url);
+  return runCtl(args.value(), api, clock, std::cout, std::cerr);
+}
