@@ -1,0 +1,210 @@
+#include <catch2/catch.hpp>
+#include <deque>
+#include <sstream>
+
+#include "common/time/manual_time.hpp"
+#include "hub/ctl/ctl.hpp"
+#include "hub/ctl/ctl_args.hpp"
+#include "hub/ctl/ctl_format.hpp"
+
+using namespace vitals;
+using namespace vitals::ctl;
+using nlohmann::json;
+
+namespace {
+
+CtlEnvironment fakeEnv(std::map<std::string, std::string> env = {},
+                       std::map<std::string, std::string> files = {}) {
+  CtlEnvironment e;
+  e.env = [env](const std::string& n) -> std::optional<std::string> {
+    auto it = env.find(n);
+    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  e.read_file = [files](const std::string& p) -> Result<std::string> {
+    auto it = files.find(p);
+    if (it == files.end()) {
+      return Error{"io", "no such file or not readable", p};
+    }
+    return it->second;
+  };
+  return e;
+}
+
+Result<CtlArgs> parse(std::vector<std::string> argv, const CtlEnvironment& env = fakeEnv()) {
+  return parseCtlArgs(argv, env);
+}
+
+// Answers scripted bodies in order and records the paths asked for.
+class FakeHub final : public HubApi {
+ public:
+  Result<json> get(const std::string& path) override {
+    paths.push_back(path);
+    if (answers.empty()) {
+      return Error{"hub.error", "no more answers", {}};
+    }
+    auto a = answers.front();
+    answers.pop_front();
+    return a;
+  }
+  std::deque<Result<json>> answers;
+  std::vector<std::string> paths;
+};
+
+}  // namespace
+
+TEST_CASE("vitalsctl parses global options, the command and its arguments", "[hub][unit][ctl]") {
+  auto a = parse({"--hub", "http://h:1/", "--output=json", "history", "web", "--since", "2h",
+                  "--limit", "250"});
+  REQUIRE(a.ok());
+  CHECK(a->hub_url == "http://h:1");
+  CHECK(a->output == Output::Json);
+  CHECK(a->command == Command::History);
+  CHECK(a->service == "web");
+  CHECK(a->since == "2h");
+  CHECK(a->limit == 250);
+
+  a = parse({"status"});
+  REQUIRE(a.ok());
+  CHECK(a->hub_url == "http://127.0.0.1:8080");
+  CHECK(a->output == Output::Table);
+  CHECK(parse({"--version"})->version);
+  CHECK(parse({"agents", "--help"})->help);
+}
+
+TEST_CASE("the hub URL comes from --hub, then --config, then VITALS_HUB", "[hub][unit][ctl]") {
+  const auto env = fakeEnv({{"VITALS_HUB", "http://env:1"}},
+                           {{"/c.yaml", "hub: http://file:2\n"}, {"/bad.yaml", "hubb: x\n"}});
+  CHECK(parse({"status"}, env)->hub_url == "http://env:1");
+  CHECK(parse({"--config", "/c.yaml", "status"}, env)->hub_url == "http://file:2");
+  CHECK(parse({"--config", "/c.yaml", "--hub", "https://flag:3", "status"}, env)->hub_url ==
+        "https://flag:3");
+  auto bad = parse({"--config", "/bad.yaml", "status"}, env);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.error().message, Catch::Contains("/bad.yaml:1: hubb: unknown key"));
+  CHECK_FALSE(parse({"--config", "/missing.yaml", "status"}, env).ok());
+}
+
+TEST_CASE("vitalsctl usage errors say what is wrong", "[hub][unit][ctl]") {
+  struct Case {
+    std::vector<std::string> argv;
+    const char* message;
+  };
+  const auto c = GENERATE(values<Case>({
+      {{}, "no command given"},
+      {{"frobnicate"}, "unknown command \"frobnicate\""},
+      {{"--no-such-flag"}, "unknown option --no-such-flag"},
+      {{"status", "extra"}, "status takes no arguments"},
+      {{"history"}, "history needs exactly one SERVICE"},
+      {{"history", "a", "b"}, "history needs exactly one SERVICE"},
+      {{"status", "--limit", "5"}, "belong to the history command"},
+      {{"history", "web", "--limit", "0"}, "--limit must be an integer from 1 to 100000"},
+      {{"history", "web", "--since", "last tuesday"}, "--since must be an RFC 3339 time"},
+      {{"--output", "yaml", "status"}, "--output must be table or json"},
+      {{"--hub"}, "--hub needs a value"},
+      {{"--hub", "ftp://x", "status"}, "must start with http:// or https://"},
+  }));
+  auto r = parse(c.argv);
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.error().message, Catch::Contains(c.message));
+}
+
+TEST_CASE("latency and age are short and human", "[hub][unit][ctl]") {
+  CHECK(formatLatency(json(0.85)) == "850us");
+  CHECK(formatLatency(json(12.34)) == "12.3ms");
+  CHECK(formatLatency(json(1250.0)) == "1.25s");
+  CHECK(formatLatency(json(nullptr)) == "-");
+  CHECK(formatAge(json(4)) == "4s");
+  CHECK(formatAge(json(119)) == "119s");
+  CHECK(formatAge(json(180)) == "3m");
+  CHECK(formatAge(json(7200)) == "2h");
+  CHECK(formatAge(json(3 * 86400)) == "3d");
+  CHECK(formatAge(json(nullptr)) == "-");
+}
+
+TEST_CASE("status prints services and their checks indented, in aligned columns",
+          "[hub][unit][ctl]") {
+  const auto body = json::parse(R"({"services":[
+    {"name":"db","status":"down","latency_ms":null,"age_seconds":null,"agent":"a1","checks":[
+      {"name":"pg","kind":"postgres","agent":"a1","status":"down","latency_ms":null,
+       "message":"connection refused\nmore","last_checked":null,"age_seconds":null}]},
+    {"name":"web","status":"healthy","latency_ms":12.345,"age_seconds":4,"agent":"a1","checks":[
+      {"name":"http","kind":"http","agent":"a1","status":"healthy","latency_ms":12.345,
+       "message":"200 OK","last_checked":"2026-01-01T00:00:00Z","age_seconds":4}]}]})");
+  CHECK(formatStatus(body) ==
+        "SERVICE  STATUS   LATENCY  AGE\n"
+        "db       down     -        -\n"
+        "  pg     down     -        -    a1  connection refused\n"
+        "web      healthy  12.3ms   4s\n"
+        "  http   healthy  12.3ms   4s   a1  200 OK\n");
+  CHECK(formatStatus(json{{"services", json::array()}}) == "no services yet\n");
+}
+
+TEST_CASE("history and agents print one row per item", "[hub][unit][ctl]") {
+  const auto results = json::parse(R"([
+    {"observed_at":"2026-01-01T00:00:02.000Z","check":"http","agent":"a1","status":"down",
+     "latency_ms":1000.5,"message":"timeout"},
+    {"observed_at":"2026-01-01T00:00:01.000Z","check":"http","agent":"a1","status":"healthy",
+     "latency_ms":0.5,"message":""}])");
+  CHECK(formatHistory(results) ==
+        "TIME                      CHECK  AGENT  STATUS   LATENCY  MESSAGE\n"
+        "2026-01-01T00:00:02.000Z  http   a1     down     1.00s    timeout\n"
+        "2026-01-01T00:00:01.000Z  http   a1     healthy  500us\n");
+  const auto agents = json::parse(R"({"agents":[
+    {"id":"a1","hostname":"h1","version":"0.1.0","age_seconds":3,"check_count":2,
+     "deregistered_at":null},
+    {"id":"a2","hostname":"h2","version":"0.1.0","age_seconds":600,"check_count":0,
+     "deregistered_at":"2026-01-01T00:00:00Z"}]})");
+  CHECK(formatAgents(agents) ==
+        "AGENT  HOST  VERSION  LAST SEEN  CHECKS  STATE\n"
+        "a1     h1    0.1.0    3s ago     2       running\n"
+        "a2     h2    0.1.0    10m ago    0       stopped\n");
+}
+
+TEST_CASE("history follows the hub's cursor until --limit rows are in", "[hub][unit][ctl]") {
+  FakeHub hub;
+  auto rows = [](int from, int n) {
+    json a = json::array();
+    for (int i = 0; i < n; ++i) {
+      a.push_back({{"seq", from - i}, {"check", "c"}, {"status", "healthy"}});
+    }
+    return a;
+  };
+  hub.answers.push_back(json{{"results", rows(2500, 1000)}, {"next", "CUR/1"}});
+  hub.answers.push_back(json{{"results", rows(1500, 500)}, {"next", "CUR2"}});
+  CtlArgs args = parse({"--output", "json", "history", "my svc", "--limit", "1500", "--since",
+                        "1h"})
+                     .value();
+  ManualTime time;
+  std::ostringstream out, err;
+  REQUIRE(runCtl(args, hub, time, out, err) == 0);
+  REQUIRE(hub.paths.size() == 2);
+  const std::string since = "2027-01-15T07%3A16%3A40.000Z";  // ManualTime's now - 1h
+  CHECK(hub.paths[0] == "/api/v1/services/my%20svc/history?since=" + since + "&limit=1000");
+  CHECK(hub.paths[1] ==
+        "/api/v1/services/my%20svc/history?since=" + since + "&limit=500&cursor=CUR%2F1");
+  auto printed = json::parse(out.str());
+  CHECK(printed["results"].size() == 1500);
+  CHECK(printed["next"] == "CUR2");
+}
+
+TEST_CASE("vitalsctl prints the hub's error and exits 1", "[hub][unit][ctl]") {
+  FakeHub hub;
+  hub.answers.push_back(Error{"hub.error", "the hub answered HTTP 404: no service named \"x\"", {}});
+  ManualTime time;
+  std::ostringstream out, err;
+  CHECK(runCtl(parse({"history", "x"}).value(), hub, time, out, err) == 1);
+  CHECK(err.str() == "vitalsctl: the hub answered HTTP 404: no service named \"x\"\n");
+  CHECK(out.str().empty());
+
+  hub.answers.push_back(json{{"services", json::array()}});
+  std::ostringstream out2, err2;
+  CHECK(runCtl(parse({"status"}).value(), hub, time, out2, err2) == 0);
+  CHECK(out2.str() == "no services yet\n");
+  CHECK(hub.paths.back() == "/api/v1/services");
+}
+
+TEST_CASE("urlEncode keeps unreserved characters only", "[hub][unit][ctl]") {
+  CHECK(urlEncode("a-b_c.d~e") == "a-b_c.d~e");
+  CHECK(urlEncode("a b/c?d&e=f") == "a%20b%2Fc%3Fd%26e%3Df");
+  CHECK(urlEncode("\xc3\xa9") == "%C3%A9");
+}

@@ -1,0 +1,188 @@
+#include <catch2/catch.hpp>
+
+#include "hub/config/hub_config.hpp"
+
+using namespace vitals;
+using namespace vitals::hub;
+
+namespace {
+
+ConfigSources fakeSources(std::map<std::string, std::string> env = {},
+                          std::map<std::string, std::string> files = {}) {
+  ConfigSources s;
+  s.env = [env](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  s.read_file = [files](const std::string& path) -> Result<std::string> {
+    auto it = files.find(path);
+    if (it == files.end()) {
+      return Error{"io", "no such file or not readable", path};
+    }
+    return it->second;
+  };
+  return s;
+}
+
+struct Parsed {
+  std::optional<HubConfig> config;
+  std::string problems;
+};
+
+Parsed parse(const std::string& yaml, const ConfigSources& sources = fakeSources()) {
+  config::Problems problems;
+  Parsed p;
+  p.config = parseHubConfig(yaml, "hub.yaml", sources, problems);
+  p.problems = problems.format();
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("an empty hub config gives the documented defaults", "[hub][unit][config]") {
+  auto p = parse("");
+  REQUIRE(p.config);
+  CHECK(p.problems.empty());
+  const auto& c = *p.config;
+  CHECK(c.hub_id == "hub-main");
+  CHECK(c.nats.url == "nats://127.0.0.1:4222");
+  CHECK(c.database.url == "host=127.0.0.1 port=5432 dbname=vitals user=vitals");
+  CHECK(c.database.pool_size == 4);
+  CHECK(c.http.host == "127.0.0.1");
+  CHECK(c.http.port == 8080);
+  CHECK(c.ingest.stream == "VITALS");
+  CHECK(c.ingest.durable == "vitals-hub");
+  CHECK(c.ingest.batch_size == 500);
+  CHECK(c.ingest.fetch_timeout == std::chrono::milliseconds{500});
+  CHECK(c.ingest.ack_wait == std::chrono::seconds{30});
+  CHECK(c.ingest.stream_max_age == std::chrono::hours{24 * 7});
+  CHECK(c.ingest.stream_max_bytes == (1LL << 30));
+  CHECK(c.retention_days == 30);
+  CHECK(c.log.level == "info");
+}
+
+TEST_CASE("a full hub config is read into the immutable value", "[hub][unit][config]") {
+  auto p = parse(
+      "hub_id: hub-2\n"
+      "nats: {url: \"nats://10.0.0.1:4222,nats://10.0.0.2:4222\", user: hub, password_file: /s/n}\n"
+      "database:\n"
+      "  url: postgres://vitals@db:5432/vitals\n"
+      "  password_file: /s/db\n"
+      "  pool_size: 8\n"
+      "http: {listen: \"[::1]:9090\"}\n"
+      "ingest:\n"
+      "  batch_size: 1000\n"
+      "  fetch_timeout: 250ms\n"
+      "  ack_wait: 1m\n"
+      "  stream_max_age: 3d\n"
+      "  stream_max_bytes: 512MiB\n"
+      "retention_days: 7\n"
+      "log: {level: debug, format: json}\n",
+      fakeSources({}, {{"/s/n", "natspw\n"}, {"/s/db", "dbpw\n"}}));
+  INFO(p.problems);
+  REQUIRE(p.config);
+  const auto& c = *p.config;
+  CHECK(c.hub_id == "hub-2");
+  CHECK(c.nats.user == "hub");
+  CHECK(c.nats.password == "natspw");
+  CHECK(c.database.password == "dbpw");
+  CHECK(c.database.pool_size == 8);
+  CHECK(c.http.host == "::1");
+  CHECK(c.http.port == 9090);
+  CHECK(c.ingest.batch_size == 1000);
+  CHECK(c.ingest.fetch_timeout == std::chrono::milliseconds{250});
+  CHECK(c.ingest.ack_wait == std::chrono::minutes{1});
+  CHECK(c.ingest.stream_max_age == std::chrono::hours{72});
+  CHECK(c.ingest.stream_max_bytes == 512LL * 1024 * 1024);
+  CHECK(c.retention_days == 7);
+  CHECK(c.log.format == log::Format::Json);
+}
+
+TEST_CASE("the database password comes from VITALS_DB_PASSWORD when no file is named",
+          "[hub][unit][config]") {
+  auto p = parse("database: {url: \"host=db dbname=v\"}\n",
+                 fakeSources({{"VITALS_DB_PASSWORD", "s3cret"}}));
+  REQUIRE(p.config);
+  CHECK(p.config->database.password == "s3cret");
+}
+
+TEST_CASE("each invalid hub config is reported with file, line, path and reason",
+          "[hub][unit][config]") {
+  struct Case {
+    const char* yaml;
+    const char* expected;
+  };
+  const auto c = GENERATE(values<Case>({
+      {"hub_id: \"bad id\"\n",
+       "hub.yaml:1: hub_id: must be 1-128 characters of A-Z a-z 0-9 _ -, got \"bad id\""},
+      {"bogus: 1\n", "hub.yaml:1: bogus: unknown key"},
+      {"nats:\n  url: http://x\n", "hub.yaml:2: nats.url: must be nats://host:port"},
+      {"nats:\n  urls: nats://x\n", "hub.yaml:2: nats.urls: unknown key"},
+      {"nats:\n  credentials_file: /nope\n",
+       "hub.yaml:2: nats.credentials_file: cannot read \"/nope\": no such file or not readable"},
+      {"database:\n  url: \"host=a port\"\n", "hub.yaml:2: database.url: invalid libpq connection string"},
+      {"database:\n  url: \"host=a password=x\"\n",
+       "hub.yaml:2: database.url: must not contain a password"},
+      {"database:\n  password_file: /nope\n",
+       "hub.yaml:2: database.password_file: cannot read \"/nope\""},
+      {"database:\n  pool_size: 0\n",
+       "hub.yaml:2: database.pool_size: must be between 1 and 64, got 0"},
+      {"http:\n  listen: \"127.0.0.1:notaport\"\n",
+       "hub.yaml:2: http.listen: must be host:port with a port of 0-65535, got \"127.0.0.1:notaport\""},
+      {"http:\n  listen: \"127.0.0.1:70000\"\n", "hub.yaml:2: http.listen: must be host:port"},
+      {"http:\n  listen: \"8080\"\n", "hub.yaml:2: http.listen: must be host:port"},
+      {"ingest:\n  stream: \"a.b\"\n", "hub.yaml:2: ingest.stream: must be 1-128 characters"},
+      {"ingest:\n  durable: \"\"\n", "hub.yaml:2: ingest.durable: must be 1-128 characters"},
+      {"ingest:\n  batch_size: 0\n", "hub.yaml:2: ingest.batch_size: must be between 1 and 10000"},
+      {"ingest:\n  batch_size: many\n",
+       "hub.yaml:2: ingest.batch_size: must be an integer, got \"many\""},
+      {"ingest:\n  fetch_timeout: 500\n",
+       "hub.yaml:2: ingest.fetch_timeout: must be a duration such as 500ms, 30s, 5m, 1h, got \"500\""},
+      {"ingest:\n  ack_wait: 100ms\n", "hub.yaml:2: ingest.ack_wait: must be between 1s and 1h"},
+      {"ingest:\n  fetch_timeout: 20s\n  ack_wait: 10s\n",
+       "hub.yaml:2: ingest.fetch_timeout: must be shorter than ingest.ack_wait"},
+      {"ingest:\n  stream_max_bytes: 1XB\n",
+       "hub.yaml:2: ingest.stream_max_bytes: must be a size of at least 1MiB"},
+      {"ingest:\n  stream_max_bytes: 1000\n",
+       "hub.yaml:2: ingest.stream_max_bytes: must be a size of at least 1MiB"},
+      {"retention_days: -3\n", "hub.yaml:1: retention_days: must be between 1 and 3650, got -3"},
+      {"log:\n  level: loud\n", "hub.yaml:2: log.level: must be one of trace, debug, info"},
+      {"log:\n  format: xml\n", "hub.yaml:2: log.format: must be auto, text or json, got \"xml\""},
+      {"nats: 5\n", "hub.yaml:1: nats: must be a mapping"},
+      {"a: [\n", "hub.yaml:2: invalid YAML"},
+  }));
+  auto p = parse(c.yaml);
+  INFO(c.yaml);
+  CHECK_FALSE(p.config);
+  CHECK_THAT(p.problems, Catch::Contains(c.expected));
+}
+
+TEST_CASE("every problem of a hub config is listed, not just the first", "[hub][unit][config]") {
+  auto p = parse("hub_id: ok\nhttp:\n  listen: \"127.0.0.1:notaport\"\nretention_days: -3\nbogus: 1\n");
+  CHECK_FALSE(p.config);
+  CHECK_THAT(p.problems, Catch::Contains("hub.yaml:3: http.listen"));
+  CHECK_THAT(p.problems, Catch::Contains("hub.yaml:4: retention_days"));
+  CHECK_THAT(p.problems, Catch::Contains("hub.yaml:5: bogus: unknown key"));
+}
+
+TEST_CASE("listen addresses and byte sizes parse as documented", "[hub][unit][config]") {
+  std::string host;
+  int port = -1;
+  CHECK(parseListen("0.0.0.0:0", host, port));
+  CHECK(host == "0.0.0.0");
+  CHECK(port == 0);
+  CHECK(parseListen("[::]:443", host, port));
+  CHECK(host == "::");
+  CHECK(port == 443);
+  CHECK_FALSE(parseListen("::1:80", host, port));
+  CHECK_FALSE(parseListen(":80", host, port));
+  CHECK_FALSE(parseListen("host:", host, port));
+
+  CHECK(parseByteSize("1048576") == 1048576);
+  CHECK(parseByteSize("2GB") == 2'000'000'000);
+  CHECK(parseByteSize("1GiB") == (1LL << 30));
+  CHECK(parseByteSize("10 MiB") == 10LL * 1024 * 1024);
+  CHECK(parseByteSize("unlimited") == -1);
+  CHECK_FALSE(parseByteSize("GB"));
+  CHECK_FALSE(parseByteSize("5PB"));
+}
