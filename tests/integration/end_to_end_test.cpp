@@ -110,9 +110,20 @@ TEST_CASE("agent results reach the REST API through JetStream and PostgreSQL, an
   CHECK(d["checks"].size() == 1);
   CHECK(d["checks"][0]["kind"] == "http");
   CHECK_FALSE(d["recent"].empty());
+  REQUIRE(waitUntil([&] {
+    return count(ho.db_conninfo, "SELECT count(*) FROM health_checks WHERE service = 'sample-web'") >= 3;
+  }, 10s));
   auto history = httpGet(hub.port(), "/api/v1/services/sample-web/history?limit=2");
   REQUIRE(history.status == 200);
-  CHECK(json::parse(history.body)["results"].size() == 2);
+  const auto page1 = json::parse(history.body);
+  CHECK(page1["results"].size() == 2);
+  REQUIRE(page1["next"].is_string());
+  auto more = httpGet(hub.port(), "/api/v1/services/sample-web/history?limit=2&cursor=" +
+                                      page1["next"].get<std::string>());
+  REQUIRE(more.status == 200);
+  CHECK_FALSE(json::parse(more.body)["results"].empty());
+  CHECK(httpGet(hub.port(), "/api/v1/services/sample-web/history?bogus=1").status == 400);
+  CHECK(httpGet(hub.port(), "/api/v1/services/no-such-service").status == 404);
   auto agents = httpGet(hub.port(), "/api/v1/agents");
   REQUIRE(agents.status == 200);
   CHECK(agents.body.find("e2e-agent") != std::string::npos);

@@ -22,7 +22,7 @@ Run runTool(const Fixture& fx, const std::string& dir, std::vector<std::string> 
 }
 }  // namespace
 
-TEST_CASE("--check-config lists every problem with file and line and exits non-zero",
+TEST_CASE("config check lists every problem with file and line and exits non-zero",
           "[integration][config]") {
   const auto fx = Fixture::load();
   const auto dir = fx.workDir("checkconfig");
