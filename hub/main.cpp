@@ -131,8 +131,8 @@ int main(int argc, char** argv) {
   StdRandom random;
   metrics::Registry registry;
   hub::state::HubState state;
-  std::atomic<bool> nats_up{false};
   std::atomic<bool> schema_ready{false};
+  std::atomic<bool> closing{false};  // our own shutdown is not a "connection lost"
 
   nats::ConnectOptions nopts;
   nopts.url = cfg->nats.url;
@@ -140,11 +140,10 @@ int main(int argc, char** argv) {
   nopts.credentials_file = cfg->nats.credentials_file;
   nopts.user = cfg->nats.user;
   nopts.password = cfg->nats.password;
-  nopts.on_connection_change = [&nats_up, logger](bool up) {
-    nats_up = up;
+  nopts.on_connection_change = [&closing, logger](bool up) {
     if (up) {
       logger->info("connected to NATS");
-    } else {
+    } else if (!closing) {
       logger->warn("disconnected from NATS; reconnecting");
     }
   };
@@ -154,6 +153,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto& connection = *bus.value();
+  // Destroyed before the connection: every return below marks the shutdown as ours.
+  struct ClosingGuard {
+    std::atomic<bool>& flag;
+    ~ClosingGuard() { flag = true; }
+  } closing_guard{closing};
+  if (connection.connected()) {
+    logger->info("connected to NATS at {}", cfg->nats.url);
+  } else {
+    logger->warn("NATS at {} not reachable yet; retrying in the background", cfg->nats.url);
+  }
 
   hub::store::PgConnectOptions pg;
   pg.conninfo = cfg->database.url;

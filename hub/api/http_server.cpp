@@ -68,6 +68,12 @@ Result<int> HttpServer::start(const std::string& host, int port) {
   srv.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     impl_->logger->debug("{} {} -> {}", req.method, req.target, res.status);
   });
+  // httplib's default adds SO_REUSEPORT, which lets a second hub bind the same port silently;
+  // a busy port must be an error.
+  srv.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+  });
   int bound = port;
   if (port == 0) {
     bound = srv.bind_to_any_port(host);

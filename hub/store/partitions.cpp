@@ -123,7 +123,7 @@ Result<bool> PgPartitions::ensure(Day day) {
   const std::string ts_from = "'" + from + " 00:00:00+00'";
   const std::string ts_to = "'" + to + " 00:00:00+00'";
   const std::string ddl =
-      "CREATE TABLE " + name +
+      "CREATE TABLE IF NOT EXISTS " + name +
       " (LIKE health_checks INCLUDING DEFAULTS INCLUDING CONSTRAINTS);"
       "WITH moved AS (DELETE FROM health_checks_default WHERE observed_at >= " + ts_from +
       " AND observed_at < " + ts_to + " RETURNING *) INSERT INTO " + name +
