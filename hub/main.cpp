@@ -256,7 +256,7 @@ int main(int argc, char** argv) {
   hub::ingest::NatsMessageSource source(connection, stream, consumer, logger);
   hub::ingest::BatchProcessor processor(events, state, registry, clock, logger);
   hub::ingest::IngestLoop ingest(
-      source, processor, events, clock, random,
+      source, processor, events, clock, random, registry,
       hub::ingest::IngestLoopOptions{cfg->ingest.batch_size, cfg->ingest.fetch_timeout,
                                      std::chrono::hours{1}},
       logger);

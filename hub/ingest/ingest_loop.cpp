@@ -14,15 +14,19 @@ milliseconds backoffDelay(int failures, Random& random) {
 }
 
 IngestLoop::IngestLoop(MessageSource& source, BatchProcessor& processor, store::EventStore& store,
-                       const Clock& clock, Random& random, IngestLoopOptions options,
-                       std::shared_ptr<spdlog::logger> logger)
+                       const Clock& clock, Random& random, metrics::Registry& registry,
+                       IngestLoopOptions options, std::shared_ptr<spdlog::logger> logger)
     : source_(source),
       processor_(processor),
       store_(store),
       clock_(clock),
       random_(random),
       options_(options),
-      logger_(std::move(logger)) {}
+      logger_(std::move(logger)),
+      fetch_errors_(registry.counter("vitals_ingest_fetch_errors_total",
+                                     "Failed fetches from JetStream (bus unreachable)")),
+      maintenance_errors_(registry.counter("vitals_ingest_maintenance_errors_total",
+                                           "Failed partition maintenance runs")) {}
 
 IngestLoop::~IngestLoop() { stop(); }
 
@@ -75,6 +79,7 @@ milliseconds IngestLoop::runOnce() {
     next_maintenance_ = now + (s.ok() ? options_.maintenance_interval
                                       : milliseconds{std::chrono::minutes{1}});
     if (!s.ok()) {
+      maintenance_errors_.inc();
       logger_->warn("partition maintenance failed: {}", s.error().describe());
       if (s.error().code == "db.unavailable") {
         db_broken_ = true;
@@ -84,6 +89,7 @@ milliseconds IngestLoop::runOnce() {
   }
   auto fetched = source_.fetch(options_.batch_size, options_.fetch_timeout);
   if (!fetched.ok()) {
+    fetch_errors_.inc();
     if (bus_failures_ == 0 || bus_failures_ % 20 == 0) {
       logger_->warn("fetch from JetStream failed: {}", fetched.error().describe());
     }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/metrics/metrics.hpp"
 #include "common/random/random.hpp"
 #include "common/time/clock.hpp"
 #include "hub/ingest/batch_processor.hpp"
@@ -31,9 +32,10 @@ struct IngestLoopOptions {
 
 class IngestLoop {
  public:
+  // Counts vitals_ingest_fetch_errors_total and vitals_ingest_maintenance_errors_total.
   IngestLoop(MessageSource& source, BatchProcessor& processor, store::EventStore& store,
-             const Clock& clock, Random& random, IngestLoopOptions options,
-             std::shared_ptr<spdlog::logger> logger);
+             const Clock& clock, Random& random, metrics::Registry& registry,
+             IngestLoopOptions options, std::shared_ptr<spdlog::logger> logger);
   ~IngestLoop();
   IngestLoop(const IngestLoop&) = delete;
   IngestLoop& operator=(const IngestLoop&) = delete;
@@ -57,6 +59,8 @@ class IngestLoop {
   Random& random_;
   IngestLoopOptions options_;
   std::shared_ptr<spdlog::logger> logger_;
+  metrics::Counter& fetch_errors_;
+  metrics::Counter& maintenance_errors_;
 
   int bus_failures_ = 0;
   int db_failures_ = 0;

@@ -25,7 +25,7 @@ struct LoopRig {
   std::shared_ptr<spdlog::logger> logger =
       log::makeLogger("test", log::LogOptions{"off", log::Format::Text});
   ingest::BatchProcessor processor{store, state, registry, time, logger};
-  ingest::IngestLoop loop{source, processor, store, time, random,
+  ingest::IngestLoop loop{source, processor, store, time, random, registry,
                           ingest::IngestLoopOptions{50, 200ms, std::chrono::hours{1}}, logger};
 };
 
@@ -60,6 +60,7 @@ TEST_CASE("a failed maintenance is retried within a minute", "[hub][unit][ingest
   LoopRig rig;
   rig.store.fail_maintain = true;
   CHECK(rig.loop.runOnce() > 0ms);  // database unavailable: back off
+  CHECK(rig.registry.counter("vitals_ingest_maintenance_errors_total", "").value() == 1);
   rig.store.fail_maintain = false;
   (void)rig.loop.runOnce();  // reconnects, then maintenance is not due yet
   CHECK(rig.store.maintain_calls == 1);
@@ -96,4 +97,5 @@ TEST_CASE("bus errors back off without touching the database", "[hub][unit][inge
   CHECK(rig.loop.runOnce() == 0ms);  // back, nothing pending
   CHECK(rig.store.commit_calls == 0);
   CHECK(rig.loop.databaseHealthy());
+  CHECK(rig.registry.counter("vitals_ingest_fetch_errors_total", "").value() == 2);
 }
