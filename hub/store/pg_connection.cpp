@@ -127,7 +127,8 @@ Error PgConnection::errorFrom(pg_result* res, const std::string& what) const {
   if (PQstatus(conn_) != CONNECTION_OK || state.rfind("08", 0) == 0 ||
       state.rfind("57P", 0) == 0 || state == "53300") {
     code = "db.unavailable";
-  } else if (state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0) {
+  } else if ((state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0) && state != "23505") {
+    // A unique violation can come from a concurrent writer (another hub): worth a retry.
     code = "db.data";
   }
   return Error{code, what + ": " + message, state};

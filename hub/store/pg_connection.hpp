@@ -53,7 +53,8 @@ struct PgConnectOptions {
 };
 
 // Error codes: "db.unavailable" (connection lost/refused: retry later), "db.data" (the data was
-// refused: SQLSTATE classes 22 and 23; retrying the same rows will fail again), "db.error".
+// refused: SQLSTATE classes 22 and 23 except 23505; retrying the same rows will fail again),
+// "db.error" (anything else, retried).
 // Error::context holds the SQLSTATE when there is one.
 class PgConnection {
  public:

@@ -1,6 +1,7 @@
 #include "hub/store/pg_event_store.hpp"
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 
 namespace vitals::hub::store {
@@ -16,22 +17,18 @@ constexpr const char* kColumns =
     "agent_id, boot_id, seq, service, check_name, kind, status, raw_status, latency_us, message, "
     "details, failure_kind, attempt, consecutive_failures, flapping, observed_at, received_at";
 
-// Newest result per check: the highest seq within each boot, then the latest observed_at
-// across boots. Applied only when newer than what `checks` holds (same rule).
+// The newest result per check (computed in C++ by newestPerCheck), applied only when it is
+// newer than what `checks` holds: same boot -> higher seq; another boot -> later observed_at.
 constexpr const char* kUpsertLatest = R"sql(
 INSERT INTO checks AS c (agent_id, name, service, kind, last_status, last_raw_status,
                          last_latency_us, last_message, last_checked, last_boot_id, last_seq,
                          last_failure_kind)
-SELECT agent_id, check_name, service, kind, status, raw_status, latency_us, message, observed_at,
-       boot_id, seq, failure_kind
-FROM (
-  SELECT DISTINCT ON (agent_id, check_name) *
-  FROM (SELECT DISTINCT ON (agent_id, check_name, boot_id) *
-        FROM health_checks_staging
-        ORDER BY agent_id, check_name, boot_id, seq DESC) per_boot
-  ORDER BY agent_id, check_name, observed_at DESC
-) newest
-ORDER BY agent_id, check_name
+SELECT x.agent_id, x.name, x.service, x.kind, x.status, x.raw_status, x.latency_us, x.message,
+       x.observed_at, x.boot_id, x.seq, x.failure_kind
+FROM jsonb_to_recordset($1::jsonb) AS x(agent_id text, name text, service text, kind text,
+     status text, raw_status text, latency_us bigint, message text, observed_at timestamptz,
+     boot_id text, seq bigint, failure_kind text)
+ORDER BY x.agent_id, x.name
 ON CONFLICT (agent_id, name) DO UPDATE SET
   service = EXCLUDED.service,
   kind = EXCLUDED.kind,
@@ -73,6 +70,29 @@ std::string noNul(const std::string& s) {
 }
 
 }  // namespace
+
+std::vector<const CheckResult*> newestPerCheck(const std::vector<CheckResult>& results) {
+  // (agent, check) -> boot -> highest seq of that boot; then the boot whose pick is latest.
+  std::map<std::pair<std::string, std::string>, std::map<std::string, const CheckResult*>> picks;
+  for (const auto& r : results) {
+    auto& slot = picks[{r.agent_id, r.check}][r.boot_id];
+    if (slot == nullptr || r.seq > slot->seq) {
+      slot = &r;
+    }
+  }
+  std::vector<const CheckResult*> out;
+  out.reserve(picks.size());
+  for (const auto& [key, by_boot] : picks) {
+    const CheckResult* best = nullptr;
+    for (const auto& [boot, r] : by_boot) {
+      if (best == nullptr || r->observed_at > best->observed_at) {
+        best = r;
+      }
+    }
+    out.push_back(best);
+  }
+  return out;
+}
 
 void appendCopyRow(std::string& out, const CheckResult& r, SystemTime received_at) {
   auto field = [&](std::string_view v) {
@@ -293,27 +313,51 @@ Result<CommitReport> PgEventStore::writeResults(const IngestBatch& batch) {
   report.inserted = inserted->affected();
   report.duplicates = batch.results.size() - std::min<std::uint64_t>(report.inserted,
                                                                      batch.results.size());
+  // Agents, services and the newest result per check are computed here rather than by
+  // scanning the staging table again: a batch holds thousands of rows but few checks.
   const std::string now = pgTimestamp(batch.received_at);
+  std::set<std::string> agent_ids;
+  std::set<std::string> service_names;
+  json latest = json::array();
+  for (const CheckResult* r : newestPerCheck(batch.results)) {
+    agent_ids.insert(r->agent_id);
+    latest.push_back({{"agent_id", noNul(r->agent_id)},
+                      {"name", noNul(r->check)},
+                      {"service", noNul(r->service)},
+                      {"kind", noNul(r->kind)},
+                      {"status", std::string(toString(r->status))},
+                      {"raw_status", std::string(toString(r->raw_status))},
+                      {"latency_us", r->latency.count()},
+                      {"message", noNul(r->message)},
+                      {"observed_at", pgTimestamp(r->observed_at)},
+                      {"boot_id", noNul(r->boot_id)},
+                      {"seq", r->seq},
+                      {"failure_kind", std::string(toString(r->failure_kind))}});
+  }
+  for (const auto& r : batch.results) {
+    service_names.insert(noNul(r.service));
+  }
+  auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
   auto agents = conn_->exec(
       "INSERT INTO agents (agent_id, first_seen, last_seen) "
-      "SELECT DISTINCT agent_id, $1::timestamptz, $1::timestamptz FROM health_checks_staging "
+      "SELECT value, $2::timestamptz, $2::timestamptz FROM jsonb_array_elements_text($1::jsonb) "
       "ORDER BY 1 ON CONFLICT (agent_id) DO UPDATE SET "
       "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen)",
-      {now});
+      {dump(json(agent_ids)), now});
   if (!agents.ok()) {
     return agents.error();
   }
   auto services = conn_->exec(
       "INSERT INTO services (name, first_seen, last_seen) "
-      "SELECT DISTINCT service, $1::timestamptz, $1::timestamptz FROM health_checks_staging "
+      "SELECT value, $2::timestamptz, $2::timestamptz FROM jsonb_array_elements_text($1::jsonb) "
       "ORDER BY 1 ON CONFLICT (name) DO UPDATE SET "
       "last_seen = GREATEST(services.last_seen, EXCLUDED.last_seen)",
-      {now});
+      {dump(json(service_names)), now});
   if (!services.ok()) {
     return services.error();
   }
-  if (auto latest = conn_->exec(kUpsertLatest); !latest.ok()) {
-    return latest.error();
+  if (auto upserted = conn_->exec(kUpsertLatest, {dump(latest)}); !upserted.ok()) {
+    return upserted.error();
   }
   return report;
 }

@@ -40,6 +40,10 @@ class PgEventStore final : public EventStore {
   std::optional<std::uint64_t> staging_generation_;  // connection generation with the temp table
 };
 
+// The newest result of each (agent, check) in a batch: the highest seq within a boot, and
+// across boots the later observed_at. Sorted by (agent, check). Exposed for tests.
+std::vector<const CheckResult*> newestPerCheck(const std::vector<CheckResult>& results);
+
 // The COPY text line of one result (exposed for tests): 17 tab-separated columns ending in '\n'.
 void appendCopyRow(std::string& out, const CheckResult& r, SystemTime received_at);
 

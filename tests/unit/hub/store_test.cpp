@@ -137,3 +137,27 @@ TEST_CASE("timestamps go to PostgreSQL with microseconds and come back from epoc
   CHECK(fromEpochMicros("1800000000000001") == t);
   CHECK(fromEpochMicros("1800000000000001.000000") == t);
 }
+
+TEST_CASE("the newest result per check follows seq within a boot and time across boots",
+          "[hub][unit][store]") {
+  std::vector<CheckResult> rs{
+      test::result("a1", "b1", 5, "web", "http"),
+      test::result("a1", "b1", 7, "web", "http", HealthStatus::Down),
+      test::result("a1", "b1", 6, "web", "http"),
+      // Same boot, later seq but an earlier clock: seq decides.
+      test::result("a1", "b2", 3, "db", "tcp", HealthStatus::Down, at(1'700'000'000)),
+      test::result("a1", "b2", 2, "db", "tcp", HealthStatus::Healthy, at(1'800'000'000)),
+      // Another boot with a later time wins over a higher seq of an older boot.
+      test::result("a2", "old", 90, "web", "http", HealthStatus::Down, at(1'700'000'000)),
+      test::result("a2", "new", 1, "web", "http", HealthStatus::Healthy, at(1'800'000'000)),
+  };
+  const auto newest = newestPerCheck(rs);
+  REQUIRE(newest.size() == 3);
+  CHECK(newest[0]->agent_id == "a1");
+  CHECK(newest[0]->check == "http");
+  CHECK(newest[0]->seq == 7);
+  CHECK(newest[1]->check == "tcp");
+  CHECK(newest[1]->seq == 3);
+  CHECK(newest[2]->agent_id == "a2");
+  CHECK(newest[2]->boot_id == "new");
+}
