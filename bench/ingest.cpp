@@ -238,9 +238,11 @@ int main(int argc, char** argv) {
   // Raw COPY of the same rows into an equivalent (partitioned, uniquely indexed) table.
   PgConn pg(o.db);
   pg.exec("DROP TABLE IF EXISTS bench_raw");
-  pg.exec("CREATE TABLE bench_raw (LIKE health_checks INCLUDING DEFAULTS) PARTITION BY RANGE (observed_at)");
+  // Same columns, defaults and indexes (the unique event key and the history index) as
+  // health_checks, partitioned the same way: the raw rate is for the same work minus vitals.
+  pg.exec("CREATE TABLE bench_raw (LIKE health_checks INCLUDING DEFAULTS INCLUDING INDEXES) "
+          "PARTITION BY RANGE (observed_at)");
   pg.exec("CREATE TABLE bench_raw_p PARTITION OF bench_raw FOR VALUES FROM (now() - interval '2 days') TO (now() + interval '2 days')");
-  pg.exec("CREATE UNIQUE INDEX ON bench_raw (agent_id, boot_id, seq, observed_at)");
   const auto cols = pg.columns("bench_raw");
   std::string col_list;
   for (const auto& [c, t] : cols) col_list += (col_list.empty() ? "" : ",") + c;
@@ -290,7 +292,7 @@ int main(int argc, char** argv) {
   std::printf("publish done after   %.2f s\n", pub_s);
   std::printf("hub end-to-end       %.2f s  %.0f results/s (publish -> JetStream -> hub -> commit)\n",
               e2e_s, e2e_rate);
-  std::printf("raw COPY, same rows  %.2f s  %.0f rows/s (one COPY, one transaction)\n", copy_s,
+  std::printf("raw COPY, same rows  %.2f s  %.0f rows/s (one COPY, one transaction, same indexes)\n", copy_s,
               copy_rate);
   std::printf("ratio hub/raw        %.2f\n", e2e_rate / copy_rate);
   if (peak_rss > 0) std::printf("hub peak RSS         %.1f MB\n", static_cast<double>(peak_rss) / 1024.0);

@@ -1,8 +1,9 @@
 #pragma once
-// EventStore on PostgreSQL: one connection owned by the ingest thread. Per commit: COPY the
-// results into a session TEMP staging table, INSERT .. SELECT .. ON CONFLICT DO NOTHING into
-// health_checks (replays dropped), upsert the newest result per check into `checks`, apply the
-// catalog events, COMMIT.
+// EventStore on PostgreSQL: one connection owned by the ingest thread. Per commit, in one
+// transaction: COPY the results straight into health_checks; if the unique key refuses a row
+// (a replay), roll back and COPY them into a session TEMP staging table instead and
+// INSERT .. SELECT .. ON CONFLICT DO NOTHING (replays dropped). Then upsert the newest result
+// per check into `checks`, apply the catalog events, COMMIT.
 #include <spdlog/logger.h>
 
 #include <memory>
@@ -30,21 +31,36 @@ class PgEventStore final : public EventStore {
   Status ensureSession();
   Status ensurePartitions(const IngestBatch& batch);
   Status writeCatalog(const IngestBatch& batch);
-  Result<CommitReport> writeResults(const IngestBatch& batch);
+  Result<CommitReport> commitOnce(const IngestBatch& batch, bool direct);
+  Result<CommitReport> writeResults(const IngestBatch& batch, bool direct);
 
   PgConnectOptions options_;
   int retention_days_;
   std::shared_ptr<spdlog::logger> logger_;
   std::unique_ptr<PgConnection> conn_;
   std::unique_ptr<PgPartitions> partitions_;
-  std::optional<std::uint64_t> staging_generation_;  // connection generation with the temp table
+  std::optional<std::uint64_t> staging_generation_;
 };
 
 // The newest result of each (agent, check) in a batch: the highest seq within a boot, and
 // across boots the later observed_at. Sorted by (agent, check). Exposed for tests.
 std::vector<const CheckResult*> newestPerCheck(const std::vector<CheckResult>& results);
 
+// Appends PostgreSQL timestamps ("2026-11-21T20:49:50.123456Z") quickly: the part up to the
+// seconds is formatted once per distinct second.
+class TimestampWriter {
+ public:
+  void append(std::string& out, SystemTime t);
+
+ private:
+  std::int64_t cached_second_ = 0;
+  std::string cached_;
+};
+
 // The COPY text line of one result (exposed for tests): 17 tab-separated columns ending in '\n'.
 void appendCopyRow(std::string& out, const CheckResult& r, SystemTime received_at);
+// The same with received_at already formatted, for the per-batch loop.
+void appendCopyRow(std::string& out, const CheckResult& r, std::string_view received_at,
+                   TimestampWriter& ts);
 
 }  // namespace vitals::hub::store
