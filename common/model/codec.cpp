@@ -1,5 +1,6 @@
 #include "common/model/codec.hpp"
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/util/time_util.h>
 
 #include "vitals/v1/agent.pb.h"
@@ -145,7 +146,10 @@ std::string encodeBatch(const ResultBatch& batch) {
 }
 
 Result<ResultBatch> decodeBatch(std::string_view bytes) {
-  pb::ResultBatch msg;
+  // An arena makes the parse a few bump allocations instead of one malloc per string and map
+  // entry: the hub decodes every result it ingests.
+  google::protobuf::Arena arena;
+  auto& msg = *google::protobuf::Arena::CreateMessage<pb::ResultBatch>(&arena);
   if (!msg.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return invalid("not a ResultBatch protobuf");
   }

@@ -177,8 +177,9 @@ void BatchProcessor::committed(const store::IngestBatch& batch, const store::Com
       state_.applyRegistration(*reg);
     }
   }
-  for (const auto& r : batch.results) {
-    state_.applyResult(r);
+  // Only the newest result of each check can change the state; the rest are history.
+  for (const CheckResult* r : store::newestPerCheck(batch.results)) {
+    state_.applyResult(*r);
   }
 }
 

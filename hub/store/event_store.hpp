@@ -33,6 +33,10 @@ struct CommitReport {
   std::uint64_t duplicates = 0;  // results already stored (replays)
 };
 
+// The newest result of each (agent, check) in a batch: the highest seq within a boot, and
+// across boots the later observed_at. Sorted by (agent, check).
+std::vector<const CheckResult*> newestPerCheck(const std::vector<CheckResult>& results);
+
 // Used by the ingest thread only.
 class EventStore {
  public:

@@ -42,9 +42,6 @@ class PgEventStore final : public EventStore {
   std::optional<std::uint64_t> staging_generation_;
 };
 
-// The newest result of each (agent, check) in a batch: the highest seq within a boot, and
-// across boots the later observed_at. Sorted by (agent, check). Exposed for tests.
-std::vector<const CheckResult*> newestPerCheck(const std::vector<CheckResult>& results);
 
 // Appends PostgreSQL timestamps ("2026-11-21T20:49:50.123456Z") quickly: the part up to the
 // seconds is formatted once per distinct second.
