@@ -21,6 +21,7 @@
 #include "hub/ingest/batch_processor.hpp"
 #include "hub/ingest/ingest_loop.hpp"
 #include "hub/ingest/nats_message_source.hpp"
+#include "hub/ingest/prefetching_source.hpp"
 #include "hub/state/hub_state.hpp"
 #include "hub/store/migrations.hpp"
 #include "hub/store/pg_event_store.hpp"
@@ -173,6 +174,7 @@ int main(int argc, char** argv) {
 
   hub::api::ServicesHandler services(state, reads, clock);
   hub::api::AgentsHandler agents(reads, clock);
+  std::atomic<const hub::ingest::NatsMessageSource*> ingest_source{nullptr};
   hub::api::OpsHandler ops(
       {
           {"nats",
@@ -185,6 +187,14 @@ int main(int argc, char** argv) {
            [&] {
              return schema_ready ? okStatus()
                                  : Status(Error{"migrations", "not applied yet", {}});
+           }},
+          {"stream",
+           [&] {
+             // Agents' publishes fail until the stream exists: not ready before that.
+             const auto* src = ingest_source.load();
+             return src != nullptr && src->consuming()
+                        ? okStatus()
+                        : Status(Error{"stream", "stream or durable consumer not set up yet", {}});
            }},
       },
       registry);
@@ -254,9 +264,13 @@ int main(int argc, char** argv) {
   consumer.filter_subject = std::string(subjects::kAgentWildcard);
   consumer.ack_wait = cfg->ingest.ack_wait;
   hub::ingest::NatsMessageSource source(connection, stream, consumer, logger);
+  ingest_source = &source;
+  // Fetch and decode the next batch while the current one commits.
+  hub::ingest::PrefetchingSource prefetch(source, cfg->ingest.batch_size,
+                                          cfg->ingest.fetch_timeout);
   hub::ingest::BatchProcessor processor(events, state, registry, clock, logger);
   hub::ingest::IngestLoop ingest(
-      source, processor, events, clock, random, registry,
+      prefetch, processor, events, clock, random, registry,
       hub::ingest::IngestLoopOptions{cfg->ingest.batch_size, cfg->ingest.fetch_timeout,
                                      std::chrono::hours{1}},
       logger);

@@ -1,5 +1,6 @@
 #include "hub/ingest/batch_processor.hpp"
 
+#include <iterator>
 #include <limits>
 
 #include "common/model/codec.hpp"
@@ -125,7 +126,7 @@ Status BatchProcessor::process(MessageList& messages) {
   std::vector<Pending> pending;
   pending.reserve(messages.size());
   for (auto& m : messages) {
-    auto decoded = decodeMessage(m->subject(), m->data());
+    auto decoded = m->takeDecoded();
     switch (decoded.verdict) {
       case Verdict::Malformed:
         metrics_.malformed.inc();
@@ -152,14 +153,30 @@ Status BatchProcessor::process(MessageList& messages) {
 store::IngestBatch BatchProcessor::buildBatch(const std::vector<Pending*>& items) const {
   store::IngestBatch batch;
   batch.received_at = clock_.now();
+  std::size_t total = 0;
   for (const auto* p : items) {
+    total += p->decoded.results.size();
+  }
+  batch.results.reserve(total);
+  for (auto* p : items) {
     if (p->decoded.catalog) {
       batch.catalog.push_back(*p->decoded.catalog);
     }
-    batch.results.insert(batch.results.end(), p->decoded.results.begin(),
-                         p->decoded.results.end());
+    // Moved, not copied: results are the bulk of the hub's work. returnResults() gives them
+    // back when the batch has to be retried message by message.
+    std::move(p->decoded.results.begin(), p->decoded.results.end(),
+              std::back_inserter(batch.results));
   }
   return batch;
+}
+
+void BatchProcessor::returnResults(store::IngestBatch& batch, const std::vector<Pending*>& items) {
+  auto next = batch.results.begin();
+  for (auto* p : items) {
+    for (auto& r : p->decoded.results) {
+      r = std::move(*next++);
+    }
+  }
 }
 
 void BatchProcessor::committed(const store::IngestBatch& batch, const store::CommitReport& report,
@@ -195,9 +212,12 @@ Status BatchProcessor::commitAll(std::vector<Pending>& pending) {
   for (auto& p : pending) {
     items.push_back(&p);
   }
-  const auto batch = buildBatch(items);
+  auto batch = buildBatch(items);
   const SteadyTime started = clock_.steadyNow();
   auto report = store_.commit(batch);
+  if (!report.ok() && report.error().code == "db.data") {
+    returnResults(batch, items);
+  }
   if (report.ok()) {
     // Only now is it safe to let JetStream forget these messages.
     for (auto& p : pending) {

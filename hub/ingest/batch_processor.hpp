@@ -18,19 +18,6 @@
 
 namespace vitals::hub::ingest {
 
-// What one message contributes, or why it cannot be stored.
-struct DecodedMessage {
-  enum class Verdict { Accept, Malformed, Rejected };
-  Verdict verdict = Verdict::Accept;
-  std::string reason;  // for Malformed / Rejected
-  std::optional<store::CatalogEvent> catalog;
-  std::vector<CheckResult> results;
-};
-
-// Pure: subject + payload -> verdict. Rejected = well-formed but the agent id in the payload is
-// not the agent token of the subject it came on (one agent speaking for another).
-DecodedMessage decodeMessage(std::string_view subject, std::string_view data);
-
 // The metric names are part of the interface (tests and dashboards use them).
 struct IngestMetrics {
   explicit IngestMetrics(metrics::Registry& registry);
@@ -62,7 +49,9 @@ class BatchProcessor {
   };
   Status commitAll(std::vector<Pending>& pending);
   Status commitOneByOne(std::vector<Pending>& pending);
+  // Moves the items' results into one batch (their moved-from vectors keep their sizes).
   store::IngestBatch buildBatch(const std::vector<Pending*>& items) const;
+  static void returnResults(store::IngestBatch& batch, const std::vector<Pending*>& items);
   void settle(InboundMessage& msg, Status (InboundMessage::*how)(), const char* what);
   void refuse(Pending& p, const Error& error);
   void committed(const store::IngestBatch& batch, const store::CommitReport& report,

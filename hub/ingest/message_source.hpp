@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "common/error/result.hpp"
+#include "hub/ingest/decoded_message.hpp"
 
 namespace vitals::hub::ingest {
 
@@ -21,6 +23,22 @@ class InboundMessage {
   virtual Status ack() = 0;   // stored: never deliver again
   virtual Status nak() = 0;   // not stored: deliver again
   virtual Status term() = 0;  // never storable (malformed, forged): do not deliver again
+
+  // Decodes the payload now (a prefetching source calls this on its own thread, ahead of the
+  // commit of the previous batch).
+  void predecode() { decoded_ = decodeMessage(subject(), data()); }
+  // The decoded payload (decoded now unless predecode() ran), handed over once.
+  DecodedMessage takeDecoded() {
+    if (!decoded_) {
+      predecode();
+    }
+    DecodedMessage out = std::move(*decoded_);
+    decoded_.reset();
+    return out;
+  }
+
+ private:
+  std::optional<DecodedMessage> decoded_;
 };
 
 using MessageList = std::vector<std::unique_ptr<InboundMessage>>;

@@ -42,6 +42,7 @@ Status NatsMessageSource::setUp() {
     return consumer.error();
   }
   consumer_ = std::move(consumer).value();
+  consuming_ = true;
   logger_->info("consuming stream {} as durable {}", stream_.name, consumer_config_.durable);
   return okStatus();
 }
@@ -56,6 +57,7 @@ Result<MessageList> NatsMessageSource::fetch(int max, std::chrono::milliseconds 
     // again next time. While disconnected, NATS.c keeps the subscription for the reconnect.
     if (conn_.connected()) {
       consumer_.reset();
+      consuming_ = false;
     }
     return fetched.error();
   }
