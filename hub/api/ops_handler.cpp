@@ -41,4 +41,11 @@ ApiResponse OpsHandler::metrics(const ApiRequest&) const {
   return r;
 }
 
+ApiResponse OpsHandler::dashboard(const ApiRequest&) const {
+  ApiResponse r;
+  r.text = std::string(dashboardPage());
+  r.content_type = "text/html; charset=utf-8";
+  return r;
+}
+
 }  // namespace vitals::hub::api

@@ -1,4 +1,5 @@
 #pragma once
+#include <string_view>
 // /healthz (the process answers), /readyz (every dependency is usable) and /metrics.
 #include <functional>
 #include <string>
@@ -17,6 +18,9 @@ struct ReadinessCheck {
   std::function<Status()> probe;
 };
 
+// web/index.html, embedded at build time (hub/api/embed_text.cmake).
+std::string_view dashboardPage();
+
 class OpsHandler {
  public:
   OpsHandler(std::vector<ReadinessCheck> checks, const metrics::Registry& registry)
@@ -26,6 +30,8 @@ class OpsHandler {
   // reasons in "checks" and the standard "error" object naming them.
   ApiResponse readyz(const ApiRequest& req) const;
   ApiResponse metrics(const ApiRequest& req) const;
+  // The status page (web/index.html, compiled in): a live grid over /api/v1/services.
+  ApiResponse dashboard(const ApiRequest& req) const;
 
  private:
   std::vector<ReadinessCheck> checks_;

@@ -14,6 +14,7 @@ Router buildRouter(const Handlers& h) {
          {"since", "until", "limit", "cursor"},
          bind(h.services, &ServicesHandler::history)});
   r.add({"GET", "/api/v1/agents", {}, bind(h.agents, &AgentsHandler::list)});
+  r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard)});
   r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz)});
   r.add({"GET", "/readyz", {}, bind(h.ops, &OpsHandler::readyz)});
   r.add({"GET", "/metrics", {}, bind(h.ops, &OpsHandler::metrics)});

@@ -44,13 +44,23 @@ std::string errorMessage(const api::ApiResponse& r) {
 
 }  // namespace
 
+TEST_CASE("the status page is served at / as HTML that reads the services API", "[hub][unit][api]") {
+  Api api;
+  auto r = api.get("/");
+  CHECK(r.status == 200);
+  CHECK(r.content_type == "text/html; charset=utf-8");
+  REQUIRE(r.text);
+  CHECK_THAT(*r.text, Catch::Contains("<title>vitals</title>"));
+  CHECK_THAT(*r.text, Catch::Contains("/api/v1/services"));
+}
+
 TEST_CASE("unknown paths are 404 and known paths with another method 405 with Allow",
           "[hub][unit][api]") {
   Api api;
   auto r = api.get("/api/v1/nothing");
   CHECK(r.status == 404);
   CHECK(r.body["error"]["code"] == "not_found");
-  CHECK(api.get("/").status == 404);
+  CHECK(api.get("/index.html").status == 404);
   CHECK(api.get("/api/v1/services/").status == 404);
 
   r = api.router.dispatch("POST", "/api/v1/services", {});
