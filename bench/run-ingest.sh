@@ -15,6 +15,7 @@ nats: {url: "$nats_url"}
 database: {url: "$pg_conninfo"}
 http: {listen: "127.0.0.1:$PORT"}
 log: {level: warn}
+${VITALS_BENCH_HUB_EXTRA:-}
 EOC
 "$BIN/vitals-hub" --config "$VITALS_TEST_RUN/hub.yaml" </dev/null >"$VITALS_TEST_RUN/hub.log" 2>&1 &
 HUB=$!
