@@ -229,7 +229,7 @@ void copyEscape(std::string& out, std::string_view value) {
   }
 }
 
-std::string pgTimestamp(std::chrono::system_clock::time_point t) {
+void TimestampWriter::append(std::string& out, std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
   const auto us = duration_cast<microseconds>(t.time_since_epoch()).count();
   std::int64_t secs = us / 1'000'000;
@@ -238,14 +238,31 @@ std::string pgTimestamp(std::chrono::system_clock::time_point t) {
     frac += 1'000'000;
     secs -= 1;
   }
-  const std::time_t tt = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(frac));
-  return buf;
+  // Rows of one batch share a handful of seconds: format the date and time once per second.
+  if (secs != cached_second_ || cached_.empty()) {
+    const std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_ = buf;
+    cached_second_ = secs;
+  }
+  out += cached_;
+  char digits[6];
+  for (int i = 5; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + frac % 10);
+    frac /= 10;
+  }
+  out.append(digits, 6);
+  out += 'Z';
+}
+
+std::string pgTimestamp(std::chrono::system_clock::time_point t) {
+  std::string out;
+  TimestampWriter().append(out, t);
+  return out;
 }
 
 std::chrono::system_clock::time_point fromEpochMicros(std::string_view text) {

@@ -98,6 +98,17 @@ void copyEscape(std::string& out, std::string_view value);
 // Formats a time as a PostgreSQL timestamptz literal with microseconds, UTC
 // ("2026-11-21T20:49:50.123456Z"): the unit the database stores.
 std::string pgTimestamp(std::chrono::system_clock::time_point t);
+
+// Appends the same format quickly when called for many close timestamps: the part up to the
+// seconds is formatted once per distinct second.
+class TimestampWriter {
+ public:
+  void append(std::string& out, std::chrono::system_clock::time_point t);
+
+ private:
+  std::int64_t cached_second_ = 0;
+  std::string cached_;
+};
 // Reading times back: select `EXTRACT(EPOCH FROM col) * 1000000` as text (exact numeric) and
 // convert with this (fractions of a microsecond are cut).
 std::chrono::system_clock::time_point fromEpochMicros(std::string_view text);

@@ -120,31 +120,6 @@ std::vector<const CheckResult*> newestPerCheck(const std::vector<CheckResult>& r
   return out;
 }
 
-void TimestampWriter::append(std::string& out, SystemTime t) {
-  using namespace std::chrono;
-  const auto us = duration_cast<microseconds>(t.time_since_epoch()).count();
-  std::int64_t secs = us / 1'000'000;
-  std::int64_t frac = us % 1'000'000;
-  if (frac < 0) {
-    frac += 1'000'000;
-    secs -= 1;
-  }
-  // Rows of one batch share a handful of seconds: format the date and time once per second.
-  if (secs != cached_second_ || cached_.empty()) {
-    cached_ = pgTimestamp(system_clock::time_point{seconds{secs}});
-    cached_.resize(cached_.size() - 7);  // drop "000000Z": keep "YYYY-MM-DDTHH:MM:SS."
-    cached_second_ = secs;
-  }
-  out += cached_;
-  char digits[6];
-  for (int i = 5; i >= 0; --i) {
-    digits[i] = static_cast<char>('0' + frac % 10);
-    frac /= 10;
-  }
-  out.append(digits, 6);
-  out += 'Z';
-}
-
 namespace {
 void appendNumber(std::string& out, std::uint64_t v) {
   char buf[24];

@@ -43,17 +43,6 @@ class PgEventStore final : public EventStore {
 };
 
 
-// Appends PostgreSQL timestamps ("2026-11-21T20:49:50.123456Z") quickly: the part up to the
-// seconds is formatted once per distinct second.
-class TimestampWriter {
- public:
-  void append(std::string& out, SystemTime t);
-
- private:
-  std::int64_t cached_second_ = 0;
-  std::string cached_;
-};
-
 // The COPY text line of one result (exposed for tests): 17 tab-separated columns ending in '\n'.
 void appendCopyRow(std::string& out, const CheckResult& r, SystemTime received_at);
 // The same with received_at already formatted, for the per-batch loop.
