@@ -13,6 +13,7 @@
 
 #include "agent/config/config_loader.hpp"
 #include "agent/probe/builtin_probes.hpp"
+#include "agent/probe/heartbeat_listener.hpp"
 #include "agent/probe/probe_registry.hpp"
 #include "agent/publish/agent_presence.hpp"
 #include "agent/publish/nats_bus_publisher.hpp"
@@ -176,13 +177,29 @@ int run(const AgentConfig& cfg, const std::string& hostname,
   }
   NatsBusPublisher publisher(**connection, cfg.nats.publish_timeout);
 
-  const std::size_t http_checks = static_cast<std::size_t>(std::count_if(
-      cfg.checks.begin(), cfg.checks.end(), [](const CheckConfig& c) { return c.kind == "http"; }));
-  AsioWorkQueue probe_queue(io, std::clamp<std::size_t>(http_checks, 1, 8), "probe-pool", logger);
+  const std::size_t blocking_checks = static_cast<std::size_t>(
+      std::count_if(cfg.checks.begin(), cfg.checks.end(),
+                    [](const CheckConfig& c) { return usesWorkerPool(c.kind); }));
+  AsioWorkQueue probe_queue(io, std::clamp<std::size_t>(blocking_checks, 1, 8), "probe-pool",
+                            logger);
   AsioWorkQueue publish_queue(io, 1, "publisher", logger);  // one thread: publishes stay in order
 
   ProbeRegistry registry;
-  registerBuiltinProbes(registry, ProbeDeps{io, clock, probe_queue});
+  HeartbeatBoard heartbeats;
+  HeartbeatListener heartbeat_listener(heartbeats, clock);
+  if (!cfg.heartbeat_listen.empty()) {
+    const auto colon = cfg.heartbeat_listen.rfind(':');
+    auto started =
+        heartbeat_listener.start(cfg.heartbeat_listen.substr(0, colon),
+                                 static_cast<std::uint16_t>(
+                                     std::stoi(cfg.heartbeat_listen.substr(colon + 1))));
+    if (!started) {
+      logger->critical("heartbeat_listen: {}", started.error().describe());
+      return 1;
+    }
+    logger->info("heartbeat endpoint on http://{}/heartbeat/<check>", cfg.heartbeat_listen);
+  }
+  registerBuiltinProbes(registry, ProbeDeps{io, clock, probe_queue, heartbeats});
 
   PipelineSettings ps;
   ps.agent_id = cfg.agent_id;

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/config/kind_specs.hpp"
 #include "common/log/log.hpp"
 
 namespace vitals::agent {
@@ -34,36 +35,21 @@ struct PublishSettings {
   std::size_t max_buffered = 100000;
 };
 
-struct HttpCheckSpec {
-  std::string url;     // as written
-  std::string scheme;  // "http" or "https"
-  std::string host;    // without brackets for IPv6
-  std::uint16_t port = 0;
-  std::string path = "/";  // path and query, never empty
-  std::string method = "GET";
-  std::vector<int> expected_status;  // empty: any 2xx
-  std::optional<std::string> body_contains;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-struct TcpCheckSpec {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
 struct CheckConfig {
   std::string name;
   std::string service;
-  std::string kind;  // "http" | "tcp"; matches the spec alternative
+  std::string kind;  // "http", "tcp", ...; matches the spec alternative
   std::chrono::milliseconds interval{30000};
   std::chrono::milliseconds timeout{5000};
   std::uint32_t retries = 3;
   std::uint32_t recover = 1;
   std::chrono::milliseconds retry_backoff{1000};
   std::optional<std::chrono::milliseconds> degraded_latency;
-  std::variant<HttpCheckSpec, TcpCheckSpec> spec;
+  std::variant<HttpCheckSpec, TcpCheckSpec, PostgresCheckSpec, RedisCheckSpec, ContainerCheckSpec,
+               ExecCheckSpec, DiskCheckSpec, LogCheckSpec, SystemdCheckSpec, HeartbeatCheckSpec>
+      spec;
 
-  // Human-readable target: the URL for http, "host:port" for tcp.
+  // Human-readable target: the URL for http, "host:port" for tcp, the path for disk, ...
   std::string target() const;
 };
 
@@ -75,6 +61,8 @@ struct AgentConfig {
   LogSettings log;
   PublishSettings publish;
   std::vector<CheckConfig> checks;
+  // 127.0.0.1:PORT for pushed heartbeats (POST /heartbeat/<check>); empty: no listener.
+  std::string heartbeat_listen;
   std::string source_file;
   std::string config_hash;  // of the file text; sent in Registration
 };

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/config/kinds/kind_readers.hpp"
 #include "common/nats/subjects.hpp"
 
 namespace vitals::agent {
@@ -19,14 +20,6 @@ using namespace std::chrono_literals;
 
 constexpr milliseconds kMaxInterval = 24h;
 constexpr milliseconds kAnyDuration = 3650 * 24h;  // upper bound for the reader; we check ours
-
-const std::set<std::string> kHttpKeys = {"url", "method", "expected_status", "body_contains",
-                                         "headers"};
-const std::set<std::string> kTcpKeys = {"host", "port"};
-// Kinds from the design that later issues add; named so the message can say "not yet".
-const std::set<std::string> kPlannedKinds = {"postgres", "redis", "container", "exec",
-                                             "disk",     "log",   "systemd",   "heartbeat"};
-const std::set<std::string> kMethods = {"GET", "HEAD", "POST", "PUT"};
 
 struct CheckDefaults {
   milliseconds interval = 30s;
@@ -172,75 +165,9 @@ void readPublish(config::YamlReader& root, PublishSettings& out) {
   p->finish();
 }
 
-void readHttp(config::YamlReader& c, HttpCheckSpec& http) {
-  if (auto url = c.str("url")) {
-    http.url = *url;
-    if (auto err = parseHttpUrl(*url, http); !err.empty()) {
-      c.problem("url", err);
-    }
-  } else {
-    c.problem("url", "is required for kind http");
-  }
-  if (auto m = c.str("method")) {
-    if (kMethods.count(*m) == 0) {
-      c.problem("method", "must be GET, HEAD, POST or PUT; got \"" + *m + "\"");
-    } else {
-      http.method = *m;
-    }
-  }
-  if (auto codes = c.integers("expected_status", 100, 599)) {
-    if (codes->empty()) {
-      c.problem("expected_status", "must list at least one status (omit it for any 2xx)");
-    }
-    for (auto code : *codes) {
-      http.expected_status.push_back(static_cast<int>(code));
-    }
-  }
-  if (auto body = c.str("body_contains")) {
-    if (body->empty()) {
-      c.problem("body_contains", "must not be empty");
-    } else if (http.method == "HEAD") {
-      c.problem("body_contains", "is not valid with method HEAD (no body)");
-    } else {
-      http.body_contains = *body;
-    }
-  }
-  if (auto headers = c.stringMap("headers")) {
-    for (auto& [k, v] : *headers) {
-      const bool bad_name = k.empty() || std::any_of(k.begin(), k.end(), [](unsigned char ch) {
-                              return ch <= ' ' || ch == ':' || ch >= 0x7f;
-                            });
-      if (bad_name) {
-        c.problem("headers", "invalid header name \"" + k + "\"");
-        continue;
-      }
-      if (v.find_first_of("\r\n") != std::string::npos) {
-        c.problem("headers", "header " + k + " must be one line");
-        continue;
-      }
-      http.headers.emplace_back(k, v);
-    }
-  }
-}
-
-void readTcp(config::YamlReader& c, TcpCheckSpec& tcp) {
-  if (auto host = c.str("host")) {
-    if (host->empty() || host->find_first_of(" /") != std::string::npos) {
-      c.problem("host", "must be a host name or IP address, got \"" + *host + "\"");
-    }
-    tcp.host = *host;
-  } else {
-    c.problem("host", "is required for kind tcp");
-  }
-  if (auto port = c.integer("port", 1, 65535)) {
-    tcp.port = static_cast<std::uint16_t>(*port);
-  } else if (!c.has("port")) {
-    c.problem("port", "is required for kind tcp");
-  }
-}
-
 // Reads one check; returns nullopt when it has problems (already reported).
 std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults& defaults,
+                                     const LoadOptions& options,
                                      std::map<std::string, int>& names_seen,
                                      std::set<std::string>& explained) {
   const std::size_t before = c.problems().list().size();
@@ -315,35 +242,22 @@ std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults&
   auto kind = c.str("kind");
   bool judge_unknown_keys = true;
   if (!kind) {
-    c.problem("kind", "is required (http or tcp)");
+    c.problem("kind", "is required (" + kinds::kindList() + ")");
     judge_unknown_keys = false;
-  } else {
+  } else if (const auto* reader = kinds::findKind(*kind)) {
     check.kind = *kind;
-    auto reject = [&](const std::set<std::string>& keys) {
-      for (const auto& key : keys) {
-        if (c.has(key)) {
+    reader->read(c, options, check);
+    // A key of another kind gets a precise message instead of "unknown key".
+    for (const auto& other : kinds::kindReaders()) {
+      for (const auto& key : other.keys) {
+        if (reader->keys.count(key) == 0 && c.has(key) && explained.insert(c.path() + "." + key).second) {
           c.problem(key, key + " is not valid for kind " + *kind);
-          explained.insert(c.path() + "." + key);
         }
       }
-    };
-    if (*kind == "http") {
-      HttpCheckSpec http;
-      readHttp(c, http);
-      reject(kTcpKeys);
-      check.spec = std::move(http);
-    } else if (*kind == "tcp") {
-      TcpCheckSpec tcp;
-      readTcp(c, tcp);
-      reject(kHttpKeys);
-      check.spec = std::move(tcp);
-    } else if (kPlannedKinds.count(*kind) != 0) {
-      c.problem("kind", "kind " + *kind + " is not supported yet (this agent knows http and tcp)");
-      judge_unknown_keys = false;  // its own keys would all look unknown
-    } else {
-      c.problem("kind", "unknown kind \"" + *kind + "\" (expected http or tcp)");
-      judge_unknown_keys = false;
     }
+  } else {
+    c.problem("kind", "unknown kind \"" + *kind + "\" (expected " + kinds::kindList() + ")");
+    judge_unknown_keys = false;
   }
   if (judge_unknown_keys) {
     c.finish();
@@ -357,12 +271,36 @@ std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults&
 }  // namespace
 
 std::string CheckConfig::target() const {
-  if (const auto* http = std::get_if<HttpCheckSpec>(&spec)) {
-    return http->url;
-  }
-  const auto& tcp = std::get<TcpCheckSpec>(spec);
-  const bool v6 = tcp.host.find(':') != std::string::npos;
-  return (v6 ? "[" + tcp.host + "]" : tcp.host) + ":" + std::to_string(tcp.port);
+  struct Target {
+    std::string operator()(const HttpCheckSpec& s) const { return s.url; }
+    std::string operator()(const TcpCheckSpec& s) const { return hostPort(s.host, s.port); }
+    std::string operator()(const PostgresCheckSpec& s) const {
+      return s.dsn.empty() ? "dsn_file " + s.dsn_file : s.dsn;
+    }
+    std::string operator()(const RedisCheckSpec& s) const { return hostPort(s.host, s.port); }
+    std::string operator()(const ContainerCheckSpec& s) const {
+      return "container " + s.name + " via " + s.socket;
+    }
+    std::string operator()(const ExecCheckSpec& s) const {
+      std::string out;
+      for (const auto& a : s.argv) {
+        out += (out.empty() ? "" : " ") + a;
+      }
+      return out;
+    }
+    std::string operator()(const DiskCheckSpec& s) const { return s.path; }
+    std::string operator()(const LogCheckSpec& s) const { return s.path; }
+    std::string operator()(const SystemdCheckSpec& s) const { return s.unit; }
+    std::string operator()(const HeartbeatCheckSpec& s) const {
+      return "push within " + config::formatDuration(s.ttl);
+    }
+  };
+  return std::visit(Target{}, spec);
+}
+
+std::string hostPort(const std::string& host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 std::string parseHttpUrl(const std::string& url, HttpCheckSpec& spec) {
@@ -441,6 +379,22 @@ std::string parseHttpUrl(const std::string& url, HttpCheckSpec& spec) {
   return "";
 }
 
+std::string checkLoopbackListen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  const std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "" : listen.substr(colon + 1);
+  if (host != "127.0.0.1" && host != "localhost") {
+    return "must be 127.0.0.1:PORT (the endpoint is local only), got \"" + listen + "\"";
+  }
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(),
+                   [](unsigned char ch) { return std::isdigit(ch) != 0; }) ||
+      std::stoi(port) < 1 || std::stoi(port) > 65535) {
+    return "port must be between 1 and 65535, got \"" + port + "\"";
+  }
+  return "";
+}
+
 std::string agentIdFromHostname(const std::string& hostname) {
   return subjects::sanitizeToken(hostname.substr(0, hostname.find('.')));
 }
@@ -504,13 +458,28 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
     if (auto v = root->duration("heartbeat_interval", 1s, 1h)) cfg.heartbeat_interval = *v;
     readLog(*root, cfg.log);
     readPublish(*root, cfg.publish);
+    if (auto listen = root->str("heartbeat_listen")) {
+      if (auto err = checkLoopbackListen(*listen); !err.empty()) {
+        root->problem("heartbeat_listen", err);
+      }
+      cfg.heartbeat_listen = *listen;
+    }
     CheckDefaults defaults;
     readDefaults(*root, defaults);
     std::map<std::string, int> names_seen;
     if (auto checks = root->mappings("checks")) {
       for (auto& c : *checks) {
-        if (auto check = readCheck(c, defaults, names_seen, explained)) {
+        if (auto check = readCheck(c, defaults, options, names_seen, explained)) {
           cfg.checks.push_back(std::move(*check));
+        }
+      }
+    }
+    if (cfg.heartbeat_listen.empty()) {
+      for (const auto& check : cfg.checks) {
+        if (check.kind == "heartbeat") {
+          root->problem("heartbeat_listen",
+                        "is required when a check has kind heartbeat (check " + check.name + ")");
+          break;
         }
       }
     }

@@ -2,6 +2,7 @@
 // Strict loading of the agent YAML: every problem is collected with file:line: path: message,
 // and a config is returned only when there are none. The same function serves start-up and
 // --check-config.
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -26,6 +27,12 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
 
 // Parses an http(s) URL into spec.scheme/host/port/path. Returns an error message, or "".
 std::string parseHttpUrl(const std::string& url, HttpCheckSpec& spec);
+
+// "host:port", with brackets around an IPv6 host.
+std::string hostPort(const std::string& host, std::uint16_t port);
+
+// "" when listen is 127.0.0.1:PORT (or localhost:PORT); otherwise what is wrong.
+std::string checkLoopbackListen(const std::string& listen);
 
 // agent_id default from a host name: the part before the first '.', sanitised to a token.
 std::string agentIdFromHostname(const std::string& hostname);

@@ -1,4 +1,5 @@
 #pragma once
+#include "agent/probe/heartbeat_probe.hpp"
 #include "agent/probe/probe_registry.hpp"
 #include "agent/runtime/work_queue.hpp"
 #include "common/time/clock.hpp"
@@ -13,10 +14,15 @@ namespace vitals::agent {
 struct ProbeDeps {
   boost::asio::io_context& io;  // the loop (async probes)
   Clock& clock;
-  WorkQueue& blocking;  // for probes that block (http)
+  WorkQueue& blocking;  // the shared worker pool for probes that block (http, postgres, ...)
+  HeartbeatBoard& heartbeats;  // pushes received by the HeartbeatListener
 };
 
-// Registers "http" and "tcp".
+// Registers every kind: http, tcp, postgres, redis, container, exec, disk, log, systemd,
+// heartbeat.
 void registerBuiltinProbes(ProbeRegistry& registry, ProbeDeps deps);
+
+// True for kinds whose runs occupy a worker of the blocking pool (sizing the pool).
+bool usesWorkerPool(const std::string& kind);
 
 }  // namespace vitals::agent

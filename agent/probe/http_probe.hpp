@@ -30,9 +30,14 @@ class HttpProbe final : public Probe {
 // At most this much of a response body is kept for body_contains; the rest is read and dropped.
 inline constexpr std::size_t kMaxHttpBody = 1 << 20;
 
-// Pure: judges a received response against the spec (expected status set, body substring).
+// Pure: judges a received response against the spec (expected status set, body substring,
+// body regex, JSON field condition).
 ProbeOutcome evaluateHttpResponse(const HttpCheckSpec& spec, int status, std::string_view body,
                                   std::chrono::microseconds latency);
+// Pure: adds the leaf certificate's expiry to an outcome: DOWN when expired, DEGRADED (if it was
+// healthy) when fewer than spec.cert_warn_days remain. Details cert_not_after, cert_days_left.
+ProbeOutcome applyCertExpiry(ProbeOutcome outcome, const HttpCheckSpec& spec,
+                             SystemTime not_after, SystemTime now);
 // True when status is expected: in spec.expected_status, or any 2xx when that is empty.
 bool statusExpected(const HttpCheckSpec& spec, int status);
 

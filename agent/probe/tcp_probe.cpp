@@ -11,6 +11,18 @@ using asio::ip::tcp;
 using std::chrono::duration_cast;
 using std::chrono::microseconds;
 
+constexpr std::size_t kMaxExpectRead = 4096;
+
+// Control bytes shown as '.', so a binary banner reads in a message.
+std::string printable(std::string s) {
+  for (char& ch : s) {
+    if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f) {
+      ch = '.';
+    }
+  }
+  return s;
+}
+
 // One run: owns its resolver, socket and deadline timer; kept alive by its pending handlers.
 class TcpRun : public std::enable_shared_from_this<TcpRun> {
  public:
@@ -31,9 +43,11 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
     timer_.expires_after(timeout_);
     timer_.async_wait([self](const boost::system::error_code& ec) {
       if (!ec) {
-        self->finish(ProbeOutcome::down(FailureKind::Timeout, self->elapsed(),
-                                        "connect to " + self->target_ + " timed out after " +
-                                            config::formatDuration(self->timeout_)));
+        const std::string after = config::formatDuration(self->timeout_);
+        self->finish(ProbeOutcome::down(
+            FailureKind::Timeout, self->elapsed(),
+            self->connected_ ? "no reply containing \"" + self->spec_.expect + "\" after " + after
+                             : "connect to " + self->target_ + " timed out after " + after));
       }
     });
     resolver_.async_resolve(
@@ -63,7 +77,10 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
       return;
     }
     const auto latency = elapsed();
-    if (!ec) {
+    connected_ = !ec;
+    if (!ec && (!spec_.send.empty() || !spec_.expect.empty())) {
+      converse();
+    } else if (!ec) {
       auto o = ProbeOutcome::healthy(latency,
                                      "connected to " + target_ + " in " + formatLatency(latency));
       finish(std::move(o));
@@ -73,6 +90,65 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
       finish(ProbeOutcome::down(FailureKind::Refused, latency,
                                 "cannot connect to " + target_ + ": " + ec.message()));
     }
+  }
+
+  // send, then read until expect shows up in the first kMaxExpectRead bytes.
+  void converse() {
+    auto self = shared_from_this();
+    if (!spec_.send.empty()) {
+      asio::async_write(socket_, asio::buffer(spec_.send),
+                        [self](const boost::system::error_code& ec, std::size_t) {
+                          if (self->finished_) {
+                            return;
+                          }
+                          if (ec) {
+                            self->finish(ProbeOutcome::down(FailureKind::Unexpected,
+                                                            self->elapsed(),
+                                                            "send failed: " + ec.message()));
+                            return;
+                          }
+                          self->readReply();
+                        });
+    } else {
+      readReply();
+    }
+  }
+
+  void readReply() {
+    if (spec_.expect.empty()) {
+      const auto latency = elapsed();
+      finish(ProbeOutcome::healthy(latency, "connected to " + target_ + " and sent " +
+                                                std::to_string(spec_.send.size()) +
+                                                " bytes in " + formatLatency(latency)));
+      return;
+    }
+    const std::size_t old = reply_.size();
+    reply_.resize(kMaxExpectRead);
+    auto self = shared_from_this();
+    socket_.async_read_some(
+        asio::buffer(reply_.data() + old, kMaxExpectRead - old),
+        [self, old](const boost::system::error_code& ec, std::size_t n) {
+          if (self->finished_) {
+            return;
+          }
+          self->reply_.resize(old + n);
+          const auto latency = self->elapsed();
+          if (self->reply_.find(self->spec_.expect) != std::string::npos) {
+            self->finish(ProbeOutcome::healthy(
+                latency, "got \"" + self->spec_.expect + "\" in " + formatLatency(latency)));
+            return;
+          }
+          if (ec || self->reply_.size() >= kMaxExpectRead) {
+            auto o = ProbeOutcome::down(
+                FailureKind::Unexpected, latency,
+                "expected \"" + self->spec_.expect + "\" in the reply, got \"" +
+                    printable(self->reply_.substr(0, 80)) + "\"" +
+                    (ec && ec != asio::error::eof ? " (" + ec.message() + ")" : ""));
+            self->finish(std::move(o));
+            return;
+          }
+          self->readReply();
+        });
   }
 
   void finish(ProbeOutcome o) {
@@ -98,6 +174,8 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
   tcp::socket socket_;
   asio::steady_timer timer_;
   SteadyTime start_{};
+  std::string reply_;
+  bool connected_ = false;
   bool finished_ = false;
 };
 

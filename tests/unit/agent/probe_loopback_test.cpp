@@ -81,6 +81,13 @@ HttpCheckSpec httpSpec(int port, const std::string& path) {
   return s;
 }
 
+TcpCheckSpec tcpSpec(const std::string& host, std::uint16_t port) {
+  TcpCheckSpec s;
+  s.host = host;
+  s.port = port;
+  return s;
+}
+
 ProbeOutcome runOnce(Probe& probe, boost::asio::io_context& io, std::chrono::milliseconds timeout) {
   std::optional<ProbeOutcome> out;
   io.restart();
@@ -143,18 +150,18 @@ TEST_CASE("TcpProbe: an open port is healthy, a closed one refused",
   boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
   const auto port = acceptor.local_endpoint().port();
 
-  auto open = makeTcpProbe(io, clock, TcpCheckSpec{"127.0.0.1", port});
+  auto open = makeTcpProbe(io, clock, tcpSpec("127.0.0.1", port));
   auto o = runOnce(*open, io, 2s);
   CHECK(o.raw_status == HealthStatus::Healthy);
   CHECK_THAT(o.message, Catch::StartsWith("connected to 127.0.0.1:" + std::to_string(port)));
 
-  auto closed = makeTcpProbe(io, clock, TcpCheckSpec{"127.0.0.1", closedPort()});
+  auto closed = makeTcpProbe(io, clock, tcpSpec("127.0.0.1", closedPort()));
   o = runOnce(*closed, io, 2s);
   CHECK(o.raw_status == HealthStatus::Down);
   CHECK(o.failure_kind == FailureKind::Refused);
   CHECK(o.message == "connection refused");
 
-  auto unknown = makeTcpProbe(io, clock, TcpCheckSpec{"no-such-host.invalid", 80});
+  auto unknown = makeTcpProbe(io, clock, tcpSpec("no-such-host.invalid", 80));
   o = runOnce(*unknown, io, 2s);
   CHECK(o.raw_status == HealthStatus::Down);
   CHECK(o.failure_kind != FailureKind::None);

@@ -29,19 +29,25 @@ CheckConfig tcpCheck() {
   CheckConfig c;
   c.name = "db";
   c.kind = "tcp";
-  c.spec = TcpCheckSpec{"127.0.0.1", 5432};
+  TcpCheckSpec spec;
+  spec.host = "127.0.0.1";
+  spec.port = 5432;
+  c.spec = spec;
   return c;
 }
 
 }  // namespace
 
-TEST_CASE("the builtin probes are http and tcp, made from their checks", "[agent][unit][probe]") {
+TEST_CASE("the builtin probes cover every kind, made from their checks", "[agent][unit][probe]") {
   boost::asio::io_context io;
   SystemClock clock;
   InlineWorkQueue queue;
+  HeartbeatBoard board;
   ProbeRegistry registry;
-  registerBuiltinProbes(registry, ProbeDeps{io, clock, queue});
-  CHECK(registry.kinds() == std::vector<std::string>{"http", "tcp"});
+  registerBuiltinProbes(registry, ProbeDeps{io, clock, queue, board});
+  CHECK(registry.kinds() == std::vector<std::string>{"container", "disk", "exec", "heartbeat",
+                                                     "http", "log", "postgres", "redis",
+                                                     "systemd", "tcp"});
 
   auto http = registry.create(httpCheck());
   REQUIRE(http.ok());
@@ -65,8 +71,9 @@ TEST_CASE("a factory given the wrong spec refuses instead of guessing", "[agent]
   boost::asio::io_context io;
   SystemClock clock;
   InlineWorkQueue queue;
+  HeartbeatBoard board;
   ProbeRegistry registry;
-  registerBuiltinProbes(registry, ProbeDeps{io, clock, queue});
+  registerBuiltinProbes(registry, ProbeDeps{io, clock, queue, board});
   CheckConfig odd = tcpCheck();
   odd.kind = "http";  // an http kind carrying a tcp spec
   auto p = registry.create(odd);

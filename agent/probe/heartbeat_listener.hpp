@@ -1,0 +1,38 @@
+#pragma once
+// The local push endpoint for heartbeat checks: an HTTP listener on 127.0.0.1 with two threads.
+//   POST /heartbeat/<check>   body optional: {"status":"healthy|degraded|down","message":"..."}
+//   -> 204 when stored; 404 for a name that is not a heartbeat check; 400 for a bad body.
+// httplib.h stays in heartbeat_listener.cpp.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "agent/probe/heartbeat_probe.hpp"
+#include "common/error/result.hpp"
+#include "common/time/clock.hpp"
+
+namespace vitals::agent {
+
+class HeartbeatListener {
+ public:
+  // board and clock outlive the listener.
+  HeartbeatListener(HeartbeatBoard& board, Clock& clock);
+  ~HeartbeatListener();  // stop()
+  HeartbeatListener(const HeartbeatListener&) = delete;
+  HeartbeatListener& operator=(const HeartbeatListener&) = delete;
+
+  // Binds host:port (port 0: any free port) and serves on its own threads.
+  Status start(const std::string& host, std::uint16_t port);
+  std::uint16_t port() const { return port_; }
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::uint16_t port_ = 0;
+};
+
+// Pure: parses a push body (empty = healthy). Error text, or "" with push filled.
+std::string parseHeartbeatBody(const std::string& body, HeartbeatPush& push);
+
+}  // namespace vitals::agent
