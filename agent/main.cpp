@@ -7,6 +7,8 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +22,8 @@
 #include "agent/publish/result_pipeline.hpp"
 #include "agent/runtime/asio_work_queue.hpp"
 #include "agent/scheduler/probe_scheduler.hpp"
+#include "agent/spool/file_spool.hpp"
+#include "agent/spool/memory_spool.hpp"
 #include "common/asio/asio.hpp"
 #include "common/asio/asio_timers.hpp"
 #include "common/log/log.hpp"
@@ -48,7 +52,8 @@ const char* const kUsage =
     "  --version          print the version\n"
     "\n"
     "Signals: SIGINT/SIGTERM stop cleanly (results are flushed for up to 2 s, then the agent\n"
-    "deregisters); SIGHUP is logged (reload is not supported yet).\n";
+    "deregisters); SIGHUP reloads the configuration (validated first; a bad file keeps the\n"
+    "running configuration and every problem is logged).\n";
 
 struct Args {
   std::string config;
@@ -129,7 +134,33 @@ std::vector<CheckSpec> checkSpecs(const AgentConfig& cfg) {
   return out;
 }
 
-int run(const AgentConfig& cfg, const std::string& hostname,
+// Names of settings that changed but only take effect at the next start.
+std::vector<std::string> restartOnlyChanges(const AgentConfig& a, const AgentConfig& b) {
+  std::vector<std::string> out;
+  auto note = [&](bool changed, const char* name) {
+    if (changed) {
+      out.emplace_back(name);
+    }
+  };
+  note(a.agent_id != b.agent_id, "agent_id");
+  note(a.labels != b.labels, "labels");
+  note(a.nats.url != b.nats.url || a.nats.user != b.nats.user ||
+           a.nats.credentials_file != b.nats.credentials_file ||
+           a.nats.password_file != b.nats.password_file ||
+           a.nats.publish_timeout != b.nats.publish_timeout,
+       "nats");
+  note(a.heartbeat_interval != b.heartbeat_interval, "heartbeat_interval");
+  note(a.log.level != b.log.level || a.log.format != b.log.format, "log");
+  note(a.publish.max_batch != b.publish.max_batch || a.publish.max_delay != b.publish.max_delay,
+       "publish");
+  note(a.spool.dir != b.spool.dir || a.spool.max_bytes != b.spool.max_bytes ||
+           a.spool.drain_rate != b.spool.drain_rate,
+       "spool");
+  note(a.heartbeat_listen != b.heartbeat_listen, "heartbeat_listen");
+  return out;
+}
+
+int run(const AgentConfig& cfg, const std::string& config_path, const std::string& hostname,
         std::shared_ptr<spdlog::logger> logger) {
   boost::asio::io_context io;
   SystemClock clock;
@@ -157,7 +188,7 @@ int run(const AgentConfig& cfg, const std::string& hostname,
   nopts.on_connection_change = [&io, &on_bus_up, &stopping, logger](bool up) {
     if (!up) {
       if (!stopping.load()) {
-        logger->warn("NATS connection lost; results are held in memory until it is back");
+        logger->warn("NATS connection lost; results are spooled until it is back");
       }
       return;
     }
@@ -206,8 +237,29 @@ int run(const AgentConfig& cfg, const std::string& hostname,
   ps.boot_id = boot_id;
   ps.max_batch = cfg.publish.max_batch;
   ps.max_delay = cfg.publish.max_delay;
-  ps.max_buffered = cfg.publish.max_buffered;
-  ResultPipeline pipeline(ps, clock, timers, random, publisher, publish_queue, metrics, logger);
+  ps.drain_rate = cfg.spool.drain_rate;
+  std::unique_ptr<Spool> spool;
+  if (cfg.spool.dir.empty()) {
+    logger->info("no spool.dir: results wait in memory (up to {} bytes) while the bus is away and "
+                 "are lost if the agent stops meanwhile",
+                 cfg.spool.max_bytes);
+    spool = std::make_unique<MemorySpool>(cfg.spool.max_bytes);
+  } else {
+    SpoolRecovery recovery;
+    auto opened = FileSpool::open(FileSpoolOptions{cfg.spool.dir, cfg.spool.max_bytes, 0}, recovery);
+    if (!opened) {
+      logger->critical("spool: {}", opened.error().describe());
+      return 1;
+    }
+    for (const auto& note : recovery.notes) {
+      logger->warn("spool recovery: {}", note);
+    }
+    logger->info("spool {}: {} batches ({} results) waiting from an earlier run", cfg.spool.dir,
+                 recovery.batches, recovery.results);
+    spool = std::move(*opened);
+  }
+  ResultPipeline pipeline(ps, clock, timers, random, publisher, publish_queue, *spool, metrics,
+                          logger);
 
   PresenceSettings pres;
   pres.agent_id = cfg.agent_id;
@@ -237,6 +289,81 @@ int run(const AgentConfig& cfg, const std::string& hostname,
     scheduler.add(scheduledCheck(check), std::move(*probe));
   }
 
+  // Reload (SIGHUP): validate the whole file (and its includes) first; then stop removed and
+  // changed checks, start new and changed ones, and keep unchanged ones (same name and
+  // definition) with their state and schedule. A refused reload changes nothing.
+  AgentConfig current = cfg;
+  metrics::Gauge& reload_ok = metrics.gauge(
+      "vitals_config_last_reload_success",
+      "1 when the last configuration reload succeeded (or none was tried), 0 when it was refused");
+  reload_ok.set(1);
+  auto reload = [&] {
+    config::Problems problems;
+    LoadOptions options;
+    options.hostname = hostname;
+    auto next = loadAgentConfigFile(config_path, options, problems);
+    if (!next) {
+      reload_ok.set(0);
+      logger->error("reload refused: {} problem(s) in {}; keeping the running configuration "
+                    "(vitals_config_last_reload_success 0)",
+                    problems.list().size(), config_path);
+      for (const auto& p : problems.list()) {
+        logger->error("reload: {}", p.format());
+      }
+      return;
+    }
+    std::map<std::string, const CheckConfig*> old;
+    for (const auto& c : current.checks) {
+      old.emplace(c.name, &c);
+    }
+    std::set<std::string> wanted;
+    std::vector<std::pair<const CheckConfig*, std::unique_ptr<Probe>>> start;
+    std::vector<std::string> stop;
+    std::size_t kept = 0;
+    for (const auto& c : next->checks) {
+      wanted.insert(c.name);
+      auto it = old.find(c.name);
+      if (it != old.end() && !c.definition.empty() && it->second->definition == c.definition) {
+        ++kept;
+        continue;
+      }
+      auto probe = registry.create(c);
+      if (!probe) {
+        reload_ok.set(0);
+        logger->error("reload refused: check {}: {}; keeping the running configuration", c.name,
+                      probe.error().describe());
+        return;
+      }
+      start.emplace_back(&c, std::move(*probe));
+      if (it != old.end()) {
+        stop.push_back(c.name);
+      }
+    }
+    for (const auto& c : current.checks) {
+      if (wanted.count(c.name) == 0) {
+        stop.push_back(c.name);
+      }
+    }
+    for (const auto& name : restartOnlyChanges(current, *next)) {
+      logger->warn("reload: {} changed; it takes effect at the next start", name);
+    }
+    for (const auto& name : stop) {
+      scheduler.remove(name);
+    }
+    for (auto& [check, probe] : start) {
+      scheduler.add(scheduledCheck(*check), std::move(probe));
+    }
+    presence.updateChecks(checkSpecs(*next), next->config_hash);
+    logger->info("config reloaded from {}: {} checks kept, {} started, {} stopped (changed checks "
+                 "count as stopped and started)",
+                 config_path, kept, start.size(), stop.size());
+    // Only the checks and the registration change; the other settings stay as started.
+    current.checks = std::move(next->checks);
+    current.config_hash = next->config_hash;
+    current.include_files = next->include_files;
+    reload_ok.set(1);
+  };
+
   on_bus_up = [&](bool) {
     logger->info("NATS connection up: registering again and retrying held results");
     presence.reregister();
@@ -246,6 +373,7 @@ int run(const AgentConfig& cfg, const std::string& hostname,
   logger->info("vitals-agent {} starting: agent {} boot {}, {} checks, NATS {}", VITALS_VERSION,
                cfg.agent_id, boot_id, cfg.checks.size(), cfg.nats.url);
   presence.start();
+  pipeline.start();
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
@@ -255,7 +383,10 @@ int run(const AgentConfig& cfg, const std::string& hostname,
         }
         signals.async_wait(on_signal);
         if (sig == SIGHUP) {
-          logger->warn("SIGHUP: reload not supported yet; keeping the current configuration");
+          if (!stopping.load()) {
+            logger->info("SIGHUP: reloading {}", config_path);
+            reload();
+          }
           return;
         }
         if (stopping.exchange(true)) {
@@ -310,7 +441,12 @@ int main(int argc, char** argv) {
   }
   if (args.check_config) {
     std::cout << "config OK: " << cfg->checks.size()
-              << (cfg->checks.size() == 1 ? " check" : " checks") << "\n";
+              << (cfg->checks.size() == 1 ? " check" : " checks");
+    if (!cfg->include_files.empty()) {
+      std::cout << " (" << cfg->include_files.size() << " include file"
+                << (cfg->include_files.size() == 1 ? "" : "s") << ")";
+    }
+    std::cout << "\n";
     return 0;
   }
   log::LogOptions lo;
@@ -318,7 +454,7 @@ int main(int argc, char** argv) {
   lo.format = cfg->log.format;
   auto logger = log::makeLogger("agent", lo);
   try {
-    return run(*cfg, hostname, logger);
+    return run(*cfg, args.config, hostname, logger);
   } catch (const std::exception& e) {
     logger->critical("fatal: {}", e.what());
     return 1;

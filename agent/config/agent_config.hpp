@@ -32,7 +32,13 @@ struct LogSettings {
 struct PublishSettings {
   std::size_t max_batch = 100;
   std::chrono::milliseconds max_delay{200};
-  std::size_t max_buffered = 100000;
+};
+
+// Where result batches wait until JetStream has stored them (agent/spool/).
+struct SpoolSettings {
+  std::string dir;  // empty: in memory only (lost on restart)
+  std::uint64_t max_bytes = 64ULL << 20;
+  std::uint32_t drain_rate = 50;  // batches per second while a backlog drains
 };
 
 struct CheckConfig {
@@ -45,6 +51,13 @@ struct CheckConfig {
   std::uint32_t recover = 1;
   std::chrono::milliseconds retry_backoff{1000};
   std::optional<std::chrono::milliseconds> degraded_latency;
+  double flap_high = 50.0;  // percent of state changes to start flapping
+  double flap_low = 25.0;   // ... and to stop
+  bool heavy = false;       // serialised with other heavy checks of the same target
+  std::string source_file;  // the file (main config or include) that defines the check
+  // The check's YAML and the defaults it was read with: reload keeps a check whose definition
+  // did not change.
+  std::string definition;
   std::variant<HttpCheckSpec, TcpCheckSpec, PostgresCheckSpec, RedisCheckSpec, ContainerCheckSpec,
                ExecCheckSpec, DiskCheckSpec, LogCheckSpec, SystemdCheckSpec, HeartbeatCheckSpec>
       spec;
@@ -60,7 +73,9 @@ struct AgentConfig {
   std::chrono::milliseconds heartbeat_interval{10000};
   LogSettings log;
   PublishSettings publish;
+  SpoolSettings spool;
   std::vector<CheckConfig> checks;
+  std::vector<std::string> include_files;  // matched by include/conf_d, in merge order
   // 127.0.0.1:PORT for pushed heartbeats (POST /heartbeat/<check>); empty: no listener.
   std::string heartbeat_listen;
   std::string source_file;

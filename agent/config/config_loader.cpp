@@ -1,11 +1,13 @@
 #include "agent/config/config_loader.hpp"
 
+#include <glob.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -27,7 +29,50 @@ struct CheckDefaults {
   std::uint32_t retries = 3;
   std::uint32_t recover = 1;
   milliseconds retry_backoff = 1s;
+  std::int64_t flap_high = 50;
+  std::int64_t flap_low = 25;
+  bool flap_set = false;   // flap_* given in defaults (validated together)
+  std::string yaml;        // the defaults mapping as text: part of every check's definition
 };
+
+// Where a check name was first defined, for duplicate messages across files.
+struct NameSite {
+  std::string file;
+  int line = 0;
+};
+
+// Kinds that hold a connection or a process on their target: serialised per target by default.
+const std::set<std::string> kHeavyKinds = {"postgres", "exec", "container"};
+
+std::string dumpYaml(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return out.c_str();
+}
+
+// "checks[3]" -> 3 (the reader's path of a sequence element).
+std::optional<std::size_t> indexInPath(const std::string& path) {
+  const auto open = path.rfind('[');
+  const auto close = path.rfind(']');
+  if (open == std::string::npos || close == std::string::npos || close <= open + 1) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(std::stoul(path.substr(open + 1, close - open - 1)));
+}
+
+// flap_high/flap_low on a check or on defaults; low must stay below high.
+void readFlap(config::YamlReader& r, std::int64_t& high, std::int64_t& low) {
+  if (!r.has("flap_high") && !r.has("flap_low")) {
+    return;
+  }
+  high = r.integer("flap_high", high, 1, 100);
+  low = r.integer("flap_low", low, 0, 99);
+  if (low >= high) {
+    r.problem(r.has("flap_low") ? "flap_low" : "flap_high",
+              "flap_low (" + std::to_string(low) + "%) must be below flap_high (" +
+                  std::to_string(high) + "%)");
+  }
+}
 
 std::string hashText(const std::string& text) {
   // FNV-1a 64: stable across runs and builds; only used to tell configs apart.
@@ -61,16 +106,20 @@ std::optional<milliseconds> positiveDuration(config::YamlReader& r, const std::s
 
 std::string tokenMessage() { return "must contain only letters, digits, '_' and '-'"; }
 
-void readDefaults(config::YamlReader& root, CheckDefaults& out) {
+void readDefaults(config::YamlReader& root, const YAML::Node& doc, CheckDefaults& out) {
   auto d = root.mapping("defaults");
   if (!d) {
     return;
+  }
+  if (doc && doc.IsMap() && doc["defaults"]) {
+    out.yaml = dumpYaml(doc["defaults"]);
   }
   if (auto v = positiveDuration(*d, "interval", kMaxInterval)) out.interval = *v;
   if (auto v = positiveDuration(*d, "timeout", kMaxInterval)) out.timeout = *v;
   if (auto v = d->integer("retries", 1, 100)) out.retries = static_cast<std::uint32_t>(*v);
   if (auto v = d->integer("recover", 1, 100)) out.recover = static_cast<std::uint32_t>(*v);
   if (auto v = positiveDuration(*d, "retry_backoff", kMaxInterval)) out.retry_backoff = *v;
+  readFlap(*d, out.flap_high, out.flap_low);
   d->finish();
 }
 
@@ -155,20 +204,35 @@ void readPublish(config::YamlReader& root, PublishSettings& out) {
   }
   if (auto v = p->integer("max_batch", 1, 10000)) out.max_batch = static_cast<std::size_t>(*v);
   if (auto v = p->duration("max_delay", 0ms, 60s)) out.max_delay = *v;
-  if (auto v = p->integer("max_buffered", 1, 10'000'000)) {
-    out.max_buffered = static_cast<std::size_t>(*v);
-    if (out.max_buffered < out.max_batch) {
-      p->problem("max_buffered",
-                 "must be at least max_batch (" + std::to_string(out.max_batch) + ")");
-    }
+  if (p->has("max_buffered")) {
+    p->problem("max_buffered", "was replaced by spool.max_bytes (results wait in the spool)");
+    (void)p->integer("max_buffered", 0, std::numeric_limits<std::int64_t>::max());
   }
   p->finish();
+}
+
+void readSpool(config::YamlReader& root, SpoolSettings& out) {
+  auto s = root.mapping("spool");
+  if (!s) {
+    return;
+  }
+  out.dir = s->str("dir", "");
+  if (s->has("dir") && out.dir.empty()) {
+    s->problem("dir", "must not be empty (omit spool.dir to spool in memory)");
+  }
+  if (auto v = s->integer("max_bytes", 64 * 1024, std::int64_t{1} << 40)) {
+    out.max_bytes = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = s->integer("drain_rate", 1, 100000)) {
+    out.drain_rate = static_cast<std::uint32_t>(*v);
+  }
+  s->finish();
 }
 
 // Reads one check; returns nullopt when it has problems (already reported).
 std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults& defaults,
                                      const LoadOptions& options,
-                                     std::map<std::string, int>& names_seen,
+                                     std::map<std::string, NameSite>& names_seen,
                                      std::set<std::string>& explained) {
   const std::size_t before = c.problems().list().size();
   CheckConfig check;
@@ -178,10 +242,14 @@ std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults&
     if (!subjects::isValidToken(*name)) {
       c.problem("name", tokenMessage() + ", got \"" + *name + "\"");
     } else if (auto it = names_seen.find(*name); it != names_seen.end()) {
-      c.problem("name", "duplicate check name \"" + *name + "\" (first at line " +
-                            std::to_string(it->second) + ")");
+      const NameSite& first = it->second;
+      c.problem("name", "duplicate check name \"" + *name + "\" (first " +
+                            (first.file == c.file() ? "at line " + std::to_string(first.line)
+                                                    : "in " + first.file + ":" +
+                                                          std::to_string(first.line)) +
+                            ")");
     } else {
-      names_seen.emplace(*name, c.line());
+      names_seen.emplace(*name, NameSite{c.file(), c.line()});
     }
   } else {
     c.problem("name", "is required");
@@ -239,7 +307,17 @@ std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults&
     }
   }
 
+  {
+    std::int64_t high = defaults.flap_high;
+    std::int64_t low = defaults.flap_low;
+    readFlap(c, high, low);
+    check.flap_high = static_cast<double>(high);
+    check.flap_low = static_cast<double>(low);
+  }
+  check.source_file = c.file();
+
   auto kind = c.str("kind");
+  check.heavy = c.boolean("heavy", kind && kHeavyKinds.count(*kind) != 0);
   bool judge_unknown_keys = true;
   if (!kind) {
     c.problem("kind", "is required (" + kinds::kindList() + ")");
@@ -266,6 +344,102 @@ std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults&
     return std::nullopt;
   }
   return check;
+}
+
+// Reads root's `checks` list into out; each check's definition is its YAML plus the defaults.
+void readChecks(config::YamlReader& root, const YAML::Node& doc, const CheckDefaults& defaults,
+                const LoadOptions& options, std::map<std::string, NameSite>& names_seen,
+                std::set<std::string>& explained, std::vector<CheckConfig>& out) {
+  auto checks = root.mappings("checks");
+  if (!checks) {
+    return;
+  }
+  for (auto& c : *checks) {
+    auto check = readCheck(c, defaults, options, names_seen, explained);
+    if (!check) {
+      continue;
+    }
+    const auto index = indexInPath(c.path());
+    if (index && doc && doc.IsMap() && doc["checks"] && doc["checks"].IsSequence() &&
+        *index < doc["checks"].size()) {
+      check->definition = dumpYaml(doc["checks"][*index]) + "\n--- defaults\n" + defaults.yaml;
+    }
+    out.push_back(std::move(*check));
+  }
+}
+
+// include: [patterns] and conf_d: DIR (= DIR/*.yaml). Patterns are glob(7), relative ones taken
+// from the main file's directory; matches merge in sorted order. An include file holds only
+// `checks:`; the main file's defaults apply to them.
+void readIncludes(config::YamlReader& root, const std::string& main_file,
+                  const CheckDefaults& defaults, const LoadOptions& options,
+                  std::map<std::string, NameSite>& names_seen, std::set<std::string>& explained,
+                  config::Problems& problems, AgentConfig& cfg) {
+  std::vector<std::string> patterns;
+  if (root.has("include")) {
+    if (auto list = root.strings("include")) {
+      patterns = *list;
+    }
+  }
+  if (auto dir = root.str("conf_d")) {
+    if (dir->empty()) {
+      root.problem("conf_d", "must not be empty");
+    } else {
+      patterns.push_back(*dir + "/*.yaml");
+    }
+  }
+  const auto slash = main_file.rfind('/');
+  const std::string base = slash == std::string::npos ? "." : main_file.substr(0, slash);
+  std::set<std::string> seen_files;
+  for (auto pattern : patterns) {
+    if (pattern.empty()) {
+      root.problem("include", "patterns must not be empty");
+      continue;
+    }
+    if (pattern[0] != '/') {
+      pattern = base + "/" + pattern;
+    }
+    glob_t g{};
+    const int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &g);
+    std::vector<std::string> files;
+    if (rc == 0) {
+      for (std::size_t i = 0; i < g.gl_pathc; ++i) {
+        files.emplace_back(g.gl_pathv[i]);
+      }
+    }
+    ::globfree(&g);
+    if (rc != 0 && rc != GLOB_NOMATCH) {
+      root.problem(root.has("include") ? "include" : "conf_d",
+                   "cannot read \"" + pattern + "\"");
+      continue;
+    }
+    std::sort(files.begin(), files.end());  // merge order does not depend on the file system
+    for (const auto& f : files) {
+      if (!seen_files.insert(f).second) {
+        continue;
+      }
+      cfg.include_files.push_back(f);
+      std::ifstream in(f);
+      if (!in) {
+        problems.add(f, 0, "", "cannot read file");
+        continue;
+      }
+      std::stringstream ss;
+      ss << in.rdbuf();
+      const std::string text = ss.str();
+      auto inc = config::YamlReader::loadString(text, f, problems);
+      if (!inc) {
+        continue;
+      }
+      YAML::Node doc;
+      try {
+        doc = YAML::Load(text);
+      } catch (const std::exception&) {
+      }
+      readChecks(*inc, doc, defaults, options, names_seen, explained, cfg.checks);
+      inc->finish();
+    }
+  }
 }
 
 }  // namespace
@@ -433,10 +607,6 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
 
   auto root = config::YamlReader::loadString(text, file, raw);
   if (root) {
-    if (root->has("include")) {
-      root->problem("include", "is not supported yet (conf.d directories come in a later release)");
-      explained.insert("include");
-    }
     if (auto id = root->str("agent_id")) {
       cfg.agent_id = *id;
       if (!subjects::isValidToken(*id)) {
@@ -464,14 +634,21 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
       }
       cfg.heartbeat_listen = *listen;
     }
+    readSpool(*root, cfg.spool);
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(text);
+    } catch (const std::exception&) {
+      // Already reported by the reader.
+    }
     CheckDefaults defaults;
-    readDefaults(*root, defaults);
-    std::map<std::string, int> names_seen;
-    if (auto checks = root->mappings("checks")) {
-      for (auto& c : *checks) {
-        if (auto check = readCheck(c, defaults, options, names_seen, explained)) {
-          cfg.checks.push_back(std::move(*check));
-        }
+    readDefaults(*root, doc, defaults);
+    std::map<std::string, NameSite> names_seen;
+    readChecks(*root, doc, defaults, options, names_seen, explained, cfg.checks);
+    readIncludes(*root, file, defaults, options, names_seen, explained, raw, cfg);
+    for (const auto& check : cfg.checks) {
+      if (check.source_file != file) {
+        cfg.config_hash = hashText(cfg.config_hash + check.definition);  // include files count
       }
     }
     if (cfg.heartbeat_listen.empty()) {

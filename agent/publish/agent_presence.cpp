@@ -85,6 +85,12 @@ void AgentPresence::reregister() {
   publishRegistration();  // if one is on the way, its completion publishes this one
 }
 
+void AgentPresence::updateChecks(std::vector<CheckSpec> checks, std::string config_hash) {
+  settings_.checks = std::move(checks);
+  settings_.config_hash = std::move(config_hash);
+  reregister();
+}
+
 void AgentPresence::publishRegistration() {
   if (registration_publishing_ || stopped_) {
     return;

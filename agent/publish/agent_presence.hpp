@@ -59,6 +59,8 @@ class AgentPresence {
   void start();
   // After a (re)connect: publishes a new Registration (the next n).
   void reregister();
+  // After a config reload: the Registration lists these checks from now on; publishes one.
+  void updateChecks(std::vector<CheckSpec> checks, std::string config_hash);
   // Stops heartbeats and registration retries, publishes the deregistration once, then calls
   // done(stored).
   void stop(std::function<void(bool stored)> done);

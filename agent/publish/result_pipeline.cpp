@@ -26,13 +26,15 @@ milliseconds backoff(milliseconds min, milliseconds max, std::uint32_t failures,
 
 ResultPipeline::ResultPipeline(PipelineSettings settings, Clock& clock, Timers& timers,
                                Random& random, BusPublisher& publisher, WorkQueue& queue,
-                               metrics::Registry& metrics, std::shared_ptr<spdlog::logger> logger)
+                               Spool& spool, metrics::Registry& metrics,
+                               std::shared_ptr<spdlog::logger> logger)
     : settings_(std::move(settings)),
       clock_(clock),
       timers_(timers),
       random_(random),
       publisher_(publisher),
       queue_(queue),
+      spool_(spool),
       logger_(std::move(logger)),
       subject_(subjects::agentResults(settings_.agent_id)),
       results_total_(metrics.counter("vitals_agent_results_total", "Check results produced")),
@@ -41,28 +43,48 @@ ResultPipeline::ResultPipeline(PipelineSettings settings, Clock& clock, Timers& 
       batches_total_(metrics.counter("vitals_agent_batches_published_total",
                                      "Result batches stored by JetStream")),
       dropped_counter_(metrics.counter(
-          "vitals_agent_results_dropped_total",
-          "Unsent results dropped because more than publish.max_buffered were held")),
+          "vitals_agent_spool_dropped_total",
+          "Unsent results dropped because the spool was full (or could not be written)")),
       failures_total_(metrics.counter("vitals_agent_publish_failures_total",
                                       "Failed attempts to publish a result batch")),
+      spool_errors_(metrics.counter("vitals_agent_spool_write_errors_total",
+                                    "Batches that could not be written to the spool")),
       buffered_gauge_(metrics.gauge("vitals_agent_results_buffered",
-                                    "Results held in memory, waiting to be published")) {
+                                    "Results not yet stored by JetStream (batching + spool)")),
+      spool_bytes_(metrics.gauge("vitals_agent_spool_bytes", "Bytes held by the spool")),
+      spool_batches_(
+          metrics.gauge("vitals_agent_spool_batches", "Batches in the spool, not yet stored")) {
   settings_.max_batch = std::max<std::size_t>(settings_.max_batch, 1);
-  settings_.max_buffered = std::max(settings_.max_buffered, settings_.max_batch);
+  settings_.drain_rate = std::max<std::uint32_t>(settings_.drain_rate, 1);
+  backlog_ = !spool_.empty();
+  updateGauges();
 }
 
 ResultPipeline::~ResultPipeline() {
   alive_.reset();
   timers_.cancel(delay_timer_);
   timers_.cancel(retry_timer_);
+  timers_.cancel(pace_timer_);
   timers_.cancel(drain_timer_);
 }
 
 std::size_t ResultPipeline::buffered() const {
-  return pending_.size() + (batch_ ? batch_->count : 0);
+  return pending_.size() + static_cast<std::size_t>(spool_.results());
 }
 
-void ResultPipeline::updateGauge() { buffered_gauge_.set(static_cast<double>(buffered())); }
+void ResultPipeline::updateGauges() {
+  buffered_gauge_.set(static_cast<double>(buffered()));
+  spool_bytes_.set(static_cast<double>(spool_.bytes()));
+  spool_batches_.set(static_cast<double>(spool_.batches()));
+}
+
+void ResultPipeline::start() {
+  if (!spool_.empty()) {
+    logger_->info("spool holds {} results in {} batches from an earlier run: publishing them first",
+                  spool_.results(), spool_.batches());
+  }
+  pump();
+}
 
 void ResultPipeline::add(CheckResult result) {
   result.agent_id = settings_.agent_id;
@@ -70,82 +92,99 @@ void ResultPipeline::add(CheckResult result) {
   result.seq = ++last_seq_;
   results_total_.inc();
   pending_.push_back(Pending{std::move(result), clock_.steadyNow()});
-  // The batch being published is never touched (its bytes and id must stay the same); the
-  // oldest results behind it go first.
-  while (buffered() > settings_.max_buffered && !pending_.empty()) {
-    const std::uint64_t seq = pending_.front().result.seq;
-    pending_.pop_front();
-    ++dropped_total_;
-    ++dropped_in_outage_;
-    dropped_counter_.inc();
-    if (dropped_in_outage_ == 1) {
-      logger_->warn(
-          "result buffer full ({} results): dropping the oldest unsent results "
-          "(first dropped seq {})",
-          settings_.max_buffered, seq);
+  maybeBatch();
+}
+
+void ResultPipeline::maybeBatch() {
+  while (pending_.size() >= settings_.max_batch) {
+    spoolBatch(settings_.max_batch);
+  }
+  if (!pending_.empty()) {
+    const SteadyTime due = pending_.front().added + settings_.max_delay;
+    if (draining_ || clock_.steadyNow() >= due) {
+      spoolBatch(pending_.size());
+    } else if (delay_timer_ == 0) {
+      std::weak_ptr<bool> alive = alive_;
+      delay_timer_ = timers_.scheduleAt(due, [this, alive] {
+        if (alive.expired()) {
+          return;
+        }
+        delay_timer_ = 0;
+        maybeBatch();
+      });
     }
   }
-  updateGauge();
-  maybeSend();
+  updateGauges();
+  pump();
 }
 
-void ResultPipeline::maybeSend() {
-  if (batch_ || pending_.empty()) {
-    return;
-  }
-  const SteadyTime now = clock_.steadyNow();
-  const SteadyTime due = pending_.front().added + settings_.max_delay;
-  if (pending_.size() >= settings_.max_batch || draining_ || now >= due) {
-    formBatch();
-    publishBatch();
-    return;
-  }
-  if (delay_timer_ == 0) {
-    std::weak_ptr<bool> alive = alive_;
-    delay_timer_ = timers_.scheduleAt(due, [this, alive] {
-      if (alive.expired()) {
-        return;
-      }
-      delay_timer_ = 0;
-      maybeSend();
-    });
-  }
-}
-
-void ResultPipeline::formBatch() {
+void ResultPipeline::spoolBatch(std::size_t n) {
   timers_.cancel(delay_timer_);
   delay_timer_ = 0;
   ResultBatch rb;
   rb.agent_id = settings_.agent_id;
   rb.boot_id = settings_.boot_id;
-  const std::size_t n = std::min(settings_.max_batch, pending_.size());
   rb.results.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     rb.results.push_back(std::move(pending_.front().result));
     pending_.pop_front();
   }
-  Batch b;
-  b.count = n;
-  b.first_seq = rb.results.front().seq;
-  b.last_seq = rb.results.back().seq;
-  b.msg_id = codec::batchMessageId(rb);
-  b.payload = std::make_shared<const std::string>(codec::encodeBatch(rb));
-  batch_ = std::move(b);
+  const std::string msg_id = codec::batchMessageId(rb);
+  auto appended =
+      spool_.append(msg_id, codec::encodeBatch(rb), static_cast<std::uint32_t>(rb.results.size()));
+  if (!appended) {
+    spool_errors_.inc();
+    logger_->error("cannot spool results {}..{}: {}", rb.results.front().seq,
+                   rb.results.back().seq, appended.error().describe());
+    countDropped(rb.results.size(), "the spool could not be written");
+    return;
+  }
+  if (appended->dropped_results > 0) {
+    countDropped(appended->dropped_results,
+                 "the spool is full (" + std::to_string(spool_.bytes()) + " bytes)");
+  }
 }
 
-void ResultPipeline::publishBatch() {
-  if (!batch_ || publishing_) {
+void ResultPipeline::countDropped(std::uint64_t results, const std::string& why) {
+  dropped_total_ += results;
+  dropped_counter_.inc(results);
+  if (dropped_in_episode_ == 0) {
+    logger_->warn("dropping the oldest unsent results: {}; counted in "
+                  "vitals_agent_spool_dropped_total (logged once until the spool drains)",
+                  why);
+  }
+  dropped_in_episode_ += results;
+}
+
+void ResultPipeline::pump() {
+  if (publishing_ || retry_timer_ != 0 || pace_timer_ != 0) {
+    return;
+  }
+  auto front = spool_.front();
+  if (!front) {
+    if (backlog_) {
+      backlog_ = false;
+      if (dropped_in_episode_ > 0) {
+        logger_->warn("spool drained; {} results were dropped while it was full",
+                      dropped_in_episode_);
+      }
+      dropped_in_episode_ = 0;
+    }
+    finishDrainIfDone();
     return;
   }
   publishing_ = true;
   std::weak_ptr<bool> alive = alive_;
+  auto payload = std::make_shared<const std::string>(std::move(front->payload));
   runOffLoop<Result<PublishAck>>(
       queue_,
-      [&publisher = publisher_, subject = subject_, payload = batch_->payload,
-       id = batch_->msg_id] { return publisher.publish(subject, *payload, id); },
-      [this, alive](Result<PublishAck> ack) {
+      [&publisher = publisher_, subject = subject_, payload, id = front->msg_id] {
+        return publisher.publish(subject, *payload, id);
+      },
+      [this, alive, id = front->id, results = front->results,
+       msg_id = front->msg_id](Result<PublishAck> ack) {
         if (!alive.expired()) {
-          onPublished(ack);
+          onPublished(id, results, msg_id, ack);
         }
       },
       [](const std::string& what) -> Result<PublishAck> {
@@ -153,56 +192,66 @@ void ResultPipeline::publishBatch() {
       });
 }
 
-void ResultPipeline::onPublished(const Result<PublishAck>& ack) {
+void ResultPipeline::onPublished(std::uint64_t id, std::uint32_t results, const std::string& msg_id,
+                                 const Result<PublishAck>& ack) {
   publishing_ = false;
-  if (!batch_) {
-    return;
-  }
+  std::weak_ptr<bool> alive = alive_;
   if (ack.ok()) {
-    published_total_.inc(batch_->count);
+    // false when the spool dropped this batch meanwhile to make room: it is stored anyway.
+    (void)spool_.pop(id);
+    published_total_.inc(results);
     batches_total_.inc();
     if (outage_) {
       logger_->info(
-          "publishing results again after {} failed attempts; {} results held, {} "
+          "publishing results again after {} failed attempts; {} results in the spool, {} "
           "dropped meanwhile",
-          failures_in_row_, buffered() - batch_->count, dropped_in_outage_);
+          failures_in_row_, spool_.results(), dropped_in_episode_);
     }
-    logger_->debug("published results {}..{} (msg id {}{})", batch_->first_seq, batch_->last_seq,
-                   batch_->msg_id, ack->duplicate ? ", duplicate" : "");
+    logger_->debug("published batch {} ({} results{})", msg_id, results,
+                   ack->duplicate ? ", duplicate" : "");
     outage_ = false;
     failures_in_row_ = 0;
-    dropped_in_outage_ = 0;
-    batch_.reset();
-    updateGauge();
-    maybeSend();
-    finishDrainIfDone();
+    updateGauges();
+    if (backlog_ && !spool_.empty()) {
+      // Pace the backlog so a returning agent does not flood the bus and the hub.
+      const auto gap = std::chrono::microseconds{1'000'000 / settings_.drain_rate};
+      pace_timer_ = timers_.scheduleAfter(clock_.steadyNow(), gap, [this, alive] {
+        if (alive.expired()) {
+          return;
+        }
+        pace_timer_ = 0;
+        pump();
+      });
+      return;
+    }
+    pump();
     return;
   }
   ++failures_in_row_;
   failures_total_.inc();
+  backlog_ = true;
   if (!outage_) {
     outage_ = true;
-    logger_->warn("cannot publish results to {} ({}); holding {} results and retrying", subject_,
+    logger_->warn("cannot publish results to {} ({}); spooling {} results and retrying", subject_,
                   ack.error().describe(), buffered());
   } else {
     logger_->debug("publish attempt {} failed: {}", failures_in_row_, ack.error().describe());
   }
   const auto delay = backoff(settings_.retry_min, settings_.retry_max, failures_in_row_, random_);
-  std::weak_ptr<bool> alive = alive_;
   retry_timer_ = timers_.scheduleAfter(clock_.steadyNow(), delay, [this, alive] {
     if (alive.expired()) {
       return;
     }
     retry_timer_ = 0;
-    publishBatch();
+    pump();
   });
 }
 
 void ResultPipeline::retryNow() {
-  if (batch_ && !publishing_ && retry_timer_ != 0) {
+  if (retry_timer_ != 0) {
     timers_.cancel(retry_timer_);
     retry_timer_ = 0;
-    publishBatch();
+    pump();
   }
 }
 
@@ -221,12 +270,12 @@ void ResultPipeline::drain(SteadyTime deadline, std::function<void(std::size_t)>
       done(buffered());
     }
   });
-  maybeSend();
+  maybeBatch();
   finishDrainIfDone();
 }
 
 void ResultPipeline::finishDrainIfDone() {
-  if (draining_ && drain_done_ && buffered() == 0) {
+  if (draining_ && drain_done_ && buffered() == 0 && !publishing_) {
     timers_.cancel(drain_timer_);
     drain_timer_ = 0;
     auto done = std::move(drain_done_);

@@ -20,6 +20,10 @@ constexpr double kJitter = 0.2;  // retry delays vary by +-20% so failing checks
 
 struct ProbeScheduler::Entry {
   ScheduledCheck check;
+  FlapState flap;
+  bool removed = false;
+  bool gate_waiting = false;  // queued behind another heavy check of the same target
+  bool gate_held = false;
   std::unique_ptr<Probe> probe;
   CheckState state;
   TimerId next_timer = 0;
@@ -33,6 +37,7 @@ struct ProbeScheduler::Entry {
   metrics::Counter* skipped = nullptr;
   metrics::Counter* timeouts = nullptr;
   metrics::Counter* late = nullptr;
+  metrics::Counter* deferred = nullptr;
 };
 
 ScheduledCheck scheduledCheck(const CheckConfig& c) {
@@ -48,7 +53,18 @@ ScheduledCheck scheduledCheck(const CheckConfig& c) {
   if (c.degraded_latency) {
     s.thresholds.degraded_latency = duration_cast<microseconds>(*c.degraded_latency);
   }
+  s.flap.high = c.flap_high;
+  s.flap.low = c.flap_low;
+  s.heavy = c.heavy;
+  s.target_key = targetKey(c);
   return s;
+}
+
+std::string targetKey(const CheckConfig& c) {
+  if (const auto* http = std::get_if<HttpCheckSpec>(&c.spec)) {
+    return http->host + ":" + std::to_string(http->port);
+  }
+  return c.target();  // "host:port" for tcp and the other network kinds
 }
 
 milliseconds retryDelay(milliseconds backoff, std::uint32_t failures, milliseconds interval,
@@ -85,17 +101,59 @@ void ProbeScheduler::stop() {
   }
 }
 
-CheckState ProbeScheduler::state(const std::string& name) const {
+const ProbeScheduler::Entry* ProbeScheduler::find(const std::string& name) const {
   for (const auto& e : entries_) {
-    if (e->check.name == name) {
-      return e->state;
+    if (!e->removed && e->check.name == name) {
+      return e.get();
     }
   }
-  return CheckState{};
+  return nullptr;
+}
+
+CheckState ProbeScheduler::state(const std::string& name) const {
+  const Entry* e = find(name);
+  return e != nullptr ? e->state : CheckState{};
+}
+
+FlapState ProbeScheduler::flapState(const std::string& name) const {
+  const Entry* e = find(name);
+  return e != nullptr ? e->flap : FlapState{};
+}
+
+bool ProbeScheduler::contains(const std::string& name) const { return find(name) != nullptr; }
+
+std::size_t ProbeScheduler::size() const {
+  return static_cast<std::size_t>(
+      std::count_if(entries_.begin(), entries_.end(), [](const auto& e) { return !e->removed; }));
+}
+
+bool ProbeScheduler::remove(const std::string& name) {
+  auto* found = const_cast<Entry*>(find(name));
+  if (found == nullptr) {
+    return false;
+  }
+  Entry& e = *found;
+  e.removed = true;
+  e.awaiting = false;
+  timers_.cancel(e.next_timer);
+  timers_.cancel(e.timeout_timer);
+  e.next_timer = 0;
+  e.timeout_timer = 0;
+  releaseGate(e);
+  if (!e.in_flight) {
+    forget(e);
+  }
+  return true;
+}
+
+void ProbeScheduler::forget(Entry& e) {
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                [&e](const auto& p) { return p.get() == &e; }),
+                 entries_.end());
 }
 
 void ProbeScheduler::add(ScheduledCheck check, std::unique_ptr<Probe> probe) {
-  auto entry = std::make_unique<Entry>();
+  auto entry = std::make_shared<Entry>();
   const std::string labels = "check=\"" + check.name + "\"";
   entry->runs = &metrics_.counter("vitals_agent_check_runs_total", "Probe runs started", labels);
   entry->skipped = &metrics_.counter(
@@ -106,6 +164,9 @@ void ProbeScheduler::add(ScheduledCheck check, std::unique_ptr<Probe> probe) {
   entry->late =
       &metrics_.counter("vitals_agent_check_late_outcomes_total",
                         "Probe outcomes that arrived after their timeout (ignored)", labels);
+  entry->deferred = &metrics_.counter(
+      "vitals_agent_check_deferred_total",
+      "Runs delayed because a heavy check of the same target was running", labels);
   entry->check = std::move(check);
   entry->probe = std::move(probe);
   Entry& e = *entry;
@@ -119,15 +180,56 @@ void ProbeScheduler::add(ScheduledCheck check, std::unique_ptr<Probe> probe) {
   scheduleAt(e, clock_.steadyNow() + offset);
 }
 
+namespace {
+template <typename EntryT>
+std::weak_ptr<EntryT> weakOf(const std::vector<std::shared_ptr<EntryT>>& entries, EntryT& e) {
+  for (const auto& p : entries) {
+    if (p.get() == &e) {
+      return p;
+    }
+  }
+  return {};
+}
+}  // namespace
+
 void ProbeScheduler::scheduleAt(Entry& e, SteadyTime when) {
   std::weak_ptr<bool> alive = alive_;
-  e.next_timer = timers_.scheduleAt(when, [this, alive, &e] {
-    if (alive.expired()) {
+  std::weak_ptr<Entry> weak = weakOf(entries_, e);
+  e.next_timer = timers_.scheduleAt(when, [this, alive, weak] {
+    auto entry = weak.lock();
+    if (alive.expired() || !entry || entry->removed) {
       return;
     }
-    e.next_timer = 0;
-    turn(e);
+    entry->next_timer = 0;
+    turn(*entry);
   });
+}
+
+void ProbeScheduler::releaseGate(Entry& e) {
+  if (e.gate_waiting) {
+    e.gate_waiting = false;  // its weak_ptr in the queue is skipped below
+  }
+  if (!e.gate_held) {
+    return;
+  }
+  e.gate_held = false;
+  auto it = gates_.find(e.check.target_key);
+  if (it == gates_.end()) {
+    return;
+  }
+  Gate& gate = it->second;
+  gate.busy = false;
+  while (!gate.waiting.empty()) {
+    auto next = gate.waiting.front().lock();
+    gate.waiting.pop_front();
+    if (next && !next->removed && next->gate_waiting) {
+      next->gate_waiting = false;
+      // Start on a fresh timer turn, not inside the finishing check's callback.
+      scheduleAt(*next, clock_.steadyNow());
+      return;
+    }
+  }
+  gates_.erase(it);
 }
 
 void ProbeScheduler::turn(Entry& e) {
@@ -148,21 +250,43 @@ void ProbeScheduler::turn(Entry& e) {
     finish(e, std::move(o));
     return;
   }
+  if (e.check.heavy && !e.check.target_key.empty()) {
+    Gate& gate = gates_[e.check.target_key];
+    if (gate.busy) {
+      // Another heavy check of this target is running: wait for it instead of piling on.
+      e.deferred->inc();
+      if (!e.gate_waiting) {
+        e.gate_waiting = true;
+        gate.waiting.push_back(weakOf(entries_, e));
+      }
+      return;
+    }
+    gate.busy = true;
+    e.gate_held = true;
+  }
+  start(e);
+}
+
+void ProbeScheduler::start(Entry& e) {
+  const SteadyTime now = clock_.steadyNow();
   const std::uint64_t id = ++e.run_id;
   e.in_flight = true;
   e.awaiting = true;
   e.run_started = now;
   e.runs->inc();
   std::weak_ptr<bool> alive = alive_;
-  e.timeout_timer = timers_.scheduleAt(now + e.check.timeout, [this, alive, &e, id] {
-    if (!alive.expired()) {
-      onTimeout(e, id);
+  std::weak_ptr<Entry> weak = weakOf(entries_, e);
+  e.timeout_timer = timers_.scheduleAt(now + e.check.timeout, [this, alive, weak, id] {
+    auto entry = weak.lock();
+    if (!alive.expired() && entry) {
+      onTimeout(*entry, id);
     }
   });
   try {
-    e.probe->run(e.check.timeout, [this, alive, &e, id](ProbeOutcome outcome) {
-      if (!alive.expired()) {
-        onOutcome(e, id, std::move(outcome));
+    e.probe->run(e.check.timeout, [this, alive, weak, id](ProbeOutcome outcome) {
+      auto entry = weak.lock();
+      if (!alive.expired() && entry) {
+        onOutcome(*entry, id, std::move(outcome));
       }
     });
   } catch (const std::exception& ex) {
@@ -180,6 +304,11 @@ void ProbeScheduler::onOutcome(Entry& e, std::uint64_t run_id, ProbeOutcome outc
     return;  // from a run superseded long ago
   }
   e.in_flight = false;
+  if (e.removed) {
+    forget(e);  // the check was removed while this run was out; e is gone after this line
+    return;
+  }
+  releaseGate(e);
   if (!e.awaiting) {
     e.late->inc();
     logger_->debug("check {}: outcome after timeout ignored: {}", e.check.name, outcome.message);
@@ -196,6 +325,7 @@ void ProbeScheduler::onTimeout(Entry& e, std::uint64_t run_id) {
     return;
   }
   e.timeouts->inc();
+  releaseGate(e);  // a hung probe must not hold other heavy checks of its target forever
   finish(e, ProbeOutcome::down(FailureKind::Timeout, duration_cast<microseconds>(e.check.timeout),
                                "timed out after " + config::formatDuration(e.check.timeout)));
 }
@@ -205,7 +335,11 @@ void ProbeScheduler::finish(Entry& e, ProbeOutcome outcome) {
   const CheckState before = e.state;
   e.state = apply(before, outcome, e.check.thresholds);
 
+  const FlapUpdate flap = updateFlap(e.flap, outcome.raw_status, e.check.flap);
+  e.flap = flap.state;
+
   CheckResult r;
+  r.flapping = e.flap.flapping;
   r.service = e.check.service;
   r.check = e.check.name;
   r.kind = e.check.kind;
@@ -218,6 +352,14 @@ void ProbeScheduler::finish(Entry& e, ProbeOutcome outcome) {
   r.failure_kind = outcome.failure_kind;
   r.attempt = e.attempt;
   r.consecutive_failures = e.state.consecutive_failures;
+  if (flap.event != FlapEvent::None) {
+    const bool started = flap.event == FlapEvent::Started;
+    r.details["flap"] = started ? "started" : "stopped";
+    r.details["flap_percent"] = std::to_string(static_cast<int>(e.flap.percent + 0.5));
+    r.message += started ? " (flapping started)" : " (flapping stopped)";
+    logger_->warn("check {}: flapping {} ({:.0f}% state changes)", e.check.name,
+                  started ? "started" : "stopped", e.flap.percent);
+  }
 
   if (before.status != e.state.status) {
     logger_->info("check {}: {} -> {} ({})", e.check.name, toString(before.status),

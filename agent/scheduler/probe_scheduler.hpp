@@ -1,11 +1,16 @@
 #pragma once
 // Runs every check on its own timer: first run at a random offset within its interval, timeout
 // enforced by a timer, retries with exponential backoff and jitter while a failing check is not
-// yet down, and one CheckResult per run handed to a sink. Single-threaded: every method and
-// callback runs on the loop thread that drives the Timers.
+// yet down, and one CheckResult per run handed to a sink. A check whose previous run has not
+// returned is never started twice. Heavy checks (ScheduledCheck::heavy) that share a target key
+// run one at a time: a turn that finds another heavy check of its target running waits until that
+// run returns (or times out). Flap detection (agent/state/flap_detector.hpp) marks results.
+// Single-threaded: every method and callback runs on the loop thread that drives the Timers.
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +18,7 @@
 #include "agent/config/agent_config.hpp"
 #include "agent/probe/probe.hpp"
 #include "agent/state/check_state.hpp"
+#include "agent/state/flap_detector.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/model/check_result.hpp"
 #include "common/random/random.hpp"
@@ -33,9 +39,17 @@ struct ScheduledCheck {
   std::chrono::milliseconds timeout{5000};
   std::chrono::milliseconds retry_backoff{1000};
   Thresholds thresholds;
+  FlapSettings flap;
+  // Heavy checks with the same non-empty target_key never run at the same time.
+  bool heavy = false;
+  std::string target_key;
 };
 
 ScheduledCheck scheduledCheck(const CheckConfig& check);
+
+// "host:port" (http/tcp/postgres/redis...) or the check's target; what "the same target" means
+// for serialising heavy checks.
+std::string targetKey(const CheckConfig& check);
 
 // Delay before retry number n (n >= 1 consecutive failures): backoff * 2^(n-1), times a jitter
 // factor in [0.8, 1.2) drawn from random, capped at interval.
@@ -53,22 +67,36 @@ class ProbeScheduler {
   ProbeScheduler(const ProbeScheduler&) = delete;
   ProbeScheduler& operator=(const ProbeScheduler&) = delete;
 
-  // Adds a check and schedules its first run at now + uniform() * interval.
+  // Adds a check and schedules its first run at now + uniform() * interval. A check of the same
+  // name must have been removed first.
   void add(ScheduledCheck check, std::unique_ptr<Probe> probe);
+  // Stops a check: no more runs; a run in progress is ignored when it returns (the probe is
+  // destroyed then). Returns false when no check has that name.
+  bool remove(const std::string& name);
+  bool contains(const std::string& name) const;
   // Cancels every timer; outcomes that arrive later are ignored. Idempotent.
   void stop();
 
-  std::size_t size() const { return entries_.size(); }
+  std::size_t size() const;
   // Current state of a check by name (Unknown/zeros if not found).
   CheckState state(const std::string& name) const;
+  FlapState flapState(const std::string& name) const;
 
  private:
   struct Entry;
+  struct Gate {
+    bool busy = false;
+    std::deque<std::weak_ptr<Entry>> waiting;
+  };
   void turn(Entry& e);
+  void start(Entry& e);
   void onOutcome(Entry& e, std::uint64_t run_id, ProbeOutcome outcome);
   void onTimeout(Entry& e, std::uint64_t run_id);
   void finish(Entry& e, ProbeOutcome outcome);
   void scheduleAt(Entry& e, SteadyTime when);
+  void releaseGate(Entry& e);
+  void forget(Entry& e);
+  const Entry* find(const std::string& name) const;
 
   Clock& clock_;
   Timers& timers_;
@@ -76,7 +104,8 @@ class ProbeScheduler {
   Sink sink_;
   metrics::Registry& metrics_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::vector<std::unique_ptr<Entry>> entries_;
+  std::vector<std::shared_ptr<Entry>> entries_;  // callbacks hold weak_ptrs to these
+  std::map<std::string, Gate> gates_;            // by target key, heavy checks only
   // Callbacks hold a weak_ptr to this: a probe finishing after the scheduler is gone is ignored.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopped_ = false;

@@ -38,7 +38,6 @@ log: {level: debug, format: json}
 publish:
   max_batch: 50
   max_delay: 100ms
-  max_buffered: 5000
 defaults: {interval: 20s, timeout: 4s, retries: 4, recover: 2, retry_backoff: 2s}
 checks:
   - name: sample-web
@@ -78,7 +77,6 @@ TEST_CASE("a full agent config is read into the AgentConfig value", "[agent][uni
   CHECK(c.log.format == log::Format::Json);
   CHECK(c.publish.max_batch == 50);
   CHECK(c.publish.max_delay == 100ms);
-  CHECK(c.publish.max_buffered == 5000);
   CHECK(c.source_file == "agent.yaml");
   CHECK(c.config_hash.size() == 16);
   REQUIRE(c.checks.size() == 2);
@@ -130,7 +128,9 @@ TEST_CASE("an almost empty config gets the documented defaults", "[agent][unit][
   CHECK(c.log.format == log::Format::Auto);
   CHECK(c.publish.max_batch == 100);
   CHECK(c.publish.max_delay == 200ms);
-  CHECK(c.publish.max_buffered == 100000);
+  CHECK(c.spool.dir.empty());
+  CHECK(c.spool.max_bytes == 64ULL * 1024 * 1024);
+  CHECK(c.spool.drain_rate == 50);
   REQUIRE(c.checks.size() == 1);
   CHECK(c.checks[0].interval == 30s);
   CHECK(c.checks[0].timeout == 5s);
@@ -181,9 +181,15 @@ TEST_CASE("each invalid config is refused with file, line, path and message",
       {"log:\n  format: xml\n", "agent.yaml:2: log.format: must be auto, text or json"},
       {"publish:\n  max_batch: 0\n",
        "agent.yaml:2: publish.max_batch: must be between 1 and 10000"},
-      {"publish:\n  max_batch: 100\n  max_buffered: 10\n",
-       "agent.yaml:3: publish.max_buffered: must be at least max_batch (100)"},
-      {"include: /etc/vitals/conf.d/*.yaml\n", "agent.yaml:1: include: is not supported yet"},
+      {"publish:\n  max_buffered: 10\n",
+       "agent.yaml:2: publish.max_buffered: was replaced by spool.max_bytes"},
+      {"spool:\n  max_bytes: 100\n", "agent.yaml:2: spool.max_bytes: must be between 65536"},
+      {"spool:\n  drain_rate: 0\n", "agent.yaml:2: spool.drain_rate: must be between 1"},
+      {"spool:\n  dirr: /x\n", "agent.yaml:2: spool.dirr: unknown key"},
+      {"defaults:\n  flap_high: 20\n  flap_low: 30\n",
+       "agent.yaml:3: defaults.flap_low: flap_low (30%) must be below flap_high (20%)"},
+      {"include: /nonexistent-dir-vitals/*.yaml\nconf_d: \"\"\n",
+       "agent.yaml:2: conf_d: must not be empty"},
       {"defaults:\n  interval: 0s\n", "agent.yaml:2: defaults.interval: must be > 0s"},
       {"checks:\n  - kind: tcp\n    host: h\n    port: 1\n",
        "agent.yaml:2: checks[0].name: is required"},

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "agent/publish/result_pipeline.hpp"
+#include "agent/spool/memory_spool.hpp"
 #include "common/model/codec.hpp"
 #include "common/time/manual_time.hpp"
 #include "tests/unit/agent/fakes/fake_bus_publisher.hpp"
@@ -16,13 +17,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-PipelineSettings settings(std::size_t max_batch = 3, std::size_t max_buffered = 10) {
+PipelineSettings settings(std::size_t max_batch = 3) {
   PipelineSettings s;
   s.agent_id = "a1";
   s.boot_id = "b1";
   s.max_batch = max_batch;
   s.max_delay = 200ms;
-  s.max_buffered = max_buffered;
+  s.drain_rate = 50;  // a backlog drains one batch per 20 ms
   s.retry_min = 200ms;
   s.retry_max = 5s;
   return s;
@@ -41,13 +42,15 @@ CheckResult result(const std::string& check = "web") {
 
 template <typename Queue>
 struct Harness {
-  explicit Harness(PipelineSettings s = settings())
-      : pipeline(s, time, time, random, bus, queue, metrics, quietLogger()) {}
+  explicit Harness(PipelineSettings s = settings(), std::uint64_t spool_bytes = 1 << 20)
+      : spool(spool_bytes),
+        pipeline(s, time, time, random, bus, queue, spool, metrics, quietLogger()) {}
   ManualTime time;
   FixedRandom random{0.0};  // backoff jitter factor 0.8
   FakeBusPublisher bus;
   Queue queue;
   metrics::Registry metrics;
+  MemorySpool spool;
   ResultPipeline pipeline;
 
   void add(int n) {
@@ -176,7 +179,9 @@ TEST_CASE("a failed publish is retried with the same results and message id, in 
   h.time.advance(1ms);
   CHECK(h.bus.attempts.size() == 2);  // fails again; next after 400 ms * 0.8
   h.time.advance(320ms);
-  REQUIRE(h.bus.attempts.size() == 4);  // stored, then 4..6 at once (full batch)
+  REQUIRE(h.bus.attempts.size() == 3);  // stored; 4..6 follow after the backlog's pace gap
+  h.time.advance(20ms);
+  REQUIRE(h.bus.attempts.size() == 4);
   CHECK(h.bus.attempts[0].msg_id == "a1.b1.1");
   CHECK(h.bus.attempts[1].msg_id == "a1.b1.1");
   CHECK(h.bus.attempts[2].msg_id == "a1.b1.1");
@@ -210,27 +215,81 @@ TEST_CASE("publish retry backoff doubles up to its cap", "[agent][unit][publish]
   CHECK(at[6] - at[5] == 4000ms);
 }
 
-TEST_CASE("while the bus is away at most max_buffered results are held, oldest unsent dropped",
-          "[agent][unit][publish]") {
-  Harness<InlineWorkQueue> h(settings(3, 10));
+TEST_CASE("while the bus is away a full spool drops its oldest batches and counts the results",
+          "[agent][unit][publish][spool]") {
+  // Room for about two batches of three results.
+  const auto one_batch = [] {
+    ResultBatch rb;
+    rb.agent_id = "a1";
+    rb.boot_id = "b1";
+    for (int i = 0; i < 3; ++i) {
+      rb.results.push_back(result());
+      rb.results.back().agent_id = "a1";
+      rb.results.back().boot_id = "b1";
+      rb.results.back().seq = 10 + static_cast<std::uint64_t>(i);
+    }
+    return codec::encodeBatch(rb).size() + 16 + 7;
+  }();
+  Harness<InlineWorkQueue> h(settings(3), 2 * one_batch + 10);
   h.bus.down = true;
-  h.add(3);   // 1..3: the batch being retried (never altered)
-  h.add(10);  // 4..13: 13 held > 10, so 4, 5, 6 go
-  CHECK(h.pipeline.buffered() == 10);
+  h.add(3);  // 1..3: tried and failed, stays at the front of the spool
+  h.add(3);  // 4..6
+  CHECK(h.pipeline.dropped() == 0);
+  h.add(3);  // 7..9: no room; 1..3 are the oldest and go
   CHECK(h.pipeline.dropped() == 3);
-  CHECK(h.counter("vitals_agent_results_dropped_total") == 3);
-  CHECK(h.metrics.gauge("vitals_agent_results_buffered", "").value() == 10.0);
+  CHECK(h.counter("vitals_agent_spool_dropped_total") == 3);
+  CHECK(h.pipeline.buffered() == 6);
+  CHECK(h.metrics.gauge("vitals_agent_results_buffered", "").value() == 6.0);
 
   h.bus.down = false;
   h.pipeline.retryNow();
   h.time.advance(1s);
-  std::vector<std::uint64_t> expected = {1, 2, 3};
-  for (std::uint64_t s = 7; s <= 13; ++s) {
-    expected.push_back(s);
-  }
-  CHECK(h.storedSeqs() == expected);
+  CHECK(h.storedSeqs() == range(4, 9));
   CHECK(h.pipeline.buffered() == 0);
-  CHECK(h.pipeline.lastSeq() == 13);  // seqs were assigned without gaps; the gap is the drop
+  CHECK(h.pipeline.lastSeq() == 9);  // seqs were assigned without gaps; the gap is the drop
+}
+
+TEST_CASE("after an outage the backlog drains in order at drain_rate, newer results behind it",
+          "[agent][unit][publish][spool]") {
+  Harness<InlineWorkQueue> h;
+  h.bus.down = true;
+  h.add(12);  // four batches spooled; the first attempt failed
+  REQUIRE(h.spool.batches() == 4);
+  h.bus.down = false;
+  h.pipeline.retryNow();  // batch 1 at once, then one per 20 ms
+  CHECK(h.bus.stored.size() == 1);
+  h.add(3);  // newer: queued behind the backlog
+  h.time.advance(19ms);
+  CHECK(h.bus.stored.size() == 1);
+  h.time.advance(1ms);
+  CHECK(h.bus.stored.size() == 2);
+  h.time.advance(60ms);
+  CHECK(h.storedSeqs() == range(1, 15));
+  CHECK(h.storedIds() ==
+        std::vector<std::string>{"a1.b1.1", "a1.b1.4", "a1.b1.7", "a1.b1.10", "a1.b1.13"});
+  CHECK(h.spool.empty());
+}
+
+TEST_CASE("batches left in the spool by an earlier run go out first, with their own ids",
+          "[agent][unit][publish][spool]") {
+  ManualTime time;
+  FixedRandom random{0.0};
+  FakeBusPublisher bus;
+  InlineWorkQueue queue;
+  metrics::Registry metrics;
+  MemorySpool spool(1 << 20);
+  REQUIRE(spool.append("a1.old-boot.41", "old-bytes", 2).ok());
+  ResultPipeline pipeline(settings(), time, time, random, bus, queue, spool, metrics,
+                          quietLogger());
+  pipeline.add(result());
+  pipeline.add(result());
+  pipeline.add(result());  // a full batch of the new boot, behind the old one
+  pipeline.start();
+  time.advance(100ms);
+  REQUIRE(bus.stored.size() == 2);
+  CHECK(bus.stored[0].msg_id == "a1.old-boot.41");
+  CHECK(bus.stored[0].data == "old-bytes");
+  CHECK(bus.stored[1].msg_id == "a1.b1.1");
 }
 
 TEST_CASE("retryNow publishes a waiting batch without waiting for its backoff",
