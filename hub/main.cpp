@@ -7,8 +7,10 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "common/asio/asio_timers.hpp"
 #include "common/log/log.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/nats/nats_client.hpp"
@@ -23,10 +25,14 @@
 #include "hub/ingest/nats_message_source.hpp"
 #include "hub/ingest/prefetching_source.hpp"
 #include "hub/state/hub_state.hpp"
+#include "hub/status/bus_transition_sink.hpp"
+#include "hub/status/staleness_sweeper.hpp"
+#include "hub/status/status_tracker.hpp"
 #include "hub/store/migrations.hpp"
 #include "hub/store/pg_event_store.hpp"
 #include "hub/store/pg_pool.hpp"
 #include "hub/store/pg_read_store.hpp"
+#include "hub/store/pg_status_store.hpp"
 
 namespace {
 
@@ -132,6 +138,7 @@ int main(int argc, char** argv) {
   StdRandom random;
   metrics::Registry registry;
   hub::state::HubState state;
+  state.setRules(cfg->services);
   std::atomic<bool> schema_ready{false};
   std::atomic<bool> closing{false};  // our own shutdown is not a "connection lost"
 
@@ -171,6 +178,17 @@ int main(int argc, char** argv) {
   pg.connect_timeout = cfg->database.connect_timeout;
   hub::store::PgPool pool(pg, cfg->database.pool_size, logger);
   hub::store::PgReadStore reads(pool);
+  hub::store::PgStatusStore status_store(pool);
+  hub::status::StatusTracker tracker(
+      state, status_store, clock, registry,
+      hub::status::TrackerSettings{cfg->staleness.liveness, cfg->uptime_retention_days}, logger);
+  hub::status::BusTransitionSink bus_sink(
+      cfg->hub_id,
+      [&connection](const std::string& subject, std::string_view data) {
+        return connection.publish(subject, data);
+      },
+      registry);
+  tracker.addSink(bus_sink);
 
   hub::api::ServicesHandler services(state, reads, clock);
   hub::api::AgentsHandler agents(reads, clock);
@@ -198,7 +216,8 @@ int main(int argc, char** argv) {
            }},
       },
       registry);
-  const auto router = hub::api::buildRouter({services, agents, ops});
+  hub::api::UptimeHandler uptime(state, status_store, clock, cfg->uptime.degraded_weight);
+  const auto router = hub::api::buildRouter({services, agents, ops, uptime});
   hub::api::HttpServer http(router, logger);
   auto port = http.start(cfg->http.host, cfg->http.port);
   if (!port.ok()) {
@@ -229,9 +248,15 @@ int main(int argc, char** argv) {
             state.restore(c.agent_id, c.spec, c.last);
           }
           logger->info("restored the state of {} checks", stored->size());
-          break;
+          // Last recorded statuses, agents that died while we were down, unrecorded changes.
+          auto tracked = tracker.start();
+          if (tracked.ok()) {
+            break;
+          }
+          why = tracked.error().describe();
+        } else {
+          why = stored.error().describe();
         }
-        why = stored.error().describe();
       } else if (report.error().code == "db.unavailable") {
         why = report.error().describe();
       } else {
@@ -269,11 +294,22 @@ int main(int argc, char** argv) {
   hub::ingest::PrefetchingSource prefetch(source, cfg->ingest.batch_size,
                                           cfg->ingest.fetch_timeout);
   hub::ingest::BatchProcessor processor(events, state, registry, clock, logger);
+  processor.setCommitHook(
+      [&tracker](const hub::store::IngestBatch& batch) { tracker.onCommitted(batch); });
   hub::ingest::IngestLoop ingest(
       prefetch, processor, events, clock, random, registry,
       hub::ingest::IngestLoopOptions{cfg->ingest.batch_size, cfg->ingest.fetch_timeout,
                                      std::chrono::hours{1}},
       logger);
+  // The staleness sweeper runs on its own small event loop.
+  boost::asio::io_context sweep_io;
+  AsioTimers sweep_timers(sweep_io);
+  hub::status::StalenessSweeper sweeper(clock, sweep_timers, cfg->staleness.sweep_interval,
+                                        [&tracker] { tracker.sweep(); });
+  auto sweep_work = boost::asio::make_work_guard(sweep_io);
+  boost::asio::post(sweep_io, [&sweeper] { sweeper.start(); });
+  std::thread sweep_thread([&sweep_io] { sweep_io.run(); });
+
   ingest.start();
   logger->info("ingest started (stream {}, durable {}, batch size {})", stream.name,
                consumer.durable, cfg->ingest.batch_size);
@@ -282,6 +318,9 @@ int main(int argc, char** argv) {
   logger->info("shutting down");
   http.stop();
   ingest.stop();  // after the transaction in progress, whose messages are then acked
+  boost::asio::post(sweep_io, [&sweeper] { sweeper.stop(); });
+  sweep_work.reset();
+  sweep_thread.join();
   logger->info("stopped");
   return 0;
 }

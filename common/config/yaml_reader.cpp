@@ -111,6 +111,14 @@ std::optional<YamlReader> YamlReader::loadFile(const std::string& file, Problems
 
 bool YamlReader::has(const std::string& key) const { return node_[key].IsDefined(); }
 
+std::vector<std::string> YamlReader::keys() const {
+  std::vector<std::string> out;
+  for (const auto& kv : node_) {
+    out.push_back(kv.first.Scalar());
+  }
+  return out;
+}
+
 std::string YamlReader::keyPath(const std::string& key) const {
   if (path_.empty()) return key;
   if (key.empty()) return path_;

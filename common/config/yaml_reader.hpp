@@ -54,6 +54,8 @@ class YamlReader {
                                               Problems& problems);
 
   bool has(const std::string& key) const;
+  // The keys of this mapping in document order (for maps keyed by user names, e.g. services).
+  std::vector<std::string> keys() const;
   std::optional<std::string> str(const std::string& key);
   std::string str(const std::string& key, const std::string& fallback);
   std::optional<std::int64_t> integer(const std::string& key, std::int64_t min, std::int64_t max);

@@ -33,7 +33,8 @@ json checkJson(const state::CheckState& c, SystemTime now) {
           {"latency_ms", seen ? json(latencyMs(c.latency)) : json(nullptr)},
           {"message", c.message},
           {"last_checked", timeOrNull(c.last_checked)},
-          {"age_seconds", seen ? json(ageSeconds(*c.last_checked, now)) : json(nullptr)}};
+          {"age_seconds", seen ? json(ageSeconds(*c.last_checked, now)) : json(nullptr)},
+          {"unreachable", c.unreachable}};
 }
 
 json serviceJson(const state::ServiceState& s, SystemTime now) {
@@ -93,7 +94,12 @@ json agentJson(const store::AgentRecord& a, SystemTime now) {
           {"deregistered_at", timeOrNull(a.deregistered_at)},
           {"check_count", a.check_count},
           {"heartbeat_interval_ms",
-           a.heartbeat_interval ? json(a.heartbeat_interval->count()) : json(nullptr)}};
+           a.heartbeat_interval ? json(a.heartbeat_interval->count()) : json(nullptr)},
+          {"unreachable", a.unreachable_since.has_value()},
+          {"unreachable_since", timeOrNull(a.unreachable_since)},
+          {"skew", a.clock_skew ? json({{"ms", a.clock_skew->count()},
+                                        {"direction", a.clock_skew->count() > 0 ? "ahead" : "behind"}})
+                                : json(nullptr)}};
 }
 
 }  // namespace vitals::hub::api

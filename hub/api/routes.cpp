@@ -13,6 +13,15 @@ Router buildRouter(const Handlers& h) {
          "/api/v1/services/{name}/history",
          {"since", "until", "limit", "cursor"},
          bind(h.services, &ServicesHandler::history)});
+  r.add({"GET",
+         "/api/v1/services/{name}/uptime",
+         {"window"},
+         bind(h.uptime, &UptimeHandler::service)});
+  r.add({"GET",
+         "/api/v1/services/{name}/trends",
+         {"hours"},
+         bind(h.uptime, &UptimeHandler::trends)});
+  r.add({"GET", "/api/v1/uptime", {"window"}, bind(h.uptime, &UptimeHandler::all)});
   r.add({"GET", "/api/v1/agents", {}, bind(h.agents, &AgentsHandler::list)});
   r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard)});
   r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz)});

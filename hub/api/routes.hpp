@@ -3,6 +3,7 @@
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/services_handler.hpp"
+#include "hub/api/uptime_handler.hpp"
 
 namespace vitals::hub::api {
 
@@ -10,6 +11,7 @@ struct Handlers {
   const ServicesHandler& services;
   const AgentsHandler& agents;
   const OpsHandler& ops;
+  const UptimeHandler& uptime;
 };
 
 // The handlers must outlive the router.

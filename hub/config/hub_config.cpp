@@ -271,6 +271,74 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
   }
 
   c.retention_days = static_cast<int>(root.integer("retention_days", c.retention_days, 1, 3650));
+  c.uptime_retention_days = static_cast<int>(
+      root.integer("uptime_retention_days", c.uptime_retention_days, 1, 3650));
+
+  if (auto services = root.mapping("services")) {
+    for (const auto& name : services->keys()) {
+      auto svc = services->mapping(name);
+      if (!svc) {
+        continue;  // "must be a mapping" already reported
+      }
+      policy::ServiceRule rule;
+      const std::string kind = svc->str("rule", "worst");
+      if (kind == "worst") {
+        rule.kind = policy::RuleKind::Worst;
+      } else if (kind == "any") {
+        rule.kind = policy::RuleKind::Any;
+      } else if (kind == "all") {
+        rule.kind = policy::RuleKind::All;
+      } else if (kind == "quorum") {
+        rule.kind = policy::RuleKind::Quorum;
+      } else {
+        svc->problem("rule", "must be worst, any, all or quorum, got \"" + kind + "\"");
+      }
+      if (svc->has("quorum")) {
+        rule.quorum = static_cast<int>(svc->integer("quorum", 1, 1, 10000));
+        if (rule.kind != policy::RuleKind::Quorum) {
+          svc->problem("quorum", "is only used with rule: quorum");
+        }
+      } else if (rule.kind == policy::RuleKind::Quorum) {
+        svc->problem("quorum", "is required with rule: quorum");
+      }
+      if (auto deps = svc->strings("depends_on")) {
+        for (const auto& d : *deps) {
+          if (d == name) {
+            svc->problem("depends_on", "a service cannot depend on itself");
+          }
+        }
+        rule.depends_on = *deps;
+      }
+      svc->finish();
+      c.services[name] = std::move(rule);
+    }
+  }
+
+  if (auto st = root.mapping("staleness")) {
+    auto& l = c.staleness.liveness;
+    l.missed_heartbeats =
+        static_cast<int>(st->integer("missed_heartbeats", l.missed_heartbeats, 1, 100));
+    l.fallback_interval = st->duration("fallback_interval", l.fallback_interval, 100ms,
+                                       milliseconds{std::chrono::hours{24}});
+    l.skew_threshold = st->duration("clock_skew_threshold", l.skew_threshold, 1s,
+                                    milliseconds{std::chrono::hours{24}});
+    c.staleness.sweep_interval =
+        st->duration("sweep_interval", c.staleness.sweep_interval, 100ms, 5min);
+    st->finish();
+  }
+
+  if (auto u = root.mapping("uptime")) {
+    if (auto w = u->str("degraded_weight")) {
+      char* end = nullptr;
+      const double v = std::strtod(w->c_str(), &end);
+      if (w->empty() || end != w->c_str() + w->size() || !(v >= 0.0 && v <= 1.0)) {
+        u->problem("degraded_weight", "must be a number from 0 to 1, got \"" + *w + "\"");
+      } else {
+        c.uptime.degraded_weight = v;
+      }
+    }
+    u->finish();
+  }
 
   if (auto l = root.mapping("log")) {
     c.log.level = l->str("level", c.log.level);

@@ -10,6 +10,8 @@
 #include "common/config/yaml_reader.hpp"
 #include "common/error/result.hpp"
 #include "common/log/log.hpp"
+#include "hub/policy/liveness.hpp"
+#include "hub/policy/service_rule.hpp"
 
 namespace vitals::hub {
 
@@ -43,6 +45,16 @@ struct IngestSettings {
   std::chrono::milliseconds duplicate_window{std::chrono::minutes{2}};
 };
 
+// Keepalive and clock skew (`staleness:`).
+struct StalenessSettings {
+  policy::LivenessSettings liveness;              // missed_heartbeats, fallback, skew threshold
+  std::chrono::milliseconds sweep_interval{5000};
+};
+
+struct UptimeSettings {
+  double degraded_weight = 0.5;  // degraded time counts this much as up
+};
+
 struct HubConfig {
   std::string hub_id = "hub-main";
   NatsSettings nats;
@@ -50,6 +62,10 @@ struct HubConfig {
   HttpSettings http;
   IngestSettings ingest;
   int retention_days = 30;
+  int uptime_retention_days = 400;  // uptime_records and uptime_hourly
+  policy::ServiceRules services;    // per-service status rules (`services:`)
+  StalenessSettings staleness;
+  UptimeSettings uptime;
   log::LogOptions log;
 };
 

@@ -198,6 +198,9 @@ void BatchProcessor::committed(const store::IngestBatch& batch, const store::Com
   for (const CheckResult* r : store::newestPerCheck(batch.results)) {
     state_.applyResult(*r);
   }
+  if (commit_hook_) {
+    commit_hook_(batch);
+  }
 }
 
 void BatchProcessor::refuse(Pending& p, const Error& error) {

@@ -5,6 +5,7 @@
 // thread).
 #include <spdlog/logger.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,12 @@ class BatchProcessor {
   BatchProcessor(store::EventStore& store, state::HubState& state, metrics::Registry& registry,
                  const Clock& clock, std::shared_ptr<spdlog::logger> logger);
 
+  // Called on the ingest thread after every commit, once the state took the batch (the status
+  // tracker finds transitions here). Set before the loop starts.
+  void setCommitHook(std::function<void(const store::IngestBatch&)> hook) {
+    commit_hook_ = std::move(hook);
+  }
+
   // Stores and settles one fetch. Returns the database error when a commit failed (the
   // unsettled messages were nak'd; the caller backs off and reconnects).
   Status process(MessageList& messages);
@@ -62,6 +69,7 @@ class BatchProcessor {
   IngestMetrics metrics_;
   const Clock& clock_;
   std::shared_ptr<spdlog::logger> logger_;
+  std::function<void(const store::IngestBatch&)> commit_hook_;
 };
 
 }  // namespace vitals::hub::ingest

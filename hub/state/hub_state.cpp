@@ -42,17 +42,18 @@ bool isNewer(const CheckResult& candidate, const CheckState& current) {
   return candidate.observed_at > *current.last_checked;
 }
 
-ServiceState aggregate(std::string name, std::vector<CheckState> checks) {
+ServiceState aggregate(std::string name, std::vector<CheckState> checks,
+                       const policy::ServiceRule& rule) {
   ServiceState s;
   s.name = std::move(name);
   std::sort(checks.begin(), checks.end(), [](const CheckState& a, const CheckState& b) {
     return std::tie(a.name, a.agent_id) < std::tie(b.name, b.agent_id);
   });
   std::set<std::string> agents;
-  bool first = true;
+  std::vector<HealthStatus> statuses;
+  statuses.reserve(checks.size());
   for (const auto& c : checks) {
-    s.status = first ? c.status : worst(s.status, c.status);
-    first = false;
+    statuses.push_back(c.status);
     agents.insert(c.agent_id);
     if (c.last_checked) {
       s.latency = s.latency ? std::max(*s.latency, c.latency) : c.latency;
@@ -67,6 +68,7 @@ ServiceState aggregate(std::string name, std::vector<CheckState> checks) {
     }
     s.agent += a;
   }
+  s.status = policy::evaluateService(statuses, rule);
   s.checks = std::move(checks);
   return s;
 }
@@ -121,13 +123,79 @@ std::vector<ServiceState> HubState::services() const {
   {
     std::shared_lock lock(mu_);
     for (const auto& [key, c] : checks_) {
-      by_service[c.service].push_back(c);
+      by_service[c.service].push_back(snapshot(c));
+    }
+  }
+  std::vector<ServiceState> out;
+  out.reserve(by_service.size());
+  std::shared_lock lock(mu_);
+  for (auto& [name, checks] : by_service) {
+    out.push_back(aggregate(name, std::move(checks), ruleOf(name)));
+  }
+  return out;
+}
+
+std::vector<ServiceState> HubState::servicesNamed(const std::set<std::string>& names) const {
+  std::map<std::string, std::vector<CheckState>> by_service;
+  std::shared_lock lock(mu_);
+  for (const auto& [key, c] : checks_) {
+    if (names.count(c.service) != 0) {
+      by_service[c.service].push_back(snapshot(c));
     }
   }
   std::vector<ServiceState> out;
   out.reserve(by_service.size());
   for (auto& [name, checks] : by_service) {
-    out.push_back(aggregate(name, std::move(checks)));
+    out.push_back(aggregate(name, std::move(checks), ruleOf(name)));
+  }
+  return out;
+}
+
+CheckState HubState::snapshot(const CheckState& c) const {
+  CheckState out = c;
+  if (unreachable_.count(c.agent_id) != 0) {
+    out.unreachable = true;
+    out.status = HealthStatus::Unknown;
+    out.message = kUnreachableReason;
+  }
+  return out;
+}
+
+const policy::ServiceRule& HubState::ruleOf(const std::string& service) const {
+  static const policy::ServiceRule kDefault{};
+  const auto it = rules_.find(service);
+  return it == rules_.end() ? kDefault : it->second;
+}
+
+void HubState::setRules(policy::ServiceRules rules) {
+  std::unique_lock lock(mu_);
+  rules_ = std::move(rules);
+}
+
+bool HubState::setUnreachable(const std::string& agent_id, bool unreachable) {
+  std::unique_lock lock(mu_);
+  if (unreachable) {
+    return unreachable_.insert(agent_id).second;
+  }
+  return unreachable_.erase(agent_id) != 0;
+}
+
+bool HubState::isUnreachable(const std::string& agent_id) const {
+  std::shared_lock lock(mu_);
+  return unreachable_.count(agent_id) != 0;
+}
+
+std::set<std::string> HubState::unreachableAgents() const {
+  std::shared_lock lock(mu_);
+  return unreachable_;
+}
+
+std::set<std::string> HubState::servicesOf(const std::string& agent_id) const {
+  std::set<std::string> out;
+  std::shared_lock lock(mu_);
+  for (auto it = checks_.lower_bound(Key{agent_id, ""});
+       it != checks_.end() && it->first.first == agent_id; ++it) {
+    out.insert(it->second.service);
   }
   return out;
 }
@@ -138,14 +206,15 @@ std::optional<ServiceState> HubState::service(const std::string& name) const {
     std::shared_lock lock(mu_);
     for (const auto& [key, c] : checks_) {
       if (c.service == name) {
-        checks.push_back(c);
+        checks.push_back(snapshot(c));
       }
     }
   }
   if (checks.empty()) {
     return std::nullopt;
   }
-  return aggregate(name, std::move(checks));
+  std::shared_lock lock(mu_);
+  return aggregate(name, std::move(checks), ruleOf(name));
 }
 
 std::size_t HubState::checkCount() const {

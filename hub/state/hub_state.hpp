@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 
 #include "common/model/check_result.hpp"
 #include "common/model/status.hpp"
+#include "hub/policy/service_rule.hpp"
 
 namespace vitals::hub::state {
 
@@ -30,11 +32,16 @@ struct CheckState {
   std::optional<SystemTime> last_checked;  // agent's observed_at of the newest result
   std::string boot_id;                     // of the newest result
   std::uint64_t seq = 0;                   // of the newest result; 0 = none yet
+  // Its agent missed its keepalive deadline: in snapshots `status` is Unknown and `message`
+  // "agent unreachable" (the last real result stays in `raw_status`/`last_checked`).
+  bool unreachable = false;
 };
+
+inline constexpr const char* kUnreachableReason = "agent unreachable";
 
 struct ServiceState {
   std::string name;
-  HealthStatus status = HealthStatus::Unknown;  // worst() of its checks
+  HealthStatus status = HealthStatus::Unknown;  // its rule over its checks (default: worst)
   // The slowest check's latest latency: the service is as slow as its slowest probe.
   std::optional<std::chrono::microseconds> latency;
   std::optional<SystemTime> last_checked;  // newest of its checks
@@ -45,8 +52,9 @@ struct ServiceState {
 // Ordering of one check's results: within a boot the higher seq is newer; across boots the
 // later observed_at is (seq restarts with a new boot).
 bool isNewer(const CheckResult& candidate, const CheckState& current);
-// Folds checks (any order) into their service's state.
-ServiceState aggregate(std::string name, std::vector<CheckState> checks);
+// Folds checks (any order) into their service's state under `rule` (default: worst of).
+ServiceState aggregate(std::string name, std::vector<CheckState> checks,
+                       const policy::ServiceRule& rule = {});
 
 class HubState {
  public:
@@ -62,11 +70,26 @@ class HubState {
   std::vector<ServiceState> services() const;  // sorted by name
   std::optional<ServiceState> service(const std::string& name) const;
   std::size_t checkCount() const;
+  // Only the named services (one pass over the checks), sorted by name.
+  std::vector<ServiceState> servicesNamed(const std::set<std::string>& names) const;
+
+  // Per-service rules from the hub config (services not listed: worst of).
+  void setRules(policy::ServiceRules rules);
+  // Reachability of an agent (keepalive). Returns true when it changed.
+  bool setUnreachable(const std::string& agent_id, bool unreachable);
+  bool isUnreachable(const std::string& agent_id) const;
+  std::set<std::string> unreachableAgents() const;
+  // The services with at least one check of this agent.
+  std::set<std::string> servicesOf(const std::string& agent_id) const;
 
  private:
+  CheckState snapshot(const CheckState& c) const;  // with unreachability applied; mu_ held
+  const policy::ServiceRule& ruleOf(const std::string& service) const;  // mu_ held
   using Key = std::pair<std::string, std::string>;  // (agent_id, check name)
   mutable std::shared_mutex mu_;
   std::map<Key, CheckState> checks_;
+  std::set<std::string> unreachable_;
+  policy::ServiceRules rules_;
 };
 
 }  // namespace vitals::hub::state

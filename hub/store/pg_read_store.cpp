@@ -117,7 +117,8 @@ Result<std::vector<AgentRecord>> PgReadStore::agents() {
   auto rows = lease->conn().exec(
       "SELECT agent_id, hostname, version, boot_id, labels::text, " EPOCH_US(
           "first_seen") ", " EPOCH_US("last_seen") ", " EPOCH_US("registered_at") ", " EPOCH_US(
-          "deregistered_at") ", check_count, heartbeat_interval_ms FROM agents ORDER BY agent_id");
+          "deregistered_at") ", check_count, heartbeat_interval_ms, " EPOCH_US(
+          "unreachable_since") ", clock_skew_ms FROM agents ORDER BY agent_id");
   if (!rows.ok()) {
     return rows.error();
   }
@@ -141,6 +142,10 @@ Result<std::vector<AgentRecord>> PgReadStore::agents() {
     a.check_count = static_cast<int>(rows->int64(i, 9));
     if (!rows->isNull(i, 10)) {
       a.heartbeat_interval = std::chrono::milliseconds{rows->int64(i, 10)};
+    }
+    a.unreachable_since = optionalTime(*rows, i, 11);
+    if (!rows->isNull(i, 12)) {
+      a.clock_skew = std::chrono::milliseconds{rows->int64(i, 12)};
     }
     out.push_back(std::move(a));
   }

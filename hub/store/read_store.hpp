@@ -52,6 +52,8 @@ struct AgentRecord {
   std::optional<SystemTime> deregistered_at;
   int check_count = 0;
   std::optional<std::chrono::milliseconds> heartbeat_interval;
+  std::optional<SystemTime> unreachable_since;      // past its keepalive deadline since
+  std::optional<std::chrono::milliseconds> clock_skew;  // agent - hub, when beyond the threshold
 };
 
 // A row of the checks table: the registered spec and the newest result, if any.

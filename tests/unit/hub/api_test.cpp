@@ -5,6 +5,7 @@
 #include "hub/api/cursor.hpp"
 #include "hub/api/routes.hpp"
 #include "tests/unit/hub/fakes/fake_read_store.hpp"
+#include "tests/unit/hub/fakes/fake_status_store.hpp"
 #include "tests/unit/hub/test_data.hpp"
 
 using namespace vitals;
@@ -30,7 +31,9 @@ struct Api {
                         }},
                        {"database", [this] { return store.ping(); }}},
                       registry};
-  api::Router router = api::buildRouter({services, agents, ops});
+  test::FakeStatusStore uptime_store;
+  api::UptimeHandler uptime{state, uptime_store, time, 0.5};
+  api::Router router = api::buildRouter({services, agents, ops, uptime});
 
   api::ApiResponse get(const std::string& path,
                        std::vector<std::pair<std::string, std::string>> query = {}) {

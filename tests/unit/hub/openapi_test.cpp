@@ -9,6 +9,7 @@
 #include "common/time/manual_time.hpp"
 #include "hub/api/routes.hpp"
 #include "tests/unit/hub/fakes/fake_read_store.hpp"
+#include "tests/unit/hub/fakes/fake_status_store.hpp"
 
 using namespace vitals;
 using namespace vitals::hub;
@@ -49,7 +50,9 @@ TEST_CASE("docs/openapi.yaml documents exactly the routes the hub serves",
   api::ServicesHandler services{state, store, time};
   api::AgentsHandler agents{store, time};
   api::OpsHandler ops{{}, registry};
-  const auto router = api::buildRouter({services, agents, ops});
+  test::FakeStatusStore uptime_store;
+  api::UptimeHandler uptime{state, uptime_store, time, 0.5};
+  const auto router = api::buildRouter({services, agents, ops, uptime});
 
   std::set<std::string> served;
   for (const auto& r : router.routes()) {

@@ -1,0 +1,153 @@
+#include "hub/api/uptime_handler.hpp"
+
+#include <charconv>
+
+#include "hub/api/services_handler.hpp"
+
+namespace vitals::hub::api {
+namespace {
+
+using nlohmann::json;
+
+ApiResponse badParam(const std::string& name, const std::string& why) {
+  return errorResponse(400, "bad_request", "invalid value for \"" + name + "\": " + why);
+}
+
+// "7d" | "30d" (default 30d).
+std::optional<std::pair<std::string, std::chrono::hours>> windowOf(const ApiRequest& req) {
+  const auto* v = req.param("window");
+  if (v == nullptr || *v == "30d") {
+    return std::make_pair(std::string("30d"), std::chrono::hours{24 * 30});
+  }
+  if (*v == "7d") {
+    return std::make_pair(std::string("7d"), std::chrono::hours{24 * 7});
+  }
+  return std::nullopt;
+}
+
+json secondsJson(const policy::StatusSeconds& s) {
+  return {{"healthy", s.healthy}, {"degraded", s.degraded}, {"down", s.down},
+          {"unknown", s.unknown}};
+}
+
+json ratioJson(const std::optional<double>& r) { return r ? json(*r * 100.0) : json(nullptr); }
+
+}  // namespace
+
+std::optional<ApiResponse> UptimeHandler::unknownService(const std::string& name) const {
+  if (state_.service(name)) {
+    return std::nullopt;
+  }
+  auto known = reader_.knows(name);
+  if (!known.ok()) {
+    return storeError(known.error());
+  }
+  if (!known.value()) {
+    return errorResponse(404, "not_found", "no service named \"" + name + "\"");
+  }
+  return std::nullopt;
+}
+
+ApiResponse UptimeHandler::all(const ApiRequest& req) const {
+  const auto window = windowOf(req);
+  if (!window) {
+    return badParam("window", "expected 7d or 30d, got \"" + *req.param("window") + "\"");
+  }
+  const SystemTime now = clock_.now();
+  const SystemTime since = policy::hourOf(now - window->second);
+  auto totals = reader_.totals(since, now, std::nullopt);
+  if (!totals.ok()) {
+    return storeError(totals.error());
+  }
+  json services = json::array();
+  for (const auto& [name, seconds] : totals.value()) {
+    services.push_back({{"name", name},
+                        {"uptime_percent", ratioJson(policy::uptimeRatio(seconds,
+                                                                          degraded_weight_))},
+                        {"seconds", secondsJson(seconds)}});
+  }
+  return jsonResponse({{"window", window->first},
+                       {"since", formatRfc3339(since)},
+                       {"until", formatRfc3339(now)},
+                       {"degraded_weight", degraded_weight_},
+                       {"services", std::move(services)}});
+}
+
+ApiResponse UptimeHandler::service(const ApiRequest& req) const {
+  const std::string& name = req.path_params.at("name");
+  const auto window = windowOf(req);
+  if (!window) {
+    return badParam("window", "expected 7d or 30d, got \"" + *req.param("window") + "\"");
+  }
+  if (auto missing = unknownService(name)) {
+    return *missing;
+  }
+  const SystemTime now = clock_.now();
+  const SystemTime since = policy::hourOf(now - window->second);
+  auto totals = reader_.totals(since, now, name);
+  if (!totals.ok()) {
+    return storeError(totals.error());
+  }
+  auto windows = reader_.windows(name, since, now);
+  if (!windows.ok()) {
+    return storeError(windows.error());
+  }
+  policy::StatusSeconds seconds;
+  if (auto it = totals->find(name); it != totals->end()) {
+    seconds = it->second;
+  }
+  json timeline = json::array();
+  for (const auto& w : windows.value()) {
+    const SystemTime end = w.ended_at.value_or(now);
+    timeline.push_back(
+        {{"status", std::string(toString(w.status))},
+         {"start", formatRfc3339(w.started_at)},
+         {"end", w.ended_at ? json(formatRfc3339(*w.ended_at)) : json(nullptr)},
+         {"duration_seconds", std::chrono::duration<double>(end - w.started_at).count()}});
+  }
+  return jsonResponse({{"name", name},
+                       {"window", window->first},
+                       {"since", formatRfc3339(since)},
+                       {"until", formatRfc3339(now)},
+                       {"degraded_weight", degraded_weight_},
+                       {"uptime_percent",
+                        ratioJson(policy::uptimeRatio(seconds, degraded_weight_))},
+                       {"seconds", secondsJson(seconds)},
+                       {"timeline", std::move(timeline)}});
+}
+
+ApiResponse UptimeHandler::trends(const ApiRequest& req) const {
+  const std::string& name = req.path_params.at("name");
+  int hours = kDefaultTrendHours;
+  if (const auto* v = req.param("hours")) {
+    const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), hours);
+    if (ec != std::errc{} || end != v->data() + v->size() || hours < 1 ||
+        hours > kMaxTrendHours) {
+      return badParam("hours", "expected an integer from 1 to " + std::to_string(kMaxTrendHours) +
+                                   ", got \"" + *v + "\"");
+    }
+  }
+  if (auto missing = unknownService(name)) {
+    return *missing;
+  }
+  const SystemTime now = clock_.now();
+  // `hours` buckets: the current (partial) hour and the hours - 1 before it.
+  const SystemTime since = policy::hourOf(now) - std::chrono::hours{hours - 1};
+  auto buckets = reader_.trends(name, since, now);
+  if (!buckets.ok()) {
+    return storeError(buckets.error());
+  }
+  json out = json::array();
+  for (const auto& b : buckets.value()) {
+    out.push_back({{"hour", formatRfc3339(b.hour)},
+                   {"latency_avg_ms", b.latency_avg_ms ? json(*b.latency_avg_ms) : json(nullptr)},
+                   {"latency_max_ms", b.latency_max_ms ? json(*b.latency_max_ms) : json(nullptr)},
+                   {"results", b.results},
+                   {"seconds", secondsJson(b.seconds)},
+                   {"uptime_percent",
+                    ratioJson(policy::uptimeRatio(b.seconds, degraded_weight_))}});
+  }
+  return jsonResponse({{"name", name}, {"hours", hours}, {"buckets", std::move(out)}});
+}
+
+}  // namespace vitals::hub::api

@@ -1,0 +1,33 @@
+#pragma once
+// /api/v1/uptime, /api/v1/services/{name}/uptime and /api/v1/services/{name}/trends: uptime
+// ratios from the hourly rollups, the status windows for drawing, hourly latency and status
+// buckets. Reads from the UptimeReader (PostgreSQL) on HTTP threads.
+#include "common/time/clock.hpp"
+#include "hub/api/api_types.hpp"
+#include "hub/state/hub_state.hpp"
+#include "hub/store/status_store.hpp"
+
+namespace vitals::hub::api {
+
+inline constexpr int kDefaultTrendHours = 24;
+inline constexpr int kMaxTrendHours = 24 * 31;
+
+class UptimeHandler {
+ public:
+  UptimeHandler(const state::HubState& state, store::UptimeReader& reader, const Clock& clock,
+                double degraded_weight)
+      : state_(state), reader_(reader), clock_(clock), degraded_weight_(degraded_weight) {}
+  ApiResponse all(const ApiRequest& req) const;
+  ApiResponse service(const ApiRequest& req) const;
+  ApiResponse trends(const ApiRequest& req) const;
+
+ private:
+  // nullopt + error response when the service is unknown to both memory and history.
+  std::optional<ApiResponse> unknownService(const std::string& name) const;
+  const state::HubState& state_;
+  store::UptimeReader& reader_;
+  const Clock& clock_;
+  double degraded_weight_;
+};
+
+}  // namespace vitals::hub::api

@@ -1,0 +1,72 @@
+#include "hub/policy/liveness.hpp"
+
+#include <algorithm>
+
+namespace vitals::hub::policy {
+
+SystemTime keepaliveDeadline(const AgentLiveness& agent, const LivenessSettings& settings,
+                             SystemTime watching_since) {
+  auto interval = agent.heartbeat_interval.value_or(settings.fallback_interval);
+  if (interval.count() <= 0) {
+    interval = settings.fallback_interval;
+  }
+  return std::max(agent.last_seen, watching_since) +
+         interval * std::max(settings.missed_heartbeats, 1);
+}
+
+std::vector<std::string> overdueAgents(const std::vector<AgentLiveness>& agents, SystemTime now,
+                                       const LivenessSettings& settings,
+                                       SystemTime watching_since) {
+  std::vector<std::string> out;
+  for (const auto& a : agents) {
+    if (a.unreachable || a.deregistered) {
+      continue;
+    }
+    if (now > keepaliveDeadline(a, settings, watching_since)) {
+      out.push_back(a.agent_id);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+SweepPlan planSweep(const std::vector<AgentLiveness>& agents,
+                    const std::set<std::string>& known_unreachable, SystemTime now,
+                    const LivenessSettings& settings, SystemTime watching_since) {
+  SweepPlan plan;
+  for (const auto& a : agents) {
+    // Marked before a restart and still silent: stays unreachable during the grace period.
+    const SystemTime since = a.unreachable ? SystemTime{} : watching_since;
+    const bool overdue = !a.deregistered && now > keepaliveDeadline(a, settings, since);
+    const bool known = known_unreachable.count(a.agent_id) != 0;
+    if (overdue && !known) {
+      plan.newly_unreachable.push_back(a.agent_id);
+    } else if (!overdue && known) {
+      plan.returned.push_back(a.agent_id);
+    }
+    if (overdue && !a.unreachable) {
+      plan.db_mark.push_back(a.agent_id);
+    } else if (!overdue && a.unreachable) {
+      plan.db_clear.push_back(a.agent_id);
+    }
+  }
+  for (auto* v : {&plan.newly_unreachable, &plan.returned, &plan.db_mark, &plan.db_clear}) {
+    std::sort(v->begin(), v->end());
+  }
+  return plan;
+}
+
+std::optional<std::chrono::milliseconds> assessSkew(
+    std::optional<std::chrono::milliseconds> previous_offset, std::chrono::milliseconds offset,
+    std::chrono::milliseconds threshold, std::chrono::milliseconds tolerance) {
+  if (offset > threshold) {
+    return offset;
+  }
+  if (offset < -threshold && previous_offset &&
+      std::chrono::abs(*previous_offset - offset) <= tolerance) {
+    return offset;
+  }
+  return std::nullopt;
+}
+
+}  // namespace vitals::hub::policy

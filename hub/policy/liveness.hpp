@@ -1,0 +1,66 @@
+#pragma once
+// Keepalive deadlines and clock skew: pure decisions on values read from PostgreSQL (hub clock).
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/time/clock.hpp"
+
+namespace vitals::hub::policy {
+
+struct LivenessSettings {
+  int missed_heartbeats = 3;                           // deadline = interval x this
+  std::chrono::milliseconds fallback_interval{30000};  // agents that never sent a heartbeat
+  std::chrono::milliseconds skew_threshold{30000};
+};
+
+// An agent as the sweeper sees it (agents table).
+struct AgentLiveness {
+  std::string agent_id;
+  SystemTime last_seen{};                                  // hub clock
+  std::optional<std::chrono::milliseconds> heartbeat_interval;
+  bool unreachable = false;                                // already marked
+  bool deregistered = false;                               // stopped cleanly: never "unreachable"
+};
+
+// last_seen + interval x missed (the fallback interval when none is known). `watching_since` is
+// when this hub process started watching: an agent cannot be blamed for silence the hub could
+// not hear (its messages wait in JetStream while the hub is down), so the deadline counts from
+// max(last_seen, watching_since). An agent that died while the hub was down is therefore found
+// one deadline after the start, from `last_seen` in PostgreSQL.
+SystemTime keepaliveDeadline(const AgentLiveness& agent, const LivenessSettings& settings,
+                             SystemTime watching_since = {});
+
+// Agents past their deadline at `now` that are not yet marked unreachable and did not
+// deregister, sorted by id.
+std::vector<std::string> overdueAgents(const std::vector<AgentLiveness>& agents, SystemTime now,
+                                       const LivenessSettings& settings,
+                                       SystemTime watching_since = {});
+
+// What one sweep changes. An agent is unreachable when it did not deregister and `now` is past
+// its deadline. `known_unreachable` is the hub's in-memory view; AgentLiveness::unreachable is
+// the database's (they differ after a restart or a failed write, and converge here).
+struct SweepPlan {
+  std::vector<std::string> newly_unreachable;  // mark in memory; one grouped event
+  std::vector<std::string> returned;           // reachable again (memory)
+  std::vector<std::string> db_mark;            // set unreachable_since
+  std::vector<std::string> db_clear;           // clear unreachable_since
+};
+SweepPlan planSweep(const std::vector<AgentLiveness>& agents,
+                    const std::set<std::string>& known_unreachable, SystemTime now,
+                    const LivenessSettings& settings, SystemTime watching_since = {});
+
+// Clock skew from a heartbeat: sent_at (agent clock) - received_at (hub clock). A message that
+// waited in JetStream (hub down, replay) looks like an agent clock running behind, so a skew
+// "behind" is reported only when the previous heartbeat of the same agent showed the same
+// offset (within `tolerance`): replayed heartbeats arrive together, so their offsets differ by
+// about the heartbeat interval. A clock "ahead" cannot come from delay and is reported at once.
+// Returns the skew to record, or nullopt when it is within the threshold (or not yet certain).
+std::optional<std::chrono::milliseconds> assessSkew(
+    std::optional<std::chrono::milliseconds> previous_offset, std::chrono::milliseconds offset,
+    std::chrono::milliseconds threshold,
+    std::chrono::milliseconds tolerance = std::chrono::milliseconds{1000});
+
+}  // namespace vitals::hub::policy

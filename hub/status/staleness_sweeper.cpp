@@ -1,0 +1,30 @@
+#include "hub/status/staleness_sweeper.hpp"
+
+namespace vitals::hub::status {
+
+void StalenessSweeper::start() {
+  if (!timer_) {
+    arm();
+  }
+}
+
+void StalenessSweeper::stop() {
+  if (timer_) {
+    timers_.cancel(*timer_);
+    timer_.reset();
+  }
+}
+
+void StalenessSweeper::arm() {
+  timer_ = timers_.scheduleAfter(clock_.steadyNow(), interval_, [this] {
+    ++sweeps_;
+    try {
+      sweep_();  // the tracker logs its own errors; nothing may escape the event loop
+    } catch (const std::exception&) {
+      ++failures_;
+    }
+    arm();
+  });
+}
+
+}  // namespace vitals::hub::status

@@ -1,0 +1,76 @@
+#include "hub/status/status_change_codec.hpp"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "vitals/v1/hub.pb.h"
+
+namespace vitals::hub::status {
+namespace {
+
+namespace pb = vitals::v1;
+using google::protobuf::util::TimeUtil;
+
+pb::Status toProto(HealthStatus s) {
+  switch (s) {
+    case HealthStatus::Healthy:
+      return pb::STATUS_HEALTHY;
+    case HealthStatus::Degraded:
+      return pb::STATUS_DEGRADED;
+    case HealthStatus::Down:
+      return pb::STATUS_DOWN;
+    case HealthStatus::Unknown:
+      break;
+  }
+  return pb::STATUS_UNKNOWN;
+}
+
+HealthStatus fromProto(pb::Status s) {
+  switch (s) {
+    case pb::STATUS_HEALTHY:
+      return HealthStatus::Healthy;
+    case pb::STATUS_DEGRADED:
+      return HealthStatus::Degraded;
+    case pb::STATUS_DOWN:
+      return HealthStatus::Down;
+    default:
+      return HealthStatus::Unknown;
+  }
+}
+
+}  // namespace
+
+std::string encodeStatusChange(std::string_view hub_id, const policy::Transition& t) {
+  pb::StatusChange m;
+  m.set_hub_id(std::string(hub_id));
+  m.set_service(t.service);
+  m.set_from(toProto(t.from));
+  m.set_to(toProto(t.to));
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.at.time_since_epoch()).count();
+  *m.mutable_at() = TimeUtil::NanosecondsToTimestamp(ns);
+  m.set_reason(t.reason);
+  m.set_agent_id(t.agent);
+  m.set_check(t.check);
+  return m.SerializeAsString();
+}
+
+Result<DecodedStatusChange> decodeStatusChange(std::string_view data) {
+  pb::StatusChange m;
+  if (!m.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    return Error{"decode", "not a StatusChange", {}};
+  }
+  DecodedStatusChange d;
+  d.hub_id = m.hub_id();
+  auto& t = d.transition;
+  t.service = m.service();
+  t.from = fromProto(m.from());
+  t.to = fromProto(m.to());
+  t.at = SystemTime{std::chrono::duration_cast<SystemTime::duration>(
+      std::chrono::nanoseconds{TimeUtil::TimestampToNanoseconds(m.at())})};
+  t.reason = m.reason();
+  t.agent = m.agent_id();
+  t.check = m.check();
+  return d;
+}
+
+}  // namespace vitals::hub::status

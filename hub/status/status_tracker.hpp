@@ -1,0 +1,94 @@
+#pragma once
+// Finds service status transitions and makes them durable and visible: after each committed
+// ingest batch and on every staleness sweep it evaluates the services concerned (HubState + the
+// pure policy), records the transitions (status_changes + uptime windows + rollups, one
+// transaction), then hands them to the sinks (NATS, alerts later).
+//
+// Recording happens right after the ingest commit, not inside it: the transitions are known only
+// once the batch is applied to the in-memory state, which happens only after its commit. The
+// last recorded status per service (`previous_`) advances only when the record committed, so a
+// failed write is retried by the next evaluation (every sweep evaluates every service), and the
+// store drops a transition its open window already has (idempotent). A hub that dies between
+// the two commits finds the difference at start (start(): Reconcile transitions).
+#include <spdlog/logger.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "common/metrics/metrics.hpp"
+#include "common/time/clock.hpp"
+#include "hub/policy/liveness.hpp"
+#include "hub/policy/transition.hpp"
+#include "hub/state/hub_state.hpp"
+#include "hub/status/transition_sink.hpp"
+#include "hub/store/event_store.hpp"
+#include "hub/store/status_store.hpp"
+
+namespace vitals::hub::status {
+
+struct TrackerSettings {
+  policy::LivenessSettings liveness;
+  int uptime_retention_days = 400;
+};
+
+// Builds the evaluation of one service: its status and the check that decides it (the newest
+// check whose status equals the service's; "agent unreachable" when that check's agent is).
+policy::ServiceEvaluation evaluationOf(const state::ServiceState& service);
+
+class StatusTracker {
+ public:
+  // Metrics: vitals_status_transitions_total, vitals_status_record_errors_total,
+  // vitals_agents_unreachable_total (agents newly found unreachable), vitals_agents_unreachable
+  // (gauge), vitals_agents_clock_skew_findings_total, vitals_status_sweep_errors_total.
+  StatusTracker(state::HubState& state, store::StatusStore& store, const Clock& clock,
+                metrics::Registry& registry, TrackerSettings settings,
+                std::shared_ptr<spdlog::logger> logger);
+
+  // The sink must outlive the tracker. Add sinks before start().
+  void addSink(TransitionSink& sink);
+
+  // After the state was restored from `checks`: loads the last recorded status per service,
+  // sweeps once (agents that died while the hub was down become unreachable now), and records
+  // what differs (cause Reconcile). Errors are returned (the caller retries).
+  [[nodiscard]] Status start();
+  // Ingest thread, after a commit and after the state took the batch.
+  void onCommitted(const store::IngestBatch& batch);
+  // Sweeper thread: keepalive deadlines, retries of unrecorded transitions, hourly rollups.
+  void sweep();
+
+  std::size_t pendingTransitions() const;  // evaluated but not yet recorded (tests)
+
+ private:
+  void sweepLocked(policy::Cause cause_for_others);
+  void evaluateLocked(const std::set<std::string>* only, policy::Cause default_cause,
+                      std::vector<policy::Transition> extra = {});
+  void skewLocked(const Heartbeat& hb, SystemTime received_at);
+  void markReturnedLocked(const std::set<std::string>& agents);
+
+  state::HubState& state_;
+  store::StatusStore& store_;
+  const Clock& clock_;
+  TrackerSettings settings_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::vector<TransitionSink*> sinks_;
+
+  metrics::Counter& transitions_;
+  metrics::Counter& record_errors_;
+  metrics::Counter& unreachable_total_;
+  metrics::Gauge& unreachable_now_;
+  metrics::Counter& skew_findings_;
+  metrics::Counter& sweep_errors_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, HealthStatus> previous_;  // last recorded status per service
+  std::size_t pending_ = 0;
+  std::map<std::string, std::chrono::milliseconds> skew_offset_;    // last heartbeat offset
+  std::map<std::string, std::chrono::milliseconds> skew_reported_;  // recorded findings
+  std::optional<SystemTime> last_checkpoint_;
+  SystemTime watching_since_{};  // start(): deadlines count from here at the earliest
+};
+
+}  // namespace vitals::hub::status

@@ -1,0 +1,487 @@
+#include "hub/store/pg_status_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+
+namespace vitals::hub::store {
+namespace {
+
+using nlohmann::json;
+using policy::RollupRow;
+using policy::StatusSeconds;
+
+#define EPOCH_US(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
+
+constexpr const char* kRollupColumns =
+    "healthy_seconds, degraded_seconds, down_seconds, unknown_seconds, cum_healthy, "
+    "cum_degraded, cum_down, cum_unknown";
+
+HealthStatus statusOf(std::string_view s) {
+  return parseHealthStatus(s).value_or(HealthStatus::Unknown);
+}
+
+std::string statusText(HealthStatus s) { return std::string(toString(s)); }
+
+double dbl(const PgResult& r, int row, int col) {
+  if (r.isNull(row, col)) {
+    return 0;
+  }
+  return std::strtod(r.str(row, col).c_str(), nullptr);
+}
+
+std::string num(double v) {
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
+}
+
+// Reads 8 rollup columns starting at `col`.
+void readRollup(const PgResult& r, int row, int col, RollupRow& out) {
+  out.seconds.healthy = dbl(r, row, col);
+  out.seconds.degraded = dbl(r, row, col + 1);
+  out.seconds.down = dbl(r, row, col + 2);
+  out.seconds.unknown = dbl(r, row, col + 3);
+  out.cumulative.healthy = dbl(r, row, col + 4);
+  out.cumulative.degraded = dbl(r, row, col + 5);
+  out.cumulative.down = dbl(r, row, col + 6);
+  out.cumulative.unknown = dbl(r, row, col + 7);
+}
+
+void appendRows(json& rows, const std::string& service, const std::vector<RollupRow>& add) {
+  for (const auto& r : add) {
+    rows.push_back({{"service", service},
+                    {"hour", pgTimestamp(r.hour)},
+                    {"h", r.seconds.healthy},
+                    {"dg", r.seconds.degraded},
+                    {"dn", r.seconds.down},
+                    {"u", r.seconds.unknown},
+                    {"ch", r.cumulative.healthy},
+                    {"cdg", r.cumulative.degraded},
+                    {"cdn", r.cumulative.down},
+                    {"cu", r.cumulative.unknown}});
+  }
+}
+
+Status upsertRollups(PgConnection& conn, const json& rows) {
+  if (rows.empty()) {
+    return okStatus();
+  }
+  auto r = conn.exec(
+      std::string("INSERT INTO uptime_hourly (service, hour, ") + kRollupColumns +
+          ") SELECT x.service, x.hour, x.h, x.dg, x.dn, x.u, x.ch, x.cdg, x.cdn, x.cu "
+          "FROM jsonb_to_recordset($1::jsonb) AS x(service text, hour timestamptz, "
+          "h float8, dg float8, dn float8, u float8, ch float8, cdg float8, cdn float8, "
+          "cu float8) ORDER BY 1, 2 "
+          "ON CONFLICT (service, hour) DO UPDATE SET healthy_seconds = EXCLUDED.healthy_seconds, "
+          "degraded_seconds = EXCLUDED.degraded_seconds, down_seconds = EXCLUDED.down_seconds, "
+          "unknown_seconds = EXCLUDED.unknown_seconds, cum_healthy = EXCLUDED.cum_healthy, "
+          "cum_degraded = EXCLUDED.cum_degraded, cum_down = EXCLUDED.cum_down, "
+          "cum_unknown = EXCLUDED.cum_unknown",
+      {rows.dump()});
+  if (!r.ok()) {
+    return r.error();
+  }
+  return okStatus();
+}
+
+Result<std::optional<RollupRow>> lastRollup(PgConnection& conn, const std::string& service) {
+  auto r = conn.exec(std::string("SELECT " EPOCH_US("hour") ", ") + kRollupColumns +
+                         " FROM uptime_hourly WHERE service = $1 ORDER BY hour DESC LIMIT 1",
+                     {service});
+  if (!r.ok()) {
+    return r.error();
+  }
+  if (r->rows() == 0) {
+    return std::optional<RollupRow>{};
+  }
+  RollupRow row;
+  row.hour = fromEpochMicros(r->get(0, 0));
+  readRollup(*r, 0, 1, row);
+  return std::optional<RollupRow>{row};
+}
+
+// Runs fn inside BEGIN/COMMIT, rolling back on any error.
+template <typename Fn>
+Status inTransaction(PgConnection& conn, Fn&& fn) {
+  if (auto s = conn.begin(); !s.ok()) {
+    return s;
+  }
+  if (auto s = fn(); !s.ok()) {
+    conn.rollback();
+    return s;
+  }
+  if (auto s = conn.commit(); !s.ok()) {
+    conn.rollback();
+    return s;
+  }
+  return okStatus();
+}
+
+Status recordOne(PgConnection& conn, const policy::Transition& t) {
+  HealthStatus from = t.from;  // the open window's status when there is one
+  auto insertChange = [&]() -> Status {
+    auto r = conn.exec(
+        "INSERT INTO status_changes (service, from_status, to_status, at, reason, agent_id, "
+        "check_name, cause) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        {t.service, statusText(from), statusText(t.to), pgTimestamp(t.at), t.reason, t.agent,
+         t.check, std::string(policy::toString(t.cause))});
+    return r.ok() ? okStatus() : Status(r.error());
+  };
+  if (t.service == policy::kAgentsGroupService) {
+    return insertChange();
+  }
+  auto open = conn.exec("SELECT id, status, " EPOCH_US("started_at") ", " EPOCH_US(
+                            "rolled_until") " FROM uptime_records "
+                                            "WHERE service = $1 AND ended_at IS NULL FOR UPDATE",
+                        {t.service});
+  if (!open.ok()) {
+    return open.error();
+  }
+  SystemTime at = t.at;
+  if (open->rows() > 0) {
+    const HealthStatus current = statusOf(open->get(0, 1));
+    from = current;
+    if (current == t.to) {
+      return okStatus();  // already recorded (a retry): idempotent
+    }
+    const SystemTime started = fromEpochMicros(open->get(0, 2));
+    const SystemTime rolled = fromEpochMicros(open->get(0, 3));
+    at = std::max(at, started);  // a clock that stepped back never makes a negative window
+    auto closed = conn.exec(
+        "UPDATE uptime_records SET ended_at = $2, duration_seconds = $3, rolled_until = $2 "
+        "WHERE id = $1",
+        {open->str(0, 0), pgTimestamp(at),
+         num(std::chrono::duration<double>(at - started).count())});
+    if (!closed.ok()) {
+      return closed.error();
+    }
+    auto last = lastRollup(conn, t.service);
+    if (!last.ok()) {
+      return last.error();
+    }
+    json rows = json::array();
+    appendRows(rows, t.service,
+               policy::appendRollup(last.value(), current, std::max(rolled, started), at));
+    if (auto s = upsertRollups(conn, rows); !s.ok()) {
+      return s;
+    }
+  }
+  if (auto s = insertChange(); !s.ok()) {
+    return s;
+  }
+  auto opened = conn.exec(
+      "INSERT INTO uptime_records (service, status, started_at, rolled_until) "
+      "VALUES ($1, $2, $3, $3)",
+      {t.service, statusText(t.to), pgTimestamp(at)});
+  return opened.ok() ? okStatus() : Status(opened.error());
+}
+
+}  // namespace
+
+Status PgStatusStore::record(const std::vector<policy::Transition>& transitions) {
+  if (transitions.empty()) {
+    return okStatus();
+  }
+  auto lease = pool_.acquire(acquire_wait_);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  return inTransaction(lease->conn(), [&]() -> Status {
+    for (const auto& t : transitions) {
+      if (auto s = recordOne(lease->conn(), t); !s.ok()) {
+        return s;
+      }
+    }
+    return okStatus();
+  });
+}
+
+Result<std::vector<OpenWindow>> PgStatusStore::openWindows() {
+  auto lease = pool_.acquire(acquire_wait_);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  auto r = lease->conn().exec("SELECT service, status, " EPOCH_US(
+      "started_at") " FROM uptime_records WHERE ended_at IS NULL ORDER BY service");
+  if (!r.ok()) {
+    return r.error();
+  }
+  std::vector<OpenWindow> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back({r->str(i, 0), statusOf(r->get(i, 1)), fromEpochMicros(r->get(i, 2))});
+  }
+  return out;
+}
+
+Status PgStatusStore::checkpoint(SystemTime until, SystemTime drop_before) {
+  auto lease = pool_.acquire(acquire_wait_);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  auto& conn = lease->conn();
+  return inTransaction(conn, [&]() -> Status {
+    auto open = conn.exec(
+        std::string("SELECT r.service, r.status, " EPOCH_US("r.rolled_until") ", " EPOCH_US(
+            "h.hour") ", ") +
+            "h.healthy_seconds, h.degraded_seconds, h.down_seconds, h.unknown_seconds, "
+            "h.cum_healthy, h.cum_degraded, h.cum_down, h.cum_unknown "
+            "FROM uptime_records r LEFT JOIN LATERAL (SELECT * FROM uptime_hourly u "
+            "WHERE u.service = r.service ORDER BY u.hour DESC LIMIT 1) h ON true "
+            "WHERE r.ended_at IS NULL AND r.rolled_until < $1 FOR UPDATE OF r",
+        {pgTimestamp(until)});
+    if (!open.ok()) {
+      return open.error();
+    }
+    json rows = json::array();
+    for (int i = 0; i < open->rows(); ++i) {
+      std::optional<RollupRow> last;
+      if (!open->isNull(i, 3)) {
+        RollupRow row;
+        row.hour = fromEpochMicros(open->get(i, 3));
+        readRollup(*open, i, 4, row);
+        last = row;
+      }
+      appendRows(rows, open->str(i, 0),
+                 policy::appendRollup(last, statusOf(open->get(i, 1)),
+                                      fromEpochMicros(open->get(i, 2)), until));
+    }
+    if (auto s = upsertRollups(conn, rows); !s.ok()) {
+      return s;
+    }
+    auto moved = conn.exec(
+        "UPDATE uptime_records SET rolled_until = $1 WHERE ended_at IS NULL AND rolled_until < $1",
+        {pgTimestamp(until)});
+    if (!moved.ok()) {
+      return moved.error();
+    }
+    // Retention: every service has a row per hour (checkpoints leave no gaps), so dropping old
+    // hours keeps the running totals of newer rows valid.
+    auto dropped = conn.exec("DELETE FROM uptime_hourly WHERE hour < $1", {pgTimestamp(drop_before)});
+    if (!dropped.ok()) {
+      return dropped.error();
+    }
+    auto old = conn.exec("DELETE FROM uptime_records WHERE ended_at < $1",
+                         {pgTimestamp(drop_before)});
+    return old.ok() ? okStatus() : Status(old.error());
+  });
+}
+
+Result<std::vector<policy::AgentLiveness>> PgStatusStore::liveness() {
+  auto lease = pool_.acquire(acquire_wait_);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  auto r = lease->conn().exec("SELECT agent_id, " EPOCH_US(
+      "last_seen") ", heartbeat_interval_ms, unreachable_since IS NOT NULL, "
+                   "deregistered_at IS NOT NULL FROM agents");
+  if (!r.ok()) {
+    return r.error();
+  }
+  std::vector<policy::AgentLiveness> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    policy::AgentLiveness a;
+    a.agent_id = r->str(i, 0);
+    a.last_seen = fromEpochMicros(r->get(i, 1));
+    if (!r->isNull(i, 2)) {
+      a.heartbeat_interval = std::chrono::milliseconds{r->int64(i, 2)};
+    }
+    a.unreachable = r->get(i, 3) == "t";
+    a.deregistered = r->get(i, 4) == "t";
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Status PgStatusStore::setUnreachable(const std::vector<std::string>& agents,
+                                     std::optional<SystemTime> since) {
+  if (agents.empty()) {
+    return okStatus();
+  }
+  auto lease = pool_.acquire(acquire_wait_);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  PgParams params{json(agents).dump()};
+  params.push_back(since ? std::optional<std::string>(pgTimestamp(*since)) : std::nullopt);
+  auto r = lease->conn().exec(
+      "UPDATE agents SET unreachable_since = $2::timestamptz WHERE agent_id IN "
+      "(SELECT value FROM jsonb_array_elements_text($1::jsonb))",
+      params);
+  return r.ok() ? okStatus() : Status(r.error());
+}
+
+Status PgStatusStore::setClockSkew(const std::string& agent,
+                                   std::optional<std::chrono::milliseconds> skew) {
+  auto lease = pool_.acquire(acquire_wait_);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  PgParams params{agent};
+  params.push_back(skew ? std::optional<std::string>(std::to_string(skew->count()))
+                        : std::nullopt);
+  auto r = lease->conn().exec("UPDATE agents SET clock_skew_ms = $2::bigint WHERE agent_id = $1",
+                              params);
+  return r.ok() ? okStatus() : Status(r.error());
+}
+
+Result<std::map<std::string, StatusSeconds>> PgStatusStore::totals(
+    SystemTime since, SystemTime now, const std::optional<std::string>& service) {
+  auto lease = pool_.acquire(acquire_wait_);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  const SystemTime from = policy::hourOf(since);
+  PgParams params{pgTimestamp(from)};
+  std::string filter;
+  if (service) {
+    params.push_back(*service);
+    filter = " AND r.service = $2";
+  }
+  // Per service two index probes (the newest rollup row and the newest before the window) on
+  // the (service, hour) key: 10,000 services are 20,000 probes, not a scan of 7 million rows.
+  auto r = lease->conn().exec(
+      std::string("SELECT r.service, r.status, " EPOCH_US("r.rolled_until") ", ") +
+          "l.cum_healthy, l.cum_degraded, l.cum_down, l.cum_unknown, "
+          "b.cum_healthy, b.cum_degraded, b.cum_down, b.cum_unknown "
+          "FROM uptime_records r "
+          "LEFT JOIN LATERAL (SELECT * FROM uptime_hourly u WHERE u.service = r.service "
+          "ORDER BY u.hour DESC LIMIT 1) l ON true "
+          "LEFT JOIN LATERAL (SELECT * FROM uptime_hourly u WHERE u.service = r.service "
+          "AND u.hour < $1 ORDER BY u.hour DESC LIMIT 1) b ON true "
+          "WHERE r.ended_at IS NULL" + filter,
+      params);
+  if (!r.ok()) {
+    return r.error();
+  }
+  std::map<std::string, StatusSeconds> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    StatusSeconds last{dbl(*r, i, 3), dbl(*r, i, 4), dbl(*r, i, 5), dbl(*r, i, 6), 0};
+    StatusSeconds before{dbl(*r, i, 7), dbl(*r, i, 8), dbl(*r, i, 9), dbl(*r, i, 10), 0};
+    StatusSeconds s = last - before;
+    // The ongoing window after what is already rolled up.
+    const SystemTime rolled = std::max(fromEpochMicros(r->get(i, 2)), from);
+    if (now > rolled) {
+      s.add(statusOf(r->get(i, 1)), std::chrono::duration<double>(now - rolled).count());
+    }
+    out[r->str(i, 0)] = s;
+  }
+  return out;
+}
+
+Result<std::vector<UptimeWindow>> PgStatusStore::windows(const std::string& service,
+                                                         SystemTime since, SystemTime now) {
+  auto lease = pool_.acquire(acquire_wait_);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  auto r = lease->conn().exec(
+      "SELECT status, " EPOCH_US("started_at") ", " EPOCH_US(
+          "ended_at") " FROM uptime_records WHERE service = $1 AND (ended_at IS NULL OR "
+                      "ended_at > $2) AND started_at < $3 ORDER BY started_at, id",
+      {service, pgTimestamp(since), pgTimestamp(now)});
+  if (!r.ok()) {
+    return r.error();
+  }
+  std::vector<UptimeWindow> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    UptimeWindow w;
+    w.status = statusOf(r->get(i, 0));
+    w.started_at = fromEpochMicros(r->get(i, 1));
+    if (!r->isNull(i, 2)) {
+      w.ended_at = fromEpochMicros(r->get(i, 2));
+    }
+    out.push_back(w);
+  }
+  return out;
+}
+
+Result<std::vector<TrendBucket>> PgStatusStore::trends(const std::string& service,
+                                                       SystemTime since, SystemTime now) {
+  auto lease = pool_.acquire(acquire_wait_);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  auto& conn = lease->conn();
+  const SystemTime from = policy::hourOf(since);
+  std::map<SystemTime, TrendBucket> buckets;
+  for (SystemTime h = from; h < now; h += std::chrono::hours{1}) {
+    buckets[h].hour = h;
+  }
+  // Hours by epoch arithmetic, not date_trunc: independent of the session's time zone.
+  auto lat = conn.exec(
+      "SELECT (floor(EXTRACT(EPOCH FROM observed_at) / 3600) * 3600000000)::bigint, "
+      "avg(latency_us), max(latency_us), count(*) FROM health_checks "
+      "WHERE service = $1 AND observed_at >= $2 AND observed_at < $3 GROUP BY 1",
+      {service, pgTimestamp(from), pgTimestamp(now)});
+  if (!lat.ok()) {
+    return lat.error();
+  }
+  for (int i = 0; i < lat->rows(); ++i) {
+    auto it = buckets.find(fromEpochMicros(lat->get(i, 0)));
+    if (it == buckets.end()) {
+      continue;
+    }
+    it->second.latency_avg_ms = dbl(*lat, i, 1) / 1000.0;
+    it->second.latency_max_ms = dbl(*lat, i, 2) / 1000.0;
+    it->second.results = static_cast<std::uint64_t>(lat->int64(i, 3));
+  }
+  auto rolled = conn.exec(
+      "SELECT " EPOCH_US("hour") ", healthy_seconds, degraded_seconds, down_seconds, "
+                                 "unknown_seconds FROM uptime_hourly WHERE service = $1 AND "
+                                 "hour >= $2 AND hour < $3",
+      {service, pgTimestamp(from), pgTimestamp(now)});
+  if (!rolled.ok()) {
+    return rolled.error();
+  }
+  for (int i = 0; i < rolled->rows(); ++i) {
+    auto it = buckets.find(fromEpochMicros(rolled->get(i, 0)));
+    if (it == buckets.end()) {
+      continue;
+    }
+    it->second.seconds += StatusSeconds{dbl(*rolled, i, 1), dbl(*rolled, i, 2),
+                                        dbl(*rolled, i, 3), dbl(*rolled, i, 4), 0};
+  }
+  auto open = conn.exec("SELECT status, " EPOCH_US(
+                            "rolled_until") " FROM uptime_records WHERE service = $1 AND "
+                                            "ended_at IS NULL",
+                        {service});
+  if (!open.ok()) {
+    return open.error();
+  }
+  if (open->rows() > 0) {
+    const HealthStatus status = statusOf(open->get(0, 0));
+    for (const auto& piece :
+         policy::splitByHour(std::max(fromEpochMicros(open->get(0, 1)), from), now)) {
+      auto it = buckets.find(piece.hour);
+      if (it != buckets.end()) {
+        it->second.seconds.add(status, piece.seconds);
+      }
+    }
+  }
+  std::vector<TrendBucket> out;
+  out.reserve(buckets.size());
+  for (auto& [hour, b] : buckets) {
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+Result<bool> PgStatusStore::knows(const std::string& service) {
+  auto lease = pool_.acquire(acquire_wait_);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  auto r = lease->conn().exec("SELECT 1 FROM uptime_records WHERE service = $1 LIMIT 1",
+                              {service});
+  if (!r.ok()) {
+    return r.error();
+  }
+  return r->rows() > 0;
+}
+
+}  // namespace vitals::hub::store
+
+#undef EPOCH_US

@@ -1,0 +1,38 @@
+#pragma once
+// StatusStore and UptimeReader on PostgreSQL, on connections leased from a PgPool.
+#include <chrono>
+
+#include "hub/store/pg_pool.hpp"
+#include "hub/store/status_store.hpp"
+
+namespace vitals::hub::store {
+
+class PgStatusStore final : public StatusStore, public UptimeReader {
+ public:
+  explicit PgStatusStore(PgPool& pool,
+                         std::chrono::milliseconds acquire_wait = std::chrono::seconds{5})
+      : pool_(pool), acquire_wait_(acquire_wait) {}
+
+  Status record(const std::vector<policy::Transition>& transitions) override;
+  Result<std::vector<OpenWindow>> openWindows() override;
+  Status checkpoint(SystemTime until, SystemTime drop_before) override;
+  Result<std::vector<policy::AgentLiveness>> liveness() override;
+  Status setUnreachable(const std::vector<std::string>& agents,
+                        std::optional<SystemTime> since) override;
+  Status setClockSkew(const std::string& agent,
+                      std::optional<std::chrono::milliseconds> skew) override;
+
+  Result<std::map<std::string, policy::StatusSeconds>> totals(
+      SystemTime since, SystemTime now, const std::optional<std::string>& service) override;
+  Result<std::vector<UptimeWindow>> windows(const std::string& service, SystemTime since,
+                                            SystemTime now) override;
+  Result<std::vector<TrendBucket>> trends(const std::string& service, SystemTime since,
+                                          SystemTime now) override;
+  Result<bool> knows(const std::string& service) override;
+
+ private:
+  PgPool& pool_;
+  std::chrono::milliseconds acquire_wait_;
+};
+
+}  // namespace vitals::hub::store
