@@ -7,13 +7,12 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <map>
-#include <set>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/config/config_loader.hpp"
+#include "agent/config/reload_plan.hpp"
 #include "agent/probe/builtin_probes.hpp"
 #include "agent/probe/heartbeat_listener.hpp"
 #include "agent/probe/probe_registry.hpp"
@@ -131,32 +130,6 @@ std::vector<CheckSpec> checkSpecs(const AgentConfig& cfg) {
     s.degraded_latency = c.degraded_latency.value_or(std::chrono::milliseconds{0});
     out.push_back(std::move(s));
   }
-  return out;
-}
-
-// Names of settings that changed but only take effect at the next start.
-std::vector<std::string> restartOnlyChanges(const AgentConfig& a, const AgentConfig& b) {
-  std::vector<std::string> out;
-  auto note = [&](bool changed, const char* name) {
-    if (changed) {
-      out.emplace_back(name);
-    }
-  };
-  note(a.agent_id != b.agent_id, "agent_id");
-  note(a.labels != b.labels, "labels");
-  note(a.nats.url != b.nats.url || a.nats.user != b.nats.user ||
-           a.nats.credentials_file != b.nats.credentials_file ||
-           a.nats.password_file != b.nats.password_file ||
-           a.nats.publish_timeout != b.nats.publish_timeout,
-       "nats");
-  note(a.heartbeat_interval != b.heartbeat_interval, "heartbeat_interval");
-  note(a.log.level != b.log.level || a.log.format != b.log.format, "log");
-  note(a.publish.max_batch != b.publish.max_batch || a.publish.max_delay != b.publish.max_delay,
-       "publish");
-  note(a.spool.dir != b.spool.dir || a.spool.max_bytes != b.spool.max_bytes ||
-           a.spool.drain_rate != b.spool.drain_rate,
-       "spool");
-  note(a.heartbeat_listen != b.heartbeat_listen, "heartbeat_listen");
   return out;
 }
 
@@ -312,51 +285,32 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
       }
       return;
     }
-    std::map<std::string, const CheckConfig*> old;
-    for (const auto& c : current.checks) {
-      old.emplace(c.name, &c);
-    }
-    std::set<std::string> wanted;
-    std::vector<std::pair<const CheckConfig*, std::unique_ptr<Probe>>> start;
-    std::vector<std::string> stop;
-    std::size_t kept = 0;
-    for (const auto& c : next->checks) {
-      wanted.insert(c.name);
-      auto it = old.find(c.name);
-      if (it != old.end() && !c.definition.empty() && it->second->definition == c.definition) {
-        ++kept;
-        continue;
-      }
-      auto probe = registry.create(c);
+    const ReloadPlan plan = planReload(current, *next);
+    // Every probe is built before anything changes: a check that cannot start refuses the reload.
+    std::vector<std::unique_ptr<Probe>> probes;
+    for (const CheckConfig* c : plan.start) {
+      auto probe = registry.create(*c);
       if (!probe) {
         reload_ok.set(0);
-        logger->error("reload refused: check {}: {}; keeping the running configuration", c.name,
+        logger->error("reload refused: check {}: {}; keeping the running configuration", c->name,
                       probe.error().describe());
         return;
       }
-      start.emplace_back(&c, std::move(*probe));
-      if (it != old.end()) {
-        stop.push_back(c.name);
-      }
+      probes.push_back(std::move(*probe));
     }
-    for (const auto& c : current.checks) {
-      if (wanted.count(c.name) == 0) {
-        stop.push_back(c.name);
-      }
-    }
-    for (const auto& name : restartOnlyChanges(current, *next)) {
+    for (const auto& name : plan.restart_only) {
       logger->warn("reload: {} changed; it takes effect at the next start", name);
     }
-    for (const auto& name : stop) {
+    for (const auto& name : plan.stop) {
       scheduler.remove(name);
     }
-    for (auto& [check, probe] : start) {
-      scheduler.add(scheduledCheck(*check), std::move(probe));
+    for (std::size_t i = 0; i < plan.start.size(); ++i) {
+      scheduler.add(scheduledCheck(*plan.start[i]), std::move(probes[i]));
     }
     presence.updateChecks(checkSpecs(*next), next->config_hash);
     logger->info("config reloaded from {}: {} checks kept, {} started, {} stopped (changed checks "
                  "count as stopped and started)",
-                 config_path, kept, start.size(), stop.size());
+                 config_path, plan.keep.size(), plan.start.size(), plan.stop.size());
     // Only the checks and the registration change; the other settings stay as started.
     current.checks = std::move(next->checks);
     current.config_hash = next->config_hash;

@@ -44,10 +44,48 @@ struct NameSite {
 // Kinds that hold a connection or a process on their target: serialised per target by default.
 const std::set<std::string> kHeavyKinds = {"postgres", "exec", "container"};
 
+// A canonical text of a node: the same for the same data whatever the YAML style (block or flow,
+// quoting, comments, key order), so reload can tell an edited check from a reformatted one.
+void canonical(const YAML::Node& node, std::string& out) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      std::vector<std::pair<std::string, std::string>> entries;
+      for (const auto& kv : node) {
+        std::string k;
+        std::string v;
+        canonical(kv.first, k);
+        canonical(kv.second, v);
+        entries.emplace_back(std::move(k), std::move(v));
+      }
+      std::sort(entries.begin(), entries.end());
+      out += '{';
+      for (const auto& [k, v] : entries) {
+        out += k + ':' + v + ',';
+      }
+      out += '}';
+      break;
+    }
+    case YAML::NodeType::Sequence:
+      out += '[';
+      for (const auto& item : node) {
+        canonical(item, out);
+        out += ',';
+      }
+      out += ']';
+      break;
+    case YAML::NodeType::Scalar:
+      out += std::to_string(node.Scalar().size()) + '"' + node.Scalar();
+      break;
+    default:
+      out += '~';
+      break;
+  }
+}
+
 std::string dumpYaml(const YAML::Node& node) {
-  YAML::Emitter out;
-  out << node;
-  return out.c_str();
+  std::string out;
+  canonical(node, out);
+  return out;
 }
 
 // "checks[3]" -> 3 (the reader's path of a sequence element).

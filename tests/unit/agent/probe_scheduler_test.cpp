@@ -289,3 +289,107 @@ TEST_CASE("a probe that throws when started gives a failed result, not a crash",
   CHECK(h.results[0].failure_kind == FailureKind::Error);
   CHECK(h.results[0].message.find("boom") != std::string::npos);
 }
+
+namespace {
+
+ScheduledCheck named(const std::string& name, bool heavy, const std::string& target,
+                     std::chrono::milliseconds interval = 10s) {
+  ScheduledCheck c = every(interval);
+  c.name = name;
+  c.heavy = heavy;
+  c.target_key = target;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("heavy checks of the same target run one at a time, the second when the first returns",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);  // all first runs at once: the worst case
+  auto& a = h.add(named("pg-a", true, "db:5432"));
+  auto& b = h.add(named("pg-b", true, "db:5432"));
+  auto& other = h.add(named("pg-other", true, "db2:5432"));
+  auto& light = h.add(named("tcp-db", false, "db:5432"));
+  h.time.advance(0s);
+  CHECK(a.runs() == 1);
+  CHECK(b.runs() == 0);      // waits for pg-a
+  CHECK(other.runs() == 1);  // another target
+  CHECK(light.runs() == 1);  // not heavy
+  CHECK(h.metrics.counter("vitals_agent_check_deferred_total", "", "check=\"pg-b\"").value() == 1);
+  a.succeed();
+  h.time.advance(0s);
+  CHECK(b.runs() == 1);
+  b.succeed();
+  // Next turn: a starts at 10 s; b (started later) is not blocked by a finished run.
+  h.time.advance(10s);
+  CHECK(a.runs() == 2);
+}
+
+TEST_CASE("a heavy check that times out releases its target to the next one",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto& a = h.add(named("pg-a", true, "db:5432"));
+  auto& b = h.add(named("pg-b", true, "db:5432"));
+  h.time.advance(0s);
+  REQUIRE(a.runs() == 1);
+  h.time.advance(2s);  // pg-a's timeout: it hangs
+  CHECK(b.runs() == 1);
+}
+
+TEST_CASE("a removed check runs no more and its late outcome is ignored",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto& probe = h.add(every(10s));
+  h.time.advance(0s);
+  REQUIRE(probe.runs() == 1);
+  REQUIRE(h.scheduler.remove("web"));
+  CHECK_FALSE(h.scheduler.contains("web"));
+  CHECK(h.scheduler.size() == 0);
+  CHECK_FALSE(h.scheduler.remove("web"));
+  // The probe is kept alive until its outstanding run returns; that outcome makes no result.
+  probe.succeed();
+  CHECK(h.results.empty());
+  h.time.advance(60s);
+  CHECK(h.results.empty());
+}
+
+TEST_CASE("a check removed and added again starts fresh; other checks keep their state",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto& web = h.add(every(10s));
+  auto& kept = h.add(named("kept", false, ""));
+  h.time.advance(0s);
+  web.fail();
+  kept.fail();
+  REQUIRE(h.scheduler.state("web").consecutive_failures == 1);
+  REQUIRE(h.scheduler.remove("web"));
+  auto& again = h.add(every(10s));
+  CHECK(h.scheduler.state("web").consecutive_failures == 0);
+  CHECK(h.scheduler.state("kept").consecutive_failures == 1);
+  h.time.advance(0s);
+  CHECK(again.runs() == 1);
+}
+
+TEST_CASE("results carry flapping, and the start of flapping is noted in details and message",
+          "[agent][unit][scheduler][flap]") {
+  Harness h(0.0);
+  auto check = every(1s, 500ms, 1, 100ms);
+  auto& probe = h.add(check);
+  h.time.advance(0s);
+  for (int i = 0; i < 12; ++i) {
+    if (i % 2 == 0) {
+      probe.succeed();
+    } else {
+      probe.fail();
+    }
+    h.time.advance(1s);
+  }
+  REQUIRE(h.results.size() >= 10);
+  CHECK_FALSE(h.results[8].flapping);
+  CHECK(h.results[9].flapping);  // the 10th alternating result crosses 50%
+  CHECK(h.results[9].details.at("flap") == "started");
+  CHECK(h.results[9].message.find("flapping started") != std::string::npos);
+  CHECK(h.results[10].flapping);
+  CHECK(h.results[10].details.count("flap") == 0);
+  CHECK(h.scheduler.flapState("web").flapping);
+}
