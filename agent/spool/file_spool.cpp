@@ -168,7 +168,7 @@ FileSpool::FileSpool(FileSpoolOptions options) : options_(std::move(options)) {
 }
 
 FileSpool::~FileSpool() {
-  closeWriter();
+  closeWriter(true);
   if (cursor_fd_ >= 0) {
     ::close(cursor_fd_);
   }
@@ -310,16 +310,18 @@ void FileSpool::writeCursor() {
   (void)::pwrite(cursor_fd_, buf.data(), buf.size(), 0);
 }
 
-void FileSpool::closeWriter() {
+void FileSpool::closeWriter(bool sync) {
   if (write_fd_ >= 0) {
-    ::fdatasync(write_fd_);
+    if (sync) {
+      ::fdatasync(write_fd_);
+    }
     ::close(write_fd_);
     write_fd_ = -1;
   }
 }
 
 Result<Ok> FileSpool::roll() {
-  closeWriter();
+  closeWriter(true);
   const std::uint64_t number = next_segment_++;
   const std::string path = segmentPath(number);
   write_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -341,7 +343,7 @@ Result<Ok> FileSpool::roll() {
 void FileSpool::dropFrontSegment() {
   Segment& s = segments_.front();
   if (segments_.size() == 1) {
-    closeWriter();
+    closeWriter(false);  // about to be deleted: nothing worth syncing
   }
   batches_ -= s.batches;
   results_ -= s.results;

@@ -74,7 +74,7 @@ class FileSpool final : public Spool {
   Result<Ok> recover(SpoolRecovery& recovery);
   Result<Ok> roll();
   void dropFrontSegment();
-  void closeWriter();
+  void closeWriter(bool sync);
   void writeCursor();
   std::string segmentPath(std::uint64_t number) const;
 

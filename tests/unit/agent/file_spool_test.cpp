@@ -8,11 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "agent/publish/result_pipeline.hpp"
 #include "agent/spool/file_spool.hpp"
 #include "agent/spool/memory_spool.hpp"
+#include "common/time/manual_time.hpp"
+#include "tests/unit/agent/fakes/fake_bus_publisher.hpp"
+#include "tests/unit/agent/fakes/fake_work_queue.hpp"
+#include "tests/unit/agent/fakes/test_logger.hpp"
 
 using namespace vitals;
 using namespace vitals::agent;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -224,4 +230,59 @@ TEST_CASE("the memory spool keeps order and drops the oldest record when full",
   }
   CHECK(spool.batches() == 3);
   CHECK(drainIds(spool) == ids(3, 5));
+}
+
+TEST_CASE("results spooled by a killed agent are replayed by the next boot with their old ids",
+          "[agent][unit][spool][publish]") {
+  TempDir dir;
+  ManualTime time;
+  FixedRandom random{0.0};
+  test::FakeBusPublisher bus;
+  test::InlineWorkQueue queue;
+  metrics::Registry metrics;
+  PipelineSettings ps;
+  ps.agent_id = "a1";
+  ps.max_batch = 2;
+  ps.max_delay = 100ms;
+  std::vector<std::string> first_attempts;
+  {
+    SpoolRecovery rec;
+    auto spool = openSpool(dir.path, rec);
+    ps.boot_id = "boot1";
+    ResultPipeline pipeline(ps, time, time, random, bus, queue, *spool, metrics,
+                            test::quietLogger());
+    bus.down = true;
+    for (int i = 0; i < 5; ++i) {
+      CheckResult r;
+      r.service = "s";
+      r.check = "c";
+      r.kind = "tcp";
+      r.observed_at = SystemTime{std::chrono::seconds{1'800'000'000}};
+      pipeline.add(r);
+    }
+    time.advance(100ms);  // the 5th result's partial batch is spooled too
+    REQUIRE(spool->batches() == 3);
+    for (const auto& m : bus.attempts) {
+      first_attempts.push_back(m.data);
+    }
+  }  // the agent dies here: nothing but the files is left
+  REQUIRE(!first_attempts.empty());
+  bus.down = false;
+  SpoolRecovery rec;
+  auto spool = openSpool(dir.path, rec);
+  CHECK(rec.results == 5);
+  ps.boot_id = "boot2";
+  ResultPipeline pipeline(ps, time, time, random, bus, queue, *spool, metrics,
+                          test::quietLogger());
+  pipeline.start();
+  time.advance(1s);
+  std::vector<std::string> ids;
+  for (const auto& m : bus.stored) {
+    ids.push_back(m.msg_id);
+  }
+  CHECK(ids == std::vector<std::string>{"a1.boot1.1", "a1.boot1.3", "a1.boot1.5"});
+  REQUIRE(!bus.stored.empty());
+  CHECK(bus.stored[0].data == first_attempts[0]);  // the very bytes tried before the kill
+  CHECK(spool->empty());
+  CHECK(dir.segments().empty());
 }
