@@ -359,7 +359,9 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
         });
         pipeline.drain(now + kDrainTime, [&](std::size_t unsent) {
           if (unsent > 0) {
-            logger->warn("{} results were not published before stopping", unsent);
+            logger->warn("{} results were not published before stopping{}", unsent,
+                         cfg.spool.dir.empty() ? " (lost: no spool.dir)"
+                                               : "; they stay in the spool for the next start");
           }
           presence.stop([&](bool) { io.stop(); });
         });
