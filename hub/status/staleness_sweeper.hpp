@@ -32,6 +32,7 @@ class StalenessSweeper {
   std::optional<TimerId> timer_;
   int sweeps_ = 0;
   int failures_ = 0;
+  bool stopped_ = false;
 };
 
 }  // namespace vitals::hub::status

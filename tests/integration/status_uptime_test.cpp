@@ -1,0 +1,244 @@
+// Service status transitions, staleness and uptime with a real hub, agent, NATS and PostgreSQL.
+#include <httplib.h>
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/nats/nats_client.hpp"
+#include "tests/support/pg_query.hpp"
+#include "tests/support/stack.hpp"
+#include "vitals/v1/hub.pb.h"
+
+using namespace vitals;
+using namespace vitals::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+// Short deadlines: agents heartbeat every 2s; one missed heartbeat makes an agent unreachable.
+constexpr const char* kFastStaleness =
+    "staleness:\n  missed_heartbeats: 1\n  sweep_interval: 250ms\n";
+
+class SampleServer {
+ public:
+  explicit SampleServer(int port) : port_(port) {}
+  ~SampleServer() { stop(); }
+  void start() {
+    server_ = std::make_unique<httplib::Server>();
+    server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("ok", "text/plain");
+    });
+    REQUIRE(server_->bind_to_port("127.0.0.1", port_));
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+  }
+  void stop() {
+    if (server_) {
+      server_->stop();
+      thread_.join();
+      server_.reset();
+    }
+  }
+
+ private:
+  int port_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+// StatusChange messages received on hub.<hub>.health.>.
+class StatusListener {
+ public:
+  StatusListener(const Fixture& fx, const std::string& hub_id) {
+    nats::ConnectOptions o;
+    o.url = fx.nats_url;
+    conn_ = std::move(nats::Connection::connect(o)).value();
+    REQUIRE(waitUntil([&] { return conn_->connected(); }, 5s));
+    auto sub = conn_->subscribe("hub." + hub_id + ".health.>",
+                                [this](const nats::Subscription::Message& m) {
+                                  v1::StatusChange c;
+                                  if (c.ParseFromString(m.data)) {
+                                    std::lock_guard lock(mu_);
+                                    seen_.emplace_back(m.subject, c);
+                                  }
+                                });
+    REQUIRE(sub.ok());
+    sub_ = std::move(sub).value();
+    REQUIRE(conn_->flush(2s).ok());
+  }
+  bool has(const std::string& subject, v1::Status to) {
+    std::lock_guard lock(mu_);
+    for (const auto& [s, c] : seen_) {
+      if (s == subject && c.to() == to) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::unique_ptr<nats::Connection> conn_;
+  std::unique_ptr<nats::Subscription> sub_;
+  std::mutex mu_;
+  std::vector<std::pair<std::string, v1::StatusChange>> seen_;
+};
+
+json getJson(int port, const std::string& path) {
+  auto r = httpGet(port, path);
+  return r.status == 200 ? json::parse(r.body, nullptr, false) : json();
+}
+
+std::string serviceStatus(int port, const std::string& name) {
+  const auto body = getJson(port, "/api/v1/services/" + name);
+  return body.is_object() ? body.value("status", "") : "";
+}
+
+}  // namespace
+
+TEST_CASE("a check flip is recorded, published as a StatusChange and closes an uptime window, "
+          "and a killed agent's service turns unknown, not down",
+          "[integration][status]") {
+  const auto fx = Fixture::load();
+  resetStream(fx);
+  const auto dir = fx.workDir("status-flip");
+  HubOptions ho;
+  ho.hub_id = "hub-status";
+  ho.db_conninfo = fx.freshDatabase("status_flip");
+  ho.http_port = freeTcpPort();
+  ho.extra_yaml = kFastStaleness;
+  HubProcess hub(fx, dir, ho);
+  if (!hub.waitReady(20s)) {
+    FAIL("hub did not become ready:\n" << hub.log());
+  }
+  StatusListener listener(fx, ho.hub_id);
+  const int web_port = freeTcpPort();
+  SampleServer web(web_port);
+  web.start();
+  AgentProcess agent(fx, dir, "flip-agent",
+                     "  - name: sample-web\n    kind: http\n    url: http://127.0.0.1:" +
+                         std::to_string(web_port) +
+                         "/healthz\n    interval: 500ms\n    timeout: 300ms\n");
+  auto logs = [&] { return "hub log:\n" + hub.log() + "\nagent log:\n" + agent.log(); };
+  if (!waitUntil([&] { return serviceStatus(hub.port(), "sample-web") == "healthy"; }, 20s)) {
+    FAIL(logs());
+  }
+  std::this_thread::sleep_for(1s);  // some healthy time in the first window
+
+  web.stop();
+  REQUIRE(waitUntil([&] { return serviceStatus(hub.port(), "sample-web") == "down"; }, 15s));
+  const auto& db = ho.db_conninfo;
+  REQUIRE(waitUntil([&] {
+    return count(db, "SELECT count(*) FROM status_changes WHERE service = 'sample-web' AND "
+                     "from_status = 'healthy' AND to_status = 'down' AND agent_id = 'flip-agent' "
+                     "AND check_name = 'sample-web'") == 1;
+  }, 5s));
+  CHECK(waitUntil([&] { return listener.has("hub.hub-status.health.sample-web", v1::STATUS_DOWN); },
+                  5s));
+  // The healthy window is closed with its duration; the down window is open.
+  CHECK(count(db, "SELECT count(*) FROM uptime_records WHERE service = 'sample-web' AND "
+                  "status = 'healthy' AND ended_at IS NOT NULL AND duration_seconds >= 1 AND "
+                  "abs(duration_seconds - EXTRACT(EPOCH FROM ended_at - started_at)) < 0.001") == 1);
+  CHECK(count(db, "SELECT count(*) FROM uptime_records WHERE service = 'sample-web' AND "
+                  "status = 'down' AND ended_at IS NULL") == 1);
+
+  // The uptime endpoint agrees with the windows.
+  const auto up = getJson(hub.port(), "/api/v1/services/sample-web/uptime?window=7d");
+  REQUIRE(up.is_object());
+  double healthy = 0;
+  double down = 0;
+  for (const auto& w : up["timeline"]) {
+    if (w["status"] == "healthy") {
+      healthy += w["duration_seconds"].get<double>();
+    } else if (w["status"] == "down") {
+      down += w["duration_seconds"].get<double>();
+    }
+  }
+  CHECK(up["seconds"]["healthy"].get<double>() == Approx(healthy).margin(0.01));
+  CHECK(up["seconds"]["down"].get<double>() == Approx(down).margin(0.5));
+  CHECK(up["uptime_percent"].get<double>() ==
+        Approx(100.0 * healthy / (healthy + down)).margin(5.0));
+  const auto all = getJson(hub.port(), "/api/v1/uptime?window=30d");
+  REQUIRE(all.is_object());
+  CHECK_FALSE(all["services"].empty());
+  CHECK(httpGet(hub.port(), "/api/v1/uptime?window=1y").status == 400);
+  const auto trends = getJson(hub.port(), "/api/v1/services/sample-web/trends?hours=2");
+  REQUIRE(trends.is_object());
+  CHECK(trends["buckets"].size() == 2);
+
+  // SIGKILL: no deregistration. After the deadline the service is unknown ("unreachable").
+  agent.process().signal(SIGKILL);
+  if (!waitUntil([&] { return serviceStatus(hub.port(), "sample-web") == "unknown"; }, 10s)) {
+    FAIL(logs());
+  }
+  const auto detail = getJson(hub.port(), "/api/v1/services/sample-web");
+  CHECK(detail["checks"][0]["message"] == "agent unreachable");
+  CHECK(detail["checks"][0]["unreachable"] == true);
+  CHECK(detail["checks"][0]["age_seconds"].is_number());
+  CHECK(waitUntil([&] {
+    return count(db, "SELECT count(*) FROM status_changes WHERE service = 'sample-web' AND "
+                     "to_status = 'unknown' AND reason = 'agent unreachable'") == 1;
+  }, 5s));
+  CHECK(count(db, "SELECT count(*) FROM status_changes WHERE service = '_agents' AND "
+                  "reason LIKE '1 agent unreachable: flip-agent%'") == 1);
+  CHECK(listener.has("hub.hub-status.health._agents", v1::STATUS_UNKNOWN));
+  const auto agents = getJson(hub.port(), "/api/v1/agents");
+  REQUIRE(agents["agents"].size() == 1);
+  CHECK(agents["agents"][0]["unreachable"] == true);
+  const auto metrics = httpGet(hub.port(), "/metrics").body;
+  CHECK(metricValue(metrics, "vitals_agents_unreachable_total") == 1);
+  hub.process().stop(SIGTERM);  // exit code: see the NATS shutdown race in the report
+}
+
+TEST_CASE("an agent that dies while the hub is down is unreachable after the hub's restart, and "
+          "stays so across another restart",
+          "[integration][status]") {
+  const auto fx = Fixture::load();
+  resetStream(fx);
+  HubOptions ho;
+  ho.hub_id = "hub-restart";
+  ho.db_conninfo = fx.freshDatabase("status_restart");
+  ho.http_port = freeTcpPort();
+  ho.extra_yaml = kFastStaleness;
+  const auto& db = ho.db_conninfo;
+  const std::string checks = "  - name: bus\n    kind: tcp\n    host: 127.0.0.1\n    port: " +
+                             std::to_string(fx.nats_port) + "\n    interval: 500ms\n    timeout: 300ms\n";
+  const auto dir1 = fx.workDir("status-restart-1");
+  auto hub1 = std::make_unique<HubProcess>(fx, dir1, ho);
+  REQUIRE(hub1->waitReady(20s));
+  AgentProcess agent(fx, dir1, "doomed", checks);
+  if (!waitUntil([&] { return serviceStatus(ho.http_port, "bus") == "healthy"; }, 20s)) {
+    FAIL("hub log:\n" << hub1->log() << "\nagent log:\n" << agent.log());
+  }
+  hub1->process().stop(SIGTERM);
+  agent.process().signal(SIGKILL);
+  REQUIRE(waitUntil([&] { return !agent.process().running(); }, 5s));
+  std::this_thread::sleep_for(2500ms);            // longer than the deadline
+
+  const auto dir2 = fx.workDir("status-restart-2");
+  {
+    HubProcess hub2(fx, dir2, ho);
+    REQUIRE(hub2.waitReady(20s));
+    if (!waitUntil([&] { return serviceStatus(ho.http_port, "bus") == "unknown"; }, 10s)) {
+      FAIL("hub 2 log:\n" << hub2.log());
+    }
+    CHECK(count(db, "SELECT count(*) FROM agents WHERE agent_id = 'doomed' AND "
+                    "unreachable_since IS NOT NULL") == 1);
+    CHECK(count(db, "SELECT count(*) FROM status_changes WHERE service = 'bus' AND "
+                    "to_status = 'unknown' AND reason = 'agent unreachable'") == 1);
+    hub2.process().stop(SIGTERM);
+  }
+  const auto dir3 = fx.workDir("status-restart-3");
+  HubProcess hub3(fx, dir3, ho);
+  REQUIRE(hub3.waitReady(20s));
+  INFO("hub 3 log:\n" << hub3.log());  // as of its start
+  CHECK(serviceStatus(ho.http_port, "bus") == "unknown");
+  // No second grouped event or transition for the same dead agent.
+  std::this_thread::sleep_for(1s);
+  CHECK(count(db, "SELECT count(*) FROM status_changes WHERE service = '_agents'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM status_changes WHERE service = 'bus' AND "
+                  "to_status = 'unknown' AND reason = 'agent unreachable'") == 1);
+  hub3.process().stop(SIGTERM);
+}
