@@ -186,3 +186,56 @@ TEST_CASE("listen addresses and byte sizes parse as documented", "[hub][unit][co
   CHECK_FALSE(parseByteSize("GB"));
   CHECK_FALSE(parseByteSize("5PB"));
 }
+
+TEST_CASE("service rules, staleness and uptime settings are read and validated",
+          "[hub][unit][config]") {
+  auto p = parse(
+      "services:\n"
+      "  checkout:\n    rule: quorum\n    quorum: 2\n    depends_on: [postgres]\n"
+      "  cdn:\n    rule: any\n"
+      "staleness:\n  missed_heartbeats: 5\n  sweep_interval: 1s\n  fallback_interval: 1m\n"
+      "  clock_skew_threshold: 10s\n"
+      "uptime:\n  degraded_weight: 0.25\n"
+      "uptime_retention_days: 90\n");
+  INFO(p.problems);
+  REQUIRE(p.config);
+  const auto& c = *p.config;
+  REQUIRE(c.services.size() == 2);
+  CHECK(c.services.at("checkout").kind == policy::RuleKind::Quorum);
+  CHECK(c.services.at("checkout").quorum == 2);
+  CHECK(c.services.at("checkout").depends_on == std::vector<std::string>{"postgres"});
+  CHECK(c.services.at("cdn").kind == policy::RuleKind::Any);
+  CHECK(c.staleness.liveness.missed_heartbeats == 5);
+  CHECK(c.staleness.sweep_interval == std::chrono::seconds{1});
+  CHECK(c.staleness.liveness.fallback_interval == std::chrono::minutes{1});
+  CHECK(c.staleness.liveness.skew_threshold == std::chrono::seconds{10});
+  CHECK(c.uptime.degraded_weight == 0.25);
+  CHECK(c.uptime_retention_days == 90);
+
+  auto defaults = parse("");
+  REQUIRE(defaults.config);
+  CHECK(defaults.config->staleness.liveness.missed_heartbeats == 3);
+  CHECK(defaults.config->staleness.liveness.skew_threshold == std::chrono::seconds{30});
+  CHECK(defaults.config->uptime.degraded_weight == 0.5);
+  CHECK(defaults.config->uptime_retention_days == 400);
+}
+
+TEST_CASE("bad service rules and uptime settings are reported with their paths",
+          "[hub][unit][config]") {
+  auto p = parse(
+      "services:\n"
+      "  a:\n    rule: majority\n"
+      "  b:\n    rule: quorum\n"
+      "  c:\n    rule: any\n    quorum: 2\n    colour: red\n"
+      "  d:\n    depends_on: [d]\n"
+      "uptime:\n  degraded_weight: 1.5\n"
+      "staleness:\n  missed_heartbeats: 0\n");
+  CHECK_FALSE(p.config);
+  CHECK_THAT(p.problems, Catch::Contains("services.a.rule: must be worst, any, all or quorum"));
+  CHECK_THAT(p.problems, Catch::Contains("services.b.quorum: is required with rule: quorum"));
+  CHECK_THAT(p.problems, Catch::Contains("services.c.quorum: is only used with rule: quorum"));
+  CHECK_THAT(p.problems, Catch::Contains("services.c.colour: unknown key"));
+  CHECK_THAT(p.problems, Catch::Contains("services.d.depends_on: a service cannot depend on"));
+  CHECK_THAT(p.problems, Catch::Contains("uptime.degraded_weight: must be a number from 0 to 1"));
+  CHECK_THAT(p.problems, Catch::Contains("staleness.missed_heartbeats"));
+}
