@@ -136,3 +136,32 @@ TEST_CASE("a result moves its check to the service it names", "[hub][unit][state
   CHECK_FALSE(state.service("old"));
   CHECK(state.service("new"));
 }
+
+TEST_CASE("an unreachable agent's checks read unknown and the service follows its rule",
+          "[hub][unit][state]") {
+  HubState s;
+  s.applyResult(test::result("a1", "b", 1, "web", "http", HealthStatus::Healthy));
+  s.applyResult(test::result("a2", "b", 1, "web", "http", HealthStatus::Down));
+  CHECK(s.service("web")->status == HealthStatus::Down);  // default: worst
+
+  vitals::hub::policy::ServiceRule any;
+  any.kind = vitals::hub::policy::RuleKind::Any;
+  s.setRules({{"web", any}});
+  CHECK(s.service("web")->status == HealthStatus::Healthy);
+
+  CHECK(s.setUnreachable("a1", true));
+  CHECK_FALSE(s.setUnreachable("a1", true));  // no change
+  const auto web = s.service("web");
+  CHECK(web->status == HealthStatus::Down);  // the only reachable replica is down
+  REQUIRE(web->checks.size() == 2);
+  CHECK(web->checks[0].unreachable);
+  CHECK(web->checks[0].status == HealthStatus::Unknown);
+  CHECK(web->checks[0].message == "agent unreachable");
+  CHECK(web->checks[0].raw_status == HealthStatus::Healthy);  // the last real result is kept
+  CHECK(s.servicesOf("a1") == std::set<std::string>{"web"});
+  CHECK(s.servicesNamed({"web"}).size() == 1);
+  CHECK(s.servicesNamed({"other"}).empty());
+
+  CHECK(s.setUnreachable("a1", false));
+  CHECK(s.service("web")->status == HealthStatus::Healthy);
+}
