@@ -7,7 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/log/log.hpp"
 #include "common/nats/nats_client.hpp"
+#include "hub/policy/uptime.hpp"
+#include "hub/store/migrations.hpp"
+#include "hub/store/pg_connection.hpp"
+#include "hub/store/pg_pool.hpp"
+#include "hub/store/pg_status_store.hpp"
 #include "tests/support/pg_query.hpp"
 #include "tests/support/stack.hpp"
 #include "vitals/v1/hub.pb.h"
@@ -241,4 +247,79 @@ TEST_CASE("an agent that dies while the hub is down is unreachable after the hub
   CHECK(count(db, "SELECT count(*) FROM status_changes WHERE service = 'bus' AND "
                   "to_status = 'unknown' AND reason = 'agent unreachable'") == 1);
   hub3.process().stop(SIGTERM);
+}
+
+TEST_CASE("PostgreSQL uptime windows, rollup checkpoints and totals agree across hour boundaries",
+          "[integration][status]") {
+  const auto fx = Fixture::load();
+  const auto conninfo = fx.freshDatabase("status_rollups");
+  auto logger = log::makeLogger("test", log::LogOptions{"warn", log::Format::Text});
+  hub::store::PgConnectOptions pg;
+  pg.conninfo = conninfo;
+  {
+    auto conn = hub::store::PgConnection::connect(pg, logger);
+    REQUIRE(conn.ok());
+    auto migrations = hub::store::parseMigrations(hub::store::embeddedSchemaFiles());
+    REQUIRE(migrations.ok());
+    REQUIRE(hub::store::migrate(*conn.value(), migrations.value(), *logger).ok());
+  }
+  hub::store::PgPool pool(pg, 2, logger);
+  hub::store::PgStatusStore store(pool);
+  // A fixed past hour h0: healthy 00:30-02:15, down 02:15-02:45, then healthy (ongoing).
+  const SystemTime h0 = hub::policy::hourOf(SystemTime{std::chrono::seconds{1'800'000'000}});
+  auto t = [&](std::chrono::minutes m) { return h0 + m; };
+  using hub::policy::Cause;
+  using hub::policy::Transition;
+  const auto H = HealthStatus::Healthy;
+  const auto D = HealthStatus::Down;
+  REQUIRE(store.record({Transition{"web", HealthStatus::Unknown, H, t(30min), "ok", "a", "c",
+                                   Cause::Check, true}})
+              .ok());
+  // The hourly checkpoint at 02:00 counts the ongoing window up to then.
+  REQUIRE(store.checkpoint(h0 + 2h, h0 - 24h * 400).ok());
+  REQUIRE(store.record({Transition{"web", H, D, t(135min), "refused", "a", "c", Cause::Check,
+                                   false}})
+              .ok());
+  // A retry of the same transition writes nothing.
+  REQUIRE(store.record({Transition{"web", H, D, t(136min), "refused", "a", "c", Cause::Check,
+                                   false}})
+              .ok());
+  REQUIRE(store.record({Transition{"web", D, H, t(165min), "ok", "a", "c", Cause::Check, false}})
+              .ok());
+  CHECK(count(conninfo, "SELECT count(*) FROM status_changes WHERE service = 'web'") == 3);
+  CHECK(scalar(conninfo, "SELECT duration_seconds FROM uptime_records WHERE status = 'down'") ==
+        "1800");
+
+  // From 01:00 to 03:00: healthy 01:00-02:15 (4500 s) + 02:45-03:00 (900 s), down 1800 s.
+  auto totals = store.totals(h0 + 1h, h0 + 3h, std::string("web"));
+  REQUIRE(totals.ok());
+  REQUIRE(totals->count("web") == 1);
+  CHECK(totals->at("web").healthy == Approx(5400));
+  CHECK(totals->at("web").down == Approx(1800));
+  // The whole history: 00:30-02:15 healthy (6300 s) + 900 s.
+  auto all = store.totals(h0 - 1h, h0 + 3h, std::nullopt);
+  REQUIRE(all.ok());
+  CHECK(all->at("web").healthy == Approx(7200));
+  CHECK(hub::policy::uptimeRatio(all->at("web"), 0.5).value() == Approx(7200.0 / 9000.0));
+
+  auto windows = store.windows("web", h0 + 1h, h0 + 3h);
+  REQUIRE(windows.ok());
+  REQUIRE(windows->size() == 3);
+  CHECK(windows->at(1).status == D);
+  CHECK(windows->at(1).started_at == t(135min));
+  CHECK_FALSE(windows->at(2).ended_at.has_value());
+
+  auto buckets = store.trends("web", h0, h0 + 3h);
+  REQUIRE(buckets.ok());
+  REQUIRE(buckets->size() == 3);
+  CHECK(buckets->at(0).seconds.healthy == Approx(1800));
+  CHECK(buckets->at(1).seconds.healthy == Approx(3600));
+  CHECK(buckets->at(2).seconds.healthy == Approx(900 + 900));
+  CHECK(buckets->at(2).seconds.down == Approx(1800));
+
+  // Retention: rollups and closed windows older than the cut are deleted.
+  REQUIRE(store.checkpoint(h0 + 3h, h0 + 2h).ok());
+  CHECK(count(conninfo, "SELECT count(*) FROM uptime_hourly WHERE hour < '" +
+                            hub::store::pgTimestamp(h0 + 2h) + "'") == 0);
+  CHECK(count(conninfo, "SELECT count(*) FROM uptime_records WHERE ended_at IS NULL") == 1);
 }
