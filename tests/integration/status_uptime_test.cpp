@@ -8,6 +8,9 @@
 #include <thread>
 
 #include "common/log/log.hpp"
+#include "common/model/codec.hpp"
+#include "common/nats/subjects.hpp"
+#include "common/time/clock.hpp"
 #include "common/nats/nats_client.hpp"
 #include "hub/policy/uptime.hpp"
 #include "hub/store/migrations.hpp"
@@ -322,4 +325,44 @@ TEST_CASE("PostgreSQL uptime windows, rollup checkpoints and totals agree across
   CHECK(count(conninfo, "SELECT count(*) FROM uptime_hourly WHERE hour < '" +
                             hub::store::pgTimestamp(h0 + 2h) + "'") == 0);
   CHECK(count(conninfo, "SELECT count(*) FROM uptime_records WHERE ended_at IS NULL") == 1);
+}
+
+TEST_CASE("an agent clock far ahead of the hub's is reported as skew on the agent",
+          "[integration][status]") {
+  const auto fx = Fixture::load();
+  resetStream(fx);
+  const auto dir = fx.workDir("status-skew");
+  HubOptions ho;
+  ho.hub_id = "hub-skew";
+  ho.db_conninfo = fx.freshDatabase("status_skew");
+  ho.http_port = freeTcpPort();
+  ho.extra_yaml = "staleness:\n  clock_skew_threshold: 30s\n";
+  HubProcess hub(fx, dir, ho);
+  REQUIRE(hub.waitReady(20s));
+  nats::ConnectOptions o;
+  o.url = fx.nats_url;
+  auto bus = std::move(nats::Connection::connect(o)).value();
+  REQUIRE(waitUntil([&] { return bus->connected(); }, 5s));
+  SystemClock clock;
+  Heartbeat hb;
+  hb.agent_id = "skewed";
+  hb.boot_id = "boot-1";
+  hb.version = "1.0";
+  hb.interval = 2000ms;
+  hb.sent_at = clock.now() + 90s;  // the agent's clock runs 90 s ahead
+  REQUIRE(bus->jsPublish(subjects::agentHeartbeat("skewed"), codec::encodeHeartbeat(hb),
+                         "skewed.boot-1.hb1", 5s)
+              .ok());
+  if (!waitUntil([&] {
+        return count(ho.db_conninfo, "SELECT count(*) FROM agents WHERE agent_id = 'skewed' AND "
+                                     "clock_skew_ms BETWEEN 85000 AND 95000") == 1;
+      }, 10s)) {
+    FAIL(hub.log());
+  }
+  const auto agents = getJson(hub.port(), "/api/v1/agents");
+  REQUIRE(agents["agents"].size() == 1);
+  CHECK(agents["agents"][0]["skew"]["direction"] == "ahead");
+  CHECK(agents["agents"][0]["skew"]["ms"].get<long long>() > 85000);
+  CHECK_THAT(hub.log(), Catch::Contains("agent skewed clock is"));
+  hub.process().stop(SIGTERM);
 }
