@@ -232,3 +232,32 @@ TEST_CASE("StatusChange messages go to hub.<hub_id>.health.<service> and decode 
   CHECK(decoded->transition.agent == "a1");
   CHECK(decoded->transition.check == "http");
 }
+
+TEST_CASE("sweeps checkpoint the rollups once per hour and cut them at the uptime retention",
+          "[hub][unit][status]") {
+  Rig rig;
+  REQUIRE(rig.tracker.start().ok());
+  REQUIRE(rig.store.checkpoints.size() == 1);
+  CHECK(rig.store.checkpoints[0] == policy::hourOf(rig.time.now()));
+  CHECK(rig.store.last_drop_before == rig.time.now() - std::chrono::hours{24} * 400);
+  rig.tracker.sweep();
+  CHECK(rig.store.checkpoints.size() == 1);  // same hour
+  rig.time.advance(1h);
+  rig.tracker.sweep();
+  REQUIRE(rig.store.checkpoints.size() == 2);
+  CHECK(rig.store.checkpoints[1] == policy::hourOf(rig.time.now()));
+}
+
+TEST_CASE("a sweep that cannot read the agents counts the error and still retries transitions",
+          "[hub][unit][status]") {
+  Rig rig;
+  REQUIRE(rig.tracker.start().ok());
+  rig.result("a1", "web", HealthStatus::Healthy, 1);
+  rig.store.fail_records = 1;
+  rig.result("a1", "web", HealthStatus::Down, 2);
+  rig.store.fail_liveness = true;
+  rig.tracker.sweep();
+  CHECK(rig.metric("vitals_status_sweep_errors_total") == 1);
+  CHECK(rig.store.changes.back().to == HealthStatus::Down);
+  CHECK(rig.tracker.pendingTransitions() == 0);
+}
