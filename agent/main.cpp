@@ -190,7 +190,7 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
 
   ProbeRegistry registry;
   HeartbeatBoard heartbeats;
-  HeartbeatListener heartbeat_listener(heartbeats, clock);
+  HeartbeatListener heartbeat_listener(heartbeats, clock, &metrics);
   if (!cfg.heartbeat_listen.empty()) {
     const auto colon = cfg.heartbeat_listen.rfind(':');
     auto started =

@@ -44,7 +44,8 @@ std::string parseHeartbeatBody(const std::string& body, HeartbeatPush& push) {
   return "";
 }
 
-HeartbeatListener::HeartbeatListener(HeartbeatBoard& board, Clock& clock)
+HeartbeatListener::HeartbeatListener(HeartbeatBoard& board, Clock& clock,
+                                     const metrics::Registry* metrics)
     : impl_(std::make_unique<Impl>()) {
   impl_->server.new_task_queue = [] { return new httplib::ThreadPool(2); };
   impl_->server.set_payload_max_length(16 * 1024);
@@ -65,6 +66,11 @@ HeartbeatListener::HeartbeatListener(HeartbeatBoard& board, Clock& clock)
                        }
                        res.status = 204;
                      });
+  if (metrics != nullptr) {
+    impl_->server.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics->render(), "text/plain; version=0.0.4");
+    });
+  }
 }
 
 HeartbeatListener::~HeartbeatListener() { stop(); }

@@ -2,6 +2,8 @@
 // The local push endpoint for heartbeat checks: an HTTP listener on 127.0.0.1 with two threads.
 //   POST /heartbeat/<check>   body optional: {"status":"healthy|degraded|down","message":"..."}
 //   -> 204 when stored; 404 for a name that is not a heartbeat check; 400 for a bad body.
+//   GET /metrics              the agent's metrics in the Prometheus text format (when a registry
+//                             is given).
 // httplib.h stays in heartbeat_listener.cpp.
 #include <cstdint>
 #include <memory>
@@ -9,14 +11,16 @@
 
 #include "agent/probe/heartbeat_probe.hpp"
 #include "common/error/result.hpp"
+#include "common/metrics/metrics.hpp"
 #include "common/time/clock.hpp"
 
 namespace vitals::agent {
 
 class HeartbeatListener {
  public:
-  // board and clock outlive the listener.
-  HeartbeatListener(HeartbeatBoard& board, Clock& clock);
+  // board, clock and metrics outlive the listener. Without metrics, GET /metrics is 404.
+  HeartbeatListener(HeartbeatBoard& board, Clock& clock,
+                    const metrics::Registry* metrics = nullptr);
   ~HeartbeatListener();  // stop()
   HeartbeatListener(const HeartbeatListener&) = delete;
   HeartbeatListener& operator=(const HeartbeatListener&) = delete;

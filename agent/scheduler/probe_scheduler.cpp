@@ -15,6 +15,9 @@ using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
 constexpr double kJitter = 0.2;  // retry delays vary by +-20% so failing checks don't align
+constexpr std::size_t kLatenessWindow = 4096;  // runs the lateness quantiles are computed over
+constexpr std::size_t kLatenessEvery = 1024;   // recompute after this many runs...
+constexpr auto kLatenessMaxAge = std::chrono::seconds{5};  // ...or this long
 
 }  // namespace
 
@@ -33,6 +36,12 @@ struct ProbeScheduler::Entry {
   bool awaiting = false;   // the current run has not produced its result yet
   SteadyTime run_started{};
   std::uint32_t attempt = 1;  // of the next or current run
+  SteadyTime planned{};       // when the pending timer was meant to fire
+  struct Waiter {
+    bool verbose = false;
+    ProbeScheduler::RunNowDone done;
+  };
+  std::vector<Waiter> waiters;  // runNow callers waiting for the next result
   metrics::Counter* runs = nullptr;
   metrics::Counter* skipped = nullptr;
   metrics::Counter* timeouts = nullptr;
@@ -85,7 +94,50 @@ ProbeScheduler::ProbeScheduler(Clock& clock, Timers& timers, Random& random, Sin
       random_(random),
       sink_(std::move(sink)),
       metrics_(metrics),
-      logger_(std::move(logger)) {}
+      logger_(std::move(logger)),
+      runs_total_(metrics.counter("vitals_agent_probe_runs_total", "Probe runs started, all checks")),
+      lateness_(metrics, kLatenessWindow, kLatenessEvery, kLatenessMaxAge) {}
+
+LatenessWindow::LatenessWindow(metrics::Registry& metrics, std::size_t window, std::size_t every,
+                               SteadyTime::duration max_age)
+    : ring_(window),
+      scratch_(window),
+      every_(every),
+      max_age_(max_age),
+      p50_(metrics.gauge("vitals_agent_schedule_lateness_seconds",
+                         "Actual minus planned start of probe runs, over the last 4096 runs",
+                         "quantile=\"0.5\"")),
+      p99_(metrics.gauge("vitals_agent_schedule_lateness_seconds",
+                         "Actual minus planned start of probe runs, over the last 4096 runs",
+                         "quantile=\"0.99\"")),
+      max_(metrics.gauge("vitals_agent_schedule_lateness_seconds",
+                         "Actual minus planned start of probe runs, over the last 4096 runs",
+                         "quantile=\"1\"")) {}
+
+void LatenessWindow::record(SteadyTime::duration lateness, SteadyTime now) {
+  ring_[next_] = std::chrono::duration<float>(std::max(lateness, SteadyTime::duration::zero())).count();
+  next_ = (next_ + 1) % ring_.size();
+  filled_ = std::min(filled_ + 1, ring_.size());
+  if (++since_publish_ >= every_ || now - last_publish_ >= max_age_) {
+    publish(now);
+  }
+}
+
+void LatenessWindow::publish(SteadyTime now) {
+  since_publish_ = 0;
+  last_publish_ = now;
+  const auto begin = scratch_.begin();
+  const auto end = begin + static_cast<std::ptrdiff_t>(filled_);
+  std::copy(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(filled_), begin);
+  auto at = [&](double q) {
+    const auto k = static_cast<std::ptrdiff_t>(q * static_cast<double>(filled_ - 1));
+    std::nth_element(begin, begin + k, end);
+    return static_cast<double>(*(begin + k));
+  };
+  p50_.set(at(0.5));
+  p99_.set(at(0.99));
+  max_.set(static_cast<double>(*std::max_element(begin, end)));
+}
 
 ProbeScheduler::~ProbeScheduler() { stop(); }
 
@@ -98,7 +150,47 @@ void ProbeScheduler::stop() {
     timers_.cancel(e->next_timer);
     timers_.cancel(e->timeout_timer);
     e->awaiting = false;
+    notifyGone(*e);
   }
+}
+
+void ProbeScheduler::notifyGone(Entry& e) {
+  auto waiters = std::move(e.waiters);
+  e.waiters.clear();
+  for (auto& w : waiters) {
+    try {
+      w.done(std::nullopt);
+    } catch (const std::exception& ex) {
+      logger_->error("check {}: run-now callback threw: {}", e.check.name, ex.what());
+    }
+  }
+}
+
+bool ProbeScheduler::runNow(const std::string& name, bool verbose, RunNowDone done) {
+  auto* found = const_cast<Entry*>(find(name));
+  if (found == nullptr || stopped_) {
+    return false;
+  }
+  Entry& e = *found;
+  e.waiters.push_back(Entry::Waiter{verbose, std::move(done)});
+  if (e.awaiting || e.gate_waiting) {
+    return true;  // a run is on its way: its result answers this request too
+  }
+  timers_.cancel(e.next_timer);
+  e.next_timer = 0;
+  // A fresh timer turn, so done is never called from inside runNow.
+  scheduleAt(e, clock_.steadyNow());
+  return true;
+}
+
+std::vector<std::string> ProbeScheduler::checksOfService(const std::string& service) const {
+  std::vector<std::string> out;
+  for (const auto& e : entries_) {
+    if (!e->removed && e->check.service == service) {
+      out.push_back(e->check.name);
+    }
+  }
+  return out;
 }
 
 const ProbeScheduler::Entry* ProbeScheduler::find(const std::string& name) const {
@@ -135,6 +227,7 @@ bool ProbeScheduler::remove(const std::string& name) {
   Entry& e = *found;
   e.removed = true;
   e.awaiting = false;
+  notifyGone(e);
   timers_.cancel(e.next_timer);
   timers_.cancel(e.timeout_timer);
   e.next_timer = 0;
@@ -193,6 +286,7 @@ std::weak_ptr<EntryT> weakOf(const std::vector<std::shared_ptr<EntryT>>& entries
 }  // namespace
 
 void ProbeScheduler::scheduleAt(Entry& e, SteadyTime when) {
+  e.planned = when;
   std::weak_ptr<bool> alive = alive_;
   std::weak_ptr<Entry> weak = weakOf(entries_, e);
   e.next_timer = timers_.scheduleAt(when, [this, alive, weak] {
@@ -237,6 +331,7 @@ void ProbeScheduler::turn(Entry& e) {
     return;
   }
   const SteadyTime now = clock_.steadyNow();
+  lateness_.record(now - e.planned, now);
   if (e.in_flight) {
     // The probe from an earlier run is still busy (it outlived its timeout). Never run a check
     // twice at once; report the hang as a timeout so the check cannot look healthy.
@@ -274,6 +369,7 @@ void ProbeScheduler::start(Entry& e) {
   e.awaiting = true;
   e.run_started = now;
   e.runs->inc();
+  runs_total_.inc();
   std::weak_ptr<bool> alive = alive_;
   std::weak_ptr<Entry> weak = weakOf(entries_, e);
   e.timeout_timer = timers_.scheduleAt(now + e.check.timeout, [this, alive, weak, id] {
@@ -384,6 +480,30 @@ void ProbeScheduler::finish(Entry& e, ProbeOutcome outcome) {
     e.attempt = 1;
     if (!stopped_) {
       scheduleAt(e, std::max(now, e.run_started + e.check.interval));
+    }
+  }
+
+  if (!e.waiters.empty()) {
+    auto waiters = std::move(e.waiters);
+    e.waiters.clear();
+    for (auto& w : waiters) {
+      CheckResult copy = r;
+      if (w.verbose) {
+        copy.details["diagnose.target"] = e.check.target_key;
+        copy.details["diagnose.interval"] = config::formatDuration(e.check.interval);
+        copy.details["diagnose.timeout"] = config::formatDuration(e.check.timeout);
+        copy.details["diagnose.retries"] = std::to_string(e.check.thresholds.retries);
+        copy.details["diagnose.status_before"] = std::string(toString(before.status));
+        copy.details["diagnose.flap_percent"] =
+            std::to_string(static_cast<int>(e.flap.percent + 0.5));
+        copy.details["diagnose.heavy"] = e.check.heavy ? "true" : "false";
+        copy.details["diagnose.runs"] = std::to_string(e.runs->value());
+      }
+      try {
+        w.done(std::move(copy));
+      } catch (const std::exception& ex) {
+        logger_->error("check {}: run-now callback threw: {}", e.check.name, ex.what());
+      }
     }
   }
 

@@ -6,12 +6,15 @@
 // run one at a time: a turn that finds another heavy check of its target running waits until that
 // run returns (or times out). Flap detection (agent/state/flap_detector.hpp) marks results.
 // Single-threaded: every method and callback runs on the loop thread that drives the Timers.
+// Lateness (a run's actual start minus its planned start) is exported as quantile gauges over
+// the last kLatenessWindow runs: vitals_agent_schedule_lateness_seconds{quantile="0.5|0.99|1"}.
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +59,29 @@ std::string targetKey(const CheckConfig& check);
 std::chrono::milliseconds retryDelay(std::chrono::milliseconds backoff, std::uint32_t failures,
                                      std::chrono::milliseconds interval, Random& random);
 
+// Quantiles of the last `window` samples in a fixed ring (no allocation after construction),
+// recomputed every `every` samples or when `max_age` has passed since the last recomputation.
+class LatenessWindow {
+ public:
+  LatenessWindow(metrics::Registry& metrics, std::size_t window, std::size_t every,
+                 SteadyTime::duration max_age);
+  void record(SteadyTime::duration lateness, SteadyTime now);
+
+ private:
+  void publish(SteadyTime now);
+  std::vector<float> ring_;     // seconds
+  std::vector<float> scratch_;  // reused for nth_element
+  std::size_t next_ = 0;
+  std::size_t filled_ = 0;
+  std::size_t since_publish_ = 0;
+  std::size_t every_;
+  SteadyTime::duration max_age_;
+  SteadyTime last_publish_{};
+  metrics::Gauge& p50_;
+  metrics::Gauge& p99_;
+  metrics::Gauge& max_;
+};
+
 class ProbeScheduler {
  public:
   // Receives every result (agent_id/boot_id/seq still empty: the pipeline fills them).
@@ -77,6 +103,17 @@ class ProbeScheduler {
   // Cancels every timer; outcomes that arrive later are ignored. Idempotent.
   void stop();
 
+  // Runs a check now (a `recheck`/`diagnose` command): a run already in progress is joined
+  // instead of starting another; otherwise the next turn happens at once (a heavy check still
+  // waits for its target). done gets the run's result (which also goes to the sink as usual),
+  // with the scheduler's view of the check added to details when verbose; nullopt when the
+  // check is removed or the scheduler stops first. Returns false (done not called) when there
+  // is no such check or the scheduler is stopped.
+  using RunNowDone = std::function<void(std::optional<CheckResult>)>;
+  bool runNow(const std::string& name, bool verbose, RunNowDone done);
+  // Names of the checks of a service, in the order they were added.
+  std::vector<std::string> checksOfService(const std::string& service) const;
+
   std::size_t size() const;
   // Current state of a check by name (Unknown/zeros if not found).
   CheckState state(const std::string& name) const;
@@ -96,6 +133,7 @@ class ProbeScheduler {
   void scheduleAt(Entry& e, SteadyTime when);
   void releaseGate(Entry& e);
   void forget(Entry& e);
+  void notifyGone(Entry& e);
   const Entry* find(const std::string& name) const;
 
   Clock& clock_;
@@ -104,6 +142,8 @@ class ProbeScheduler {
   Sink sink_;
   metrics::Registry& metrics_;
   std::shared_ptr<spdlog::logger> logger_;
+  metrics::Counter& runs_total_;
+  LatenessWindow lateness_;
   std::vector<std::shared_ptr<Entry>> entries_;  // callbacks hold weak_ptrs to these
   std::map<std::string, Gate> gates_;            // by target key, heavy checks only
   // Callbacks hold a weak_ptr to this: a probe finishing after the scheduler is gone is ignored.
