@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "agent/actions/command_codec.hpp"
+#include "agent/actions/command_handler.hpp"
+#include "agent/actions/scheduler_check_runner.hpp"
 #include "agent/config/config_loader.hpp"
 #include "agent/config/reload_plan.hpp"
 #include "agent/probe/builtin_probes.hpp"
@@ -28,6 +31,7 @@
 #include "common/log/log.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/nats/nats_client.hpp"
+#include "common/nats/subjects.hpp"
 #include "common/random/random.hpp"
 #include "common/time/clock.hpp"
 
@@ -243,6 +247,9 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
   pres.checks = checkSpecs(cfg);
   pres.labels = cfg.labels;
   pres.config_hash = cfg.config_hash;
+  for (const auto& action : cfg.actions) {
+    pres.actions.push_back(action.name);
+  }
   AgentPresence presence(
       pres, clock, timers, random, publisher, publish_queue,
       [&pipeline] {
@@ -260,6 +267,58 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
       return 1;
     }
     scheduler.add(scheduledCheck(check), std::move(*probe));
+  }
+
+  // Commands from the hub (vitals.cmd.<agent>.<verb>): decoded and answered on the loop thread;
+  // processes and log reads run on their own small pool.
+  std::uint32_t action_slots = 1;
+  for (const auto& action : cfg.actions) {
+    action_slots += action.max_concurrent;
+  }
+  AsioWorkQueue action_queue(io, std::clamp<std::uint32_t>(action_slots, 2, 8), "actions", logger);
+  ProcessActionExecutor action_executor(clock);
+  SchedulerCheckRunner check_runner(scheduler);
+  CommandSettings command_settings;
+  command_settings.agent_id = cfg.agent_id;
+  command_settings.actions = cfg.actions;
+  command_settings.services = cfg.services;
+  CommandHandler commands(command_settings, clock, action_queue, action_executor, check_runner,
+                          metrics, logger);
+  nats::Connection& bus = **connection;
+  auto on_command = [&io, &commands, &bus, &stopping, logger](const nats::Subscription::Message& m) {
+    // NATS.c thread: hand over at once.
+    boost::asio::post(io, [&commands, &bus, &stopping, logger, m] {
+      if (stopping.load()) {
+        return;
+      }
+      auto send = [&bus, logger, reply_to = m.reply](const CommandReply& r) {
+        if (reply_to.empty()) {
+          return;
+        }
+        if (auto sent = bus.publish(reply_to, encodeCommandReply(r)); !sent) {
+          logger->warn("command {}: reply not sent: {}", r.request_id, sent.error().describe());
+        }
+      };
+      const std::string verb = m.subject.substr(m.subject.rfind('.') + 1);
+      auto command = decodeCommand(m.data, verb);
+      if (!command) {
+        logger->warn("audit: refused undecodable command on {}: {}", m.subject,
+                     command.error().message);
+        CommandReply r;
+        r.outcome = CommandOutcome::Rejected;
+        r.error = command.error().message;
+        send(r);
+        return;
+      }
+      commands.handle(std::move(*command), send);
+    });
+  };
+  std::unique_ptr<nats::Subscription> command_sub;
+  if (auto sub = bus.subscribe(subjects::commandWildcard(cfg.agent_id), on_command)) {
+    command_sub = std::move(*sub);
+  } else {
+    logger->error("cannot subscribe to {}: {}; commands are not answered",
+                  subjects::commandWildcard(cfg.agent_id), sub.error().describe());
   }
 
   // Reload (SIGHUP): validate the whole file (and its includes) first; then stop removed and
@@ -351,6 +410,7 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
         logger->info("stopping (signal {}): flushing results for up to {} ms", sig,
                      kDrainTime.count());
         scheduler.stop();
+        command_sub.reset();  // no new commands; running actions finish or time out
         const SteadyTime now = clock.steadyNow();
         // Whatever happens on the bus, we are gone after drain + deregistration + a margin.
         timers.scheduleAfter(now, kDrainTime + 2 * cfg.nats.publish_timeout + 1s, [&] {
@@ -371,6 +431,8 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
   io.run();
 
   // Join the workers before anything they reference goes away.
+  command_sub.reset();
+  action_queue.join();
   publish_queue.join();
   probe_queue.join();
   logger->info("vitals-agent stopped");

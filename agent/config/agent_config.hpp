@@ -66,6 +66,36 @@ struct CheckConfig {
   std::string target() const;
 };
 
+// A named repair action (reliability rule 15): the hub may ask for the name; the command line is
+// fixed here. argv items may hold {param} placeholders, replaced by validated values as argv
+// text (never through a shell). See agent/actions/.
+struct ActionParam {
+  std::string name;
+  std::string pattern;  // ECMAScript regex; the whole value must match
+};
+
+// One piece of an argv template item: literal text, or a parameter's value.
+struct ArgvPiece {
+  bool is_param = false;
+  std::string text;  // the literal, or the parameter name
+};
+
+struct ActionConfig {
+  std::string name;
+  std::vector<std::string> argv;                  // as written, with placeholders
+  std::vector<std::vector<ArgvPiece>> argv_template;  // argv parsed (same length)
+  std::chrono::milliseconds timeout{30000};
+  std::vector<ActionParam> params;  // sorted by name
+  std::uint32_t max_concurrent = 1;
+  std::chrono::milliseconds cooldown{0};  // minimum time between two starts
+  std::size_t max_output = 64 * 1024;
+};
+
+// Per-service settings that are not checks: the log file `logs` commands read.
+struct ServiceSettings {
+  std::string log_file;
+};
+
 struct AgentConfig {
   std::string agent_id;
   std::map<std::string, std::string> labels;
@@ -78,6 +108,8 @@ struct AgentConfig {
   std::vector<std::string> include_files;  // matched by include/conf_d, in merge order
   // 127.0.0.1:PORT for pushed heartbeats (POST /heartbeat/<check>); empty: no listener.
   std::string heartbeat_listen;
+  std::vector<ActionConfig> actions;                // sorted by name
+  std::map<std::string, ServiceSettings> services;  // by service name
   std::string source_file;
   std::string config_hash;  // of the file text; sent in Registration
 };

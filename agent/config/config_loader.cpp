@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/config/actions_reader.hpp"
 #include "agent/config/kinds/kind_readers.hpp"
 #include "common/nats/subjects.hpp"
 
@@ -673,6 +674,8 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
       cfg.heartbeat_listen = *listen;
     }
     readSpool(*root, cfg.spool);
+    readActions(*root, cfg.actions);
+    readServices(*root, cfg.services);
     YAML::Node doc;
     try {
       doc = YAML::Load(text);

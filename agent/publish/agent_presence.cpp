@@ -46,6 +46,7 @@ Registration AgentPresence::buildRegistration(bool with_checks) const {
   reg.sent_at = clock_.now();
   reg.config_hash = settings_.config_hash;
   reg.labels = settings_.labels;
+  reg.actions = settings_.actions;
   return reg;
 }
 

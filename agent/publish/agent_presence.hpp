@@ -34,6 +34,7 @@ struct PresenceSettings {
   std::chrono::milliseconds heartbeat_interval{10000};
   std::vector<CheckSpec> checks;
   std::map<std::string, std::string> labels;
+  std::vector<std::string> actions;  // names of the repair actions this agent may run
   std::string config_hash;
   std::chrono::milliseconds retry_min{500};  // registration retry backoff
   std::chrono::milliseconds retry_max{10000};

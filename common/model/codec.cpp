@@ -114,6 +114,60 @@ bool validDuration(const google::protobuf::Duration& d) {
          d.nanos() < 1'000'000'000;
 }
 
+void fillResult(const CheckResult& r, pb::CheckResult* out) {
+  auto* id = out->mutable_id();
+  id->set_agent_id(r.agent_id);
+  id->set_boot_id(r.boot_id);
+  id->set_seq(r.seq);
+  out->set_service(r.service);
+  out->set_check(r.check);
+  out->set_kind(r.kind);
+  out->set_status(toProto(r.status));
+  out->set_raw_status(toProto(r.raw_status));
+  setDuration(out->mutable_latency(), r.latency);
+  out->set_message(r.message);
+  for (const auto& [k, v] : r.details) {
+    (*out->mutable_details())[k] = v;
+  }
+  setTime(out->mutable_observed_at(), r.observed_at);
+  out->set_failure_kind(toProto(r.failure_kind));
+  out->set_attempt(r.attempt);
+  out->set_consecutive_failures(r.consecutive_failures);
+  out->set_flapping(r.flapping);
+}
+
+// Fields of one result; the ids are checked by the caller.
+Result<CheckResult> readResult(const pb::CheckResult& in, const std::string& where) {
+  if (in.service().empty() || in.check().empty()) {
+    return invalid(where + "service and check are required");
+  }
+  CheckResult r;
+  r.agent_id = in.id().agent_id();
+  r.boot_id = in.id().boot_id();
+  r.seq = in.id().seq();
+  r.service = in.service();
+  r.check = in.check();
+  r.kind = in.kind();
+  if (!fromProto(in.status(), r.status) || !fromProto(in.raw_status(), r.raw_status)) {
+    return invalid(where + "status is unspecified or unknown");
+  }
+  if (!validDuration(in.latency())) {
+    return invalid(where + "latency out of range");
+  }
+  r.latency = getDuration<std::chrono::microseconds>(in.latency());
+  r.message = in.message();
+  r.details.insert(in.details().begin(), in.details().end());
+  if (!in.has_observed_at() || !validTimestamp(in.observed_at())) {
+    return invalid(where + "observed_at missing or out of range");
+  }
+  r.observed_at = getTime(in.observed_at());
+  r.failure_kind = fromProto(in.failure_kind());
+  r.attempt = in.attempt();
+  r.consecutive_failures = in.consecutive_failures();
+  r.flapping = in.flapping();
+  return r;
+}
+
 }  // namespace
 
 std::string encodeBatch(const ResultBatch& batch) {
@@ -121,26 +175,7 @@ std::string encodeBatch(const ResultBatch& batch) {
   msg.set_agent_id(batch.agent_id);
   msg.set_boot_id(batch.boot_id);
   for (const auto& r : batch.results) {
-    auto* out = msg.add_results();
-    auto* id = out->mutable_id();
-    id->set_agent_id(r.agent_id);
-    id->set_boot_id(r.boot_id);
-    id->set_seq(r.seq);
-    out->set_service(r.service);
-    out->set_check(r.check);
-    out->set_kind(r.kind);
-    out->set_status(toProto(r.status));
-    out->set_raw_status(toProto(r.raw_status));
-    setDuration(out->mutable_latency(), r.latency);
-    out->set_message(r.message);
-    for (const auto& [k, v] : r.details) {
-      (*out->mutable_details())[k] = v;
-    }
-    setTime(out->mutable_observed_at(), r.observed_at);
-    out->set_failure_kind(toProto(r.failure_kind));
-    out->set_attempt(r.attempt);
-    out->set_consecutive_failures(r.consecutive_failures);
-    out->set_flapping(r.flapping);
+    fillResult(r, msg.add_results());
   }
   return msg.SerializeAsString();
 }
@@ -169,34 +204,11 @@ Result<ResultBatch> decodeBatch(std::string_view bytes) {
     if (in.id().seq() == 0) {
       return invalid(where + ": seq must be > 0");
     }
-    if (in.service().empty() || in.check().empty()) {
-      return invalid(where + ": service and check are required");
+    auto r = readResult(in, where + ": ");
+    if (!r) {
+      return r.error();
     }
-    CheckResult r;
-    r.agent_id = in.id().agent_id();
-    r.boot_id = in.id().boot_id();
-    r.seq = in.id().seq();
-    r.service = in.service();
-    r.check = in.check();
-    r.kind = in.kind();
-    if (!fromProto(in.status(), r.status) || !fromProto(in.raw_status(), r.raw_status)) {
-      return invalid(where + ": status is unspecified or unknown");
-    }
-    if (!validDuration(in.latency())) {
-      return invalid(where + ": latency out of range");
-    }
-    r.latency = getDuration<std::chrono::microseconds>(in.latency());
-    r.message = in.message();
-    r.details.insert(in.details().begin(), in.details().end());
-    if (!in.has_observed_at() || !validTimestamp(in.observed_at())) {
-      return invalid(where + ": observed_at missing or out of range");
-    }
-    r.observed_at = getTime(in.observed_at());
-    r.failure_kind = fromProto(in.failure_kind());
-    r.attempt = in.attempt();
-    r.consecutive_failures = in.consecutive_failures();
-    r.flapping = in.flapping();
-    batch.results.push_back(std::move(r));
+    batch.results.push_back(std::move(*r));
   }
   return batch;
 }
@@ -306,6 +318,20 @@ Result<Heartbeat> decodeHeartbeat(std::string_view bytes) {
   hb.last_seq = msg.last_seq();
   hb.spooled = msg.spooled();
   return hb;
+}
+
+std::string encodeCheckResult(const CheckResult& result) {
+  pb::CheckResult msg;
+  fillResult(result, &msg);
+  return msg.SerializeAsString();
+}
+
+Result<CheckResult> decodeCheckResult(std::string_view bytes) {
+  pb::CheckResult msg;
+  if (!msg.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return invalid("not a CheckResult protobuf");
+  }
+  return readResult(msg, "");
 }
 
 std::string batchMessageId(const ResultBatch& batch) {

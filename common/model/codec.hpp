@@ -18,6 +18,11 @@ Result<Registration> decodeRegistration(std::string_view bytes);
 std::string encodeHeartbeat(const Heartbeat& hb);
 Result<Heartbeat> decodeHeartbeat(std::string_view bytes);
 
+// One result on its own (command replies carry fresh results this way). Unlike a batch, the id
+// (agent, boot, seq) may be empty: a result answered directly has not been numbered yet.
+std::string encodeCheckResult(const CheckResult& result);
+Result<CheckResult> decodeCheckResult(std::string_view bytes);
+
 // JetStream message id of a batch: "<agent>.<boot>.<first seq>".
 std::string batchMessageId(const ResultBatch& batch);
 

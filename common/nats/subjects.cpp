@@ -46,6 +46,7 @@ std::string agentHeartbeat(std::string_view a) { return join("vitals.agent", a, 
 std::string command(std::string_view a, std::string_view verb) {
   return join("vitals.cmd", a, sanitizeToken(verb));
 }
+std::string commandWildcard(std::string_view a) { return join("vitals.cmd", a, ">"); }
 std::string hubServiceHealth(std::string_view hub, std::string_view service) {
   return join("hub", hub, "health." + sanitizeToken(service));
 }

@@ -20,6 +20,7 @@ std::string agentRegister(std::string_view agent);    // vitals.agent.<a>.regist
 std::string agentDeregister(std::string_view agent);  // vitals.agent.<a>.deregister
 std::string agentHeartbeat(std::string_view agent);   // vitals.agent.<a>.heartbeat
 std::string command(std::string_view agent, std::string_view verb);  // vitals.cmd.<a>.<verb>
+std::string commandWildcard(std::string_view agent);                  // vitals.cmd.<a>.>
 std::string hubServiceHealth(std::string_view hub, std::string_view service);
 std::string hubSummary(std::string_view hub);          // hub.<h>.health.summary
 inline constexpr std::string_view kGlobalHealth = "hub.global.health";
