@@ -1,5 +1,6 @@
 // vitals-agent: the composition root. Builds the concrete objects (clock, timers, randomness,
 // NATS connection, work queues, probes, scheduler, publishing) and runs one io_context.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -268,6 +269,9 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
     }
     scheduler.add(scheduledCheck(check), std::move(*probe));
   }
+  // Parsing the YAML leaves most of the heap free but mapped (about 24 MiB with 2,000 checks):
+  // give it back to the OS.
+  ::malloc_trim(0);
 
   // Commands from the hub (vitals.cmd.<agent>.<verb>): decoded and answered on the loop thread;
   // processes and log reads run on their own small pool.
@@ -375,6 +379,7 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
     current.config_hash = next->config_hash;
     current.include_files = next->include_files;
     reload_ok.set(1);
+    ::malloc_trim(0);  // as after the start
   };
 
   on_bus_up = [&](bool) {

@@ -418,14 +418,21 @@ Run runAgent(const Options& o, const std::string& interval, int nats_port, int h
   const auto t0 = Steady::now();
   std::vector<double> p50s;
   std::vector<double> p99s;
-  for (int i = 0; i < o.seconds; ++i) {
-    std::this_thread::sleep_for(1s);
+  // Scraped every 5 s: rendering every check's counters costs the agent CPU too.
+  AgentMetrics m1;
+  for (int left = o.seconds; left > 0; left -= 5) {
+    std::this_thread::sleep_for(std::chrono::seconds(std::min(left, 5)));
+    if (left <= 5) {
+      break;
+    }
     const AgentMetrics m = scrapeAgent(metrics_port);
     p50s.push_back(m.p50);
     p99s.push_back(m.p99);
   }
   const ProcSample s1 = sample(pid);
-  const AgentMetrics m1 = scrapeAgent(metrics_port);
+  m1 = scrapeAgent(metrics_port);
+  p50s.push_back(m1.p50);
+  p99s.push_back(m1.p99);
   run.seconds = std::chrono::duration<double>(Steady::now() - t0).count();
   terminate(pid);
   run.probes = m1.results - m0.results;
@@ -448,7 +455,6 @@ Run runAgent(const Options& o, const std::string& interval, int nats_port, int h
 // ---- blackbox_exporter --------------------------------------------------------------------
 
 Run runExporter(const Options& o, int http_base, int tcp_base) {
-  const int port = o.port_base + 22;
   const std::string cfg = o.workdir + "/blackbox.yml";
   {
     std::ofstream f(cfg);
@@ -458,15 +464,30 @@ Run runExporter(const Options& o, int http_base, int tcp_base) {
          "  tcp_connect:\n    prober: tcp\n    timeout: 2s\n"
          "    tcp: {preferred_ip_protocol: ip4}\n";
   }
-  const pid_t pid = spawn({o.exporter, "--config.file=" + cfg,
-                           "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-                          o.workdir + "/blackbox.log");
-  for (int i = 0; i < 100; ++i) {
-    httplib::Client cli("127.0.0.1", port);
-    if (auto res = cli.Get("/metrics"); res && res->status == 200) {
-      break;
+  // Our ports lie in the ephemeral range: a probe's client socket may hold one; try the next.
+  pid_t pid = -1;
+  int port = 0;
+  for (int attempt = 0; attempt < 20 && pid < 0; ++attempt) {
+    port = o.port_base + 22 + attempt;
+    pid = spawn({o.exporter, "--config.file=" + cfg,
+                 "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                o.workdir + "/blackbox.log");
+    for (int i = 0; i < 50; ++i) {
+      httplib::Client cli("127.0.0.1", port);
+      if (auto res = cli.Get("/metrics"); res && res->status == 200) {
+        break;
+      }
+      if (::waitpid(pid, nullptr, WNOHANG) == pid) {
+        pid = -1;
+        break;
+      }
+      std::this_thread::sleep_for(100ms);
     }
-    std::this_thread::sleep_for(100ms);
+  }
+  if (pid < 0) {
+    std::cerr << "bench_agent: blackbox_exporter did not start (see " << o.workdir
+              << "/blackbox.log)\n";
+    std::exit(1);
   }
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> ok{0};
