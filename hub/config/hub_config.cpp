@@ -87,6 +87,104 @@ void validateConninfo(config::YamlReader& r, const std::string& key, const std::
   PQconninfoFree(opts);
 }
 
+
+// `notify:`: channels (webhook, slack, email) and how delivery retries.
+void readNotify(config::YamlReader& n, const ConfigSources& sources, notify::NotifySettings& out) {
+  out.timeout = n.duration("timeout", out.timeout, 100ms, 5min);
+  out.poll_interval = n.duration("poll_interval", out.poll_interval, 10ms, 60s);
+  out.retry.initial = n.duration("retry_initial", out.retry.initial, 10ms,
+                                 milliseconds{std::chrono::hours{1}});
+  out.retry.max =
+      n.duration("retry_max", out.retry.max, 10ms, milliseconds{std::chrono::hours{24}});
+  out.retry.max_attempts =
+      static_cast<int>(n.integer("max_attempts", out.retry.max_attempts, 1, 1000));
+  if (out.retry.max < out.retry.initial) {
+    n.problem("retry_max", "must not be shorter than notify.retry_initial");
+  }
+  auto channels = n.mapping("channels");
+  if (channels) {
+    for (const auto& name : channels->keys()) {
+      auto ch = channels->mapping(name);
+      if (!ch) {
+        continue;  // "must be a mapping" already reported
+      }
+      if (!subjects::isValidToken(name)) {
+        channels->problem(name, "channel names must be 1-128 characters of A-Z a-z 0-9 _ -");
+      }
+      notify::ChannelSettings c;
+      c.name = name;
+      const std::string type = ch->str("type", "");
+      auto http_url = [&](const char* key) {
+        if (auto url = ch->str(key)) {
+          if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+            ch->problem(key, "must be an http:// or https:// URL, got \"" + *url + "\"");
+          }
+          return *url;
+        }
+        ch->problem(key, "is required for a " + type + " channel");
+        return std::string();
+      };
+      auto secret = [&](const char* key) -> std::string {
+        if (auto path = ch->str(key)) {
+          auto content = sources.read_file(*path);
+          if (!content.ok()) {
+            ch->problem(key, "cannot read \"" + *path + "\": " + content.error().message);
+            return {};
+          }
+          auto v = trimRight(content.value());
+          if (v.empty()) {
+            ch->problem(key, "\"" + *path + "\" is empty");
+          }
+          return v;
+        }
+        return {};
+      };
+      if (type == "webhook") {
+        c.type = notify::ChannelType::Webhook;
+        c.url = http_url("url");
+        c.secret = secret("secret_file");
+        c.previous_secret = secret("secondary_secret_file");
+        if (!ch->has("secret_file")) {
+          ch->problem("secret_file", "is required for a webhook channel (requests are signed)");
+        }
+      } else if (type == "slack") {
+        c.type = notify::ChannelType::Slack;
+        c.url = http_url("url");
+      } else if (type == "email") {
+        c.type = notify::ChannelType::Email;
+        c.smtp_url = ch->str("smtp_url", "");
+        if (c.smtp_url.rfind("smtp://", 0) != 0 && c.smtp_url.rfind("smtps://", 0) != 0) {
+          ch->problem("smtp_url", "must be smtp://host:port or smtps://host:port, got \"" +
+                                      c.smtp_url + "\"");
+        }
+        c.from = ch->str("from", "");
+        if (c.from.find('@') == std::string::npos) {
+          ch->problem("from", "must be an email address, got \"" + c.from + "\"");
+        }
+        c.to = ch->strings("to").value_or(std::vector<std::string>{});
+        if (c.to.empty()) {
+          ch->problem("to", "must list at least one address");
+        }
+        for (const auto& t : c.to) {
+          if (t.find('@') == std::string::npos || t.find_first_of("<>\r\n ,") != std::string::npos) {
+            ch->problem("to", "\"" + t + "\" is not an email address");
+          }
+        }
+        c.username = ch->str("username", "");
+        c.password = secret("password_file");
+        if (c.username.empty() && ch->has("password_file")) {
+          ch->problem("password_file", "is set but username is not");
+        }
+        c.starttls = ch->boolean("starttls", false);
+      } else {
+        ch->problem("type", "must be webhook, slack or email, got \"" + type + "\"");
+      }
+      ch->finish();
+      out.channels[name] = std::move(c);
+    }
+  }
+  n.finish();
+}
 }  // namespace
 
 ConfigSources ConfigSources::system() {
@@ -338,6 +436,10 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
       }
     }
     u->finish();
+  }
+
+  if (auto n = root.mapping("notify")) {
+    readNotify(*n, sources, c.notify);
   }
 
   if (auto l = root.mapping("log")) {

@@ -10,6 +10,7 @@
 #include "common/config/yaml_reader.hpp"
 #include "common/error/result.hpp"
 #include "common/log/log.hpp"
+#include "hub/notify/notify_settings.hpp"
 #include "hub/policy/liveness.hpp"
 #include "hub/policy/service_rule.hpp"
 
@@ -66,6 +67,7 @@ struct HubConfig {
   policy::ServiceRules services;    // per-service status rules (`services:`)
   StalenessSettings staleness;
   UptimeSettings uptime;
+  notify::NotifySettings notify;  // channels and delivery retries (`notify:`)
   log::LogOptions log;
 };
 
