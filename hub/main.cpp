@@ -24,6 +24,9 @@
 #include "hub/ingest/ingest_loop.hpp"
 #include "hub/ingest/nats_message_source.hpp"
 #include "hub/ingest/prefetching_source.hpp"
+#include "hub/notify/curl_notifiers.hpp"
+#include "hub/notify/pg_outbox_store.hpp"
+#include "hub/notify/sender.hpp"
 #include "hub/state/hub_state.hpp"
 #include "hub/status/bus_transition_sink.hpp"
 #include "hub/status/staleness_sweeper.hpp"
@@ -131,6 +134,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  hub::notify::CurlGlobal curl;  // before any thread: curl_global_init is not thread-safe
   auto logger = log::makeLogger("hub", cfg->log);
   logger->info("vitals-hub {} starting (hub_id {})", VITALS_VERSION, cfg->hub_id);
 
@@ -310,6 +314,16 @@ int main(int argc, char** argv) {
   boost::asio::post(sweep_io, [&sweeper] { sweeper.start(); });
   std::thread sweep_thread([&sweep_io] { sweep_io.run(); });
 
+  // Notification delivery: one worker per configured channel, each with its own connection.
+  StdRandom notify_random;  // the ingest thread uses `random`; the sender locks its own
+  hub::notify::Sender sender(
+      [&pg, logger] { return std::make_unique<hub::notify::PgOutboxStore>(pg, logger); }, clock,
+      notify_random, cfg->notify, registry, logger);
+  for (const auto& [name, channel] : cfg->notify.channels) {
+    sender.addChannel(name, hub::notify::makeNotifier(channel, cfg->notify.timeout, clock));
+  }
+  sender.start();
+
   ingest.start();
   logger->info("ingest started (stream {}, durable {}, batch size {})", stream.name,
                consumer.durable, cfg->ingest.batch_size);
@@ -318,6 +332,7 @@ int main(int argc, char** argv) {
   logger->info("shutting down");
   http.stop();
   ingest.stop();  // after the transaction in progress, whose messages are then acked
+  sender.stop();  // after the attempts in progress
   boost::asio::post(sweep_io, [&sweeper] { sweeper.stop(); });
   sweep_work.reset();
   sweep_thread.join();
