@@ -258,6 +258,7 @@ void CommandHandler::runChecks(const std::shared_ptr<Context>& ctx, bool verbose
     const bool started =
         checks_.runNow(name, verbose, [this, ctx, gather, name](std::optional<CheckResult> r) {
           if (r) {
+            r->agent_id = settings_.agent_id;  // seq stays 0: the pipeline numbers its own copy
             gather->results.push_back(std::move(*r));
           } else {
             gather->missing.push_back(name);
