@@ -50,6 +50,15 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
                              : "connect to " + self->target_ + " timed out after " + after));
       }
     });
+    // A literal address needs no resolver: asio resolves on a thread of its own, and the two
+    // hand-offs cost more than the connect (bench/agent).
+    boost::system::error_code literal_ec;
+    const auto literal = asio::ip::make_address(spec_.host, literal_ec);
+    if (!literal_ec) {
+      socket_.async_connect(tcp::endpoint(literal, spec_.port),
+                            [self](const boost::system::error_code& cec) { self->connected(cec); });
+      return;
+    }
     resolver_.async_resolve(
         spec_.host, std::to_string(spec_.port),
         [self](const boost::system::error_code& ec, tcp::resolver::results_type results) {
