@@ -115,19 +115,31 @@ Options parse(int argc, char** argv) {
 
 // ---- targets ------------------------------------------------------------------------------
 
-constexpr int kTargetPorts = 16;  // per kind: spreads TIME_WAIT tuples over more ports
+constexpr std::size_t kTargetPorts = 16;  // per kind: spreads TIME_WAIT tuples over more ports
 
 // One epoll thread. HTTP: read the request head, answer 200 with Connection: close, close.
 // TCP: accept and close. Cheap enough that the probers, not the targets, are measured.
 class Targets {
  public:
+  // Our ports lie in the ephemeral range, so another process's client socket may hold one: a
+  // port that cannot be bound is skipped.
   Targets(int http_base, int tcp_base) {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     stop_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     add(stop_fd_);
-    for (int i = 0; i < kTargetPorts; ++i) {
-      listen(http_base + i, true);
-      listen(tcp_base + i, false);
+    for (int port = http_base; http_ports_.size() < kTargetPorts && port < http_base + 90; ++port) {
+      if (listen(port, true)) {
+        http_ports_.push_back(port);
+      }
+    }
+    for (int port = tcp_base; tcp_ports_.size() < kTargetPorts && port < tcp_base + 90; ++port) {
+      if (listen(port, false)) {
+        tcp_ports_.push_back(port);
+      }
+    }
+    if (http_ports_.size() < kTargetPorts || tcp_ports_.size() < kTargetPorts) {
+      std::cerr << "bench_agent: cannot find free target ports\n";
+      std::exit(1);
     }
     thread_ = std::thread([this] { loop(); });
   }
@@ -137,6 +149,8 @@ class Targets {
     thread_.join();
   }
   std::uint64_t served() const { return served_.load(); }
+  int httpPort(int i) const { return http_ports_[static_cast<std::size_t>(i) % kTargetPorts]; }
+  int tcpPort(int i) const { return tcp_ports_[static_cast<std::size_t>(i) % kTargetPorts]; }
 
  private:
   void add(int fd) {
@@ -145,7 +159,7 @@ class Targets {
     ev.data.fd = fd;
     ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
   }
-  void listen(int port, bool http) {
+  bool listen(int port, bool http) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     const int on = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
@@ -155,12 +169,12 @@ class Targets {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(fd, 4096) != 0) {
-      std::cerr << "bench_agent: cannot listen on 127.0.0.1:" << port << ": "
-                << std::strerror(errno) << "\n";
-      std::exit(1);
+      ::close(fd);
+      return false;
     }
     listeners_[fd] = http;
     add(fd);
+    return true;
   }
   void loop() {
     const char kResponse[] =
@@ -217,11 +231,32 @@ class Targets {
 
   int epoll_ = -1;
   int stop_fd_ = -1;
+  std::vector<int> http_ports_;
+  std::vector<int> tcp_ports_;
   std::map<int, bool> listeners_;  // fd -> is http
   std::unordered_map<int, std::string> conns_;
   std::atomic<std::uint64_t> served_{0};
   std::thread thread_;
 };
+
+// First port from `from` that can be bound on 127.0.0.1 now (a client socket of another process
+// may hold any port of ours: they lie in the ephemeral range).
+int freePort(int from) {
+  for (int port = from; port < from + 50; ++port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (ok) {
+      return port;
+    }
+  }
+  std::cerr << "bench_agent: no free port from " << from << "\n";
+  std::exit(1);
+}
 
 // ---- processes ----------------------------------------------------------------------------
 
@@ -366,7 +401,7 @@ struct Run {
 };
 
 void writeAgentConfig(const Options& o, const std::string& path, const std::string& interval,
-                      int nats_port, int metrics_port, int http_base, int tcp_base) {
+                      int nats_port, int metrics_port, const Targets& targets) {
   // timeout must be below the interval; half of it, at most 2s.
   const std::string timeout = interval == "10s" ? "2s" : interval == "1s" ? "500ms" : "100ms";
   std::ofstream f(path);
@@ -379,11 +414,11 @@ void writeAgentConfig(const Options& o, const std::string& path, const std::stri
     << "checks:\n";
   for (int i = 0; i < o.http; ++i) {
     f << "  - {name: http-" << i << ", kind: http, url: \"http://127.0.0.1:"
-      << http_base + i % kTargetPorts << "/c/" << i << "\"}\n";
+      << targets.httpPort(i) << "/c/" << i << "\"}\n";
   }
   for (int i = 0; i < o.tcp; ++i) {
     f << "  - {name: tcp-" << i << ", kind: tcp, host: 127.0.0.1, port: "
-      << tcp_base + i % kTargetPorts << "}\n";
+      << targets.tcpPort(i) << "}\n";
   }
 }
 
@@ -396,13 +431,13 @@ int countLines(const std::string& path, const std::string& needle) {
   return n;
 }
 
-Run runAgent(const Options& o, const std::string& interval, int nats_port, int http_base,
-             int tcp_base) {
-  const int metrics_port = o.port_base + 21;
+Run runAgent(const Options& o, const std::string& interval, int nats_port,
+             const Targets& targets) {
+  const int metrics_port = freePort(o.port_base + 210);
   const std::string cfg = o.workdir + "/agent-" + interval + ".yaml";
   const std::string log = o.workdir + "/agent-" + interval + ".log";
   std::filesystem::remove_all(o.workdir + "/spool");
-  writeAgentConfig(o, cfg, interval, nats_port, metrics_port, http_base, tcp_base);
+  writeAgentConfig(o, cfg, interval, nats_port, metrics_port, targets);
   const pid_t pid = spawn({o.agent, "--config", cfg}, log);
   Run run;
   run.who = "vitals-agent";
@@ -454,7 +489,7 @@ Run runAgent(const Options& o, const std::string& interval, int nats_port, int h
 
 // ---- blackbox_exporter --------------------------------------------------------------------
 
-Run runExporter(const Options& o, int http_base, int tcp_base) {
+Run runExporter(const Options& o, const Targets& targets) {
   const std::string cfg = o.workdir + "/blackbox.yml";
   {
     std::ofstream f(cfg);
@@ -468,7 +503,7 @@ Run runExporter(const Options& o, int http_base, int tcp_base) {
   pid_t pid = -1;
   int port = 0;
   for (int attempt = 0; attempt < 20 && pid < 0; ++attempt) {
-    port = o.port_base + 22 + attempt;
+    port = freePort(o.port_base + 220 + attempt);
     pid = spawn({o.exporter, "--config.file=" + cfg,
                  "--web.listen-address=127.0.0.1:" + std::to_string(port)},
                 o.workdir + "/blackbox.log");
@@ -504,10 +539,10 @@ Run runExporter(const Options& o, int http_base, int tcp_base) {
         const int k = i % checks;
         const std::string path =
             k < o.http ? "/probe?module=http_2xx&target=http://127.0.0.1:" +
-                             std::to_string(http_base + k % kTargetPorts) + "/c/" +
+                             std::to_string(targets.httpPort(k)) + "/c/" +
                              std::to_string(k)
                        : "/probe?module=tcp_connect&target=127.0.0.1:" +
-                             std::to_string(tcp_base + k % kTargetPorts);
+                             std::to_string(targets.tcpPort(k));
         auto res = cli.Get(path);
         if (res && res->status == 200 && res->body.find("\nprobe_success 1") != std::string::npos) {
           ok.fetch_add(1);
@@ -590,7 +625,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(o.workdir);
   const int http_base = o.port_base;
   const int tcp_base = o.port_base + 100;
-  const int nats_port = o.port_base + 20;
+  const int nats_port = freePort(o.port_base + 200);
   Targets targets(http_base, tcp_base);
   const pid_t nats = startNats(o, nats_port);
 
@@ -603,14 +638,14 @@ int main(int argc, char** argv) {
               "p50 us", "p99 us", "MiB", "MiB", "", "");
   std::vector<Run> agent_runs;
   for (const auto& interval : o.intervals) {
-    agent_runs.push_back(runAgent(o, interval, nats_port, http_base, tcp_base));
+    agent_runs.push_back(runAgent(o, interval, nats_port, targets));
     print(agent_runs.back());
   }
   terminate(nats);
   if (o.skip_exporter) {
     return 0;
   }
-  const Run bb = runExporter(o, http_base, tcp_base);
+  const Run bb = runExporter(o, targets);
   print(bb);
   const double bb_eff = bb.cpu > 0 ? bb.probes / bb.cpu : 0;
   for (const auto& r : agent_runs) {
