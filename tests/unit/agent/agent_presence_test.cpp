@@ -32,6 +32,7 @@ PresenceSettings settings() {
   s.checks = {c};
   s.labels = {{"env", "dev"}};
   s.config_hash = "abc";
+  s.actions = {"restart-web"};
   s.retry_min = 500ms;
   s.retry_max = 10s;
   return s;
@@ -86,6 +87,7 @@ TEST_CASE("start registers the agent with its checks and sends a first heartbeat
   REQUIRE(reg->checks.size() == 1);
   CHECK(reg->checks[0].name == "web");
   CHECK(reg->checks[0].target == "http://127.0.0.1/");
+  CHECK(reg->actions == std::vector<std::string>{"restart-web"});
   CHECK(h.idsOn("vitals.agent.a1.heartbeat") == std::vector<std::string>{"a1.b1.hb.1"});
   CHECK(h.presence.registrationsStored() == 1);
 }
