@@ -244,6 +244,30 @@ TEST_CASE("heartbeat: pushes over the local HTTP endpoint reach the board",
   listener.stop();
 }
 
+TEST_CASE("the heartbeat listener serves the agent's metrics on GET /metrics",
+          "[agent][integration][probe]") {
+  SystemClock clock;
+  HeartbeatBoard board;
+  metrics::Registry registry;
+  registry.counter("vitals_agent_results_total", "Check results produced").inc(7);
+  HeartbeatListener listener(board, clock, &registry);
+  REQUIRE(listener.start("127.0.0.1", 0).ok());
+  httplib::Client cli("127.0.0.1", listener.port());
+  auto res = cli.Get("/metrics");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK_THAT(res->body, Catch::Contains("\nvitals_agent_results_total 7\n"));
+  listener.stop();
+
+  HeartbeatListener without(board, clock);
+  REQUIRE(without.start("127.0.0.1", 0).ok());
+  httplib::Client cli2("127.0.0.1", without.port());
+  res = cli2.Get("/metrics");
+  REQUIRE(res);
+  CHECK(res->status == 404);
+  without.stop();
+}
+
 TEST_CASE("tcp: send a request and expect a reply", "[agent][integration][probe]") {
   httplib::Server server;
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {

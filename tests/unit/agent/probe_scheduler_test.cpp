@@ -393,3 +393,67 @@ TEST_CASE("results carry flapping, and the start of flapping is noted in details
   CHECK(h.results[10].details.count("flap") == 0);
   CHECK(h.scheduler.flapState("web").flapping);
 }
+
+TEST_CASE("lateness quantiles are published once a batch of runs is in",
+          "[agent][unit][scheduler]") {
+  metrics::Registry m;
+  LatenessWindow window(m, 100, 10, 1h);
+  auto gauge = [&m](const char* q) {
+    return m.gauge("vitals_agent_schedule_lateness_seconds", "",
+                   std::string("quantile=\"") + q + "\"").value();
+  };
+  const SteadyTime t0{};
+  for (int i = 1; i <= 9; ++i) {
+    window.record(std::chrono::milliseconds(i), t0);
+  }
+  CHECK(gauge("0.5") == 0.0);  // 9 of 10: nothing published yet
+  window.record(10ms, t0);
+  CHECK(gauge("0.5") == Approx(0.005));
+  CHECK(gauge("0.99") == Approx(0.009));
+  CHECK(gauge("1") == Approx(0.010));
+}
+
+TEST_CASE("lateness quantiles cover only the last window of runs", "[agent][unit][scheduler]") {
+  metrics::Registry m;
+  LatenessWindow window(m, 4, 1, 1h);
+  const SteadyTime t0{};
+  for (int i = 0; i < 4; ++i) {
+    window.record(100ms, t0);
+  }
+  for (int i = 0; i < 4; ++i) {
+    window.record(1ms, t0);
+  }
+  CHECK(m.gauge("vitals_agent_schedule_lateness_seconds", "", "quantile=\"1\"").value() ==
+        Approx(0.001));
+}
+
+TEST_CASE("lateness is published after max_age even with few runs, and early starts count as 0",
+          "[agent][unit][scheduler]") {
+  metrics::Registry m;
+  LatenessWindow window(m, 100, 1000, 5s);
+  const SteadyTime t0{};
+  window.record(-3ms, t0);
+  window.record(2ms, t0 + 1s);
+  auto max = [&m] {
+    return m.gauge("vitals_agent_schedule_lateness_seconds", "", "quantile=\"1\"").value();
+  };
+  CHECK(max() == 0.0);
+  window.record(4ms, t0 + 6s);
+  CHECK(max() == Approx(0.004));
+  CHECK(m.gauge("vitals_agent_schedule_lateness_seconds", "", "quantile=\"0.5\"").value() ==
+        Approx(0.002));
+}
+
+TEST_CASE("vitals_agent_probe_runs_total counts the runs of every check",
+          "[agent][unit][scheduler]") {
+  Harness h(0.0);
+  auto& web = h.add(every(10s));
+  auto other_check = every(10s);
+  other_check.name = "db";
+  auto& db = h.add(other_check);
+  h.time.advance(0s);
+  web.succeed();
+  db.succeed();
+  h.time.advance(10s);
+  CHECK(h.metrics.counter("vitals_agent_probe_runs_total", "").value() == 4);
+}
