@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "hub/ingest/nats_message_source.hpp"
 #include "hub/ingest/prefetching_source.hpp"
 #include "hub/notify/curl_notifiers.hpp"
+#include "hub/notify/pg_alert_config_store.hpp"
 #include "hub/notify/pg_outbox_store.hpp"
 #include "hub/notify/sender.hpp"
 #include "hub/state/hub_state.hpp"
@@ -221,7 +223,14 @@ int main(int argc, char** argv) {
       },
       registry);
   hub::api::UptimeHandler uptime(state, status_store, clock, cfg->uptime.degraded_weight);
-  const auto router = hub::api::buildRouter({services, agents, ops, uptime});
+  hub::notify::PgAlertConfigStore alert_configs(pool);
+  hub::notify::PgOutboxReader outbox_reader(pool);
+  std::set<std::string> channel_names;
+  for (const auto& [name, channel] : cfg->notify.channels) {
+    channel_names.insert(name);
+  }
+  hub::api::AlertsHandler alerts(alert_configs, outbox_reader, channel_names, clock);
+  const auto router = hub::api::buildRouter({services, agents, ops, uptime, &alerts});
   hub::api::HttpServer http(router, logger);
   auto port = http.start(cfg->http.host, cfg->http.port);
   if (!port.ok()) {

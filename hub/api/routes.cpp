@@ -23,6 +23,20 @@ Router buildRouter(const Handlers& h) {
          bind(h.uptime, &UptimeHandler::trends)});
   r.add({"GET", "/api/v1/uptime", {"window"}, bind(h.uptime, &UptimeHandler::all)});
   r.add({"GET", "/api/v1/agents", {}, bind(h.agents, &AgentsHandler::list)});
+  if (h.alerts != nullptr) {
+    const auto& a = *h.alerts;
+    r.add({"GET", "/api/v1/alerts/configs", {}, bind(a, &AlertsHandler::listConfigs)});
+    r.add({"GET", "/api/v1/alerts/configs/{service}", {}, bind(a, &AlertsHandler::getConfig)});
+    r.add({"PUT", "/api/v1/alerts/configs/{service}", {}, bind(a, &AlertsHandler::putConfig)});
+    r.add({"DELETE",
+           "/api/v1/alerts/configs/{service}",
+           {},
+           bind(a, &AlertsHandler::deleteConfig)});
+    r.add({"GET",
+           "/api/v1/notifications",
+           {"status", "limit"},
+           bind(a, &AlertsHandler::notifications)});
+  }
   r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard)});
   r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz)});
   r.add({"GET", "/readyz", {}, bind(h.ops, &OpsHandler::readyz)});

@@ -1,5 +1,6 @@
 #pragma once
 // THE list of URLs the hub serves (docs/openapi.yaml is checked against it by a unit test).
+#include "hub/api/alerts_handler.hpp"
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/services_handler.hpp"
@@ -12,6 +13,8 @@ struct Handlers {
   const AgentsHandler& agents;
   const OpsHandler& ops;
   const UptimeHandler& uptime;
+  // Alert configs and the notification outbox; their routes are served only when set.
+  const AlertsHandler* alerts = nullptr;
 };
 
 // The handlers must outlive the router.

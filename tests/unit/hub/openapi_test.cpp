@@ -8,6 +8,7 @@
 
 #include "common/time/manual_time.hpp"
 #include "hub/api/routes.hpp"
+#include "tests/unit/hub/fakes/fake_alert_store.hpp"
 #include "tests/unit/hub/fakes/fake_read_store.hpp"
 #include "tests/unit/hub/fakes/fake_status_store.hpp"
 
@@ -52,7 +53,10 @@ TEST_CASE("docs/openapi.yaml documents exactly the routes the hub serves",
   api::OpsHandler ops{{}, registry};
   test::FakeStatusStore uptime_store;
   api::UptimeHandler uptime{state, uptime_store, time, 0.5};
-  const auto router = api::buildRouter({services, agents, ops, uptime});
+  test::FakeAlertConfigStore alert_configs;
+  test::FakeOutboxReader outbox;
+  api::AlertsHandler alerts{alert_configs, outbox, {}, time};
+  const auto router = api::buildRouter({services, agents, ops, uptime, &alerts});
 
   std::set<std::string> served;
   for (const auto& r : router.routes()) {
