@@ -2,7 +2,30 @@
 
 #include <nats/nats.h>
 
+#include <mutex>
+
 namespace vitals::nats {
+
+// The owner's connection-state callback, shared with NATS.c's threads.
+class ConnectionCallbacks {
+ public:
+  explicit ConnectionCallbacks(std::function<void(bool)> fn) : fn_(std::move(fn)) {}
+  void notify(bool up) {
+    std::lock_guard lock(mu_);
+    if (fn_) {
+      fn_(up);
+    }
+  }
+  void clear() {
+    std::lock_guard lock(mu_);
+    fn_ = nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  std::function<void(bool)> fn_;
+};
+
 namespace {
 
 Error natsError(natsStatus s, const std::string& what, jsErrCode jerr = static_cast<jsErrCode>(0)) {
@@ -28,18 +51,14 @@ struct OptionsDeleter {
 };
 
 void onDisconnected(natsConnection*, void* closure) {
-  auto* fn = static_cast<std::function<void(bool)>*>(closure);
-  if (fn != nullptr && *fn) {
-    (*fn)(false);
-  }
+  static_cast<ConnectionCallbacks*>(closure)->notify(false);
 }
 void onReconnected(natsConnection*, void* closure) {
-  auto* fn = static_cast<std::function<void(bool)>*>(closure);
-  if (fn != nullptr && *fn) {
-    (*fn)(true);
-  }
+  static_cast<ConnectionCallbacks*>(closure)->notify(true);
 }
 void onConnected(natsConnection* nc, void* closure) { onReconnected(nc, closure); }
+// The last callback NATS.c delivers for a connection: only now may the closure go.
+void onClosed(natsConnection*, void* closure) { delete static_cast<ConnectionCallbacks*>(closure); }
 
 void onSubscriptionMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   auto* handler = static_cast<Subscription::Handler*>(closure);
@@ -165,7 +184,9 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& o)
   }
   std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
   std::unique_ptr<Connection> conn(new Connection());
-  conn->on_change_ = o.on_connection_change;
+  // NATS.c calls back on its own thread, possibly after ~Connection has begun: the callbacks'
+  // state lives on the heap until the closed callback (see onClosed).
+  auto callbacks = std::make_unique<ConnectionCallbacks>(o.on_connection_change);
 
   natsStatus s = natsOptions_SetServers(opts.get(), nullptr, 0);
   s = natsOptions_SetURL(opts.get(), o.url.c_str());
@@ -180,9 +201,10 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& o)
   natsOptions_SetReconnectWait(opts.get(), o.reconnect_wait.count());
   natsOptions_SetReconnectJitter(opts.get(), o.reconnect_jitter.count(),
                                  o.reconnect_jitter.count());
-  natsOptions_SetRetryOnFailedConnect(opts.get(), true, onConnected, &conn->on_change_);
-  natsOptions_SetDisconnectedCB(opts.get(), onDisconnected, &conn->on_change_);
-  natsOptions_SetReconnectedCB(opts.get(), onReconnected, &conn->on_change_);
+  natsOptions_SetRetryOnFailedConnect(opts.get(), true, onConnected, callbacks.get());
+  natsOptions_SetDisconnectedCB(opts.get(), onDisconnected, callbacks.get());
+  natsOptions_SetReconnectedCB(opts.get(), onReconnected, callbacks.get());
+  natsOptions_SetClosedCB(opts.get(), onClosed, callbacks.get());
   // Core publishes while disconnected are buffered by NATS.c up to this size.
   natsOptions_SetReconnectBufSize(opts.get(), 8 * 1024 * 1024);
   if (!o.credentials_file.empty()) {
@@ -199,8 +221,9 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& o)
   }
   s = natsConnection_Connect(&conn->nc_, opts.get());
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
-    return natsError(s, "connect to " + o.url);
+    return natsError(s, "connect to " + o.url);  // no connection: no callbacks will come
   }
+  conn->callbacks_ = callbacks.release();  // owned by NATS.c from here (freed in onClosed)
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = 5000;
@@ -213,6 +236,9 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& o)
 Connection::~Connection() {
   if (js_ != nullptr) {
     jsCtx_Destroy(js_);
+  }
+  if (callbacks_ != nullptr) {
+    callbacks_->clear();  // the owner's callback may capture things that die with it
   }
   if (nc_ != nullptr) {
     // Drain-free close: callers flush what matters before destroying.

@@ -35,6 +35,7 @@ struct ConnectOptions {
 };
 
 class Connection;
+class ConnectionCallbacks;
 
 // A message received from JetStream; acknowledges through the connection it came from.
 class JsMessage {
@@ -87,6 +88,7 @@ class PullConsumer {
 
  private:
   friend class Connection;
+class ConnectionCallbacks;
   explicit PullConsumer(__natsSubscription* sub) : sub_(sub) {}
   __natsSubscription* sub_;
 };
@@ -107,6 +109,7 @@ class Subscription {
 
  private:
   friend class Connection;
+class ConnectionCallbacks;
   Subscription() = default;
   __natsSubscription* sub_ = nullptr;
   Handler handler_;
@@ -155,7 +158,7 @@ class Connection {
   Connection() = default;
   __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;
-  std::function<void(bool)> on_change_;
+  ConnectionCallbacks* callbacks_ = nullptr;  // freed by NATS.c's closed callback
 };
 
 }  // namespace vitals::nats
