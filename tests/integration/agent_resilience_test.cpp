@@ -20,23 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void stopNats(const Fixture& fx) {
-  const int pid = std::stoi(readFile(fx.run_dir + "/nats/nats.pid"));
-  ::kill(pid, SIGTERM);
-  REQUIRE(waitUntil([&] { return httpGet(fx.nats_monitor_port, "/healthz").status == -1; }, 10s));
-}
-
-void startNats(const Fixture& fx) {
-  ChildProcess starter({"/bin/sh", "-c",
-                        "setsid nats-server -c " + fx.nats_conf + " -l " + fx.run_dir +
-                            "/nats/nats.log </dev/null >/dev/null 2>&1 &"},
-                       fx.run_dir + "/nats/restart.log");
-  starter.waitExit(5000);
-  REQUIRE(waitUntil(
-      [&] { return httpGet(fx.nats_monitor_port, "/healthz?js-enabled-only=true").status == 200; },
-      15s));
-}
-
 // n checks of the hub: half http /healthz, half tcp, intervals 100..200 ms.
 std::string loadChecks(int hub_port, int n) {
   std::string out;
@@ -144,13 +127,13 @@ TEST_CASE("agent spool replays every result of a 30 s bus outage under load exac
   INFO("agent log:\n" << agent->log() << "\nhub log:\n" << s.hub->log());
   REQUIRE(waitUntil([&] { return rowsOf(s.ho.db_conninfo, "load-agent") >= 100; }, 20s));
 
-  stopNats(s.fx);
+  REQUIRE(stopNats(s.fx));
   std::this_thread::sleep_for(1s);  // the hub finishes what it had fetched before the stop
   const auto before = rowsOf(s.ho.db_conninfo, "load-agent");
   std::this_thread::sleep_for(29s);  // ~20 checks at 100..200 ms: about 4,000 results spooled
   CHECK(rowsOf(s.ho.db_conninfo, "load-agent") == before);  // nothing could have arrived
   CHECK(segmentFiles(spool) >= 1);
-  startNats(s.fx);
+  REQUIRE(startNats(s.fx));
 
   REQUIRE(waitUntil([&] { return rowsOf(s.ho.db_conninfo, "load-agent") >= before + 1500; }, 60s));
   REQUIRE(agent->running());
@@ -174,7 +157,7 @@ TEST_CASE("agent killed by SIGKILL while spooling delivers both boots exactly on
   const std::string config = s.dir + "/agent.yaml";
   writeFile(config, agentYaml(s.fx, "kill-agent", spool, loadChecks(s.hub->port(), 10)));
 
-  stopNats(s.fx);
+  REQUIRE(stopNats(s.fx));
   auto first = startAgent(s.fx, config, s.dir + "/agent-1.log");
   std::this_thread::sleep_for(5s);  // spooling only: the bus is away
   REQUIRE(first->running());
@@ -183,7 +166,7 @@ TEST_CASE("agent killed by SIGKILL while spooling delivers both boots exactly on
   const std::string first_log = first->log();
   first.reset();
 
-  startNats(s.fx);
+  REQUIRE(startNats(s.fx));
   auto second = startAgent(s.fx, config, s.dir + "/agent-2.log");
   INFO("first agent log:\n" << first_log << "\nsecond agent log:\n" << second->log());
   REQUIRE(waitUntil([&] { return bootRows(s.ho.db_conninfo, "kill-agent").size() == 2; }, 30s));

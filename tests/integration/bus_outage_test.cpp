@@ -11,28 +11,6 @@
 using namespace vitals::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-// The fixture's nats-server, stopped and started again with the same config and store.
-void stopNats(const Fixture& fx) {
-  const int pid = std::stoi(readFile(fx.run_dir + "/nats/nats.pid"));
-  ::kill(pid, SIGTERM);
-  REQUIRE(waitUntil([&] { return httpGet(fx.nats_monitor_port, "/healthz").status == -1; }, 10s));
-}
-
-void startNats(const Fixture& fx) {
-  ChildProcess starter({"/bin/sh", "-c",
-                        "setsid nats-server -c " + fx.nats_conf + " -l " + fx.run_dir +
-                            "/nats/nats.log </dev/null >/dev/null 2>&1 &"},
-                       fx.run_dir + "/nats/restart.log");
-  starter.waitExit(5000);
-  REQUIRE(waitUntil(
-      [&] { return httpGet(fx.nats_monitor_port, "/healthz?js-enabled-only=true").status == 200; },
-      15s));
-}
-
-}  // namespace
-
 TEST_CASE("results produced while nats-server is down arrive after it returns, in order, "
           "without gaps or duplicates",
           "[integration][outage]") {
@@ -58,11 +36,11 @@ TEST_CASE("results produced while nats-server is down arrive after it returns, i
   INFO("agent log:\n" << agent.log() << "\nhub log:\n" << hub.log());
   REQUIRE(waitUntil([&] { return rows() >= 3; }, 20s));
 
-  stopNats(fx);
+  REQUIRE(stopNats(fx));
   const auto during_outage = rows();
   std::this_thread::sleep_for(3s);  // the agent keeps probing: ~15 results while the bus is away
   CHECK(rows() == during_outage);   // nothing could have arrived
-  startNats(fx);
+  REQUIRE(startNats(fx));
 
   // Everything the agent produced while the bus was away arrives, and then keeps arriving.
   REQUIRE(waitUntil([&] { return rows() >= during_outage + 15; }, 30s));

@@ -1,5 +1,7 @@
 #include "tests/support/stack.hpp"
 
+#include <signal.h>
+
 #include "common/nats/nats_client.hpp"
 
 namespace vitals::test {
@@ -51,6 +53,24 @@ void resetStream(const Fixture& fx) {
   }
   waitUntil([&] { return conn.value()->connected(); }, std::chrono::seconds{5});
   (void)conn.value()->deleteStream("VITALS");
+}
+
+bool stopNats(const Fixture& fx) {
+  const int pid = std::stoi(readFile(fx.run_dir + "/nats/nats.pid"));
+  ::kill(pid, SIGTERM);
+  return waitUntil([&] { return httpGet(fx.nats_monitor_port, "/healthz").status == -1; },
+                   std::chrono::seconds{10});
+}
+
+bool startNats(const Fixture& fx) {
+  ChildProcess starter({"/bin/sh", "-c",
+                        "setsid nats-server -c " + fx.nats_conf + " -l " + fx.run_dir +
+                            "/nats/nats.log </dev/null >/dev/null 2>&1 &"},
+                       fx.run_dir + "/nats/restart.log");
+  starter.waitExit(5000);
+  return waitUntil(
+      [&] { return httpGet(fx.nats_monitor_port, "/healthz?js-enabled-only=true").status == 200; },
+      std::chrono::seconds{15});
 }
 
 }  // namespace vitals::test

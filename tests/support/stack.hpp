@@ -50,4 +50,9 @@ class AgentProcess {
 // Removes the VITALS stream so a test starts with an empty bus.
 void resetStream(const Fixture& fx);
 
+// Stops the fixture's nats-server (SIGTERM) and waits until it is gone; false if it stays up.
+bool stopNats(const Fixture& fx);
+// Starts it again with the same config and store; false if JetStream is not healthy in 15 s.
+bool startNats(const Fixture& fx);
+
 }  // namespace vitals::test
