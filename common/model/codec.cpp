@@ -1,4 +1,5 @@
 #include "common/model/codec.hpp"
+#include "common/model/status_proto.hpp"
 
 #include <google/protobuf/arena.h>
 #include <google/protobuf/util/time_util.h>
@@ -11,38 +12,9 @@ namespace {
 namespace pb = vitals::v1;
 using google::protobuf::util::TimeUtil;
 
-pb::Status toProto(HealthStatus s) {
-  switch (s) {
-    case HealthStatus::Healthy:
-      return pb::STATUS_HEALTHY;
-    case HealthStatus::Degraded:
-      return pb::STATUS_DEGRADED;
-    case HealthStatus::Down:
-      return pb::STATUS_DOWN;
-    case HealthStatus::Unknown:
-      break;
-  }
-  return pb::STATUS_UNKNOWN;
-}
-
-bool fromProto(pb::Status s, HealthStatus& out) {
-  switch (s) {
-    case pb::STATUS_HEALTHY:
-      out = HealthStatus::Healthy;
-      return true;
-    case pb::STATUS_DEGRADED:
-      out = HealthStatus::Degraded;
-      return true;
-    case pb::STATUS_DOWN:
-      out = HealthStatus::Down;
-      return true;
-    case pb::STATUS_UNKNOWN:
-      out = HealthStatus::Unknown;
-      return true;
-    default:
-      return false;
-  }
-}
+// The HealthStatus overloads live in status_proto.hpp; keep them visible next to these.
+using vitals::codec::fromProto;
+using vitals::codec::toProto;
 
 pb::FailureKind toProto(FailureKind k) {
   switch (k) {
@@ -169,6 +141,39 @@ Result<CheckResult> readResult(const pb::CheckResult& in, const std::string& whe
 }
 
 }  // namespace
+
+pb::Status toProto(HealthStatus s) {
+  switch (s) {
+    case HealthStatus::Healthy:
+      return pb::STATUS_HEALTHY;
+    case HealthStatus::Degraded:
+      return pb::STATUS_DEGRADED;
+    case HealthStatus::Down:
+      return pb::STATUS_DOWN;
+    case HealthStatus::Unknown:
+      break;
+  }
+  return pb::STATUS_UNKNOWN;
+}
+
+bool fromProto(pb::Status s, HealthStatus& out) {
+  switch (s) {
+    case pb::STATUS_HEALTHY:
+      out = HealthStatus::Healthy;
+      return true;
+    case pb::STATUS_DEGRADED:
+      out = HealthStatus::Degraded;
+      return true;
+    case pb::STATUS_DOWN:
+      out = HealthStatus::Down;
+      return true;
+    case pb::STATUS_UNKNOWN:
+      out = HealthStatus::Unknown;
+      return true;
+    default:
+      return false;
+  }
+}
 
 std::string encodeBatch(const ResultBatch& batch) {
   pb::ResultBatch msg;

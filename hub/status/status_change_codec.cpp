@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "common/model/status_proto.hpp"
 #include "vitals/v1/hub.pb.h"
 
 namespace vitals::hub::status {
@@ -10,31 +11,10 @@ namespace {
 namespace pb = vitals::v1;
 using google::protobuf::util::TimeUtil;
 
-pb::Status toProto(HealthStatus s) {
-  switch (s) {
-    case HealthStatus::Healthy:
-      return pb::STATUS_HEALTHY;
-    case HealthStatus::Degraded:
-      return pb::STATUS_DEGRADED;
-    case HealthStatus::Down:
-      return pb::STATUS_DOWN;
-    case HealthStatus::Unknown:
-      break;
-  }
-  return pb::STATUS_UNKNOWN;
-}
-
-HealthStatus fromProto(pb::Status s) {
-  switch (s) {
-    case pb::STATUS_HEALTHY:
-      return HealthStatus::Healthy;
-    case pb::STATUS_DEGRADED:
-      return HealthStatus::Degraded;
-    case pb::STATUS_DOWN:
-      return HealthStatus::Down;
-    default:
-      return HealthStatus::Unknown;
-  }
+HealthStatus statusOf(pb::Status s) {
+  HealthStatus out = HealthStatus::Unknown;  // unspecified or unknown values read as unknown
+  codec::fromProto(s, out);
+  return out;
 }
 
 }  // namespace
@@ -43,8 +23,8 @@ std::string encodeStatusChange(std::string_view hub_id, const policy::Transition
   pb::StatusChange m;
   m.set_hub_id(std::string(hub_id));
   m.set_service(t.service);
-  m.set_from(toProto(t.from));
-  m.set_to(toProto(t.to));
+  m.set_from(codec::toProto(t.from));
+  m.set_to(codec::toProto(t.to));
   const auto ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.at.time_since_epoch()).count();
   *m.mutable_at() = TimeUtil::NanosecondsToTimestamp(ns);
@@ -63,8 +43,8 @@ Result<DecodedStatusChange> decodeStatusChange(std::string_view data) {
   d.hub_id = m.hub_id();
   auto& t = d.transition;
   t.service = m.service();
-  t.from = fromProto(m.from());
-  t.to = fromProto(m.to());
+  t.from = statusOf(m.from());
+  t.to = statusOf(m.to());
   t.at = SystemTime{std::chrono::duration_cast<SystemTime::duration>(
       std::chrono::nanoseconds{TimeUtil::TimestampToNanoseconds(m.at())})};
   t.reason = m.reason();
