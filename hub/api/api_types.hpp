@@ -16,6 +16,11 @@ struct ApiRequest {
   std::map<std::string, std::string> path_params;         // {name} -> value (percent-decoded)
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::string body;
+  // Who is calling: "key:<key id>" once authenticated, "anonymous" otherwise. Mutating handlers
+  // put it in the audit row (hub/audit/audit_log.hpp).
+  std::string actor = "anonymous";
+  // The caller's role ("admin", "operator", "readonly"); empty when not authenticated.
+  std::string role;
 
   // The single value of a query parameter (the router refuses repeated ones).
   const std::string* param(const std::string& name) const {
