@@ -58,6 +58,9 @@ std::string hubServiceDeregistered(std::string_view hub) {
   return join("hub", hub, "service.deregistered");
 }
 std::string hubReady(std::string_view hub) { return join("hub", hub, "ready"); }
+std::string events(std::string_view source) {
+  return "vitals.events." + sanitizeToken(source);
+}
 
 bool parseAgentSubject(std::string_view subject, AgentSubject& out) {
   constexpr std::string_view kPrefix = "vitals.agent.";

@@ -27,6 +27,9 @@ inline constexpr std::string_view kGlobalHealth = "hub.global.health";
 std::string hubServiceRegistered(std::string_view hub);
 std::string hubServiceDeregistered(std::string_view hub);
 std::string hubReady(std::string_view hub);            // hub.<h>.ready
+// Inbound events from other tools (JSON, see docs/protocol.md).
+std::string events(std::string_view source);           // vitals.events.<source>
+inline constexpr std::string_view kEventsWildcard = "vitals.events.>";
 
 // Parsed form of an agent subject: vitals.agent.<agent>.<kind>.
 struct AgentSubject {
