@@ -160,6 +160,16 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
     }
     nopts.password = *password;
   }
+  nopts.nkey = cfg.nats.nkey;
+  nopts.nkey_seed_file = cfg.nats.nkey_seed_file;
+  nopts.tls = {false, cfg.nats.tls_ca_file, cfg.nats.tls_cert_file, cfg.nats.tls_key_file,
+               cfg.nats.tls_server_name};
+  // A per-agent reply inbox lets nats-server keep agents from reading each other's replies.
+  nopts.inbox_prefix =
+      cfg.nats.inbox_prefix.empty() ? "_INBOX_" + cfg.agent_id : cfg.nats.inbox_prefix;
+  nopts.on_async_error = [logger](const std::string& message) {
+    logger->warn("NATS server reported: {}", message);
+  };
   // NATS.c calls this on its own thread: hand the event to the loop at once.
   std::atomic<bool> stopping{false};
   std::function<void(bool)> on_bus_up;  // set once the publishing objects exist

@@ -154,6 +154,15 @@ int main(int argc, char** argv) {
   nopts.credentials_file = cfg->nats.credentials_file;
   nopts.user = cfg->nats.user;
   nopts.password = cfg->nats.password;
+  nopts.nkey = cfg->nats.nkey;
+  nopts.nkey_seed_file = cfg->nats.nkey_seed_file;
+  nopts.tls = {false, cfg->nats.tls_ca_file, cfg->nats.tls_cert_file, cfg->nats.tls_key_file,
+               cfg->nats.tls_server_name};
+  nopts.inbox_prefix =
+      cfg->nats.inbox_prefix.empty() ? "_INBOX_" + cfg->hub_id : cfg->nats.inbox_prefix;
+  nopts.on_async_error = [logger](const std::string& message) {
+    logger->warn("NATS server reported: {}", message);
+  };
   nopts.on_connection_change = [&closing, logger](bool up) {
     if (up) {
       logger->info("connected to NATS");

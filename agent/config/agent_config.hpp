@@ -21,6 +21,13 @@ struct NatsSettings {
   std::string credentials_file;  // empty: none
   std::string user;              // empty: none
   std::string password_file;     // read at start; never inline in the YAML
+  std::string nkey;              // NKEY public key ("U..."); with nkey_seed_file
+  std::string nkey_seed_file;
+  std::string inbox_prefix;      // empty: "_INBOX_<agent_id>" (see docs/security.md)
+  std::string tls_ca_file;       // tls.* : any set (or a tls:// URL) turns TLS on
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
   std::chrono::milliseconds publish_timeout{2000};
 };
 

@@ -9,21 +9,30 @@ namespace vitals::nats {
 // The owner's connection-state callback, shared with NATS.c's threads.
 class ConnectionCallbacks {
  public:
-  explicit ConnectionCallbacks(std::function<void(bool)> fn) : fn_(std::move(fn)) {}
+  ConnectionCallbacks(std::function<void(bool)> fn, std::function<void(const std::string&)> err)
+      : fn_(std::move(fn)), err_(std::move(err)) {}
   void notify(bool up) {
     std::lock_guard lock(mu_);
     if (fn_) {
       fn_(up);
     }
   }
+  void asyncError(const std::string& message) {
+    std::lock_guard lock(mu_);
+    if (err_) {
+      err_(message);
+    }
+  }
   void clear() {
     std::lock_guard lock(mu_);
     fn_ = nullptr;
+    err_ = nullptr;
   }
 
  private:
   std::mutex mu_;
   std::function<void(bool)> fn_;
+  std::function<void(const std::string&)> err_;
 };
 
 namespace {
@@ -57,6 +66,14 @@ void onReconnected(natsConnection*, void* closure) {
   static_cast<ConnectionCallbacks*>(closure)->notify(true);
 }
 void onConnected(natsConnection* nc, void* closure) { onReconnected(nc, closure); }
+void onAsyncError(natsConnection* nc, natsSubscription*, natsStatus err, void* closure) {
+  std::string message = natsStatus_GetText(err);
+  const char* last = nullptr;
+  if (natsConnection_GetLastError(nc, &last) != NATS_OK && last != nullptr && *last != '\0') {
+    message += std::string(": ") + last;
+  }
+  static_cast<ConnectionCallbacks*>(closure)->asyncError(message);
+}
 // The last callback NATS.c delivers for a connection: only now may the closure go.
 void onClosed(natsConnection*, void* closure) { delete static_cast<ConnectionCallbacks*>(closure); }
 
@@ -70,6 +87,40 @@ void onSubscriptionMessage(natsConnection*, natsSubscription*, natsMsg* msg, voi
   }
   natsMsg_Destroy(msg);
   (*handler)(m);
+}
+
+bool usesTls(const ConnectOptions& o) {
+  const auto& t = o.tls;
+  return t.enabled || !t.ca_file.empty() || !t.cert_file.empty() || !t.key_file.empty() ||
+         !t.server_name.empty() || o.url.rfind("tls://", 0) == 0 ||
+         o.url.find(",tls://") != std::string::npos;
+}
+
+Status applyTls(natsOptions* opts, const ConnectOptions& o) {
+  if (!usesTls(o)) {
+    return okStatus();
+  }
+  const auto& t = o.tls;
+  if (auto s = natsOptions_SetSecure(opts, true); s != NATS_OK) {
+    return natsError(s, "tls");
+  }
+  if (!t.ca_file.empty()) {
+    if (auto s = natsOptions_LoadCATrustedCertificates(opts, t.ca_file.c_str()); s != NATS_OK) {
+      return natsError(s, "tls ca_file '" + t.ca_file + "'");
+    }
+  }
+  if (!t.cert_file.empty() || !t.key_file.empty()) {
+    if (auto s = natsOptions_LoadCertificatesChain(opts, t.cert_file.c_str(), t.key_file.c_str());
+        s != NATS_OK) {
+      return natsError(s, "tls cert_file '" + t.cert_file + "' / key_file '" + t.key_file + "'");
+    }
+  }
+  if (!t.server_name.empty()) {
+    if (auto s = natsOptions_SetExpectedHostname(opts, t.server_name.c_str()); s != NATS_OK) {
+      return natsError(s, "tls server_name");
+    }
+  }
+  return okStatus();
 }
 
 }  // namespace
@@ -186,7 +237,8 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& o)
   std::unique_ptr<Connection> conn(new Connection());
   // NATS.c calls back on its own thread, possibly after ~Connection has begun: the callbacks'
   // state lives on the heap until the closed callback (see onClosed).
-  auto callbacks = std::make_unique<ConnectionCallbacks>(o.on_connection_change);
+  auto callbacks =
+      std::make_unique<ConnectionCallbacks>(o.on_connection_change, o.on_async_error);
 
   natsStatus s = natsOptions_SetServers(opts.get(), nullptr, 0);
   s = natsOptions_SetURL(opts.get(), o.url.c_str());
@@ -205,6 +257,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& o)
   natsOptions_SetDisconnectedCB(opts.get(), onDisconnected, callbacks.get());
   natsOptions_SetReconnectedCB(opts.get(), onReconnected, callbacks.get());
   natsOptions_SetClosedCB(opts.get(), onClosed, callbacks.get());
+  natsOptions_SetErrorHandler(opts.get(), onAsyncError, callbacks.get());
   // Core publishes while disconnected are buffered by NATS.c up to this size.
   natsOptions_SetReconnectBufSize(opts.get(), 8 * 1024 * 1024);
   if (!o.credentials_file.empty()) {
@@ -218,6 +271,20 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& o)
   }
   if (!o.token.empty()) {
     natsOptions_SetToken(opts.get(), o.token.c_str());
+  }
+  if (!o.nkey.empty() || !o.nkey_seed_file.empty()) {
+    s = natsOptions_SetNKeyFromSeed(opts.get(), o.nkey.c_str(), o.nkey_seed_file.c_str());
+    if (s != NATS_OK) {
+      return natsError(s, "nkey seed file '" + o.nkey_seed_file + "'");
+    }
+  }
+  if (auto tls = applyTls(opts.get(), o); !tls.ok()) {
+    return tls.error();
+  }
+  if (!o.inbox_prefix.empty()) {
+    if (s = natsOptions_SetCustomInboxPrefix(opts.get(), o.inbox_prefix.c_str()); s != NATS_OK) {
+      return natsError(s, "inbox prefix '" + o.inbox_prefix + "'");
+    }
   }
   s = natsConnection_Connect(&conn->nc_, opts.get());
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {

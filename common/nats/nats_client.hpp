@@ -20,18 +20,37 @@ struct __jsCtx;
 
 namespace vitals::nats {
 
+// TLS to nats-server. Enabled by any field being set, or by a tls:// URL.
+struct TlsOptions {
+  bool enabled = false;
+  std::string ca_file;      // PEM CA bundle the server certificate must chain to
+  std::string cert_file;    // client certificate (mutual TLS); needs key_file
+  std::string key_file;
+  std::string server_name;  // expected name in the server certificate (default: the URL host)
+};
+
 struct ConnectOptions {
   std::string url = "nats://127.0.0.1:4222";  // comma-separated list allowed
   std::string name;                            // shown in the server's connz
   std::string credentials_file;                // .creds (JWT + NKEY seed); optional
   std::string user;                            // optional user/password
-  std::string password;
+  std::string password;                        // secret: never logged
   std::string token;
+  // NKEY authentication: the user's public key ("U...") and the file holding its seed.
+  std::string nkey;
+  std::string nkey_seed_file;
+  TlsOptions tls;
+  // Replaces "_INBOX" for reply subjects (request replies, JetStream publish acks), e.g.
+  // "_INBOX_<agent>": the server can then let each identity read only its own replies.
+  std::string inbox_prefix;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds reconnect_wait{500};
   std::chrono::milliseconds reconnect_jitter{500};  // random extra per attempt: no storms
   // Called on the NATS.c thread when the connection goes up (true) or down (false).
   std::function<void(bool)> on_connection_change;
+  // Called on a NATS.c thread for asynchronous errors the server reports on a live connection,
+  // e.g. "Permissions Violation for Publish to ..." (the connection stays up).
+  std::function<void(const std::string&)> on_async_error;
 };
 
 class Connection;

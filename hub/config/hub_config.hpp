@@ -21,6 +21,13 @@ struct NatsSettings {
   std::string credentials_file;  // optional .creds file
   std::string user;              // optional; password from password_file or VITALS_NATS_PASSWORD
   std::string password;          // secret: never logged
+  std::string nkey;              // NKEY public key ("U..."); with nkey_seed_file
+  std::string nkey_seed_file;
+  std::string inbox_prefix;      // empty: "_INBOX_<hub_id>"
+  std::string tls_ca_file;       // tls.* : any set (or a tls:// URL) turns TLS on
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_server_name;
 };
 
 struct DatabaseSettings {
