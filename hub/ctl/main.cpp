@@ -8,10 +8,16 @@
 #include "hub/ctl/ctl.hpp"
 #include "hub/ctl/ctl_args.hpp"
 #include "hub/ctl/hub_client.hpp"
+#include "hub/ctl/nats_config.hpp"
 
 int main(int argc, char** argv) {
   using namespace vitals::ctl;
   const std::vector<std::string> argv_list(argv + 1, argv + argc);
+  // Needs no hub: handled before the API client's arguments are parsed.
+  if (!argv_list.empty() && argv_list[0] == "nats-config") {
+    return runNatsConfig({argv_list.begin() + 1, argv_list.end()}, systemNatsConfigDeps(),
+                         std::cout, std::cerr);
+  }
   auto args = parseCtlArgs(argv_list, CtlEnvironment::system());
   if (!args.ok()) {
     std::cerr << "vitalsctl: " << args.error().message << "\n" << kCtlUsage;
