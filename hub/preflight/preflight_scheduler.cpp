@@ -1,0 +1,43 @@
+#include "hub/preflight/preflight_scheduler.hpp"
+
+namespace vitals::hub::preflight {
+
+void PreflightScheduler::start() {
+  stopped_ = false;
+  runner_.run(RunContext{true});
+  scheduleRun();
+  schedulePublish();
+}
+
+void PreflightScheduler::stop() {
+  stopped_ = true;
+  timers_.cancel(run_timer_);
+  timers_.cancel(publish_timer_);
+}
+
+void PreflightScheduler::scheduleRun() {
+  run_timer_ = timers_.scheduleAfter(clock_.steadyNow(), interval_, [this] {
+    if (stopped_) {
+      return;
+    }
+    runner_.run(RunContext{false});
+    scheduleRun();
+  });
+}
+
+void PreflightScheduler::schedulePublish() {
+  publish_timer_ = timers_.scheduleAfter(clock_.steadyNow(), publish_interval_, [this] {
+    if (stopped_) {
+      return;
+    }
+    // evaluate() publishes by itself when the flag changed; otherwise repeat it.
+    const bool before = runner_.report().ready;
+    const auto now = runner_.evaluate();
+    if (now.ready == before) {
+      runner_.publishCurrent();
+    }
+    schedulePublish();
+  });
+}
+
+}  // namespace vitals::hub::preflight
