@@ -27,12 +27,15 @@ void addKind(ProbeRegistry& registry, const std::string& kind, Make make) {
 
 }  // namespace
 
-bool usesWorkerPool(const std::string& kind) { return kind != "tcp" && kind != "heartbeat"; }
+bool usesWorkerPool(const std::string& kind) {
+  return kind != "http" && kind != "tcp" && kind != "heartbeat";
+}
 
 void registerBuiltinProbes(ProbeRegistry& registry, ProbeDeps deps) {
-  addKind<HttpCheckSpec>(registry, "http", [deps](const CheckConfig&, const HttpCheckSpec& s) {
-    return std::unique_ptr<Probe>(std::make_unique<HttpProbe>(s, deps.clock, deps.blocking));
-  });
+  addKind<HttpCheckSpec>(registry, "http",
+                         [deps, tls = makeTlsContexts()](const CheckConfig&, const HttpCheckSpec& s) {
+                           return makeHttpProbe(deps.io, deps.clock, tls, s);
+                         });
   addKind<TcpCheckSpec>(registry, "tcp", [deps](const CheckConfig&, const TcpCheckSpec& s) {
     return makeTcpProbe(deps.io, deps.clock, s);
   });

@@ -14,7 +14,7 @@ namespace vitals::agent {
 struct ProbeDeps {
   boost::asio::io_context& io;  // the loop (async probes)
   Clock& clock;
-  WorkQueue& blocking;  // the shared worker pool for probes that block (http, postgres, ...)
+  WorkQueue& blocking;  // the shared worker pool for probes that block (postgres, exec, ...)
   HeartbeatBoard& heartbeats;  // pushes received by the HeartbeatListener
 };
 

@@ -1,28 +1,25 @@
 #include "agent/probe/http_probe.hpp"
 
-#include <httplib.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <array>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
+#include <map>
+#include <optional>
 #include <regex>
 
+#include <boost/asio/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include "agent/config/config_loader.hpp"
-
+#include "agent/probe/http_response_parser.hpp"
+#include "common/asio/asio.hpp"
 #include "common/config/yaml_reader.hpp"
 
 namespace vitals::agent {
@@ -55,73 +52,11 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
-// httplib reports every failed connect as Error::Connection. To tell "connection refused" (nothing
-// listens) from other failures, try one plain connect to the first address and read its errno.
-// Returns 0 when that connect succeeded (the target came up meanwhile).
-int connectErrno(const HttpCheckSpec& spec, std::chrono::milliseconds wait) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (::getaddrinfo(spec.host.c_str(), std::to_string(spec.port).c_str(), &hints, &res) != 0 ||
-      res == nullptr) {
-    return EHOSTUNREACH;
-  }
-  int err = ETIMEDOUT;
-  const int fd =
-      ::socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, res->ai_protocol);
-  if (fd >= 0) {
-    if (::connect(fd, res->ai_addr, res->ai_addrlen) == 0) {
-      err = 0;
-    } else if (errno != EINPROGRESS) {
-      err = errno;
-    } else {
-      pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, static_cast<int>(wait.count())) == 1) {
-        socklen_t len = sizeof err;
-        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
-          err = errno;
-        }
-      }
-    }
-    ::close(fd);
-  } else {
-    err = errno;
-  }
-  ::freeaddrinfo(res);
-  return err;
-}
-
 ProbeOutcome withUrl(ProbeOutcome o, const HttpCheckSpec& spec) {
   o.details["url"] = spec.url;
   return o;
 }
 
-
-// The leaf certificate seen in a TLS handshake, captured from OpenSSL's verification (which
-// runs on every handshake, also with verification off; then its verdict is ignored).
-struct TlsCapture {
-  bool seen = false;
-  SystemTime not_after{};
-  std::string subject;
-  int verify_error = 0;
-};
-
-int captureCertificate(X509_STORE_CTX* ctx, void* arg) {
-  auto* capture = static_cast<TlsCapture*>(arg);
-  const int ok = X509_verify_cert(ctx);
-  capture->verify_error = ok == 1 ? 0 : X509_STORE_CTX_get_error(ctx);
-  if (X509* leaf = X509_STORE_CTX_get0_cert(ctx); leaf != nullptr && !capture->seen) {
-    std::tm tm{};
-    if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1) {
-      capture->seen = true;
-      capture->not_after = std::chrono::system_clock::from_time_t(::timegm(&tm));
-    }
-    char name[256] = {};
-    X509_NAME_oneline(X509_get_subject_name(leaf), name, sizeof name - 1);
-    capture->subject = name;
-  }
-  return ok == 1 ? 1 : 0;
-}
 
 // The value at cond.keys in doc, as text: a string as itself, anything else as compact JSON.
 std::optional<std::string> jsonValue(const nlohmann::json& doc, const JsonCondition& cond) {
@@ -258,208 +193,483 @@ ProbeOutcome applyCertExpiry(ProbeOutcome o, const HttpCheckSpec& spec, SystemTi
   return o;
 }
 
-namespace {
+namespace ssl = boost::asio::ssl;
 
-// One request/response exchange.
-struct Exchange {
-  bool answered = false;
-  int status = 0;
-  std::string location;
-  std::string body;
-  httplib::Error error = httplib::Error::Success;
-  bool over_time = false;
-  long verify_result = 0;
+class TlsContexts {
+ public:
+  // The client context for spec's trust setup, or null with error set (a ca_file that cannot be
+  // read). A ca_file is read again when its modification time changes.
+  std::shared_ptr<ssl::context> get(const HttpCheckSpec& spec, std::string& error) {
+    const std::string key = spec.tls_verify ? "verify:" + spec.ca_file : std::string("none");
+    std::optional<std::filesystem::file_time_type> mtime;
+    if (spec.tls_verify && !spec.ca_file.empty()) {
+      std::error_code fec;
+      const auto t = std::filesystem::last_write_time(spec.ca_file, fec);
+      if (!fec) {
+        mtime = t;
+      }
+    }
+    if (auto it = contexts_.find(key); it != contexts_.end() && it->second.mtime == mtime) {
+      return it->second.context;
+    }
+    try {
+      auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+      boost::system::error_code ec;
+      if (spec.tls_verify && spec.ca_file.empty()) {
+        ctx->set_default_verify_paths(ec);
+        if (ec) {
+          error = "TLS: cannot load the system CA store: " + ec.message();
+          return nullptr;
+        }
+      } else if (spec.tls_verify) {
+        ctx->load_verify_file(spec.ca_file, ec);
+        if (ec) {
+          error = "TLS: cannot load ca_file " + spec.ca_file + ": " + ec.message();
+          return nullptr;
+        }
+      }
+      contexts_[key] = Entry{ctx, mtime};
+      return ctx;
+    } catch (const std::exception& e) {
+      error = std::string("TLS: cannot create a client context: ") + e.what();
+      return nullptr;
+    }
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<ssl::context> context;  // runs in flight hold it too
+    std::optional<std::filesystem::file_time_type> mtime;
+  };
+  std::map<std::string, Entry> contexts_;
 };
 
-Exchange sendOnce(const HttpCheckSpec& spec, Clock& clock, SteadyTime deadline,
-                  std::chrono::milliseconds timeout, TlsCapture* capture) {
-  Exchange ex;
-  httplib::Client cli(spec.scheme + "://" + hostPort(spec));
-  if (!cli.is_valid()) {
-    ex.error = httplib::Error::Connection;
-    return ex;
-  }
-  cli.set_connection_timeout(timeout);
-  cli.set_read_timeout(timeout);
-  cli.set_write_timeout(timeout);
-  cli.set_keep_alive(false);
-  cli.set_follow_location(false);  // redirects are followed (or judged) here
-  if (spec.scheme == "https") {
-    cli.enable_server_certificate_verification(spec.tls_verify);
-    if (!spec.ca_file.empty()) {
-      cli.set_ca_cert_path(spec.ca_file);
-    }
-    if (capture != nullptr && cli.ssl_context() != nullptr) {
-      SSL_CTX_set_cert_verify_callback(cli.ssl_context(), captureCertificate, capture);
-    }
-  }
+std::shared_ptr<TlsContexts> makeTlsContexts() { return std::make_shared<TlsContexts>(); }
 
-  httplib::Request req;
-  req.method = spec.method;
-  req.path = spec.path;
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+constexpr std::size_t kReadChunk = 8192;
+
+bool isIpLiteral(const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+std::string requestText(const HttpCheckSpec& spec) {
   bool has_agent = false;
+  bool has_host = false;
+  bool has_accept = false;
+  bool has_length = false;
+  std::string extra;
   for (const auto& [k, v] : spec.headers) {
-    req.headers.emplace(k, v);
     has_agent = has_agent || equalsIgnoreCase(k, "User-Agent");
+    has_host = has_host || equalsIgnoreCase(k, "Host");
+    has_accept = has_accept || equalsIgnoreCase(k, "Accept");
+    has_length = has_length || equalsIgnoreCase(k, "Content-Length");
+    extra += k + ": " + v + "\r\n";
+  }
+  std::string req = spec.method + " " + spec.path + " HTTP/1.1\r\n";
+  if (!has_host) {
+    const bool default_port = (spec.scheme == "http" && spec.port == 80) ||
+                              (spec.scheme == "https" && spec.port == 443);
+    const bool v6 = spec.host.find(':') != std::string::npos;
+    req += "Host: " + (v6 ? "[" + spec.host + "]" : spec.host);
+    if (!default_port) {
+      req += ":" + std::to_string(spec.port);
+    }
+    req += "\r\n";
   }
   if (!has_agent) {
-    req.headers.emplace("User-Agent", std::string("vitals-agent/") + VITALS_VERSION);
+    req += std::string("User-Agent: vitals-agent/") + VITALS_VERSION + "\r\n";
   }
-  // Keep at most kMaxHttpBody, and stop a body that keeps coming past the deadline (read
-  // timeouts only bound each read).
-  req.content_receiver = [&](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
-    if (clock.steadyNow() > deadline) {
-      ex.over_time = true;
-      return false;
-    }
-    if (ex.body.size() < kMaxHttpBody) {
-      ex.body.append(data, std::min(n, kMaxHttpBody - ex.body.size()));
-    }
-    return true;
-  };
-  auto res = cli.send(req);
-  if (res) {
-    ex.answered = true;
-    ex.status = res->status;
-    ex.location = res->get_header_value("Location");
-  } else {
-    ex.error = res.error();
-    if (spec.scheme == "https") {
-      ex.verify_result = cli.get_openssl_verify_result();
-    }
+  if (!has_accept) {
+    req += "Accept: */*\r\n";
   }
-  return ex;
+  req += "Connection: close\r\n";
+  if (!has_length && (spec.method == "POST" || spec.method == "PUT" || spec.method == "PATCH")) {
+    req += "Content-Length: 0\r\n";
+  }
+  return req + extra + "\r\n";
 }
 
-ProbeOutcome failedExchange(const HttpCheckSpec& spec, const Exchange& ex,
-                            std::chrono::microseconds latency, std::chrono::milliseconds timeout,
-                            const TlsCapture& capture) {
-  const std::string where = hostPort(spec);
-  const std::string after = config::formatDuration(timeout);
-  switch (ex.error) {
-    case httplib::Error::Connection: {
-      const auto left =
-          std::max(timeout - std::chrono::duration_cast<std::chrono::milliseconds>(latency),
-                   std::chrono::milliseconds{100});
-      const int err = connectErrno(spec, std::min(left, std::chrono::milliseconds{1000}));
-      if (err == ECONNREFUSED) {
-        return ProbeOutcome::down(FailureKind::Refused, latency, "connection refused");
+// One run of an http probe, redirects included: owns its sockets, parser and deadline timer;
+// kept alive by its pending handlers. Loop thread only.
+class HttpRun : public std::enable_shared_from_this<HttpRun> {
+ public:
+  HttpRun(asio::io_context& io, Clock& clock, std::shared_ptr<const HttpCheckSpec> spec,
+          std::shared_ptr<TlsContexts> tls, std::chrono::milliseconds timeout, Probe::Done done)
+      : io_(io),
+        clock_(clock),
+        spec_(std::move(spec)),
+        tls_contexts_(std::move(tls)),
+        timeout_(timeout),
+        done_(std::move(done)),
+        socket_(io),
+        timer_(io) {}
+
+  void start() {
+    start_ = clock_.steadyNow();
+    auto self = shared_from_this();
+    timer_.expires_after(timeout_);
+    timer_.async_wait([self](const boost::system::error_code& ec) {
+      if (!ec) {
+        self->timedOut();
       }
-      if (err == ETIMEDOUT) {
-        return ProbeOutcome::down(FailureKind::Timeout, latency,
-                                  "connect to " + where + " timed out");
-      }
-      if (err == 0) {
-        // Connectable now but the request failed: it went away and came back, or reset us.
-        return ProbeOutcome::down(FailureKind::Unexpected, latency,
-                                  "connection to " + where + " failed");
-      }
-      return ProbeOutcome::down(FailureKind::Refused, latency,
-                                "cannot connect to " + where + ": " + std::strerror(err));
-    }
-    case httplib::Error::ConnectionTimeout:
-      return ProbeOutcome::down(FailureKind::Timeout, latency,
-                                "connect to " + where + " timed out after " + after);
-    case httplib::Error::Read:
-      // A read timeout fires at the deadline give or take poll's millisecond rounding.
-      if (latency + std::chrono::milliseconds{5} >= timeout) {
-        return ProbeOutcome::down(FailureKind::Timeout, latency,
-                                  "no complete answer after " + after);
-      }
-      return ProbeOutcome::down(FailureKind::Unexpected, latency,
-                                "connection closed before a complete answer");
-    case httplib::Error::Canceled:
-      if (ex.over_time) {
-        return ProbeOutcome::down(FailureKind::Timeout, latency,
-                                  "body still arriving after " + after);
-      }
-      break;
-    case httplib::Error::SSLServerVerification: {
-      const long code = capture.verify_error != 0 ? capture.verify_error : ex.verify_result;
-      std::string msg = "TLS: certificate verification failed";
-      if (code != 0) {
-        msg += std::string(": ") + X509_verify_cert_error_string(code);
-      } else {
-        msg += ": the certificate does not match host " + spec.host;
-      }
-      return ProbeOutcome::down(FailureKind::Unexpected, latency, msg);
-    }
-    case httplib::Error::SSLConnection:
-    case httplib::Error::SSLLoadingCerts:
-      return ProbeOutcome::down(FailureKind::Unexpected, latency,
-                                "TLS: " + httplib::to_string(ex.error));
-    default:
-      break;
+    });
+    beginHop();
   }
-  return ProbeOutcome::down(FailureKind::Error, latency,
-                            "HTTP request failed: " + httplib::to_string(ex.error));
-}
+
+ private:
+  enum class Phase { Connecting, Handshake, Waiting, Body };
+
+  const HttpCheckSpec& current() const { return redirected_ ? *redirected_ : *spec_; }
+  std::chrono::microseconds elapsed() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(clock_.steadyNow() - start_);
+  }
+  tcp::socket& lowest() { return tls_ ? tls_->next_layer() : socket_; }
+  template <typename F>
+  void withStream(F&& f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(socket_);
+    }
+  }
+
+  // Connects to current(); the first hop runs inside Probe::run, so failures found before any
+  // I/O are posted (done is never called from inside run()).
+  void beginHop() {
+    const HttpCheckSpec& spec = current();
+    phase_ = Phase::Connecting;
+    parser_.reset();
+    parser_.emplace(spec.method == "HEAD", kMaxHttpBody);
+    boost::system::error_code ignored;
+    lowest().close(ignored);
+    tls_.reset();
+    if (spec.scheme == "https") {
+      std::string error;
+      auto ctx = tls_contexts_->get(spec, error);
+      if (!ctx) {
+        auto self = shared_from_this();
+        asio::post(io_, [self, error] {
+          self->complete(ProbeOutcome::down(FailureKind::Unexpected, self->elapsed(), error));
+        });
+        return;
+      }
+      tls_context_ = std::move(ctx);
+      tls_.emplace(io_, *tls_context_);
+    }
+    auto self = shared_from_this();
+    boost::system::error_code literal_ec;
+    const auto literal = asio::ip::make_address(spec.host, literal_ec);
+    if (!literal_ec) {
+      lowest().async_connect(tcp::endpoint(literal, spec.port),
+                             [self](const boost::system::error_code& ec) { self->connected(ec); });
+      return;
+    }
+    // A name: asio resolves on a thread of its own (getaddrinfo blocks).
+    if (!resolver_) {
+      resolver_.emplace(io_);
+    }
+    resolver_->async_resolve(
+        spec.host, std::to_string(spec.port),
+        [self](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+          if (self->finished_) {
+            return;
+          }
+          if (ec) {
+            self->complete(ProbeOutcome::down(
+                FailureKind::Refused, self->elapsed(),
+                "cannot resolve " + self->current().host + ": " + ec.message()));
+            return;
+          }
+          asio::async_connect(self->lowest(), results,
+                              [self](const boost::system::error_code& cec, const tcp::endpoint&) {
+                                self->connected(cec);
+                              });
+        });
+  }
+
+  void connected(const boost::system::error_code& ec) {
+    if (finished_) {
+      return;
+    }
+    if (ec == asio::error::connection_refused) {
+      complete(ProbeOutcome::down(FailureKind::Refused, elapsed(), "connection refused"));
+      return;
+    }
+    if (ec) {
+      complete(ProbeOutcome::down(FailureKind::Refused, elapsed(),
+                                  "cannot connect to " + hostPort(current()) + ": " +
+                                      ec.message()));
+      return;
+    }
+    if (!tls_) {
+      sendRequest();
+      return;
+    }
+    phase_ = Phase::Handshake;
+    const HttpCheckSpec& spec = current();
+    SSL* ssl = tls_->native_handle();
+    const bool literal = isIpLiteral(spec.host);
+    if (!literal) {
+      SSL_set_tlsext_host_name(ssl, spec.host.c_str());
+    }
+    if (spec.tls_verify) {
+      if (literal) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), spec.host.c_str());
+      } else {
+        SSL_set1_host(ssl, spec.host.c_str());
+      }
+    }
+    // Always verify, so the callback sees the chain and the leaf's expiry; without tls_verify
+    // its verdict is ignored.
+    hop_verify_error_ = 0;
+    tls_->set_verify_mode(ssl::verify_peer);
+    tls_->set_verify_callback(
+        [this, verify = spec.tls_verify, first = redirects_ == 0](bool preverified,
+                                                                   ssl::verify_context& vc) {
+          X509_STORE_CTX* store = vc.native_handle();
+          if (first && !cert_seen_) {
+            if (X509* leaf = X509_STORE_CTX_get0_cert(store); leaf != nullptr) {
+              std::tm tm{};
+              if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1) {
+                cert_seen_ = true;
+                cert_not_after_ = std::chrono::system_clock::from_time_t(::timegm(&tm));
+              }
+            }
+          }
+          if (!preverified && hop_verify_error_ == 0) {
+            hop_verify_error_ = X509_STORE_CTX_get_error(store);
+          }
+          return verify ? preverified : true;
+        });
+    auto self = shared_from_this();
+    tls_->async_handshake(ssl::stream_base::client, [self](const boost::system::error_code& hec) {
+      if (self->finished_) {
+        return;
+      }
+      if (hec) {
+        self->complete(self->handshakeFailed(hec));
+        return;
+      }
+      self->sendRequest();
+    });
+  }
+
+  ProbeOutcome handshakeFailed(const boost::system::error_code& ec) {
+    const int code = hop_verify_error_;
+    if (code == 0) {
+      return ProbeOutcome::down(FailureKind::Unexpected, elapsed(),
+                                "TLS: handshake with " + hostPort(current()) +
+                                    " failed: " + ec.message());
+    }
+    std::string msg = "TLS: certificate verification failed: ";
+    if (code == X509_V_ERR_HOSTNAME_MISMATCH || code == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+      msg += "the certificate does not match host " + current().host;
+    } else {
+      msg += X509_verify_cert_error_string(code);
+    }
+    return ProbeOutcome::down(FailureKind::Unexpected, elapsed(), msg);
+  }
+
+  void sendRequest() {
+    phase_ = Phase::Waiting;
+    request_ = requestText(current());
+    auto self = shared_from_this();
+    withStream([&](auto& stream) {
+      asio::async_write(stream, asio::buffer(request_),
+                        [self](const boost::system::error_code& ec, std::size_t) {
+                          if (self->finished_) {
+                            return;
+                          }
+                          if (ec) {
+                            self->complete(ProbeOutcome::down(
+                                FailureKind::Unexpected, self->elapsed(),
+                                "sending the request failed: " + ec.message()));
+                            return;
+                          }
+                          self->readMore();
+                        });
+    });
+  }
+
+  void readMore() {
+    if (!buffer_) {
+      buffer_ = std::make_unique<std::array<char, kReadChunk>>();
+    }
+    auto self = shared_from_this();
+    withStream([&](auto& stream) {
+      stream.async_read_some(asio::buffer(*buffer_), [self](const boost::system::error_code& ec,
+                                                            std::size_t n) { self->received(ec, n); });
+    });
+  }
+
+  void received(const boost::system::error_code& ec, std::size_t n) {
+    if (finished_) {
+      return;
+    }
+    auto state = HttpResponseParser::State::NeedMore;
+    if (n > 0) {
+      state = parser_->feed(std::string_view(buffer_->data(), n));
+    }
+    if (state == HttpResponseParser::State::NeedMore && ec) {
+      // A TLS peer that closes without close_notify is a plain end of stream here.
+      if (ec == asio::error::eof || ec == ssl::error::stream_truncated) {
+        state = parser_->finish();
+      } else {
+        complete(ProbeOutcome::down(FailureKind::Unexpected, elapsed(),
+                                    "connection closed before a complete answer (" +
+                                        ec.message() + ")"));
+        return;
+      }
+    }
+    if (parser_->headerDone()) {
+      phase_ = Phase::Body;
+    }
+    switch (state) {
+      case HttpResponseParser::State::NeedMore:
+        readMore();
+        return;
+      case HttpResponseParser::State::Failed:
+        complete(ProbeOutcome::down(FailureKind::Unexpected, elapsed(), parser_->error()));
+        return;
+      case HttpResponseParser::State::Done:
+        responded();
+        return;
+    }
+  }
+
+  void responded() {
+    const auto latency = elapsed();
+    const HttpCheckSpec& spec = current();
+    const int status = parser_->status();
+    const std::string& location = parser_->location();
+    if (spec_->follow_redirects && isRedirect(status) && !location.empty()) {
+      if (redirects_ >= spec_->max_redirects) {
+        complete(ProbeOutcome::down(FailureKind::Unexpected, latency,
+                                    "more than " + std::to_string(spec_->max_redirects) +
+                                        " redirects (last to " + location + ")"));
+        return;
+      }
+      HttpCheckSpec next;
+      if (auto err = followLocation(spec, location, next); !err.empty()) {
+        complete(ProbeOutcome::down(FailureKind::Unexpected, latency,
+                                    "bad redirect to \"" + location + "\": " + err));
+        return;
+      }
+      if (status == 303) {
+        next.method = "GET";
+      }
+      redirected_ = std::move(next);
+      ++redirects_;
+      beginHop();
+      return;
+    }
+    complete(evaluateHttpResponse(spec, status, parser_->body(), latency));
+  }
+
+  void timedOut() {
+    if (finished_) {
+      return;
+    }
+    const std::string after = config::formatDuration(timeout_);
+    std::string msg;
+    switch (phase_) {
+      case Phase::Connecting:
+        msg = "connect to " + hostPort(current()) + " timed out after " + after;
+        break;
+      case Phase::Handshake:
+        msg = "TLS handshake with " + hostPort(current()) + " timed out after " + after;
+        break;
+      case Phase::Waiting:
+        msg = "no complete answer after " + after;
+        break;
+      case Phase::Body:
+        msg = "body still arriving after " + after;
+        break;
+    }
+    complete(ProbeOutcome::down(FailureKind::Timeout, elapsed(), msg));
+  }
+
+  // Every outcome ends here: redirect and certificate details, the configured URL, done.
+  void complete(ProbeOutcome o) {
+    if (finished_) {
+      return;
+    }
+    finished_ = true;
+    boost::system::error_code ignored;
+    timer_.cancel();
+    if (resolver_) {
+      resolver_->cancel();
+    }
+    lowest().close(ignored);
+    if (redirects_ > 0) {
+      o.details["redirects"] = std::to_string(redirects_);
+      o.details["final_url"] = current().url;
+    }
+    if (cert_seen_) {
+      o = applyCertExpiry(std::move(o), *spec_, cert_not_after_, clock_.now());
+    }
+    o = withUrl(std::move(o), *spec_);
+    auto done = std::move(done_);
+    done(std::move(o));
+  }
+
+  asio::io_context& io_;
+  Clock& clock_;
+  std::shared_ptr<const HttpCheckSpec> spec_;
+  std::shared_ptr<TlsContexts> tls_contexts_;
+  std::chrono::milliseconds timeout_;
+  Probe::Done done_;
+  tcp::socket socket_;  // plain http
+  std::shared_ptr<ssl::context> tls_context_;
+  std::optional<ssl::stream<tcp::socket>> tls_;  // https: owns its socket
+  std::optional<tcp::resolver> resolver_;        // host names only
+  asio::steady_timer timer_;
+  std::optional<HttpCheckSpec> redirected_;  // the current hop after a redirect
+  std::optional<HttpResponseParser> parser_;
+  std::unique_ptr<std::array<char, kReadChunk>> buffer_;
+  std::string request_;
+  SteadyTime start_{};
+  Phase phase_ = Phase::Connecting;
+  std::uint32_t redirects_ = 0;
+  bool cert_seen_ = false;  // the configured target's leaf certificate (first hop)
+  SystemTime cert_not_after_{};
+  int hop_verify_error_ = 0;
+  bool finished_ = false;
+};
+
+class HttpProbe final : public Probe {
+ public:
+  HttpProbe(asio::io_context& io, Clock& clock, std::shared_ptr<TlsContexts> tls,
+            HttpCheckSpec spec)
+      : io_(io),
+        clock_(clock),
+        tls_(std::move(tls)),
+        spec_(std::make_shared<const HttpCheckSpec>(std::move(spec))) {}
+  std::string_view kind() const override { return "http"; }
+  std::string target() const override { return spec_->url; }
+  void run(std::chrono::milliseconds timeout, Done done) override {
+    std::make_shared<HttpRun>(io_, clock_, spec_, tls_, timeout, std::move(done))->start();
+  }
+
+ private:
+  asio::io_context& io_;
+  Clock& clock_;
+  std::shared_ptr<TlsContexts> tls_;
+  std::shared_ptr<const HttpCheckSpec> spec_;
+};
 
 }  // namespace
 
-ProbeOutcome performHttpCheck(const HttpCheckSpec& spec, Clock& clock,
-                              std::chrono::milliseconds timeout) {
-  const SteadyTime start = clock.steadyNow();
-  const SteadyTime deadline = start + timeout;
-  TlsCapture capture;  // of the configured target (the first hop)
-  HttpCheckSpec current = spec;
-  std::uint32_t redirects = 0;
-  for (;;) {
-    const auto left = std::max(
-        std::chrono::ceil<std::chrono::milliseconds>(deadline - clock.steadyNow()),
-        std::chrono::milliseconds{1});
-    Exchange ex = sendOnce(current, clock, deadline, left, redirects == 0 ? &capture : nullptr);
-    const auto latency = duration_cast<microseconds>(clock.steadyNow() - start);
-    ProbeOutcome o;
-    if (!ex.answered) {
-      o = failedExchange(current, ex, latency, timeout, capture);
-    } else if (spec.follow_redirects && isRedirect(ex.status) && !ex.location.empty()) {
-      if (redirects >= spec.max_redirects) {
-        o = ProbeOutcome::down(FailureKind::Unexpected, latency,
-                               "more than " + std::to_string(spec.max_redirects) +
-                                   " redirects (last to " + ex.location + ")");
-      } else {
-        HttpCheckSpec next;
-        if (auto err = followLocation(current, ex.location, next); !err.empty()) {
-          o = ProbeOutcome::down(FailureKind::Unexpected, latency,
-                                 "bad redirect to \"" + ex.location + "\": " + err);
-        } else {
-          if (ex.status == 303) {
-            next.method = "GET";
-          }
-          current = std::move(next);
-          ++redirects;
-          continue;
-        }
-      }
-    } else {
-      o = evaluateHttpResponse(current, ex.status, ex.body, latency);
-    }
-    if (redirects > 0) {
-      o.details["redirects"] = std::to_string(redirects);
-      o.details["final_url"] = current.url;
-    }
-    if (capture.seen) {
-      o = applyCertExpiry(std::move(o), spec, capture.not_after, clock.now());
-    }
-    return withUrl(std::move(o), spec);
-  }
-}
-
-HttpProbe::HttpProbe(HttpCheckSpec spec, Clock& clock, WorkQueue& queue)
-    : spec_(std::make_shared<const HttpCheckSpec>(std::move(spec))), clock_(clock), queue_(queue) {}
-
-void HttpProbe::run(std::chrono::milliseconds timeout, Done done) {
-  // The work captures the spec by shared_ptr, not `this`: it may finish after the probe is gone.
-  runOffLoop<ProbeOutcome>(
-      queue_,
-      [spec = spec_, &clock = clock_, timeout] { return performHttpCheck(*spec, clock, timeout); },
-      std::move(done),
-      [spec = spec_](const std::string& what) {
-        return withUrl(
-            ProbeOutcome::down(FailureKind::Error, microseconds{0}, "probe failed: " + what),
-            *spec);
-      });
+std::unique_ptr<Probe> makeHttpProbe(asio::io_context& io, Clock& clock,
+                                     std::shared_ptr<TlsContexts> tls, HttpCheckSpec spec) {
+  return std::make_unique<HttpProbe>(io, clock, std::move(tls), std::move(spec));
 }
 
 }  // namespace vitals::agent

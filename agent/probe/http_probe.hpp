@@ -1,6 +1,8 @@
 #pragma once
-// HTTP(S) probe on cpp-httplib. The request is blocking, so it runs on a WorkQueue and its
-// outcome comes back on the loop. httplib.h stays in http_probe.cpp.
+// HTTP(S) probe, asynchronous on the loop's io_context: connect, optional TLS handshake (Asio
+// SSL on OpenSSL), request, response parsed incrementally (HttpResponseParser), one deadline
+// timer for the whole run including redirects. No worker thread, no per-probe client object.
+// Asio and OpenSSL stay in http_probe.cpp.
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -8,24 +10,23 @@
 
 #include "agent/config/agent_config.hpp"
 #include "agent/probe/probe.hpp"
-#include "agent/runtime/work_queue.hpp"
 #include "common/time/clock.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace vitals::agent {
 
-class HttpProbe final : public Probe {
- public:
-  // clock and queue must outlive every run (the composition root owns them).
-  HttpProbe(HttpCheckSpec spec, Clock& clock, WorkQueue& queue);
-  std::string_view kind() const override { return "http"; }
-  std::string target() const override { return spec_->url; }
-  void run(std::chrono::milliseconds timeout, Done done) override;
+// TLS client contexts shared by every https probe: one per trust setup (system store, a
+// ca_file, or no verification), made on first use, so the CA store is loaded once rather than
+// per run. Loop thread only.
+class TlsContexts;
+std::shared_ptr<TlsContexts> makeTlsContexts();
 
- private:
-  std::shared_ptr<const HttpCheckSpec> spec_;
-  Clock& clock_;
-  WorkQueue& queue_;
-};
+// io, clock and tls must outlive the probe; a run in flight keeps tls and the spec alive itself.
+std::unique_ptr<Probe> makeHttpProbe(boost::asio::io_context& io, Clock& clock,
+                                     std::shared_ptr<TlsContexts> tls, HttpCheckSpec spec);
 
 // At most this much of a response body is kept for body_contains; the rest is read and dropped.
 inline constexpr std::size_t kMaxHttpBody = 1 << 20;
@@ -40,9 +41,5 @@ ProbeOutcome applyCertExpiry(ProbeOutcome outcome, const HttpCheckSpec& spec,
                              SystemTime not_after, SystemTime now);
 // True when status is expected: in spec.expected_status, or any 2xx when that is empty.
 bool statusExpected(const HttpCheckSpec& spec, int status);
-
-// Blocking: performs one request (used by HttpProbe on a worker thread).
-ProbeOutcome performHttpCheck(const HttpCheckSpec& spec, Clock& clock,
-                              std::chrono::milliseconds timeout);
 
 }  // namespace vitals::agent

@@ -116,6 +116,9 @@ Options parse(int argc, char** argv) {
 // ---- targets ------------------------------------------------------------------------------
 
 constexpr std::size_t kTargetPorts = 16;  // per kind: spreads TIME_WAIT tuples over more ports
+// All ports lie in [port_base, port_base + 100): targets scan kScanPorts each (http from the base,
+// tcp after them), then nats-server, the agent's listener and the exporter 10 each.
+constexpr int kScanPorts = 35;
 
 // One epoll thread. HTTP: read the request head, answer 200 with Connection: close, close.
 // TCP: accept and close. Cheap enough that the probers, not the targets, are measured.
@@ -127,12 +130,12 @@ class Targets {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     stop_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     add(stop_fd_);
-    for (int port = http_base; http_ports_.size() < kTargetPorts && port < http_base + 90; ++port) {
+    for (int port = http_base; http_ports_.size() < kTargetPorts && port < http_base + kScanPorts; ++port) {
       if (listen(port, true)) {
         http_ports_.push_back(port);
       }
     }
-    for (int port = tcp_base; tcp_ports_.size() < kTargetPorts && port < tcp_base + 90; ++port) {
+    for (int port = tcp_base; tcp_ports_.size() < kTargetPorts && port < tcp_base + kScanPorts; ++port) {
       if (listen(port, false)) {
         tcp_ports_.push_back(port);
       }
@@ -241,8 +244,8 @@ class Targets {
 
 // First port from `from` that can be bound on 127.0.0.1 now (a client socket of another process
 // may hold any port of ours: they lie in the ephemeral range).
-int freePort(int from) {
-  for (int port = from; port < from + 50; ++port) {
+int freePort(int from, int count = 10) {
+  for (int port = from; port < from + count; ++port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -433,7 +436,7 @@ int countLines(const std::string& path, const std::string& needle) {
 
 Run runAgent(const Options& o, const std::string& interval, int nats_port,
              const Targets& targets) {
-  const int metrics_port = freePort(o.port_base + 210);
+  const int metrics_port = freePort(o.port_base + 80);
   const std::string cfg = o.workdir + "/agent-" + interval + ".yaml";
   const std::string log = o.workdir + "/agent-" + interval + ".log";
   std::filesystem::remove_all(o.workdir + "/spool");
@@ -502,8 +505,8 @@ Run runExporter(const Options& o, const Targets& targets) {
   // Our ports lie in the ephemeral range: a probe's client socket may hold one; try the next.
   pid_t pid = -1;
   int port = 0;
-  for (int attempt = 0; attempt < 20 && pid < 0; ++attempt) {
-    port = freePort(o.port_base + 220 + attempt);
+  for (int attempt = 0; attempt < 10 && pid < 0; ++attempt) {
+    port = freePort(o.port_base + 90 + attempt, 10 - attempt);
     pid = spawn({o.exporter, "--config.file=" + cfg,
                  "--web.listen-address=127.0.0.1:" + std::to_string(port)},
                 o.workdir + "/blackbox.log");
@@ -624,8 +627,8 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   std::filesystem::create_directories(o.workdir);
   const int http_base = o.port_base;
-  const int tcp_base = o.port_base + 100;
-  const int nats_port = freePort(o.port_base + 200);
+  const int tcp_base = o.port_base + kScanPorts;
+  const int nats_port = freePort(o.port_base + 2 * kScanPorts);
   Targets targets(http_base, tcp_base);
   const pid_t nats = startNats(o, nats_port);
 

@@ -309,7 +309,7 @@ TEST_CASE("http: JSON condition and redirects against a local server",
   std::thread t([&] { server.listen_after_bind(); });
   boost::asio::io_context io;
   SystemClock clock;
-  AsioWorkQueue queue(io, 2, "probe", quietLogger());
+  auto tls = makeTlsContexts();
   auto spec = [&](const std::string& path) {
     HttpCheckSpec s;
     s.url = "http://127.0.0.1:" + std::to_string(port) + path;
@@ -319,21 +319,21 @@ TEST_CASE("http: JSON condition and redirects against a local server",
 
   auto json = spec("/health");
   json.json = JsonCondition{"$.db.up", {"db", "up"}, "true"};
-  CHECK(runOnce(*std::make_unique<HttpProbe>(json, clock, queue), io, 2s).raw_status ==
+  CHECK(runOnce(*makeHttpProbe(io, clock, tls, json), io, 2s).raw_status ==
         HealthStatus::Healthy);
   json.json = JsonCondition{"$.status", {"status"}, "degraded"};
-  auto o = runOnce(*std::make_unique<HttpProbe>(json, clock, queue), io, 2s);
+  auto o = runOnce(*makeHttpProbe(io, clock, tls, json), io, 2s);
   CHECK(o.raw_status == HealthStatus::Down);
   CHECK(o.message == "HTTP 200 but $.status is \"ok\", expected \"degraded\"");
 
   auto nofollow = spec("/old");
-  o = runOnce(*std::make_unique<HttpProbe>(nofollow, clock, queue), io, 2s);
+  o = runOnce(*makeHttpProbe(io, clock, tls, nofollow), io, 2s);
   CHECK(o.message == "expected status 2xx, got 302");
 
   auto follow = spec("/old");
   follow.follow_redirects = true;
   follow.body_contains = "\"ok\"";
-  o = runOnce(*std::make_unique<HttpProbe>(follow, clock, queue), io, 2s);
+  o = runOnce(*makeHttpProbe(io, clock, tls, follow), io, 2s);
   CHECK(o.raw_status == HealthStatus::Healthy);
   CHECK(o.details["redirects"] == "1");
   CHECK(o.details["final_url"] == "http://127.0.0.1:" + std::to_string(port) + "/health");
@@ -341,7 +341,7 @@ TEST_CASE("http: JSON condition and redirects against a local server",
   auto loop = spec("/loop");
   loop.follow_redirects = true;
   loop.max_redirects = 3;
-  o = runOnce(*std::make_unique<HttpProbe>(loop, clock, queue), io, 2s);
+  o = runOnce(*makeHttpProbe(io, clock, tls, loop), io, 2s);
   CHECK(o.raw_status == HealthStatus::Down);
   CHECK(o.message == "more than 3 redirects (last to /loop)");
   server.stop();
@@ -399,7 +399,7 @@ TEST_CASE("https: verification, a private CA file, and certificate expiry",
   const std::string dir = tempDir("tls");
   boost::asio::io_context io;
   SystemClock clock;
-  AsioWorkQueue queue(io, 2, "probe", quietLogger());
+  auto tls = makeTlsContexts();
   auto spec = [](const std::string& url) {
     HttpCheckSpec s;
     s.url = url;
@@ -412,7 +412,7 @@ TEST_CASE("https: verification, a private CA file, and certificate expiry",
 
   // Verification is on by default: a self-signed certificate is refused.
   auto strict = spec(server.url());
-  auto o = runOnce(*std::make_unique<HttpProbe>(strict, clock, queue), io, 3s);
+  auto o = runOnce(*makeHttpProbe(io, clock, tls, strict), io, 3s);
   CHECK(o.raw_status == HealthStatus::Down);
   CHECK_THAT(o.message, Catch::StartsWith("TLS: certificate verification failed"));
 
@@ -420,26 +420,26 @@ TEST_CASE("https: verification, a private CA file, and certificate expiry",
   auto trusted = spec(server.url());
   trusted.ca_file = soon.cert;
   trusted.body_contains = "secure";
-  o = runOnce(*std::make_unique<HttpProbe>(trusted, clock, queue), io, 3s);
+  o = runOnce(*makeHttpProbe(io, clock, tls, trusted), io, 3s);
   CHECK(o.raw_status == HealthStatus::Degraded);
   CHECK_THAT(o.message, Catch::StartsWith("TLS certificate expires in 4 days"));
   CHECK(o.details["cert_days_left"] == "4");
 
   trusted.cert_warn_days = 3;
-  o = runOnce(*std::make_unique<HttpProbe>(trusted, clock, queue), io, 3s);
+  o = runOnce(*makeHttpProbe(io, clock, tls, trusted), io, 3s);
   CHECK(o.raw_status == HealthStatus::Healthy);
 
   auto unverified = spec(server.url());
   unverified.tls_verify = false;
   unverified.cert_warn_days = 3;
-  CHECK(runOnce(*std::make_unique<HttpProbe>(unverified, clock, queue), io, 3s).raw_status ==
+  CHECK(runOnce(*makeHttpProbe(io, clock, tls, unverified), io, 3s).raw_status ==
         HealthStatus::Healthy);
 
   const TestCert old = makeCert(dir, "expired", -1);
   TlsServer expired_server(old);
   auto expired = spec(expired_server.url());
   expired.tls_verify = false;  // even unverified, an expired certificate is down
-  o = runOnce(*std::make_unique<HttpProbe>(expired, clock, queue), io, 3s);
+  o = runOnce(*makeHttpProbe(io, clock, tls, expired), io, 3s);
   CHECK(o.raw_status == HealthStatus::Down);
   CHECK_THAT(o.message, Catch::StartsWith("TLS certificate expired on "));
   fs::remove_all(dir);

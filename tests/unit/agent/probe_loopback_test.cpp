@@ -108,36 +108,36 @@ TEST_CASE("HttpProbe: a healthy endpoint, a failing one, a hanging one and a clo
   TestServer server;
   boost::asio::io_context io;
   SystemClock clock;
-  AsioWorkQueue queue(io, 2, "probe", quietLogger());
+  auto tls = makeTlsContexts();
 
-  HttpProbe ok(httpSpec(server.port(), "/healthz"), clock, queue);
-  auto o = runOnce(ok, io, 2s);
+  auto ok = makeHttpProbe(io, clock, tls, httpSpec(server.port(), "/healthz"));
+  auto o = runOnce(*ok, io, 2s);
   CHECK(o.raw_status == HealthStatus::Healthy);
   CHECK_THAT(o.message, Catch::StartsWith("HTTP 200 in "));
 
   auto body_spec = httpSpec(server.port(), "/healthz");
   body_spec.body_contains = "ok";
-  HttpProbe body(body_spec, clock, queue);
-  CHECK(runOnce(body, io, 2s).raw_status == HealthStatus::Healthy);
+  auto body = makeHttpProbe(io, clock, tls, body_spec);
+  CHECK(runOnce(*body, io, 2s).raw_status == HealthStatus::Healthy);
 
-  HttpProbe failing(httpSpec(server.port(), "/fail"), clock, queue);
-  o = runOnce(failing, io, 2s);
+  auto failing = makeHttpProbe(io, clock, tls, httpSpec(server.port(), "/fail"));
+  o = runOnce(*failing, io, 2s);
   CHECK(o.raw_status == HealthStatus::Down);
   CHECK(o.message == "expected status 2xx, got 503");
 
   auto header_spec = httpSpec(server.port(), "/echo-header");
   header_spec.headers = {{"X-Token", "abc"}};
   header_spec.body_contains = "abc";
-  HttpProbe header(header_spec, clock, queue);
-  CHECK(runOnce(header, io, 2s).raw_status == HealthStatus::Healthy);
+  auto header = makeHttpProbe(io, clock, tls, header_spec);
+  CHECK(runOnce(*header, io, 2s).raw_status == HealthStatus::Healthy);
 
-  HttpProbe hanging(httpSpec(server.port(), "/hang"), clock, queue);
-  o = runOnce(hanging, io, 300ms);
+  auto hanging = makeHttpProbe(io, clock, tls, httpSpec(server.port(), "/hang"));
+  o = runOnce(*hanging, io, 300ms);
   CHECK(o.raw_status == HealthStatus::Down);
   CHECK(o.failure_kind == FailureKind::Timeout);
 
-  HttpProbe refused(httpSpec(closedPort(), "/"), clock, queue);
-  o = runOnce(refused, io, 2s);
+  auto refused = makeHttpProbe(io, clock, tls, httpSpec(closedPort(), "/"));
+  o = runOnce(*refused, io, 2s);
   CHECK(o.raw_status == HealthStatus::Down);
   CHECK(o.failure_kind == FailureKind::Refused);
   CHECK(o.message == "connection refused");
