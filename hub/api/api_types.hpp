@@ -1,10 +1,13 @@
 #pragma once
 // Our own request/response values: handlers take and return these, so they are tested without
 // sockets. Only api/http_server.cpp knows cpp-httplib.
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +24,23 @@ struct ApiRequest {
   std::string actor = "anonymous";
   // The caller's role ("admin", "operator", "readonly"); empty when not authenticated.
   std::string role;
+  // Request headers a handler reads itself (e.g. X-Vitals-Signature for signed events); names as
+  // sent, looked up case-insensitively by header().
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The first header of that name (ASCII case-insensitive), or nullptr.
+  const std::string* header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+      if (k.size() == name.size() &&
+          std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+          })) {
+        return &v;
+      }
+    }
+    return nullptr;
+  }
 
   // The single value of a query parameter (the router refuses repeated ones).
   const std::string* param(const std::string& name) const {

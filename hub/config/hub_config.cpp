@@ -5,9 +5,12 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "common/nats/subjects.hpp"
+#include "hub/events/events_config.hpp"
+#include "hub/preflight/preflight_config.hpp"
 
 namespace vitals::hub {
 namespace {
@@ -499,6 +502,21 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
 
   if (auto n = root.mapping("notify")) {
     readNotify(*n, sources, c.notify);
+  }
+
+  {
+    std::set<std::string> channels;
+    for (const auto& [name, ch] : c.notify.channels) {
+      channels.insert(name);
+    }
+    if (auto p = root.mapping("preflight")) {
+      preflight::readPreflightSettings(*p, channels, c.preflight);
+    } else {
+      c.preflight.checks = preflight::defaultChecks();
+    }
+  }
+  if (auto e = root.mapping("events")) {
+    events::readEventsSettings(*e, sources, c.events);
   }
 
   if (auto l = root.mapping("log")) {

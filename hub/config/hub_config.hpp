@@ -10,9 +10,11 @@
 #include "common/config/yaml_reader.hpp"
 #include "common/error/result.hpp"
 #include "common/log/log.hpp"
+#include "hub/events/events_settings.hpp"
 #include "hub/notify/notify_settings.hpp"
 #include "hub/policy/liveness.hpp"
 #include "hub/policy/service_rule.hpp"
+#include "hub/preflight/preflight_settings.hpp"
 
 namespace vitals::hub {
 
@@ -75,6 +77,8 @@ struct HubConfig {
   StalenessSettings staleness;
   UptimeSettings uptime;
   notify::NotifySettings notify;  // channels and delivery retries (`notify:`)
+  preflight::PreflightSettings preflight;  // the pre-flight checklist (`preflight:`)
+  events::EventsSettings events;           // inbound events and their rules (`events:`)
   log::LogOptions log;
 };
 
