@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <iostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -20,6 +21,9 @@
 #include "common/time/clock.hpp"
 #include "hub/api/http_server.hpp"
 #include "hub/api/routes.hpp"
+#include "hub/auth/authenticator.hpp"
+#include "hub/auth/keys_command.hpp"
+#include "hub/auth/pg_key_store.hpp"
 #include "hub/config/hub_config.hpp"
 #include "hub/ingest/batch_processor.hpp"
 #include "hub/ingest/ingest_loop.hpp"
@@ -46,6 +50,7 @@ using namespace std::chrono_literals;
 
 constexpr const char* kUsage =
     "usage: vitals-hub --config FILE [--check-config]\n"
+    "       vitals-hub keys create|list|revoke ...   (API keys; see vitals-hub keys --help)\n"
     "       vitals-hub --help | --version\n"
     "\n"
     "  --config FILE    hub configuration (YAML; see docs/configuration-hub.md)\n"
@@ -104,6 +109,10 @@ bool waitForSignal(const sigset_t& set, std::chrono::milliseconds timeout) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "keys") {
+    return vitals::hub::auth::runKeysCommand(std::vector<std::string>(argv + 2, argv + argc),
+                                             std::cout, std::cerr);
+  }
   Args args;
   if (int rc = parseArgs(argc, argv, args); rc != 0) {
     return rc;
@@ -239,8 +248,30 @@ int main(int argc, char** argv) {
     channel_names.insert(name);
   }
   hub::api::AlertsHandler alerts(alert_configs, outbox_reader, channel_names, clock);
-  const auto router = hub::api::buildRouter({services, agents, ops, uptime, &alerts});
-  hub::api::HttpServer http(router, logger);
+  // API keys: validated against api_keys (cached for api.key_cache_ttl), managed by admins.
+  hub::auth::PgKeyStore key_store(pool);
+  hub::auth::Authenticator authenticator(key_store, clock, {cfg->api.key_cache_ttl});
+  hub::auth::OpenSslRandom secure_random;
+  hub::api::KeysHandler keys(key_store, secure_random, clock,
+                             [&authenticator] { authenticator.invalidate(); });
+  hub::api::Handlers handlers{services, agents, ops, uptime, &alerts};
+  handlers.keys = &keys;
+  const auto router = hub::api::buildRouter(handlers);
+  hub::api::PgAuditSink audit_sink(pool, registry, logger);
+  hub::api::AccessSettings access_settings;
+  access_settings.auth_required = cfg->api.auth_required;
+  access_settings.metrics_public = cfg->api.metrics_public;
+  access_settings.per_key = {static_cast<double>(cfg->api.rate_per_second), cfg->api.rate_burst};
+  if (!cfg->api.auth_required) {
+    logger->warn("api.auth is disabled: anyone who reaches the API has admin rights");
+  }
+  hub::api::AccessControl access(router, &authenticator, access_settings, clock, audit_sink,
+                                 registry);
+  hub::api::HttpServer http(
+      access,
+      {static_cast<std::size_t>(cfg->api.max_body_bytes), cfg->api.read_timeout,
+       cfg->api.write_timeout, cfg->api.tls_cert_file, cfg->api.tls_key_file},
+      logger);
   auto port = http.start(cfg->http.host, cfg->http.port);
   if (!port.ok()) {
     logger->error("{}", port.error().message);
@@ -248,7 +279,8 @@ int main(int argc, char** argv) {
   }
   const std::string host =
       cfg->http.host.find(':') != std::string::npos ? "[" + cfg->http.host + "]" : cfg->http.host;
-  logger->info("REST API listening on http://{}:{}/api/v1/services", host, port.value());
+  logger->info("REST API listening on {}://{}:{}/api/v1/services",
+               cfg->api.tls_cert_file.empty() ? "http" : "https", host, port.value());
 
   // The database may come up after us: retry with backoff; /readyz says what we wait for.
   const auto migrations = hub::store::parseMigrations(hub::store::embeddedSchemaFiles());

@@ -2,21 +2,36 @@
 
 #include <httplib.h>
 
+#include <memory>
 #include <thread>
 
 namespace vitals::hub::api {
 
+bool tlsSupported() {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+  return true;
+#else
+  return false;
+#endif
+}
+
 struct HttpServer::Impl {
-  const Router& router;
+  AccessControl& access;
+  HttpServerSettings settings;
   std::shared_ptr<spdlog::logger> logger;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;
   std::thread thread;
 
   void handle(const httplib::Request& req, httplib::Response& res) {
     const auto q = req.target.find('?');
-    const std::string raw_path = req.target.substr(0, q);
-    std::vector<std::pair<std::string, std::string>> query(req.params.begin(), req.params.end());
-    ApiResponse out = router.dispatch(req.method, raw_path, query, req.body);
+    IncomingRequest in;
+    in.method = req.method;
+    in.raw_path = req.target.substr(0, q);
+    in.query.assign(req.params.begin(), req.params.end());
+    in.body = req.body;
+    in.authorization = req.get_header_value("Authorization");
+    in.remote_addr = req.remote_addr;
+    ApiResponse out = access.handle(in);
     res.status = out.status;
     for (const auto& [k, v] : out.headers) {
       res.set_header(k, v);
@@ -30,13 +45,36 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(const Router& router, std::shared_ptr<spdlog::logger> logger)
-    : impl_(new Impl{router, std::move(logger), {}, {}}) {}
+HttpServer::HttpServer(AccessControl& access, HttpServerSettings settings,
+                       std::shared_ptr<spdlog::logger> logger)
+    : impl_(new Impl{access, std::move(settings), std::move(logger), {}, {}}) {}
 
 HttpServer::~HttpServer() { stop(); }
 
 Result<int> HttpServer::start(const std::string& host, int port) {
-  auto& srv = impl_->server;
+  const auto& cfg = impl_->settings;
+  if (!cfg.tls_cert_file.empty() || !cfg.tls_key_file.empty()) {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+    auto tls = std::make_unique<httplib::SSLServer>(cfg.tls_cert_file.c_str(),
+                                                    cfg.tls_key_file.c_str());
+    if (!tls->is_valid()) {
+      return Error{"http.tls",
+                   "cannot load the TLS certificate " + cfg.tls_cert_file + " and key " +
+                       cfg.tls_key_file + " (missing, unreadable, not PEM, or not a pair)",
+                   {}};
+    }
+    impl_->server = std::move(tls);
+#else
+    return Error{"http.tls", "this vitals-hub was built with a cpp-httplib without TLS support",
+                 {}};
+#endif
+  } else {
+    impl_->server = std::make_unique<httplib::Server>();
+  }
+  auto& srv = *impl_->server;
+  srv.set_payload_max_length(cfg.max_body_bytes);
+  srv.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(cfg.read_timeout));
+  srv.set_write_timeout(std::chrono::duration_cast<std::chrono::microseconds>(cfg.write_timeout));
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     impl_->handle(req, res);
   };
@@ -55,13 +93,16 @@ Result<int> HttpServer::start(const std::string& host, int port) {
     impl_->logger->error("HTTP handler threw");
   });
   // Errors httplib answers by itself (malformed request, body too large): JSON like ours.
-  srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  const std::string too_large = "the request body is larger than api.max_body_bytes (" +
+                                std::to_string(cfg.max_body_bytes) + " bytes)";
+  srv.set_error_handler([too_large](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {
       const std::string code = res.status == 404   ? "not_found"
                                : res.status == 413 ? "payload_too_large"
                                                    : "bad_request";
-      res.set_content(R"({"error":{"code":")" + code + R"(","message":"HTTP )" +
-                          std::to_string(res.status) + R"("}})",
+      const std::string message =
+          res.status == 413 ? too_large : "HTTP " + std::to_string(res.status);
+      res.set_content(R"({"error":{"code":")" + code + R"(","message":")" + message + R"("}})",
                       "application/json");
     }
   });
@@ -86,13 +127,13 @@ Result<int> HttpServer::start(const std::string& host, int port) {
                      " (address in use or not available)",
                  {}};
   }
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
   return bound;
 }
 
 void HttpServer::stop() {
   if (impl_->thread.joinable()) {
-    impl_->server.stop();
+    impl_->server->stop();
     impl_->thread.join();
   }
 }

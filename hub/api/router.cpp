@@ -25,7 +25,7 @@ std::vector<std::string_view> split(std::string_view path) {
   return out;
 }
 
-bool match(const std::string& pattern, const std::vector<std::string>& segments,
+bool matchPattern(const std::string& pattern, const std::vector<std::string>& segments,
            std::map<std::string, std::string>& params) {
   const auto parts = split(pattern);
   if (parts.size() != segments.size()) {
@@ -85,45 +85,86 @@ bool percentDecode(std::string_view in, std::string& out) {
   return true;
 }
 
-ApiResponse Router::dispatch(const std::string& method, const std::string& raw_path,
-                             const std::vector<std::pair<std::string, std::string>>& query,
-                             std::string body) const {
+Access requiredAccess(const Route& route) {
+  if (route.access) {
+    return *route.access;
+  }
+  return route.method == "GET" || route.method == "HEAD" ? Access::Readonly : Access::Operator;
+}
+
+std::string_view toString(Access access) {
+  switch (access) {
+    case Access::Public:
+      return "public";
+    case Access::Metrics:
+      return "metrics";
+    case Access::Readonly:
+      return "readonly";
+    case Access::Operator:
+      return "operator";
+    case Access::Admin:
+      return "admin";
+  }
+  return "admin";
+}
+
+RouteMatch Router::match(const std::string& method, const std::string& raw_path) const {
+  RouteMatch out;
   std::vector<std::string> segments;
   for (auto s : split(raw_path)) {
     std::string decoded;
     if (!percentDecode(s, decoded)) {
-      return errorResponse(400, "bad_request", "malformed percent-encoding in the path");
+      out.kind = RouteMatch::Kind::BadPath;
+      return out;
     }
     segments.push_back(std::move(decoded));
   }
   if (segments.empty()) {
-    return errorResponse(404, "not_found", "no such path");
+    return out;
   }
-
   std::set<std::string> allowed;
-  const Route* chosen = nullptr;
-  std::map<std::string, std::string> params;
   for (const auto& r : routes_) {
     std::map<std::string, std::string> p;
-    if (!match(r.pattern, segments, p)) {
+    if (!matchPattern(r.pattern, segments, p)) {
       continue;
     }
     allowed.insert(r.method);
-    if (r.method == method && chosen == nullptr) {
-      chosen = &r;
-      params = std::move(p);
+    if (r.method == method && out.route == nullptr) {
+      out.route = &r;
+      out.params = std::move(p);
     }
   }
-  if (allowed.empty()) {
-    return errorResponse(404, "not_found", "no such path: " + raw_path);
+  if (out.route != nullptr) {
+    out.kind = RouteMatch::Kind::Found;
+  } else if (!allowed.empty()) {
+    out.kind = RouteMatch::Kind::MethodNotAllowed;
+    out.allowed.assign(allowed.begin(), allowed.end());
   }
-  if (chosen == nullptr) {
-    std::vector<std::string> methods(allowed.begin(), allowed.end());
-    auto res = errorResponse(405, "method_not_allowed",
-                             method + " is not allowed here; allowed: " + joined(methods));
-    res.headers.emplace_back("Allow", joined(methods));
-    return res;
+  return out;
+}
+
+ApiResponse Router::dispatch(const std::string& method, const std::string& raw_path,
+                             const std::vector<std::pair<std::string, std::string>>& query,
+                             std::string body, const Caller& caller) const {
+  auto m = match(method, raw_path);
+  switch (m.kind) {
+    case RouteMatch::Kind::BadPath:
+      return errorResponse(400, "bad_request", "malformed percent-encoding in the path");
+    case RouteMatch::Kind::NotFound:
+      return errorResponse(404, "not_found",
+                           raw_path.empty() ? std::string("no such path")
+                                            : "no such path: " + raw_path);
+    case RouteMatch::Kind::MethodNotAllowed: {
+      auto res = errorResponse(405, "method_not_allowed",
+                               method + " is not allowed here; allowed: " + joined(m.allowed));
+      res.headers.emplace_back("Allow", joined(m.allowed));
+      return res;
+    }
+    case RouteMatch::Kind::Found:
+      break;
   }
+  const Route* chosen = m.route;
+  auto& params = m.params;
 
   std::set<std::string> seen;
   for (const auto& [key, value] : query) {
@@ -146,6 +187,8 @@ ApiResponse Router::dispatch(const std::string& method, const std::string& raw_p
   req.path_params = std::move(params);
   req.query = query;
   req.body = std::move(body);
+  req.actor = caller.actor;
+  req.role = caller.role;
   try {
     return chosen->handler(req);
   } catch (const std::exception& e) {

@@ -4,7 +4,10 @@
 // 400 unknown or repeated query parameter). Handlers never let an exception out: the router
 // turns one into a 500.
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,11 +17,42 @@ namespace vitals::hub::api {
 
 using Handler = std::function<ApiResponse(const ApiRequest&)>;
 
+// Who may call a route (enforced by AccessControl, hub/api/access_control.hpp, before dispatch).
+// Roles are ordered: Admin may do what Operator may, Operator what Readonly may.
+enum class Access {
+  Public,    // anyone, no key (/healthz, /readyz, the dashboard page)
+  Metrics,   // public when api.metrics_public is true (the default), else Readonly
+  Readonly,  // any valid key
+  Operator,  // operator or admin keys
+  Admin,     // admin keys only (keys, overrides)
+};
+
 struct Route {
   std::string method;                     // "GET"
   std::string pattern;                    // "/api/v1/services/{name}/history"
   std::vector<std::string> query_params;  // the only query parameters accepted
   Handler handler;
+  // Unset: derived from the method (GET/HEAD -> Readonly, anything else -> Operator).
+  std::optional<Access> access = std::nullopt;
+};
+
+// The route's explicit access, or the default for its method.
+Access requiredAccess(const Route& route);
+std::string_view toString(Access access);
+
+// What a method + path resolves to, without running anything.
+struct RouteMatch {
+  enum class Kind { Found, NotFound, MethodNotAllowed, BadPath };
+  Kind kind = Kind::NotFound;
+  const Route* route = nullptr;                   // when Found
+  std::map<std::string, std::string> params;      // decoded path parameters, when Found
+  std::vector<std::string> allowed;               // methods of the path, when MethodNotAllowed
+};
+
+// The authenticated caller, passed on to the handler in ApiRequest.
+struct Caller {
+  std::string actor = "anonymous";
+  std::string role;
 };
 
 class Router {
@@ -30,7 +64,8 @@ class Router {
   // inside its segment); query is already decoded.
   ApiResponse dispatch(const std::string& method, const std::string& raw_path,
                        const std::vector<std::pair<std::string, std::string>>& query,
-                       std::string body = {}) const;
+                       std::string body = {}, const Caller& caller = {}) const;
+  RouteMatch match(const std::string& method, const std::string& raw_path) const;
 
  private:
   std::vector<Route> routes_;

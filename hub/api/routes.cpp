@@ -37,10 +37,16 @@ Router buildRouter(const Handlers& h) {
            {"status", "limit"},
            bind(a, &AlertsHandler::notifications)});
   }
-  r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard)});
-  r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz)});
-  r.add({"GET", "/readyz", {}, bind(h.ops, &OpsHandler::readyz)});
-  r.add({"GET", "/metrics", {}, bind(h.ops, &OpsHandler::metrics)});
+  if (h.keys != nullptr) {
+    const auto& k = *h.keys;
+    r.add({"GET", "/api/v1/keys", {}, bind(k, &KeysHandler::list), Access::Admin});
+    r.add({"POST", "/api/v1/keys", {}, bind(k, &KeysHandler::create), Access::Admin});
+    r.add({"DELETE", "/api/v1/keys/{id}", {}, bind(k, &KeysHandler::revoke), Access::Admin});
+  }
+  r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard), Access::Public});
+  r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz), Access::Public});
+  r.add({"GET", "/readyz", {}, bind(h.ops, &OpsHandler::readyz), Access::Public});
+  r.add({"GET", "/metrics", {}, bind(h.ops, &OpsHandler::metrics), Access::Metrics});
   return r;
 }
 

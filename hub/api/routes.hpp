@@ -1,6 +1,7 @@
 #pragma once
 // THE list of URLs the hub serves (docs/openapi.yaml is checked against it by a unit test).
 #include "hub/api/alerts_handler.hpp"
+#include "hub/api/keys_handler.hpp"
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/services_handler.hpp"
@@ -15,6 +16,8 @@ struct Handlers {
   const UptimeHandler& uptime;
   // Alert configs and the notification outbox; their routes are served only when set.
   const AlertsHandler* alerts = nullptr;
+  // API keys (admin only); served only when set.
+  const KeysHandler* keys = nullptr;
 };
 
 // The handlers must outlive the router.

@@ -246,6 +246,52 @@ void readNotify(config::YamlReader& n, const ConfigSources& sources, notify::Not
   }
   n.finish();
 }
+// `api:`: authentication, limits and TLS of the REST API.
+void readApi(config::YamlReader& a, const ConfigSources& sources, ApiSettings& out) {
+  const std::string auth = a.str("auth", "required");
+  if (auth == "required") {
+    out.auth_required = true;
+  } else if (auth == "disabled") {
+    out.auth_required = false;
+  } else {
+    a.problem("auth", "must be required or disabled, got \"" + auth + "\"");
+  }
+  out.metrics_public = a.boolean("metrics_public", out.metrics_public);
+  if (auto size = a.str("max_body_bytes")) {
+    auto bytes = parseByteSize(*size);
+    if (!bytes || *bytes < 1024 || *bytes > (std::int64_t{1} << 30)) {
+      a.problem("max_body_bytes",
+                "must be a size from 1KiB to 1GiB such as 1048576 or 1MiB, got \"" + *size + "\"");
+    } else {
+      out.max_body_bytes = *bytes;
+    }
+  }
+  if (auto rl = a.mapping("rate_limit")) {
+    out.rate_per_second =
+        static_cast<int>(rl->integer("requests_per_second", out.rate_per_second, 0, 1000000));
+    out.rate_burst = static_cast<int>(rl->integer("burst", out.rate_burst, 1, 1000000));
+    rl->finish();
+  }
+  out.read_timeout = a.duration("read_timeout", out.read_timeout, 100ms, 10min);
+  out.write_timeout = a.duration("write_timeout", out.write_timeout, 100ms, 10min);
+  out.key_cache_ttl = a.duration("key_cache_ttl", out.key_cache_ttl, 0ms, 5min);
+  out.tls_cert_file = a.str("tls_cert_file", "");
+  out.tls_key_file = a.str("tls_key_file", "");
+  if (out.tls_cert_file.empty() != out.tls_key_file.empty()) {
+    a.problem(out.tls_cert_file.empty() ? "tls_key_file" : "tls_cert_file",
+              "tls_cert_file and tls_key_file go together: set both or neither");
+  }
+  for (const char* key : {"tls_cert_file", "tls_key_file"}) {
+    const auto& path = std::string(key) == "tls_cert_file" ? out.tls_cert_file : out.tls_key_file;
+    if (!path.empty()) {
+      if (auto content = sources.read_file(path); !content.ok()) {
+        a.problem(key, "cannot read \"" + path + "\": " + content.error().message);
+      }
+    }
+  }
+  a.finish();
+}
+
 }  // namespace
 
 ConfigSources ConfigSources::system() {
@@ -502,6 +548,10 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
 
   if (auto n = root.mapping("notify")) {
     readNotify(*n, sources, c.notify);
+  }
+
+  if (auto a = root.mapping("api")) {
+    readApi(*a, sources, c.api);
   }
 
   {

@@ -65,6 +65,20 @@ struct UptimeSettings {
   double degraded_weight = 0.5;  // degraded time counts this much as up
 };
 
+// `api:`: REST API authentication, limits and TLS (docs/configuration-hub.md, docs/security.md).
+struct ApiSettings {
+  bool auth_required = true;      // auth: required | disabled
+  bool metrics_public = true;     // /metrics without a key
+  std::int64_t max_body_bytes = 1 << 20;  // larger request bodies get 413
+  int rate_per_second = 20;       // per API key; 0 = unlimited
+  int rate_burst = 40;
+  std::chrono::milliseconds read_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};
+  std::chrono::milliseconds key_cache_ttl{5000};  // how long a revoked key may still work
+  std::string tls_cert_file;      // both set: the listener speaks HTTPS only
+  std::string tls_key_file;
+};
+
 struct HubConfig {
   std::string hub_id = "hub-main";
   NatsSettings nats;
@@ -77,6 +91,7 @@ struct HubConfig {
   StalenessSettings staleness;
   UptimeSettings uptime;
   notify::NotifySettings notify;  // channels and delivery retries (`notify:`)
+  ApiSettings api;                // REST API security and limits (`api:`)
   preflight::PreflightSettings preflight;  // the pre-flight checklist (`preflight:`)
   events::EventsSettings events;           // inbound events and their rules (`events:`)
   log::LogOptions log;
