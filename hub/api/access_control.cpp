@@ -55,6 +55,7 @@ auth::Role roleFor(Access access) {
     case Access::Admin:
       return auth::Role::Admin;
     case Access::Operator:
+    case Access::Signed:
       return auth::Role::Operator;
     default:
       return auth::Role::Readonly;
@@ -139,6 +140,8 @@ ApiResponse AccessControl::handle(const IncomingRequest& req) {
   bool audit_refusal = true;
   if (!settings_.auth_required) {
     caller.role = "admin";
+  } else if (need == Access::Signed && req.authorization.empty()) {
+    // No key: the handler verifies the request's signature (and refuses it without one).
   } else if (need != Access::Public) {
     const std::string client = "ip:" + req.remote_addr;
     const std::string token = bearerToken(req.authorization);
@@ -188,7 +191,7 @@ ApiResponse AccessControl::handle(const IncomingRequest& req) {
 
   ApiResponse out = refusal ? std::move(*refusal)
                             : router_.dispatch(req.method, req.raw_path, req.query, req.body,
-                                               caller);
+                                               caller, req.headers);
   if (route != nullptr && isMutating(req.method) && (!refusal || audit_refusal)) {
     audit::AuditEntry entry;
     entry.actor = caller.actor;

@@ -67,6 +67,8 @@ struct IncomingRequest {
   std::string body;
   std::string authorization;  // the Authorization header, empty when absent
   std::string remote_addr;
+  // Every header but Authorization (ApiRequest::headers; e.g. the signature of a signed event).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class AccessControl {

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <memory>
 #include <thread>
 
@@ -14,6 +15,19 @@ bool tlsSupported() {
   return false;
 #endif
 }
+
+namespace {
+bool equalsAsciiNoCase(const std::string& a, const char* b) {
+  std::size_t i = 0;
+  for (; i < a.size() && b[i] != '\0'; ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return i == a.size() && b[i] == '\0';
+}
+}  // namespace
 
 struct HttpServer::Impl {
   AccessControl& access;
@@ -31,6 +45,11 @@ struct HttpServer::Impl {
     in.body = req.body;
     in.authorization = req.get_header_value("Authorization");
     in.remote_addr = req.remote_addr;
+    for (const auto& [name, value] : req.headers) {
+      if (!equalsAsciiNoCase(name, "Authorization")) {
+        in.headers.emplace_back(name, value);
+      }
+    }
     ApiResponse out = access.handle(in);
     res.status = out.status;
     for (const auto& [k, v] : out.headers) {

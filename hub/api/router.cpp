@@ -104,6 +104,8 @@ std::string_view toString(Access access) {
       return "operator";
     case Access::Admin:
       return "admin";
+    case Access::Signed:
+      return "signed";
   }
   return "admin";
 }
@@ -145,7 +147,8 @@ RouteMatch Router::match(const std::string& method, const std::string& raw_path)
 
 ApiResponse Router::dispatch(const std::string& method, const std::string& raw_path,
                              const std::vector<std::pair<std::string, std::string>>& query,
-                             std::string body, const Caller& caller) const {
+                             std::string body, const Caller& caller,
+                             std::vector<std::pair<std::string, std::string>> headers) const {
   auto m = match(method, raw_path);
   switch (m.kind) {
     case RouteMatch::Kind::BadPath:
@@ -189,6 +192,7 @@ ApiResponse Router::dispatch(const std::string& method, const std::string& raw_p
   req.body = std::move(body);
   req.actor = caller.actor;
   req.role = caller.role;
+  req.headers = std::move(headers);
   try {
     return chosen->handler(req);
   } catch (const std::exception& e) {

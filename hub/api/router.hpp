@@ -25,6 +25,9 @@ enum class Access {
   Readonly,  // any valid key
   Operator,  // operator or admin keys
   Admin,     // admin keys only (keys, overrides)
+  // Operator with a key; without an Authorization header the request reaches the handler as
+  // "anonymous", which must authenticate it itself (POST /api/v1/events: HMAC signature).
+  Signed,
 };
 
 struct Route {
@@ -61,10 +64,12 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
   // raw_path is the request target's path, still percent-encoded (so an encoded '/' stays
-  // inside its segment); query is already decoded.
+  // inside its segment); query is already decoded. headers reach the handler in
+  // ApiRequest::headers (http_server leaves Authorization out).
   ApiResponse dispatch(const std::string& method, const std::string& raw_path,
                        const std::vector<std::pair<std::string, std::string>>& query,
-                       std::string body = {}, const Caller& caller = {}) const;
+                       std::string body = {}, const Caller& caller = {},
+                       std::vector<std::pair<std::string, std::string>> headers = {}) const;
   RouteMatch match(const std::string& method, const std::string& raw_path) const;
 
  private:
