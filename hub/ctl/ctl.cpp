@@ -111,6 +111,52 @@ int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& o
       }
       return 0;
     }
+    case Command::KeysList: {
+      auto body = api.get("/api/v1/keys");
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        out << formatKeys(body.value());
+      }
+      return 0;
+    }
+    case Command::KeysCreate: {
+      json request{{"name", args.key_name}, {"role", args.key_role}};
+      if (!args.key_expires.empty()) {
+        request["expires_in"] = args.key_expires;
+      }
+      auto body = api.send("POST", "/api/v1/keys", request);
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        // The key alone on stdout (KEY=$(vitalsctl keys create ...)); the rest on stderr.
+        out << body->value("key", std::string()) << "\n";
+        err << "created API key " << body->value("id", json(0)).dump() << " ("
+            << body->value("role", std::string()) << ", prefix "
+            << body->value("prefix", std::string())
+            << "); it is shown only this once\n";
+      }
+      return 0;
+    }
+    case Command::KeysRevoke: {
+      auto body = api.send("DELETE", "/api/v1/keys/" + urlEncode(args.key_id), std::nullopt);
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        out << "revoked API key " << args.key_id << " ("
+            << body->value("prefix", std::string()) << ")\n";
+      }
+      return 0;
+    }
     case Command::None:
       break;
   }

@@ -1,6 +1,7 @@
 #pragma once
 // vitalsctl's commands over an injected HubApi, so they are tested without a hub.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -17,6 +18,12 @@ class HubApi {
   // GET a path (with query) below the hub URL; the JSON body of a 2xx answer. Errors:
   // "hub.unreachable" (no answer) and "hub.error" (4xx/5xx; message = the hub's error message).
   virtual Result<nlohmann::json> get(const std::string& path_and_query) = 0;
+  // POST/PUT/PATCH/DELETE with an optional JSON body; same errors as get().
+  virtual Result<nlohmann::json> send(const std::string& method, const std::string& path,
+                                      const std::optional<nlohmann::json>& body) {
+    (void)body;
+    return Error{"hub.error", method + " " + path + " is not supported by this client", {}};
+  }
 };
 
 // Percent-encodes everything but unreserved characters (RFC 3986).

@@ -1,5 +1,6 @@
 #include "hub/ctl/ctl_args.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -23,17 +24,24 @@ bool validHubUrl(const std::string& url) {
          (url.rfind("https://", 0) == 0 && url.size() > 8);
 }
 
-// `hub: URL` from a vitalsctl config file (strict: other keys are errors).
-Result<std::optional<std::string>> hubFromFile(const std::string& path, const CtlEnvironment& env) {
+struct FileSettings {
+  std::optional<std::string> hub;
+  std::optional<std::string> api_key_file;
+};
+
+// `hub: URL` and `api_key_file: PATH` from a vitalsctl config file (strict: other keys are
+// errors).
+Result<FileSettings> settingsFromFile(const std::string& path, const CtlEnvironment& env) {
   auto text = env.read_file(path);
   if (!text.ok()) {
     return usage("cannot read config file " + path + ": " + text.error().message);
   }
   config::Problems problems;
   auto root = config::YamlReader::loadString(text.value(), path, problems);
-  std::optional<std::string> hub;
+  FileSettings hub;
   if (root) {
-    hub = root->str("hub");
+    hub.hub = root->str("hub");
+    hub.api_key_file = root->str("api_key_file");
     root->finish();
   }
   if (!problems.empty()) {
@@ -58,11 +66,17 @@ const char* const kCtlUsage =
     "                                 results of one service, newest first; T is RFC 3339\n"
     "                                 (2026-01-02T03:04:05Z) or an age such as 30m, 2h, 1d\n"
     "  agents                         known agents\n"
+    "  keys list                      API keys (admin)\n"
+    "  keys create --name NAME --role admin|operator|readonly [--expires 30d]\n"
+    "                                 a new API key, printed once (admin)\n"
+    "  keys revoke ID                 revoke an API key (admin)\n"
     "\n"
     "options:\n"
     "  --hub URL        hub base URL (default: $VITALS_HUB, else http://127.0.0.1:8080)\n"
     "  --output FORMAT  table (default) or json\n"
-    "  --config FILE    YAML with `hub: URL`\n"
+    "  --config FILE    YAML with `hub: URL` and `api_key_file: PATH`\n"
+    "\n"
+    "environment: VITALS_HUB (hub URL), VITALS_API_KEY (sent as Authorization: Bearer)\n"
     "\n"
     "exit codes: 0 ok, 1 error (hub unreachable or answered with an error), 2 usage\n";
 
@@ -114,13 +128,26 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     } else if (arg == "--version") {
       a.version = true;
     } else if (arg == "--hub" || arg == "--output" || arg == "--config" || arg == "--since" ||
-               arg == "--until" || arg == "--limit") {
+               arg == "--until" || arg == "--limit" || arg == "--name" || arg == "--role" ||
+               arg == "--expires") {
       auto v = value();
       if (!v || v->empty()) {
         return usage(arg + " needs a value");
       }
       if (arg == "--hub") {
         hub_flag = *v;
+      } else if (arg == "--name") {
+        a.key_name = *v;
+      } else if (arg == "--role") {
+        if (*v != "admin" && *v != "operator" && *v != "readonly") {
+          return usage("--role must be admin, operator or readonly, got \"" + *v + "\"");
+        }
+        a.key_role = *v;
+      } else if (arg == "--expires") {
+        if (!config::parseDuration(*v)) {
+          return usage("--expires must be a duration such as 12h or 30d, got \"" + *v + "\"");
+        }
+        a.key_expires = *v;
       } else if (arg == "--config") {
         config_file = *v;
       } else if (arg == "--output") {
@@ -170,20 +197,65 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
       return usage("history needs exactly one SERVICE");
     }
     a.service = positional[1];
+  } else if (cmd == "keys") {
+    const std::string sub = positional.size() > 1 ? positional[1] : "";
+    if (sub == "list") {
+      a.command = Command::KeysList;
+      if (positional.size() > 2) {
+        return usage("keys list takes no arguments, got \"" + positional[2] + "\"");
+      }
+    } else if (sub == "create") {
+      a.command = Command::KeysCreate;
+      if (positional.size() > 2) {
+        return usage("keys create takes no arguments, got \"" + positional[2] + "\"");
+      }
+      if (a.key_name.empty() || a.key_role.empty()) {
+        return usage("keys create needs --name NAME and --role admin|operator|readonly");
+      }
+    } else if (sub == "revoke") {
+      a.command = Command::KeysRevoke;
+      if (positional.size() != 3) {
+        return usage("keys revoke needs exactly one key ID");
+      }
+      a.key_id = positional[2];
+      if (a.key_id.find_first_not_of("0123456789") != std::string::npos) {
+        return usage("keys revoke: the key ID is a number, got \"" + a.key_id + "\"");
+      }
+    } else {
+      return usage("keys needs a subcommand: list, create or revoke");
+    }
   } else {
     return usage("unknown command \"" + cmd + "\"");
+  }
+  if (a.command != Command::KeysCreate &&
+      (!a.key_name.empty() || !a.key_role.empty() || !a.key_expires.empty())) {
+    return usage("--name, --role and --expires belong to the keys create command");
   }
   if (a.command != Command::History && (a.since || a.until || limit_given)) {
     return usage("--since, --until and --limit belong to the history command");
   }
 
   std::optional<std::string> from_file;
+  std::optional<std::string> key_file;
   if (config_file) {
-    auto h = hubFromFile(*config_file, env);
+    auto h = settingsFromFile(*config_file, env);
     if (!h.ok()) {
       return h.error();
     }
-    from_file = h.value();
+    from_file = h->hub;
+    key_file = h->api_key_file;
+  }
+  if (auto e = env.env ? env.env("VITALS_API_KEY") : std::nullopt; e && !e->empty()) {
+    a.api_key = *e;
+  } else if (key_file) {
+    auto text = env.read_file(*key_file);
+    if (!text.ok()) {
+      return usage("cannot read api_key_file " + *key_file + ": " + text.error().message);
+    }
+    a.api_key = text.value();
+  }
+  while (!a.api_key.empty() && std::isspace(static_cast<unsigned char>(a.api_key.back()))) {
+    a.api_key.pop_back();
   }
   if (hub_flag) {
     a.hub_url = *hub_flag;

@@ -12,7 +12,7 @@ namespace vitals::ctl {
 inline constexpr const char* kDefaultHub = "http://127.0.0.1:8080";
 
 enum class Output { Table, Json };
-enum class Command { None, Status, History, Agents };
+enum class Command { None, Status, History, Agents, KeysList, KeysCreate, KeysRevoke };
 
 struct CtlArgs {
   std::string hub_url = kDefaultHub;
@@ -25,6 +25,14 @@ struct CtlArgs {
   std::optional<std::string> since;  // RFC 3339, or a duration meaning "that long ago" (1h)
   std::optional<std::string> until;
   int limit = 100;  // total rows; fetched in pages of up to 1000
+  // Sent as "Authorization: Bearer" on every call: $VITALS_API_KEY, else the file named by
+  // `api_key_file:` in --config FILE.
+  std::string api_key;
+  // keys create / keys revoke
+  std::string key_name;
+  std::string key_role;
+  std::string key_expires;  // "" = never
+  std::string key_id;
 };
 
 struct CtlEnvironment {
@@ -34,7 +42,8 @@ struct CtlEnvironment {
 };
 
 // Errors are usage errors (exit code 2). The hub URL comes from --hub, else the `hub:` key of
-// --config FILE, else $VITALS_HUB, else http://127.0.0.1:8080.
+// --config FILE, else $VITALS_HUB, else http://127.0.0.1:8080. The API key comes from
+// $VITALS_API_KEY, else the file named by `api_key_file:` in --config FILE.
 Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvironment& env);
 
 extern const char* const kCtlUsage;

@@ -152,3 +152,21 @@ std::string formatAgents(const json& body) {
 }
 
 }  // namespace vitals::ctl
+
+namespace vitals::ctl {
+
+std::string formatKeys(const nlohmann::json& body) {
+  std::vector<std::vector<std::string>> rows{
+      {"ID", "NAME", "ROLE", "PREFIX", "STATE", "CREATOR", "LAST USED", "EXPIRES"}};
+  for (const auto& k : arrayAt(body, "keys")) {
+    rows.push_back({str(k, "id"), oneLine(str(k, "name"), 32), str(k, "role"), str(k, "prefix"),
+                    str(k, "state"), str(k, "creator"), str(k, "last_used_at"),
+                    str(k, "expires_at")});
+  }
+  if (rows.size() == 1) {
+    return "no API keys\n";
+  }
+  return renderTable(rows);
+}
+
+}  // namespace vitals::ctl

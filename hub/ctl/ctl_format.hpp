@@ -21,5 +21,7 @@ std::string formatStatus(const nlohmann::json& body);
 std::string formatHistory(const nlohmann::json& results);
 // GET /api/v1/agents body -> AGENT HOST VERSION LAST SEEN CHECKS STATE.
 std::string formatAgents(const nlohmann::json& body);
+// GET /api/v1/keys -> ID NAME ROLE PREFIX STATE CREATOR LAST USED EXPIRES.
+std::string formatKeys(const nlohmann::json& body);
 
 }  // namespace vitals::ctl

@@ -32,6 +32,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   vitals::SystemClock clock;
-  HttpHubApi api(args->hub_url);
+  HttpHubApi api(args->hub_url, args->api_key);
   return runCtl(args.value(), api, clock, std::cout, std::cerr);
 }
