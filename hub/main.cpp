@@ -33,6 +33,9 @@
 #include "hub/notify/pg_alert_config_store.hpp"
 #include "hub/notify/pg_outbox_store.hpp"
 #include "hub/notify/sender.hpp"
+#include "hub/repair/agent_commands.hpp"
+#include "hub/repair/pg_repair_store.hpp"
+#include "hub/repair/repair_engine.hpp"
 #include "hub/state/hub_state.hpp"
 #include "hub/status/bus_transition_sink.hpp"
 #include "hub/status/staleness_sweeper.hpp"
@@ -214,6 +217,38 @@ int main(int argc, char** argv) {
       registry);
   tracker.addSink(bus_sink);
 
+  // Auto-repair: the sink only queues; the engine's worker decides, passes the database guard
+  // and asks the agents (vitals.cmd.<agent>.run-action) on its own connection.
+  hub::repair::NatsAgentCommands agent_commands(
+      [&connection](const std::string& subject, std::string_view data,
+                    std::chrono::milliseconds timeout) {
+        return connection.request(subject, data, timeout);
+      });
+  hub::repair::GuardSettings guard_settings;
+  guard_settings.rate_limit = cfg->repair.rate_limit;
+  guard_settings.rate_window = cfg->repair.rate_window;
+  guard_settings.approval_expiry = cfg->repair.approval_expiry;
+  guard_settings.notify_channels = cfg->repair.notify_channels;
+  hub::repair::PgRepairStore repair_store(clock, guard_settings);
+  hub::repair::EngineSettings repair_settings;
+  repair_settings.enabled = cfg->repair.enabled;
+  repair_settings.decider = {cfg->repair.rate_limit, cfg->repair.rate_window};
+  repair_settings.command_timeout = cfg->repair.command_timeout;
+  repair_settings.tick = cfg->repair.sweep_interval;
+  auto& dp = repair_settings.default_policy;
+  dp.enabled = cfg->repair.default_enabled;
+  dp.dry_run = cfg->repair.default_dry_run;
+  dp.require_approval = cfg->repair.default_require_approval;
+  dp.max_attempts = cfg->repair.default_max_attempts;
+  dp.cooldown = cfg->repair.default_cooldown;
+  dp.circuit_breaker = cfg->repair.default_circuit_breaker;
+  dp.verify_after = cfg->repair.default_verify_after;
+  hub::repair::RepairEngine repair_engine(
+      state, cfg->services, repair_store,
+      [&pg, logger] { return hub::store::PgConnection::connect(pg, logger); }, agent_commands,
+      clock, registry, logger, repair_settings);
+  tracker.addSink(repair_engine);
+
   hub::api::ServicesHandler services(state, reads, clock);
   hub::api::AgentsHandler agents(reads, clock);
   std::atomic<const hub::ingest::NatsMessageSource*> ingest_source{nullptr};
@@ -256,6 +291,12 @@ int main(int argc, char** argv) {
                              [&authenticator] { authenticator.invalidate(); });
   hub::api::Handlers handlers{services, agents, ops, uptime, &alerts};
   handlers.keys = &keys;
+  hub::api::RepairHandler repair_handler(pool, repair_store, repair_engine, agent_commands, state,
+                                         clock, std::min(cfg->repair.command_timeout,
+                                                         std::chrono::milliseconds{15000}));
+  hub::api::AuditHandler audit_handler(pool);
+  handlers.repair = &repair_handler;
+  handlers.audit = &audit_handler;
   const auto router = hub::api::buildRouter(handlers);
   hub::api::PgAuditSink audit_sink(pool, registry, logger);
   hub::api::AccessSettings access_settings;
@@ -374,6 +415,7 @@ int main(int argc, char** argv) {
   }
   sender.start();
 
+  repair_engine.start();  // after the migrations: it creates default policies at once
   ingest.start();
   logger->info("ingest started (stream {}, durable {}, batch size {})", stream.name,
                consumer.durable, cfg->ingest.batch_size);
@@ -382,6 +424,7 @@ int main(int argc, char** argv) {
   logger->info("shutting down");
   http.stop();
   ingest.stop();  // after the transaction in progress, whose messages are then acked
+  repair_engine.stop();  // after the agent request in flight (at most repair.command_timeout)
   sender.stop();  // after the attempts in progress
   boost::asio::post(sweep_io, [&sweeper] { sweeper.stop(); });
   sweep_work.reset();

@@ -43,6 +43,51 @@ Router buildRouter(const Handlers& h) {
     r.add({"POST", "/api/v1/keys", {}, bind(k, &KeysHandler::create), Access::Admin});
     r.add({"DELETE", "/api/v1/keys/{id}", {}, bind(k, &KeysHandler::revoke), Access::Admin});
   }
+  if (h.repair != nullptr) {
+    const auto& rp = *h.repair;
+    r.add({"GET", "/api/v1/policies", {}, bind(rp, &RepairHandler::listPolicies)});
+    r.add({"GET", "/api/v1/policies/{service}", {}, bind(rp, &RepairHandler::getPolicy)});
+    // Turning automation on is an admin's decision.
+    r.add({"PUT",
+           "/api/v1/policies/{service}",
+           {},
+           bind(rp, &RepairHandler::putPolicy),
+           Access::Admin});
+    r.add({"GET",
+           "/api/v1/repairs",
+           {"status", "service", "limit", "cursor"},
+           bind(rp, &RepairHandler::listRepairs)});
+    r.add({"GET", "/api/v1/repairs/{id}", {}, bind(rp, &RepairHandler::getRepair)});
+    r.add({"GET",
+           "/api/v1/approvals",
+           {"service", "limit", "cursor"},
+           bind(rp, &RepairHandler::listApprovals)});
+    r.add({"POST", "/api/v1/approvals/{id}/approve", {}, bind(rp, &RepairHandler::approve)});
+    r.add({"POST", "/api/v1/approvals/{id}/reject", {}, bind(rp, &RepairHandler::reject)});
+    r.add({"POST",
+           "/api/v1/services/{name}/actions/restart",
+           {},
+           bind(rp, &RepairHandler::restart)});
+    r.add({"POST",
+           "/api/v1/services/{name}/actions/recheck",
+           {},
+           bind(rp, &RepairHandler::recheck)});
+    r.add({"POST",
+           "/api/v1/services/{name}/actions/diagnose",
+           {},
+           bind(rp, &RepairHandler::diagnose)});
+    r.add({"GET",
+           "/api/v1/services/{name}/logs",
+           {"lines", "agent"},
+           bind(rp, &RepairHandler::logs)});
+  }
+  if (h.audit != nullptr) {
+    r.add({"GET",
+           "/api/v1/audit",
+           {"since", "until", "actor", "action", "target", "limit", "cursor", "format"},
+           bind(*h.audit, &AuditHandler::list),
+           Access::Admin});
+  }
   r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard), Access::Public});
   r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz), Access::Public});
   r.add({"GET", "/readyz", {}, bind(h.ops, &OpsHandler::readyz), Access::Public});

@@ -1,10 +1,12 @@
 #pragma once
 // THE list of URLs the hub serves (docs/openapi.yaml is checked against it by a unit test).
 #include "hub/api/alerts_handler.hpp"
+#include "hub/api/audit_handler.hpp"
 #include "hub/api/keys_handler.hpp"
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/services_handler.hpp"
+#include "hub/api/repair_handler.hpp"
 #include "hub/api/uptime_handler.hpp"
 
 namespace vitals::hub::api {
@@ -18,6 +20,10 @@ struct Handlers {
   const AlertsHandler* alerts = nullptr;
   // API keys (admin only); served only when set.
   const KeysHandler* keys = nullptr;
+  // Repair policies, repairs, approvals and the services' quick actions; served only when set.
+  const RepairHandler* repair = nullptr;
+  // The audit trail (read, export); served only when set.
+  const AuditHandler* audit = nullptr;
 };
 
 // The handlers must outlive the router.

@@ -391,6 +391,41 @@ std::optional<std::int64_t> parseByteSize(const std::string& text) {
   return std::nullopt;
 }
 
+// `repair:` (after `notify:`: notify_channels must name configured channels).
+static void readRepair(config::YamlReader& r, const notify::NotifySettings& notify, RepairSettings& out) {
+  out.enabled = r.boolean("enabled", out.enabled);
+  out.rate_limit = static_cast<int>(r.integer("rate_limit", out.rate_limit, 0, 100000));
+  out.rate_window = r.duration("rate_window", out.rate_window, 1s,
+                               milliseconds{std::chrono::hours{24 * 7}});
+  out.approval_expiry = r.duration("approval_expiry", out.approval_expiry, 1s,
+                                   milliseconds{std::chrono::hours{24 * 7}});
+  out.command_timeout = r.duration("command_timeout", out.command_timeout, 1s, 1h);
+  out.sweep_interval = r.duration("sweep_interval", out.sweep_interval, 100ms, 5min);
+  if (auto channels = r.strings("notify_channels")) {
+    for (const auto& name : *channels) {
+      if (!notify.channels.count(name)) {
+        r.problem("notify_channels", "unknown channel \"" + name + "\" (not under notify.channels)");
+      }
+    }
+    out.notify_channels = *channels;
+  }
+  if (auto d = r.mapping("default_policy")) {
+    out.default_enabled = d->boolean("enabled", out.default_enabled);
+    out.default_dry_run = d->boolean("dry_run", out.default_dry_run);
+    out.default_require_approval = d->boolean("require_approval", out.default_require_approval);
+    out.default_max_attempts =
+        static_cast<int>(d->integer("max_attempts", out.default_max_attempts, 1, 100));
+    out.default_cooldown = d->duration("cooldown", out.default_cooldown, 0ms,
+                                       milliseconds{std::chrono::hours{24 * 7}});
+    out.default_circuit_breaker =
+        static_cast<int>(d->integer("circuit_breaker", out.default_circuit_breaker, 1, 100));
+    out.default_verify_after =
+        d->duration("verify_after", out.default_verify_after, 0ms, milliseconds{24h});
+    d->finish();
+  }
+  r.finish();
+}
+
 std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSources& sources) {
   auto& problems = root.problems();
   const std::size_t before = problems.list().size();
@@ -548,6 +583,9 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
 
   if (auto n = root.mapping("notify")) {
     readNotify(*n, sources, c.notify);
+  }
+  if (auto rp = root.mapping("repair")) {
+    readRepair(*rp, c.notify, c.repair);
   }
 
   if (auto a = root.mapping("api")) {

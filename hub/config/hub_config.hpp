@@ -79,6 +79,25 @@ struct ApiSettings {
   std::string tls_key_file;
 };
 
+// `repair:`: auto-repair guardrails that hold for every service (docs/configuration-hub.md).
+struct RepairSettings {
+  bool enabled = true;  // false: transitions never trigger repairs (quick actions still work)
+  int rate_limit = 10;  // executions of all services per rate_window, across hubs
+  std::chrono::milliseconds rate_window{std::chrono::hours{1}};
+  std::chrono::milliseconds approval_expiry{std::chrono::minutes{30}};
+  std::chrono::milliseconds command_timeout{60000};  // waiting for an agent's reply
+  std::chrono::milliseconds sweep_interval{1000};    // expiry and approved-row pickup
+  std::vector<std::string> notify_channels;  // escalations, approval requests and expiries
+  // `default_policy:` what a created default policy holds.
+  bool default_enabled = false;
+  bool default_dry_run = false;
+  bool default_require_approval = false;
+  int default_max_attempts = 3;
+  std::chrono::milliseconds default_cooldown{std::chrono::minutes{5}};
+  int default_circuit_breaker = 3;
+  std::chrono::milliseconds default_verify_after{30000};
+};
+
 struct HubConfig {
   std::string hub_id = "hub-main";
   NatsSettings nats;
@@ -94,6 +113,7 @@ struct HubConfig {
   ApiSettings api;                // REST API security and limits (`api:`)
   preflight::PreflightSettings preflight;  // the pre-flight checklist (`preflight:`)
   events::EventsSettings events;           // inbound events and their rules (`events:`)
+  RepairSettings repair;         // auto-repair guardrails (`repair:`)
   log::LogOptions log;
 };
 

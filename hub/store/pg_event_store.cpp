@@ -60,6 +60,15 @@ std::string labelsJson(const std::map<std::string, std::string>& labels) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// The agent's repair action names (schema 0006), for the repair engine.
+std::string actionsJson(const std::vector<std::string>& actions) {
+  json j = json::array();
+  for (const auto& a : actions) {
+    j.push_back(a);
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()); }
 
 // PostgreSQL's jsonb refuses \u0000; protobuf strings may carry NUL.
@@ -259,17 +268,17 @@ Status PgEventStore::writeCatalog(const IngestBatch& batch) {
     if (const auto* reg = std::get_if<Registration>(&event)) {
       auto a = conn_->exec(
           "INSERT INTO agents (agent_id, hostname, version, boot_id, labels, config_hash, "
-          "first_seen, last_seen, registered_at, deregistered_at, check_count) "
-          "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $7, $7, NULL, $8) "
+          "first_seen, last_seen, registered_at, deregistered_at, check_count, actions) "
+          "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $7, $7, NULL, $8, $9::jsonb) "
           "ON CONFLICT (agent_id) DO UPDATE SET hostname = EXCLUDED.hostname, "
           "version = EXCLUDED.version, boot_id = EXCLUDED.boot_id, labels = EXCLUDED.labels, "
           "config_hash = EXCLUDED.config_hash, "
           "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen), "
           "registered_at = EXCLUDED.registered_at, deregistered_at = NULL, "
-          "check_count = EXCLUDED.check_count",
+          "check_count = EXCLUDED.check_count, actions = EXCLUDED.actions",
           {reg->agent_id, noNul(reg->hostname), noNul(reg->version), noNul(reg->boot_id),
            labelsJson(reg->labels), noNul(reg->config_hash), now,
-           std::to_string(reg->checks.size())});
+           std::to_string(reg->checks.size()), actionsJson(reg->actions)});
       if (!a.ok()) {
         return a.error();
       }

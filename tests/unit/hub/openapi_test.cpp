@@ -8,6 +8,7 @@
 
 #include "common/time/manual_time.hpp"
 #include "hub/api/routes.hpp"
+#include "hub/repair/repair_engine.hpp"
 #include "tests/unit/hub/fakes/fake_alert_store.hpp"
 #include "tests/unit/hub/fakes/fake_read_store.hpp"
 #include "tests/unit/hub/fakes/fake_status_store.hpp"
@@ -56,7 +57,25 @@ TEST_CASE("docs/openapi.yaml documents exactly the routes the hub serves",
   test::FakeAlertConfigStore alert_configs;
   test::FakeOutboxReader outbox;
   api::AlertsHandler alerts{alert_configs, outbox, {}, time};
-  const auto router = api::buildRouter({services, agents, ops, uptime, &alerts});
+  api::Handlers handlers{services, agents, ops, uptime, &alerts};
+  // Repairs, approvals, quick actions and the audit trail (nothing connects: the pool is lazy).
+  auto null_logger = std::make_shared<spdlog::logger>("null");
+  store::PgPool pool({}, 1, null_logger);
+  repair::PgRepairStore repair_store(time, {});
+  repair::NatsAgentCommands agent_commands(
+      [](const std::string&, std::string_view, std::chrono::milliseconds) -> Result<std::string> {
+        return Error{"nats.unavailable", "no bus in unit tests", {}};
+      });
+  repair::RepairEngine repair_engine(
+      state, {}, repair_store,
+      [] { return Result<std::unique_ptr<store::PgConnection>>(Error{"db.unavailable", "", {}}); },
+      agent_commands, time, registry, null_logger, {});
+  api::RepairHandler repair_handler(pool, repair_store, repair_engine, agent_commands, state, time,
+                                    std::chrono::seconds{1});
+  api::AuditHandler audit_handler(pool);
+  handlers.repair = &repair_handler;
+  handlers.audit = &audit_handler;
+  const auto router = api::buildRouter(handlers);
 
   std::set<std::string> served;
   for (const auto& r : router.routes()) {

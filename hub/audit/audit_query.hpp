@@ -1,0 +1,38 @@
+#pragma once
+// The audit trail's read side: filtered, newest first, keyset-paged on (at, id).
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error/result.hpp"
+#include "hub/store/pg_connection.hpp"
+
+namespace vitals::hub::audit {
+
+struct AuditRow {
+  std::int64_t id = 0;
+  std::chrono::system_clock::time_point at{};
+  std::string actor;
+  std::string action;
+  std::string target;
+  std::string parameters_json;
+  std::string outcome;
+};
+
+struct AuditQuery {
+  std::optional<std::chrono::system_clock::time_point> since;  // at >= since
+  std::optional<std::chrono::system_clock::time_point> until;  // at < until
+  std::string actor;   // exact; "" = any
+  std::string action;  // exact, or a prefix when it ends with '*' ("repair.*")
+  std::string target;  // exact; "" = any
+  int limit = 100;
+  // Keyset cursor: rows strictly older than (at_us, id) in (at DESC, id DESC) order.
+  std::optional<std::pair<std::int64_t, std::int64_t>> before;
+};
+
+// Returns up to limit + 1 rows (the extra one tells the caller there is a next page).
+Result<std::vector<AuditRow>> queryAudit(store::PgConnection& conn, const AuditQuery& q);
+
+}  // namespace vitals::hub::audit

@@ -1,0 +1,685 @@
+#include "hub/repair/repair_engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "hub/status/status_tracker.hpp"
+
+namespace vitals::hub::repair {
+namespace {
+
+using std::chrono::milliseconds;
+
+bool failing(HealthStatus s) { return s == HealthStatus::Down || s == HealthStatus::Degraded; }
+
+ExecutionResult resultOf(const Result<AgentReply>& reply) {
+  ExecutionResult x;
+  if (!reply.ok()) {
+    x.outcome = "no-reply";
+    x.exit_code = -1;
+    x.error = reply.error().message;
+    return x;
+  }
+  x.outcome = reply->outcome;
+  x.exit_code = reply->exit_code;
+  x.duration_ms = reply->duration_ms;
+  x.output = reply->output;
+  x.output_truncated = reply->output_truncated;
+  x.error = reply->error;
+  return x;
+}
+
+}  // namespace
+
+RepairEngine::RepairEngine(state::HubState& state, policy::ServiceRules rules,
+                           PgRepairStore& store, ConnectFn connect, AgentCommands& agents,
+                           const Clock& clock, metrics::Registry& registry,
+                           std::shared_ptr<spdlog::logger> logger, EngineSettings settings)
+    : state_(state),
+      rules_(std::move(rules)),
+      store_(store),
+      connect_(std::move(connect)),
+      agents_(agents),
+      clock_(clock),
+      logger_(std::move(logger)),
+      settings_(std::move(settings)),
+      decider_(clock, settings_.decider),
+      decisions_skip_(registry.counter("vitals_repair_decisions_total",
+                                       "Repair decisions that considered an action, by verdict",
+                                       "verdict=\"skip\"")),
+      decisions_execute_(registry.counter("vitals_repair_decisions_total",
+                                          "Repair decisions that considered an action, by verdict",
+                                          "verdict=\"execute\"")),
+      decisions_other_(registry.counter("vitals_repair_decisions_total",
+                                        "Repair decisions that considered an action, by verdict",
+                                        "verdict=\"other\"")),
+      executions_ok_(registry.counter("vitals_repair_executions_total",
+                                      "Repair actions the agents ran, by result",
+                                      "result=\"succeeded\"")),
+      executions_failed_(registry.counter("vitals_repair_executions_total",
+                                          "Repair actions the agents ran, by result",
+                                          "result=\"failed\"")),
+      guard_refusals_(registry.counter(
+          "vitals_repair_guard_refusals_total",
+          "Executions the database guard refused (cooldown or rate limit across hubs)")),
+      escalations_(registry.counter("vitals_repair_escalations_total",
+                                    "Incidents auto-repair gave up on")),
+      errors_(registry.counter("vitals_repair_errors_total",
+                               "Repair work that failed on a database error (retried)")) {}
+
+RepairEngine::~RepairEngine() { stop(); }
+
+void RepairEngine::start() {
+  std::lock_guard lock(mu_);
+  if (worker_.joinable()) {
+    return;
+  }
+  stopping_ = false;
+  worker_ = std::thread([this] { run(); });
+}
+
+void RepairEngine::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) {
+    worker_.join();
+  }
+}
+
+void RepairEngine::onTransitions(const std::vector<policy::Transition>& transitions) {
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& t : transitions) {
+      // Incidents follow every transition, even when repair is off for automatic work.
+      if (t.to == HealthStatus::Healthy) {
+        incidents_.erase(t.service);
+      } else if (failing(t.to) && !incidents_.count(t.service)) {
+        incidents_[t.service] = t.service + "@" + formatRfc3339(t.at);
+      }
+      if (!settings_.enabled) {
+        continue;
+      }
+      Job j;
+      j.kind = Job::Kind::Transition;
+      j.transition = t;
+      queue_.push_back(std::move(j));
+    }
+  }
+  cv_.notify_one();
+}
+
+void RepairEngine::enqueue(Job job) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void RepairEngine::defer(Job job, SteadyTime due) {
+  {
+    std::lock_guard lock(mu_);
+    if (job.kind == Job::Kind::Reevaluate && !reevaluating_.insert(job.service).second) {
+      return;  // one pending re-evaluation per service is enough
+    }
+    deferred_.emplace(due, std::move(job));
+  }
+  cv_.notify_one();
+}
+
+std::string RepairEngine::incidentOf(const std::string& service, bool open_if_missing,
+                                     SystemTime at) {
+  std::lock_guard lock(mu_);
+  auto it = incidents_.find(service);
+  if (it != incidents_.end()) {
+    return it->second;
+  }
+  if (!open_if_missing) {
+    return {};
+  }
+  const std::string id = service + "@" + formatRfc3339(at);
+  incidents_[service] = id;
+  return id;
+}
+
+void RepairEngine::run() {
+  for (;;) {
+    std::optional<Job> job;
+    {
+      std::unique_lock lock(mu_);
+      for (;;) {
+        if (stopping_) {
+          return;
+        }
+        const SteadyTime now = clock_.steadyNow();
+        if (!queue_.empty()) {
+          job = std::move(queue_.front());
+          queue_.pop_front();
+          break;
+        }
+        if (!deferred_.empty() && deferred_.begin()->first <= now) {
+          job = std::move(deferred_.begin()->second);
+          deferred_.erase(deferred_.begin());
+          if (job->kind == Job::Kind::Reevaluate) {
+            reevaluating_.erase(job->service);
+          }
+          break;
+        }
+        if (now >= next_tick_) {
+          break;  // tick below, without the lock
+        }
+        SteadyTime until = next_tick_;
+        if (!deferred_.empty() && deferred_.begin()->first < until) {
+          until = deferred_.begin()->first;
+        }
+        cv_.wait_for(lock, until - now);
+      }
+    }
+    try {
+      if (job) {
+        handle(*job);
+      } else {
+        tick();
+      }
+    } catch (const std::exception& e) {
+      errors_.inc();
+      logger_->error("repair: unexpected error: {}", e.what());
+    }
+  }
+}
+
+bool RepairEngine::ensureConnection() {
+  if (conn_ && conn_->ok()) {
+    return true;
+  }
+  if (conn_) {
+    if (conn_->reset().ok()) {
+      return true;
+    }
+  }
+  auto c = connect_();
+  if (!c.ok()) {
+    return false;
+  }
+  conn_ = std::move(c.value());
+  return true;
+}
+
+void RepairEngine::noteDbError(const Error& e, const char* what) {
+  errors_.inc();
+  logger_->warn("repair: {}: {}", what, e.describe());
+}
+
+void RepairEngine::tick() {
+  const SteadyTime now = clock_.steadyNow();
+  next_tick_ = now + settings_.tick;
+  if (!ensureConnection()) {
+    errors_.inc();
+    return;
+  }
+  if (now >= next_scan_) {
+    next_scan_ = now + settings_.policy_scan;
+    auto created = store_.createDefaultPolicies(*conn_, settings_.default_policy);
+    if (!created.ok()) {
+      noteDbError(created.error(), "creating default policies");
+    } else if (created.value() > 0) {
+      logger_->info("repair: created {} default repair policies", created.value());
+    }
+  }
+  if (auto expired = store_.expirePending(*conn_); !expired.ok()) {
+    noteDbError(expired.error(), "expiring approvals");
+  } else if (expired.value() > 0) {
+    logger_->info("repair: {} approval(s) expired", expired.value());
+  }
+  // Orphans: running rows far older than any reply could take (their hub stopped mid-way).
+  if (auto o = store_.failOrphans(*conn_, settings_.command_timeout * 2 + milliseconds{60000});
+      !o.ok()) {
+    noteDbError(o.error(), "closing orphaned repairs");
+  }
+  // Approved rows nobody started (the approving hub stopped before it could).
+  auto approved = store_.approvedIds(*conn_);
+  if (!approved.ok()) {
+    noteDbError(approved.error(), "listing approved repairs");
+    return;
+  }
+  for (std::int64_t id : approved.value()) {
+    auto st = store_.startApproved(*conn_, id);
+    if (!st.ok()) {
+      noteDbError(st.error(), "starting an approved repair");
+      continue;
+    }
+    if (st->result == Start::Result::Started) {
+      auto rec = store_.get(*conn_, id);
+      if (rec.ok() && rec->has_value()) {
+        Job j;
+        j.kind = Job::Kind::Send;
+        j.repair_id = id;
+        j.request_id = st->request_id;
+        j.agent = (*rec)->agent;
+        j.action = (*rec)->action;
+        j.service = (*rec)->service;
+        j.requested_by = (*rec)->decided_by;
+        j.verify_after = milliseconds{(*rec)->verify_after_ms};
+        send(j);
+      }
+    }
+  }
+}
+
+void RepairEngine::handle(const Job& job) {
+  switch (job.kind) {
+    case Job::Kind::Transition: {
+      const auto& t = job.transition;
+      if (!failing(t.to)) {
+        return;  // recoveries only close incidents (done in onTransitions)
+      }
+      decideFor(t.service, t.to, t.cause, t.agent, t.check, Trigger::Transition);
+      return;
+    }
+    case Job::Kind::Reevaluate:
+    case Job::Kind::Verify: {
+      if (job.kind == Job::Kind::Verify) {
+        verify(job);
+        return;
+      }
+      auto s = state_.service(job.service);
+      if (!s || !failing(s->status)) {
+        return;  // recovered meanwhile
+      }
+      const auto e = status::evaluationOf(*s);
+      decideFor(job.service, e.status, e.cause, e.agent, e.check, job.trigger);
+      return;
+    }
+    case Job::Kind::Send:
+      if (ensureConnection()) {
+        send(job);
+      } else {
+        errors_.inc();
+        logger_->error("repair #{}: no database connection to record the reply; asking anyway",
+                       job.repair_id);
+        send(job);
+      }
+      return;
+  }
+}
+
+std::string RepairEngine::dependencyDown(const std::string& service) const {
+  auto it = rules_.find(service);
+  if (it == rules_.end()) {
+    return {};
+  }
+  for (const auto& dep : it->second.depends_on) {
+    auto s = state_.service(dep);
+    if (s && s->status == HealthStatus::Down) {
+      return dep;
+    }
+  }
+  return {};
+}
+
+FailureKind RepairEngine::failureKindOf(const std::string& service, const std::string& agent,
+                                        const std::string& check) const {
+  auto s = state_.service(service);
+  if (!s) {
+    return FailureKind::None;
+  }
+  for (const auto& c : s->checks) {
+    if (c.agent_id == agent && c.name == check) {
+      return c.failure_kind;
+    }
+  }
+  return FailureKind::None;
+}
+
+void RepairEngine::decideFor(const std::string& service, HealthStatus status,
+                             policy::Cause cause, const std::string& agent,
+                             const std::string& check, Trigger trigger) {
+  if (!ensureConnection()) {
+    errors_.inc();
+    logger_->warn("repair: no database connection: transition of {} not considered", service);
+    return;
+  }
+  auto policy = store_.policy(*conn_, service);
+  if (!policy.ok()) {
+    noteDbError(policy.error(), "reading the policy");
+    return;
+  }
+  const RepairPolicy* p = policy->has_value() ? &**policy : nullptr;
+  RepairRequest req;
+  req.trigger = trigger;
+  req.service = service;
+  req.status = status;
+  req.cause = cause;
+  req.failure_kind = failureKindOf(service, agent, check);
+  req.agent = agent;
+  req.dependency_down = dependencyDown(service);
+  req.incident = incidentOf(service, true, clock_.now());
+  if (!agent.empty()) {
+    auto actions = store_.agentActions(*conn_, agent);
+    if (!actions.ok()) {
+      noteDbError(actions.error(), "reading the agent's actions");
+      return;
+    }
+    req.agent_actions = std::move(actions.value());
+  }
+  // First without history: most transitions end here (no policy, no action for the kind).
+  Decision d = decider_.decide(p, req, {});
+  if (d.verdict == Verdict::None || d.action.empty()) {
+    logger_->debug("repair: {}: no action ({})", service,
+                   d.reasons.empty() ? "" : d.reasons.back());
+    return;
+  }
+  auto history = store_.history(*conn_, service, req.incident, agent, d.action,
+                                p != nullptr ? p->breaker_reset_at : std::nullopt);
+  if (!history.ok()) {
+    noteDbError(history.error(), "reading the repair history");
+    return;
+  }
+  d = decider_.decide(p, req, history.value());
+  if (d.verdict == Verdict::None) {
+    logger_->debug("repair: {}: no action ({})", service,
+                   d.reasons.empty() ? "" : d.reasons.back());
+    return;
+  }
+  NewRepair n;
+  n.service = service;
+  n.agent = d.agent;
+  n.action = d.action;
+  n.incident = req.incident;
+  n.trigger = trigger;
+  n.failure_class = d.failure_class;
+  n.verdict = d.verdict;
+  n.reasons = d.reasons;
+  n.requested_by = "policy";
+  n.cooldown = p != nullptr ? p->cooldown : milliseconds{0};
+  n.verify_after = p != nullptr ? p->verify_after : milliseconds{0};
+  if (d.verdict != Verdict::Execute) {
+    (d.verdict == Verdict::Skip ? decisions_skip_ : decisions_other_).inc();
+    if (d.verdict == Verdict::Escalate) {
+      escalations_.inc();
+    }
+    auto id = store_.record(*conn_, n, std::string(vitals::toString(status)));
+    if (!id.ok()) {
+      noteDbError(id.error(), "recording a repair decision");
+      return;
+    }
+    logger_->info("repair #{}: {} {} on {}: {} ({})", id.value(), toString(d.verdict), d.action,
+                  d.agent, service, d.reasons.back());
+    if (d.retry_at) {
+      // Held back by cooldown: look again when it ends, if the service is still failing.
+      Job j;
+      j.kind = Job::Kind::Reevaluate;
+      j.service = service;
+      j.trigger = Trigger::Transition;
+      const auto wait = std::max(*d.retry_at - clock_.now(), SystemTime::duration::zero());
+      defer(j, clock_.steadyNow() + wait + milliseconds{50});
+    }
+    return;
+  }
+  decisions_execute_.inc();
+  auto st = store_.startNew(*conn_, n);
+  if (!st.ok()) {
+    noteDbError(st.error(), "starting a repair");
+    return;
+  }
+  if (st->result != Start::Result::Started) {
+    guard_refusals_.inc();
+    logger_->info("repair #{}: {} on {} for {} held back: {}", st->repair_id, n.action, n.agent,
+                  service, st->reason);
+    return;
+  }
+  Job j;
+  j.kind = Job::Kind::Send;
+  j.repair_id = st->repair_id;
+  j.request_id = st->request_id;
+  j.agent = n.agent;
+  j.action = n.action;
+  j.service = service;
+  j.requested_by = "policy";
+  j.verify_after = n.verify_after;
+  send(j);
+}
+
+void RepairEngine::send(const Job& job) {
+  logger_->info("repair #{}: asking {} to run {} (request {})", job.repair_id, job.agent,
+                job.action, job.request_id);
+  AgentCommand cmd;
+  cmd.verb = "run-action";
+  cmd.request_id = job.request_id;
+  cmd.agent = job.agent;
+  cmd.action = job.action;
+  cmd.requested_by = job.requested_by;
+  cmd.timeout = settings_.command_timeout;
+  const auto reply = agents_.send(cmd);
+  const ExecutionResult x = resultOf(reply);
+  const bool ok = (x.outcome == "ok" || x.outcome == "duplicate") && x.exit_code == 0 &&
+                  x.error.empty();
+  (ok ? executions_ok_ : executions_failed_).inc();
+  logger_->info("repair #{}: {} on {}: {} (exit {}){}", job.repair_id, job.action, job.agent,
+                x.outcome, x.exit_code, x.error.empty() ? "" : ": " + x.error);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (!ensureConnection()) {
+      continue;
+    }
+    auto s = store_.finish(*conn_, job.repair_id, x);
+    if (s.ok()) {
+      break;
+    }
+    noteDbError(s.error(), "recording a repair's result");
+  }
+  if (ok && job.verify_after.count() > 0 && !job.service.empty()) {
+    Job v = job;
+    v.kind = Job::Kind::Verify;
+    defer(v, clock_.steadyNow() + job.verify_after);
+  }
+}
+
+void RepairEngine::verify(const Job& job) {
+  AgentCommand cmd;
+  cmd.verb = "recheck";
+  cmd.request_id = job.request_id + "-verify";
+  cmd.agent = job.agent;
+  cmd.service = job.service;
+  cmd.requested_by = "policy";
+  cmd.timeout = std::min(settings_.command_timeout, milliseconds{30000});
+  auto reply = agents_.send(cmd);
+  bool fixed = false;
+  std::string message;
+  if (!reply.ok()) {
+    message = reply.error().message;
+  } else if (reply->results.empty()) {
+    message = "recheck returned no results: " + reply->error;
+  } else {
+    fixed = true;
+    for (const auto& r : reply->results) {
+      if (r.raw_status != HealthStatus::Healthy) {
+        fixed = false;
+        message += (message.empty() ? "" : "; ") + r.check + ": " +
+                   std::string(vitals::toString(r.raw_status)) + " " + r.message;
+      }
+    }
+    if (fixed) {
+      message = "all " + std::to_string(reply->results.size()) + " check(s) healthy";
+    }
+  }
+  logger_->info("repair #{}: verification {}: {}", job.repair_id, fixed ? "fixed" : "not fixed",
+                message);
+  if (ensureConnection()) {
+    if (auto s = store_.recordVerification(*conn_, job.repair_id, fixed, message); !s.ok()) {
+      noteDbError(s.error(), "recording a verification");
+    }
+  }
+  if (!fixed) {
+    Job again;
+    again.kind = Job::Kind::Reevaluate;
+    again.service = job.service;
+    again.trigger = Trigger::Verify;
+    defer(again, clock_.steadyNow());
+  }
+}
+
+Result<ActionOutcome> RepairEngine::restart(store::PgConnection& c, const std::string& service,
+                                            const std::string& agent, bool dry_run,
+                                            const std::string& actor) {
+  auto policy = store_.policy(c, service);
+  if (!policy.ok()) {
+    return policy.error();
+  }
+  const RepairPolicy* p = policy->has_value() ? &**policy : nullptr;
+  const std::string action =
+      p != nullptr && !p->restart_action.empty() ? p->restart_action : "restart-" + service;
+  auto offering = store_.agentsOffering(c, service, action);
+  if (!offering.ok()) {
+    return offering.error();
+  }
+  ActionOutcome out;
+  std::string chosen = agent;
+  if (chosen.empty()) {
+    if (offering->empty()) {
+      out.http_status = 409;
+      out.message = "no agent of service \"" + service + "\" offers the action \"" + action + "\"";
+      return out;
+    }
+    if (offering->size() > 1) {
+      out.http_status = 409;
+      out.message = "several agents offer \"" + action + "\"; name one with \"agent\"";
+      return out;
+    }
+    chosen = offering->front();
+  }
+  RepairRequest req;
+  req.trigger = Trigger::Manual;
+  req.service = service;
+  req.agent = chosen;
+  req.action = action;
+  req.dry_run = dry_run;
+  req.incident = incidentOf(service, false, clock_.now());
+  auto actions = store_.agentActions(c, chosen);
+  if (!actions.ok()) {
+    return actions.error();
+  }
+  req.agent_actions = std::move(actions.value());
+  auto history = store_.history(c, service, req.incident, chosen, action,
+                                p != nullptr ? p->breaker_reset_at : std::nullopt);
+  if (!history.ok()) {
+    return history.error();
+  }
+  const Decision d = decider_.decide(p, req, history.value());
+  NewRepair n;
+  n.service = service;
+  n.agent = chosen;
+  n.action = action;
+  n.incident = req.incident;
+  n.trigger = Trigger::Manual;
+  n.verdict = d.verdict;
+  n.reasons = d.reasons;
+  n.requested_by = actor;
+  const RepairPolicy fallback = defaultPolicy(service, false);
+  n.cooldown = (p != nullptr ? *p : fallback).cooldown;
+  n.verify_after = (p != nullptr ? *p : fallback).verify_after;
+  std::int64_t id = 0;
+  if (d.verdict == Verdict::Execute) {
+    auto st = store_.startNew(c, n);
+    if (!st.ok()) {
+      return st.error();
+    }
+    id = st->repair_id;
+    if (st->result == Start::Result::Started) {
+      out.http_status = 202;
+      out.message = "started";
+      Job j;
+      j.kind = Job::Kind::Send;
+      j.repair_id = id;
+      j.request_id = st->request_id;
+      j.agent = chosen;
+      j.action = action;
+      j.service = service;
+      j.requested_by = actor;
+      j.verify_after = n.verify_after;
+      enqueue(std::move(j));
+    } else {
+      guard_refusals_.inc();
+      out.http_status = 409;
+      out.message = st->reason;
+    }
+  } else {
+    auto s = state_.service(service);
+    auto rec = store_.record(c, n, s ? std::string(vitals::toString(s->status)) : "unknown");
+    if (!rec.ok()) {
+      return rec.error();
+    }
+    id = rec.value();
+    out.http_status = d.verdict == Verdict::PendingApproval ? 202
+                      : d.verdict == Verdict::DryRun        ? 200
+                                                            : 409;
+    out.message = d.reasons.empty() ? std::string(toString(d.verdict)) : d.reasons.back();
+  }
+  auto rec = store_.get(c, id);
+  if (rec.ok() && rec->has_value()) {
+    out.repair = **rec;
+  }
+  return out;
+}
+
+Result<ActionOutcome> RepairEngine::decideApproval(store::PgConnection& c, std::int64_t id,
+                                                   bool approve, const std::string& actor) {
+  std::string status;
+  auto decided = store_.decideApproval(c, id, approve, actor, status);
+  if (!decided.ok()) {
+    return decided.error();
+  }
+  ActionOutcome out;
+  switch (decided.value()) {
+    case ApprovalOutcome::NotFound:
+      out.http_status = 404;
+      out.message = "no repair " + std::to_string(id);
+      return out;
+    case ApprovalOutcome::Expired:
+      out.http_status = 409;
+      out.message = "the approval expired";
+      break;
+    case ApprovalOutcome::NotPending:
+      out.http_status = 409;
+      out.message = "not pending: the repair is " + status;
+      break;
+    case ApprovalOutcome::Done:
+      out.http_status = 200;
+      out.message = approve ? "approved" : "rejected";
+      break;
+  }
+  if (decided.value() == ApprovalOutcome::Done && approve) {
+    auto st = store_.startApproved(c, id);
+    if (!st.ok()) {
+      return st.error();
+    }
+    if (st->result == Start::Result::Started) {
+      out.http_status = 202;
+      out.message = "approved and started";
+      auto rec = store_.get(c, id);
+      if (rec.ok() && rec->has_value()) {
+        Job j;
+        j.kind = Job::Kind::Send;
+        j.repair_id = id;
+        j.request_id = st->request_id;
+        j.agent = (*rec)->agent;
+        j.action = (*rec)->action;
+        j.service = (*rec)->service;
+        j.requested_by = actor;
+        j.verify_after = milliseconds{(*rec)->verify_after_ms};
+        enqueue(std::move(j));
+      }
+    } else if (st->result == Start::Result::Refused) {
+      guard_refusals_.inc();
+      out.message = "approved, but held back: " + st->reason;
+    }
+  }
+  auto rec = store_.get(c, id);
+  if (rec.ok() && rec->has_value()) {
+    out.repair = **rec;
+  }
+  return out;
+}
+
+}  // namespace vitals::hub::repair

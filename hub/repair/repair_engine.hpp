@@ -1,0 +1,138 @@
+#pragma once
+// The repair engine: receives committed transitions (as a TransitionSink: it only queues them),
+// and on its own worker thread gathers each decision's inputs (policy, agent actions, history,
+// dependencies), asks the pure RepairDecider, records the verdict and, for an execution, passes
+// the database guard (PgRepairStore::startNew) before it asks the agent. It also verifies
+// repairs after `verify_after`, retries a held-back repair when its cooldown ends, expires
+// approvals, starts approved repairs, and creates default policies.
+//
+// Quick actions and approvals come from API threads (restart(), decideApproval()): they decide
+// and pass the guard on the caller's connection and hand the agent request to the worker.
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/metrics/metrics.hpp"
+#include "common/time/clock.hpp"
+#include "hub/policy/service_rule.hpp"
+#include "hub/repair/agent_commands.hpp"
+#include "hub/repair/pg_repair_store.hpp"
+#include "hub/repair/repair_decider.hpp"
+#include "hub/state/hub_state.hpp"
+#include "hub/status/transition_sink.hpp"
+
+namespace vitals::hub::repair {
+
+struct EngineSettings {
+  bool enabled = true;  // false: transitions are ignored (quick actions still work)
+  DeciderSettings decider;
+  RepairPolicy default_policy;  // template for created defaults (service/actions filled per row)
+  std::chrono::milliseconds command_timeout{60000};  // waiting for an action's reply
+  std::chrono::milliseconds tick{1000};  // expiry, approved leftovers, orphans
+  std::chrono::milliseconds policy_scan{30000};  // default policies for new agents
+};
+
+// What a quick action or an approval did, for the API.
+struct ActionOutcome {
+  int http_status = 200;  // 202 started/pending, 200 dry-run, 409 held back, 404, ...
+  std::string message;
+  std::optional<RepairRecord> repair;
+};
+
+class RepairEngine final : public status::TransitionSink {
+ public:
+  using ConnectFn = std::function<Result<std::unique_ptr<store::PgConnection>>()>;
+  RepairEngine(state::HubState& state, policy::ServiceRules rules, PgRepairStore& store,
+               ConnectFn connect, AgentCommands& agents, const Clock& clock,
+               metrics::Registry& registry, std::shared_ptr<spdlog::logger> logger,
+               EngineSettings settings);
+  ~RepairEngine() override;
+  RepairEngine(const RepairEngine&) = delete;
+  RepairEngine& operator=(const RepairEngine&) = delete;
+
+  // TransitionSink: queues and returns (ingest/sweeper thread, tracker lock held).
+  void onTransitions(const std::vector<policy::Transition>& transitions) override;
+
+  void start();
+  void stop();  // waits for the request in flight (at most command_timeout)
+
+  // POST /api/v1/services/{name}/actions/restart (HTTP thread, its own connection).
+  Result<ActionOutcome> restart(store::PgConnection& c, const std::string& service,
+                                const std::string& agent, bool dry_run, const std::string& actor);
+  // POST /api/v1/approvals/{id}/approve|reject (HTTP thread).
+  Result<ActionOutcome> decideApproval(store::PgConnection& c, std::int64_t id, bool approve,
+                                       const std::string& actor);
+
+ private:
+  struct Job {
+    enum class Kind { Transition, Send, Reevaluate, Verify } kind = Kind::Transition;
+    policy::Transition transition;  // Transition
+    std::string service;            // Reevaluate / Verify
+    std::int64_t repair_id = 0;     // Send / Verify
+    std::string request_id;         // Send
+    std::string agent, action, requested_by;
+    std::chrono::milliseconds verify_after{0};
+    Trigger trigger = Trigger::Transition;
+  };
+  void run();
+  void enqueue(Job job);
+  void defer(Job job, SteadyTime due);
+  bool ensureConnection();
+  void handle(const Job& job);
+  void decideFor(const std::string& service, HealthStatus status, policy::Cause cause,
+                 const std::string& agent, const std::string& check, Trigger trigger);
+  void send(const Job& job);
+  void verify(const Job& job);
+  void tick();
+  std::string incidentOf(const std::string& service, bool open_if_missing, SystemTime at);
+  std::string dependencyDown(const std::string& service) const;
+  FailureKind failureKindOf(const std::string& service, const std::string& agent,
+                            const std::string& check) const;
+  void noteDbError(const Error& e, const char* what);
+
+  state::HubState& state_;
+  policy::ServiceRules rules_;
+  PgRepairStore& store_;
+  ConnectFn connect_;
+  AgentCommands& agents_;
+  const Clock& clock_;
+  std::shared_ptr<spdlog::logger> logger_;
+  EngineSettings settings_;
+  RepairDecider decider_;
+
+  metrics::Counter& decisions_skip_;
+  metrics::Counter& decisions_execute_;
+  metrics::Counter& decisions_other_;
+  metrics::Counter& executions_ok_;
+  metrics::Counter& executions_failed_;
+  metrics::Counter& guard_refusals_;
+  metrics::Counter& escalations_;
+  metrics::Counter& errors_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  std::multimap<SteadyTime, Job> deferred_;
+  std::set<std::string> reevaluating_;  // services with a Reevaluate deferred
+  bool stopping_ = false;
+  std::map<std::string, std::string> incidents_;  // open incident per service
+  std::thread worker_;
+
+  // Worker thread only.
+  std::unique_ptr<store::PgConnection> conn_;
+  SteadyTime next_tick_{};
+  SteadyTime next_scan_{};
+};
+
+}  // namespace vitals::hub::repair
