@@ -88,6 +88,31 @@ Router buildRouter(const Handlers& h) {
            bind(*h.audit, &AuditHandler::list),
            Access::Admin});
   }
+  if (h.preflight != nullptr) {
+    const auto& p = *h.preflight;
+    r.add({"GET", "/api/v1/preflight", {}, bind(p, &PreflightHandler::get)});
+    r.add({"POST", "/api/v1/preflight/run", {}, bind(p, &PreflightHandler::run)});
+    r.add({"GET",
+           "/api/v1/preflight/overrides",
+           {},
+           bind(p, &PreflightHandler::listOverrides)});
+    r.add({"POST",
+           "/api/v1/preflight/overrides",
+           {},
+           bind(p, &PreflightHandler::createOverride),
+           Access::Admin});
+    r.add({"DELETE",
+           "/api/v1/preflight/overrides/{id}",
+           {},
+           bind(p, &PreflightHandler::deleteOverride),
+           Access::Admin});
+  }
+  if (h.events != nullptr) {
+    const auto& e = *h.events;
+    // An operator key, or no key and an HMAC signature the handler verifies.
+    r.add({"POST", "/api/v1/events", {}, bind(e, &EventsHandler::post), Access::Signed});
+    r.add({"GET", "/api/v1/events", {"limit"}, bind(e, &EventsHandler::list)});
+  }
   r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard), Access::Public});
   r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz), Access::Public});
   r.add({"GET", "/readyz", {}, bind(h.ops, &OpsHandler::readyz), Access::Public});

@@ -1,9 +1,11 @@
 #pragma once
 // THE list of URLs the hub serves (docs/openapi.yaml is checked against it by a unit test).
 #include "hub/api/alerts_handler.hpp"
+#include "hub/api/events_handler.hpp"
 #include "hub/api/audit_handler.hpp"
 #include "hub/api/keys_handler.hpp"
 #include "hub/api/ops_handler.hpp"
+#include "hub/api/preflight_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/services_handler.hpp"
 #include "hub/api/repair_handler.hpp"
@@ -20,6 +22,10 @@ struct Handlers {
   const AlertsHandler* alerts = nullptr;
   // API keys (admin only); served only when set.
   const KeysHandler* keys = nullptr;
+  // The pre-flight checklist and its overrides; served only when set.
+  const PreflightHandler* preflight = nullptr;
+  // Inbound events (POST signed or with a key) and their log; served only when set.
+  const EventsHandler* events = nullptr;
   // Repair policies, repairs, approvals and the services' quick actions; served only when set.
   const RepairHandler* repair = nullptr;
   // The audit trail (read, export); served only when set.

@@ -113,6 +113,8 @@ void readPreflightSettings(config::YamlReader& section, const std::set<std::stri
   out.interval = section.duration("interval", out.interval, 1s, milliseconds{std::chrono::hours{24}});
   out.publish_interval =
       section.duration("publish_interval", out.publish_interval, 1s, milliseconds{std::chrono::hours{1}});
+  out.not_ready_interval = section.duration("not_ready_interval", out.not_ready_interval, 1s,
+                                            milliseconds{std::chrono::hours{1}});
   if (!section.has("checks")) {
     out.checks = defaultChecks();
     section.finish();

@@ -16,7 +16,8 @@ void PreflightScheduler::stop() {
 }
 
 void PreflightScheduler::scheduleRun() {
-  run_timer_ = timers_.scheduleAfter(clock_.steadyNow(), interval_, [this] {
+  const auto delay = runner_.report().ready ? interval_ : not_ready_interval_;
+  run_timer_ = timers_.scheduleAfter(clock_.steadyNow(), delay, [this] {
     if (stopped_) {
       return;
     }

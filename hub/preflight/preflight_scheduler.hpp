@@ -1,7 +1,10 @@
 #pragma once
-// Drives the runner on a Timers loop: a forced run at start(), a run every `interval`, and every
+// Drives the runner on a Timers loop: a forced run at start(), a run every `interval` (every
+// `not_ready_interval` while not ready, so a hub that starts before its stream or agents turns
+// ready soon after they come), and every
 // `publish_interval` a re-evaluation (overrides may have expired) and a publish of the flag, so
 // a subscriber that came late learns it within that time. Runs on the timers' loop thread.
+#include <algorithm>
 #include <chrono>
 
 #include "common/time/clock.hpp"
@@ -12,12 +15,14 @@ namespace vitals::hub::preflight {
 class PreflightScheduler {
  public:
   PreflightScheduler(const Clock& clock, Timers& timers, PreflightRunner& runner,
-                     std::chrono::milliseconds interval, std::chrono::milliseconds publish_interval)
+                     std::chrono::milliseconds interval, std::chrono::milliseconds publish_interval,
+                     std::chrono::milliseconds not_ready_interval)
       : clock_(clock),
         timers_(timers),
         runner_(runner),
         interval_(interval),
-        publish_interval_(publish_interval) {}
+        publish_interval_(publish_interval),
+        not_ready_interval_(std::min(not_ready_interval, interval)) {}
 
   // Loop thread.
   void start();
@@ -32,6 +37,7 @@ class PreflightScheduler {
   PreflightRunner& runner_;
   std::chrono::milliseconds interval_;
   std::chrono::milliseconds publish_interval_;
+  std::chrono::milliseconds not_ready_interval_;
   TimerId run_timer_ = 0;
   TimerId publish_timer_ = 0;
   bool stopped_ = false;

@@ -43,6 +43,7 @@ struct CheckSpec {
 struct PreflightSettings {
   std::chrono::milliseconds interval{std::chrono::seconds{60}};          // re-run period
   std::chrono::milliseconds publish_interval{std::chrono::seconds{15}};  // hub.<id>.ready repeat
+  std::chrono::milliseconds not_ready_interval{std::chrono::seconds{5}};  // re-run while not ready
   std::vector<CheckSpec> checks;  // defaultChecks() when the section or `checks` is absent
 };
 

@@ -10,6 +10,8 @@
 #include "hub/api/routes.hpp"
 #include "hub/repair/repair_engine.hpp"
 #include "tests/unit/hub/fakes/fake_alert_store.hpp"
+#include "tests/unit/hub/fakes/fake_events.hpp"
+#include "tests/unit/hub/fakes/fake_preflight.hpp"
 #include "tests/unit/hub/fakes/fake_read_store.hpp"
 #include "tests/unit/hub/fakes/fake_status_store.hpp"
 
@@ -75,6 +77,17 @@ TEST_CASE("docs/openapi.yaml documents exactly the routes the hub serves",
   api::AuditHandler audit_handler(pool);
   handlers.repair = &repair_handler;
   handlers.audit = &audit_handler;
+  // Pre-flight checklist and inbound events, on fakes (nothing runs).
+  test::FakeOverrideStore preflight_overrides;
+  preflight::PreflightRunner preflight_runner(time, preflight_overrides, registry,
+                                              [](const preflight::PreflightReport&) {});
+  api::PreflightHandler preflight_handler(preflight_runner, preflight_overrides, time);
+  test::FakeActionRunner action_runner;
+  test::FakeEventLog event_log;
+  events::EventProcessor event_processor({}, {}, action_runner, event_log, time, registry, {});
+  api::EventsHandler events_handler(event_processor, event_log, {}, time);
+  handlers.preflight = &preflight_handler;
+  handlers.events = &events_handler;
   const auto router = api::buildRouter(handlers);
 
   std::set<std::string> served;

@@ -185,7 +185,7 @@ TEST_CASE("the scheduler runs at start, every interval, and repeats the flag for
           "[hub][unit][preflight]") {
   Rig rig;
   auto* db = rig.add("db", true, true);
-  PreflightScheduler scheduler(rig.time, rig.time, rig.runner, 60s, 15s);
+  PreflightScheduler scheduler(rig.time, rig.time, rig.runner, 60s, 15s, 5s);
   scheduler.start();
   CHECK(db->runs == 1);
   CHECK(db->last_forced);
@@ -201,6 +201,25 @@ TEST_CASE("the scheduler runs at start, every interval, and repeats the flag for
   rig.time.advance(5min);
   CHECK(db->runs == 2);
   CHECK(rig.published.size() == 5);
+}
+
+TEST_CASE("while not ready the scheduler re-runs every not_ready_interval",
+          "[hub][unit][preflight]") {
+  Rig rig;
+  auto* stream = rig.add("stream", true, false);
+  PreflightScheduler scheduler(rig.time, rig.time, rig.runner, 60s, 15s, 5s);
+  scheduler.start();
+  rig.time.advance(5s);
+  CHECK(stream->runs == 2);
+  stream->passed = true;
+  rig.time.advance(5s);
+  CHECK(stream->runs == 3);
+  CHECK(rig.runner.report().ready);
+  rig.time.advance(55s);
+  CHECK(stream->runs == 3);  // ready: back to the full interval
+  rig.time.advance(5s);
+  CHECK(stream->runs == 4);
+  scheduler.stop();
 }
 
 TEST_CASE("service_status passes for accepted statuses and names what is not",
