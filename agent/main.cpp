@@ -140,7 +140,8 @@ std::vector<CheckSpec> checkSpecs(const AgentConfig& cfg) {
 
 int run(const AgentConfig& cfg, const std::string& config_path, const std::string& hostname,
         std::shared_ptr<spdlog::logger> logger) {
-  boost::asio::io_context io;
+  // One thread runs the loop (others only post to it): lets Asio skip some locking.
+  boost::asio::io_context io(1);
   SystemClock clock;
   StdRandom random;
   metrics::Registry metrics;

@@ -1,5 +1,7 @@
 #include "agent/probe/tcp_probe.hpp"
 
+#include <optional>
+
 #include "common/asio/asio.hpp"
 #include "common/config/yaml_reader.hpp"
 
@@ -33,7 +35,7 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
         target_(std::move(target)),
         timeout_(timeout),
         done_(std::move(done)),
-        resolver_(io),
+        io_(io),
         socket_(io),
         timer_(io) {}
 
@@ -59,7 +61,8 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
                             [self](const boost::system::error_code& cec) { self->connected(cec); });
       return;
     }
-    resolver_.async_resolve(
+    resolver_.emplace(io_);
+    resolver_->async_resolve(
         spec_.host, std::to_string(spec_.port),
         [self](const boost::system::error_code& ec, tcp::resolver::results_type results) {
           if (self->finished_) {
@@ -167,7 +170,9 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
     finished_ = true;
     boost::system::error_code ignored;
     timer_.cancel();
-    resolver_.cancel();
+    if (resolver_) {
+      resolver_->cancel();
+    }
     socket_.close(ignored);
     o.details["target"] = target_;
     auto done = std::move(done_);
@@ -179,7 +184,8 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
   std::string target_;
   std::chrono::milliseconds timeout_;
   Probe::Done done_;
-  tcp::resolver resolver_;
+  asio::io_context& io_;
+  std::optional<tcp::resolver> resolver_;  // host names only
   tcp::socket socket_;
   asio::steady_timer timer_;
   SteadyTime start_{};

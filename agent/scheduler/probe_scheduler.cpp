@@ -47,6 +47,7 @@ struct ProbeScheduler::Entry {
   metrics::Counter* timeouts = nullptr;
   metrics::Counter* late = nullptr;
   metrics::Counter* deferred = nullptr;
+  std::weak_ptr<Entry> self;  // for callbacks (set by add; a scan of entries_ per run cost O(n))
 };
 
 ScheduledCheck scheduledCheck(const CheckConfig& c) {
@@ -247,6 +248,7 @@ void ProbeScheduler::forget(Entry& e) {
 
 void ProbeScheduler::add(ScheduledCheck check, std::unique_ptr<Probe> probe) {
   auto entry = std::make_shared<Entry>();
+  entry->self = entry;
   const std::string labels = "check=\"" + check.name + "\"";
   entry->runs = &metrics_.counter("vitals_agent_check_runs_total", "Probe runs started", labels);
   entry->skipped = &metrics_.counter(
@@ -273,22 +275,10 @@ void ProbeScheduler::add(ScheduledCheck check, std::unique_ptr<Probe> probe) {
   scheduleAt(e, clock_.steadyNow() + offset);
 }
 
-namespace {
-template <typename EntryT>
-std::weak_ptr<EntryT> weakOf(const std::vector<std::shared_ptr<EntryT>>& entries, EntryT& e) {
-  for (const auto& p : entries) {
-    if (p.get() == &e) {
-      return p;
-    }
-  }
-  return {};
-}
-}  // namespace
-
 void ProbeScheduler::scheduleAt(Entry& e, SteadyTime when) {
   e.planned = when;
   std::weak_ptr<bool> alive = alive_;
-  std::weak_ptr<Entry> weak = weakOf(entries_, e);
+  std::weak_ptr<Entry> weak = e.self;
   e.next_timer = timers_.scheduleAt(when, [this, alive, weak] {
     auto entry = weak.lock();
     if (alive.expired() || !entry || entry->removed) {
@@ -352,7 +342,7 @@ void ProbeScheduler::turn(Entry& e) {
       e.deferred->inc();
       if (!e.gate_waiting) {
         e.gate_waiting = true;
-        gate.waiting.push_back(weakOf(entries_, e));
+        gate.waiting.push_back(e.self);
       }
       return;
     }
@@ -371,7 +361,7 @@ void ProbeScheduler::start(Entry& e) {
   e.runs->inc();
   runs_total_.inc();
   std::weak_ptr<bool> alive = alive_;
-  std::weak_ptr<Entry> weak = weakOf(entries_, e);
+  std::weak_ptr<Entry> weak = e.self;
   e.timeout_timer = timers_.scheduleAt(now + e.check.timeout, [this, alive, weak, id] {
     auto entry = weak.lock();
     if (!alive.expired() && entry) {

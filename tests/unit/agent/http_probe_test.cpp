@@ -74,4 +74,7 @@ TEST_CASE("latencies are written for humans", "[agent][unit][probe]") {
   CHECK(formatLatency(3ms) == "3 ms");
   CHECK(formatLatency(1500ms) == "1500 ms");
   CHECK(formatLatency(12s) == "12.0 s");
+  CHECK(formatLatency(999us) == "1.00 ms");
+  CHECK(formatLatency(0us) == "0.00 ms");
+  CHECK(formatLatency(12345ms) == "12.3 s");
 }
