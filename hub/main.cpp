@@ -45,6 +45,16 @@
 #include "hub/store/pg_pool.hpp"
 #include "hub/store/pg_read_store.hpp"
 #include "hub/store/pg_status_store.hpp"
+#include "hub/events/action_runner.hpp"
+#include "hub/events/bus_event_listener.hpp"
+#include "hub/events/event_processor.hpp"
+#include "hub/events/pg_event_log.hpp"
+#include "hub/events/service_agent.hpp"
+#include "hub/preflight/check_factory.hpp"
+#include "hub/preflight/pg_override_store.hpp"
+#include "hub/preflight/preflight_runner.hpp"
+#include "hub/preflight/preflight_scheduler.hpp"
+#include "hub/preflight/ready_codec.hpp"
 
 namespace {
 
@@ -297,6 +307,71 @@ int main(int argc, char** argv) {
   hub::api::AuditHandler audit_handler(pool);
   handlers.repair = &repair_handler;
   handlers.audit = &audit_handler;
+  // Pre-flight checklist: the configured checks; the ready flag on hub.<hub_id>.ready.
+  hub::preflight::PgOverrideStore preflight_overrides(pool);
+  hub::preflight::PreflightRunner preflight(
+      clock, preflight_overrides, registry,
+      [&connection, &cfg, logger](const hub::preflight::PreflightReport& r) {
+        logger->info("pre-flight: ready={}", r.ready);
+        if (auto st = connection.publish(subjects::hubReady(cfg->hub_id),
+                                         hub::preflight::encodeReady(cfg->hub_id, r));
+            !st.ok()) {
+          logger->debug("cannot publish the ready flag: {}", st.error().describe());
+        }
+      });
+  {
+    hub::preflight::CheckDeps deps;
+    deps.state = &state;
+    deps.agents = [&reads] { return reads.agents(); };
+    deps.applied_migrations = [&pool] { return hub::preflight::appliedMigrations(pool); };
+    if (auto known = hub::store::parseMigrations(hub::store::embeddedSchemaFiles()); known.ok()) {
+      for (const auto& m : known.value()) {
+        deps.known_migrations.push_back(m.version);
+      }
+    }
+    deps.stream_probe = [&ingest_source] {  // the same probe as /readyz "stream"
+      const auto* src = ingest_source.load();
+      return src != nullptr && src->consuming()
+                 ? okStatus()
+                 : Status(Error{"stream", "stream or durable consumer not set up yet", {}});
+    };
+    deps.database_probe = [&reads] { return reads.ping(); };
+    deps.notifier = [&cfg, &clock](const std::string& channel) {
+      return hub::notify::makeNotifier(cfg->notify.channels.at(channel), cfg->notify.timeout,
+                                       clock);
+    };
+    deps.hub_id = cfg->hub_id;
+    deps.clock = &clock;
+    deps.default_max_skew = cfg->staleness.liveness.skew_threshold;
+    for (const auto& spec : cfg->preflight.checks) {
+      preflight.add(spec.name, std::string(hub::preflight::toString(spec.kind)), spec.required,
+                    hub::preflight::makeCheck(spec, deps));
+    }
+  }
+  hub::api::PreflightHandler preflight_handler(preflight, preflight_overrides, clock);
+  handlers.preflight = &preflight_handler;
+  // Inbound events: rules from events.rules_file; actions asked of agents over NATS.
+  hub::events::PgEventLog event_log(pool);
+  hub::events::NatsActionRunner action_runner(
+      [&connection](const std::string& subject, std::string_view data,
+                    std::chrono::milliseconds timeout) {
+        return connection.request(subject, data, timeout);
+      });
+  hub::events::EventProcessor event_processor(
+      cfg->events.rules, hub::events::serviceAgentResolver(state), action_runner, event_log, clock,
+      registry, {cfg->events.default_cooldown, cfg->events.action_timeout});
+  hub::api::EventsHandler events_handler(event_processor, event_log, cfg->events.hmac, clock);
+  hub::events::BusEventListener bus_events(
+      event_processor, cfg->events.nats_role,
+      [&connection](const std::string& subject, std::string_view data) {
+        return connection.publish(subject, data);
+      },
+      registry, logger);
+  if (cfg->events.enabled) {
+    handlers.events = &events_handler;
+    logger->info("inbound events: {} rule(s) from {}", cfg->events.rules.rules.size(),
+                 cfg->events.rules_file);
+  }
   const auto router = hub::api::buildRouter(handlers);
   hub::api::PgAuditSink audit_sink(pool, registry, logger);
   hub::api::AccessSettings access_settings;
@@ -420,9 +495,39 @@ int main(int argc, char** argv) {
   logger->info("ingest started (stream {}, durable {}, batch size {})", stream.name,
                consumer.durable, cfg->ingest.batch_size);
 
+  // The checklist runs on its own loop: a run may wait for a notifier or the database.
+  boost::asio::io_context preflight_io;
+  AsioTimers preflight_timers(preflight_io);
+  hub::preflight::PreflightScheduler preflight_scheduler(
+      clock, preflight_timers, preflight, cfg->preflight.interval, cfg->preflight.publish_interval,
+      cfg->preflight.not_ready_interval);
+  auto preflight_work = boost::asio::make_work_guard(preflight_io);
+  boost::asio::post(preflight_io, [&preflight_scheduler] { preflight_scheduler.start(); });
+  std::thread preflight_thread([&preflight_io] { preflight_io.run(); });
+  std::unique_ptr<nats::Subscription> events_subscription;
+  if (cfg->events.enabled && cfg->events.nats) {
+    bus_events.start();
+    auto sub = connection.subscribe(
+        std::string(subjects::kEventsWildcard), [&bus_events](const nats::Subscription::Message& m) {
+          bus_events.enqueue({m.subject, m.data, m.reply});
+        });
+    if (sub.ok()) {
+      events_subscription = std::move(sub.value());
+      logger->info("inbound events on {}", subjects::kEventsWildcard);
+    } else {
+      logger->error("cannot subscribe to {}: {}", subjects::kEventsWildcard,
+                    sub.error().describe());
+    }
+  }
+
   waitForSignal(signals, std::chrono::milliseconds{-1});
   logger->info("shutting down");
   http.stop();
+  events_subscription.reset();
+  bus_events.stop();  // after the event in progress
+  boost::asio::post(preflight_io, [&preflight_scheduler] { preflight_scheduler.stop(); });
+  preflight_work.reset();
+  preflight_thread.join();  // after the run in progress
   ingest.stop();  // after the transaction in progress, whose messages are then acked
   repair_engine.stop();  // after the agent request in flight (at most repair.command_timeout)
   sender.stop();  // after the attempts in progress
