@@ -59,12 +59,14 @@ struct OptionsDeleter {
   void operator()(natsOptions* o) const { natsOptions_Destroy(o); }
 };
 
-void onDisconnected(natsConnection*, void* closure) {
-  static_cast<ConnectionCallbacks*>(closure)->notify(false);
-}
-void onReconnected(natsConnection*, void* closure) {
-  static_cast<ConnectionCallbacks*>(closure)->notify(true);
-}
+// NATS.c's closure: one reference to the callbacks, dropped by onClosed. The Connection holds
+// another, so whichever of ~Connection and onClosed comes last frees them (NATS.c may close a
+// connection by itself, e.g. after repeated authorization failures).
+using CallbacksRef = std::shared_ptr<ConnectionCallbacks>;
+ConnectionCallbacks& callbacksOf(void* closure) { return **static_cast<CallbacksRef*>(closure); }
+
+void onDisconnected(natsConnection*, void* closure) { callbacksOf(closure).notify(false); }
+void onReconnected(natsConnection*, void* closure) { callbacksOf(closure).notify(true); }
 void onConnected(natsConnection* nc, void* closure) { onReconnected(nc, closure); }
 void onAsyncError(natsConnection* nc, natsSubscription*, natsStatus err, void* closure) {
   std::string message = natsStatus_GetText(err);
@@ -72,10 +74,10 @@ void onAsyncError(natsConnection* nc, natsSubscription*, natsStatus err, void* c
   if (natsConnection_GetLastError(nc, &last) != NATS_OK && last != nullptr && *last != '\0') {
     message += std::string(": ") + last;
   }
-  static_cast<ConnectionCallbacks*>(closure)->asyncError(message);
+  callbacksOf(closure).asyncError(message);
 }
 // The last callback NATS.c delivers for a connection: only now may the closure go.
-void onClosed(natsConnection*, void* closure) { delete static_cast<ConnectionCallbacks*>(closure); }
+void onClosed(natsConnection*, void* closure) { delete static_cast<CallbacksRef*>(closure); }
 
 void onSubscriptionMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   auto* handler = static_cast<Subscription::Handler*>(closure);
@@ -237,8 +239,8 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& o)
   std::unique_ptr<Connection> conn(new Connection());
   // NATS.c calls back on its own thread, possibly after ~Connection has begun: the callbacks'
   // state lives on the heap until the closed callback (see onClosed).
-  auto callbacks =
-      std::make_unique<ConnectionCallbacks>(o.on_connection_change, o.on_async_error);
+  auto shared = std::make_shared<ConnectionCallbacks>(o.on_connection_change, o.on_async_error);
+  auto callbacks = std::make_unique<CallbacksRef>(shared);  // NATS.c's reference
 
   natsStatus s = natsOptions_SetServers(opts.get(), nullptr, 0);
   s = natsOptions_SetURL(opts.get(), o.url.c_str());
@@ -290,7 +292,8 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& o)
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
     return natsError(s, "connect to " + o.url);  // no connection: no callbacks will come
   }
-  conn->callbacks_ = callbacks.release();  // owned by NATS.c from here (freed in onClosed)
+  callbacks.release();  // owned by NATS.c from here (freed in onClosed)
+  conn->callbacks_ = std::move(shared);
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = 5000;

@@ -177,7 +177,7 @@ class Connection {
   Connection() = default;
   __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;
-  ConnectionCallbacks* callbacks_ = nullptr;  // freed by NATS.c's closed callback
+  std::shared_ptr<ConnectionCallbacks> callbacks_;  // NATS.c holds another reference
 };
 
 }  // namespace vitals::nats
