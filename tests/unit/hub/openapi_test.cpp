@@ -10,6 +10,7 @@
 #include "hub/api/routes.hpp"
 #include "hub/repair/repair_engine.hpp"
 #include "tests/unit/hub/fakes/fake_alert_store.hpp"
+#include "tests/unit/hub/fakes/fake_key_store.hpp"
 #include "tests/unit/hub/fakes/fake_events.hpp"
 #include "tests/unit/hub/fakes/fake_preflight.hpp"
 #include "tests/unit/hub/fakes/fake_read_store.hpp"
@@ -59,7 +60,11 @@ TEST_CASE("docs/openapi.yaml documents exactly the routes the hub serves",
   test::FakeAlertConfigStore alert_configs;
   test::FakeOutboxReader outbox;
   api::AlertsHandler alerts{alert_configs, outbox, {}, time};
+  test::FakeKeyStore key_store;
+  test::CountingRandom key_random;
+  api::KeysHandler keys{key_store, key_random, time};
   api::Handlers handlers{services, agents, ops, uptime, &alerts};
+  handlers.keys = &keys;
   // Repairs, approvals, quick actions and the audit trail (nothing connects: the pool is lazy).
   auto null_logger = std::make_shared<spdlog::logger>("null");
   store::PgPool pool({}, 1, null_logger);
