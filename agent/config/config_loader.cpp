@@ -14,6 +14,7 @@
 #include "agent/config/actions_reader.hpp"
 #include "agent/config/kinds/kind_readers.hpp"
 #include "common/nats/subjects.hpp"
+#include "common/net/target_guard.hpp"
 
 namespace vitals::agent {
 namespace {
@@ -160,6 +161,35 @@ void readDefaults(config::YamlReader& root, const YAML::Node& doc, CheckDefaults
   if (auto v = positiveDuration(*d, "retry_backoff", kMaxInterval)) out.retry_backoff = *v;
   readFlap(*d, out.flap_high, out.flap_low);
   d->finish();
+}
+
+// `target_allowlist`: CIDRs and host names ("*.corp.example") that checks with
+// restrict_targets may reach although they are not public (docs/security.md).
+void applyTargetAllowlist(config::YamlReader& root, std::vector<CheckConfig>& checks) {
+  net::GuardPolicy policy;
+  if (auto entries = root.strings("target_allowlist")) {
+    for (const auto& e : *entries) {
+      if (auto cidr = net::Cidr::parse(e)) {
+        policy.allow_cidrs.push_back(*cidr);
+        continue;
+      }
+      const std::string name = e.rfind("*.", 0) == 0 ? e.substr(2) : e;
+      if (name.empty() || !kinds::validHost(name) || name.find(':') != std::string::npos) {
+        root.problem("target_allowlist",
+                     "\"" + e + "\" is neither a CIDR (10.0.0.0/8) nor a host name (*.example.com)");
+        continue;
+      }
+      policy.allow_hosts.push_back(e);
+    }
+  }
+  auto shared = std::make_shared<const net::GuardPolicy>(std::move(policy));
+  for (auto& check : checks) {
+    if (auto* http = std::get_if<HttpCheckSpec>(&check.spec); http && http->restrict_targets) {
+      http->restrict_targets = shared;
+    } else if (auto* tcp = std::get_if<TcpCheckSpec>(&check.spec); tcp && tcp->restrict_targets) {
+      tcp->restrict_targets = shared;
+    }
+  }
 }
 
 // "_INBOX_a1" or "site.inbox": NATS subject tokens without wildcards.
@@ -736,6 +766,7 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
     std::map<std::string, NameSite> names_seen;
     readChecks(*root, doc, defaults, options, names_seen, explained, cfg.checks);
     readIncludes(*root, file, defaults, options, names_seen, explained, raw, cfg);
+    applyTargetAllowlist(*root, cfg.checks);
     for (const auto& check : cfg.checks) {
       if (check.source_file != file) {
         cfg.config_hash = hashText(cfg.config_hash + check.definition);  // include files count

@@ -5,12 +5,17 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/model/status.hpp"
+
+namespace vitals::net {
+struct GuardPolicy;  // common/net/target_guard.hpp
+}
 
 namespace vitals::agent {
 
@@ -39,6 +44,9 @@ struct HttpCheckSpec {
   bool tls_verify = true;
   std::string ca_file;  // empty: the system store
   std::uint32_t cert_warn_days = 14;
+  // Set (restrict_targets: true): the target is untrusted and every hop, redirects included, goes
+  // through the SSRF guard with this policy before connecting (docs/security.md).
+  std::shared_ptr<const net::GuardPolicy> restrict_targets;
 };
 
 struct TcpCheckSpec {
@@ -46,6 +54,7 @@ struct TcpCheckSpec {
   std::uint16_t port = 0;
   std::string send;    // written after connect (empty: nothing)
   std::string expect;  // must occur in the first reply bytes (empty: no read)
+  std::shared_ptr<const net::GuardPolicy> restrict_targets;  // as for http
 };
 
 // Where a secret comes from: a file (read at each run, one trailing newline dropped) or an

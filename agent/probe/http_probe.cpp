@@ -19,6 +19,7 @@
 
 #include "agent/config/config_loader.hpp"
 #include "agent/probe/http_response_parser.hpp"
+#include "agent/probe/target_restriction.hpp"
 #include "common/asio/asio.hpp"
 #include "common/config/yaml_reader.hpp"
 
@@ -363,6 +364,10 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
       tls_context_ = std::move(ctx);
       tls_.emplace(io_, *tls_context_);
     }
+    if (spec.restrict_targets) {
+      guardedConnect(nullptr);  // untrusted target: the SSRF guard picks the address
+      return;
+    }
     auto self = shared_from_this();
     boost::system::error_code literal_ec;
     const auto literal = asio::ip::make_address(spec.host, literal_ec);
@@ -392,6 +397,38 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
                                 self->connected(cec);
                               });
         });
+  }
+
+  // restrict_targets: every hop (redirects too) connects only where the guard allows.
+  void guardedConnect(const tcp::resolver::results_type* resolved) {
+    auto self = shared_from_this();
+    const auto d = restrictHttpHop(current(), resolved);
+    if (d.kind == TargetDecision::Kind::Connect) {
+      lowest().async_connect(d.endpoint,
+                             [self](const boost::system::error_code& ec) { self->connected(ec); });
+    } else if (d.kind == TargetDecision::Kind::Refuse) {
+      asio::post(io_, [self, m = d.message] {
+        self->complete(ProbeOutcome::down(FailureKind::Error, self->elapsed(), m));
+      });
+    } else {
+      if (!resolver_) {
+        resolver_.emplace(io_);
+      }
+      resolver_->async_resolve(
+          current().host, std::to_string(current().port),
+          [self](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+            if (self->finished_) {
+              return;
+            }
+            if (ec) {
+              self->complete(ProbeOutcome::down(
+                  FailureKind::Refused, self->elapsed(),
+                  "cannot resolve " + self->current().host + ": " + ec.message()));
+              return;
+            }
+            self->guardedConnect(&results);
+          });
+    }
   }
 
   void connected(const boost::system::error_code& ec) {

@@ -1,5 +1,7 @@
 #include "agent/probe/tcp_probe.hpp"
 
+#include "agent/probe/target_restriction.hpp"
+
 #include <optional>
 
 #include "common/asio/asio.hpp"
@@ -52,6 +54,10 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
                              : "connect to " + self->target_ + " timed out after " + after));
       }
     });
+    if (spec_.restrict_targets) {
+      guardedConnect(nullptr);  // untrusted target: the SSRF guard picks the address
+      return;
+    }
     // A literal address needs no resolver: asio resolves on a thread of its own, and the two
     // hand-offs cost more than the connect (bench/agent).
     boost::system::error_code literal_ec;
@@ -83,6 +89,36 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
 
  private:
   microseconds elapsed() const { return duration_cast<microseconds>(clock_.steadyNow() - start_); }
+
+  // restrict_targets: connect only to the one address the guard allows.
+  void guardedConnect(const tcp::resolver::results_type* resolved) {
+    auto self = shared_from_this();
+    const auto d = restrictTcpTarget(spec_, resolved);
+    if (d.kind == TargetDecision::Kind::Connect) {
+      socket_.async_connect(d.endpoint,
+                            [self](const boost::system::error_code& ec) { self->connected(ec); });
+    } else if (d.kind == TargetDecision::Kind::Refuse) {
+      asio::post(io_, [self, m = d.message] {
+        self->finish(ProbeOutcome::down(FailureKind::Error, self->elapsed(), m));
+      });
+    } else {
+      resolver_.emplace(io_);
+      resolver_->async_resolve(
+          spec_.host, std::to_string(spec_.port),
+          [self](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+            if (self->finished_) {
+              return;
+            }
+            if (ec) {
+              self->finish(
+                  ProbeOutcome::down(FailureKind::Error, self->elapsed(),
+                                     "cannot resolve " + self->spec_.host + ": " + ec.message()));
+              return;
+            }
+            self->guardedConnect(&results);
+          });
+    }
+  }
 
   void connected(const boost::system::error_code& ec) {
     if (finished_) {

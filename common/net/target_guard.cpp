@@ -396,6 +396,13 @@ Result<std::vector<IpAddress>> SystemResolver::resolve(const std::string& host) 
   return out;
 }
 
+Result<std::vector<IpAddress>> StaticResolver::resolve(const std::string& host) {
+  if (!known_) {
+    return Error{"target.unresolved", "\"" + host + "\" must be resolved first", {}};
+  }
+  return addresses_;
+}
+
 // ---- URL parsing ----
 
 Result<ParsedUrl> parseHttpUrl(std::string_view url) {
@@ -546,7 +553,8 @@ Result<IpAddress> TargetGuard::pin(const std::string& host, bool ipv6_literal) c
   }
   auto addresses = resolver_.resolve(host);
   if (!addresses.ok()) {
-    return Error{"target.resolve", addresses.error().message, {}};
+    const bool later = addresses.error().code == "target.unresolved";
+    return Error{later ? "target.unresolved" : "target.resolve", addresses.error().message, {}};
   }
   if (addresses->empty()) {
     return Error{"target.resolve", "\"" + host + "\" has no addresses", {}};

@@ -58,6 +58,21 @@ class SystemResolver : public Resolver {
   Result<std::vector<IpAddress>> resolve(const std::string& host) override;
 };
 
+// Answers with addresses someone else already looked up (a probe's own asynchronous lookup), or
+// with the error code "target.unresolved" when it has none: the caller resolves the name and
+// asks again with the answer. Lets the guard judge names without blocking a loop thread.
+class StaticResolver : public Resolver {
+ public:
+  StaticResolver() = default;
+  explicit StaticResolver(std::vector<IpAddress> addresses)
+      : addresses_(std::move(addresses)), known_(true) {}
+  Result<std::vector<IpAddress>> resolve(const std::string& host) override;
+
+ private:
+  std::vector<IpAddress> addresses_;
+  bool known_ = false;
+};
+
 struct GuardPolicy {
   std::vector<Cidr> allow_cidrs;        // addresses allowed although not public
   std::vector<std::string> allow_hosts;  // "status.internal" or "*.internal": any address

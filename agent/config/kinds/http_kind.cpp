@@ -3,6 +3,7 @@
 #include <set>
 
 #include "agent/config/kinds/kind_readers.hpp"
+#include "common/net/target_guard.hpp"
 
 namespace vitals::agent::kinds {
 namespace {
@@ -48,10 +49,16 @@ std::string parseJsonPath(const std::string& path, std::vector<std::string>& key
 
 void readHttp(config::YamlReader& c, const LoadOptions& options, CheckConfig& check) {
   HttpCheckSpec http;
+  const bool restricted = c.boolean("restrict_targets", false);
+  if (restricted) {
+    http.restrict_targets = std::make_shared<const net::GuardPolicy>();  // allowlist added later
+  }
   if (auto url = c.str("url")) {
     http.url = *url;
     if (auto err = parseHttpUrl(*url, http); !err.empty()) {
       c.problem("url", err);
+    } else if (auto guarded = net::parseHttpUrl(*url); restricted && !guarded.ok()) {
+      c.problem("url", guarded.error().message);
     }
   } else {
     c.problem("url", "is required for kind http");

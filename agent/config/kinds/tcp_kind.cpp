@@ -1,10 +1,14 @@
 // kind: tcp — see docs/configuration-agent.md "kind: tcp".
 #include "agent/config/kinds/kind_readers.hpp"
+#include "common/net/target_guard.hpp"
 
 namespace vitals::agent::kinds {
 
 void readTcp(config::YamlReader& c, const LoadOptions&, CheckConfig& check) {
   TcpCheckSpec tcp;
+  if (c.boolean("restrict_targets", false)) {
+    tcp.restrict_targets = std::make_shared<const net::GuardPolicy>();  // allowlist added later
+  }
   if (auto host = c.str("host")) {
     if (!validHost(*host)) {
       c.problem("host", "must be a host name or IP address, got \"" + *host + "\"");
