@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/actions/command_codec.hpp"
@@ -138,7 +140,25 @@ std::vector<CheckSpec> checkSpecs(const AgentConfig& cfg) {
   return out;
 }
 
-int run(const AgentConfig& cfg, const std::string& config_path, const std::string& hostname,
+// Loads the configuration on a short-lived thread and returns a copy made on the calling thread.
+// Why: the YAML trees (two per file, about 35 MiB at peak with 2,000 checks) then live in the
+// helper thread's malloc arena, which is released whole afterwards, instead of leaving the main
+// heap fragmented around the long-lived config and probes (bench/agent: 17.7 MiB of resident
+// heap with 7.5 MiB in use before this).
+std::optional<AgentConfig> loadConfigCompact(const std::string& path, const LoadOptions& options,
+                                             config::Problems& problems) {
+  std::optional<AgentConfig> parsed;
+  std::thread([&] { parsed = loadAgentConfigFile(path, options, problems); }).join();
+  std::optional<AgentConfig> compact;
+  if (parsed) {
+    compact.emplace(*parsed);  // allocated here, in this thread's arena
+  }
+  parsed.reset();
+  ::malloc_trim(0);
+  return compact;
+}
+
+int run(AgentConfig cfg, const std::string& config_path, const std::string& hostname,
         std::shared_ptr<spdlog::logger> logger) {
   // One thread runs the loop (others only post to it): lets Asio skip some locking.
   boost::asio::io_context io(1);
@@ -280,8 +300,7 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
     }
     scheduler.add(scheduledCheck(check), std::move(*probe));
   }
-  // Parsing the YAML leaves most of the heap free but mapped (about 24 MiB with 2,000 checks):
-  // give it back to the OS.
+  // Start-up garbage (spool recovery, probe construction) goes back to the OS.
   ::malloc_trim(0);
 
   // Commands from the hub (vitals.cmd.<agent>.<verb>): decoded and answered on the loop thread;
@@ -290,7 +309,7 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
   for (const auto& action : cfg.actions) {
     action_slots += action.max_concurrent;
   }
-  AsioWorkQueue action_queue(io, std::clamp<std::uint32_t>(action_slots, 2, 8), "actions", logger);
+  AsioWorkQueue action_queue(io, std::clamp<std::uint32_t>(action_slots, 1, 8), "actions", logger);
   ProcessActionExecutor action_executor(clock);
   SchedulerCheckRunner check_runner(scheduler);
   CommandSettings command_settings;
@@ -339,7 +358,7 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
   // Reload (SIGHUP): validate the whole file (and its includes) first; then stop removed and
   // changed checks, start new and changed ones, and keep unchanged ones (same name and
   // definition) with their state and schedule. A refused reload changes nothing.
-  AgentConfig current = cfg;
+  AgentConfig& current = cfg;  // held once: reload swaps the checks in place
   metrics::Gauge& reload_ok = metrics.gauge(
       "vitals_config_last_reload_success",
       "1 when the last configuration reload succeeded (or none was tried), 0 when it was refused");
@@ -348,7 +367,7 @@ int run(const AgentConfig& cfg, const std::string& config_path, const std::strin
     config::Problems problems;
     LoadOptions options;
     options.hostname = hostname;
-    auto next = loadAgentConfigFile(config_path, options, problems);
+    auto next = loadConfigCompact(config_path, options, problems);
     if (!next) {
       reload_ok.set(0);
       logger->error("reload refused: {} problem(s) in {}; keeping the running configuration "
@@ -462,11 +481,14 @@ int main(int argc, char** argv) {
   if (int rc = parseArgs(argc, argv, args); rc >= 0) {
     return rc;
   }
+  // Every thread's malloc arena keeps its own free pages resident: two arenas are plenty for a
+  // loop thread and a few mostly idle helpers.
+  ::mallopt(M_ARENA_MAX, 2);
   const std::string hostname = hostName();
   config::Problems problems;
   LoadOptions options;
   options.hostname = hostname;
-  auto cfg = loadAgentConfigFile(args.config, options, problems);
+  auto cfg = loadConfigCompact(args.config, options, problems);
   if (!cfg) {
     std::cerr << problems.format();
     std::cerr << "config invalid: " << problems.list().size()
@@ -488,7 +510,7 @@ int main(int argc, char** argv) {
   lo.format = cfg->log.format;
   auto logger = log::makeLogger("agent", lo);
   try {
-    return run(*cfg, args.config, hostname, logger);
+    return run(std::move(*cfg), args.config, hostname, logger);
   } catch (const std::exception& e) {
     logger->critical("fatal: {}", e.what());
     return 1;
