@@ -19,6 +19,9 @@
 #include "common/nats/subjects.hpp"
 #include "common/random/random.hpp"
 #include "common/time/clock.hpp"
+#include "hub/alerts/alert_api_store.hpp"
+#include "hub/alerts/alert_engine.hpp"
+#include "hub/alerts/hub_state_view.hpp"
 #include "hub/api/http_server.hpp"
 #include "hub/api/routes.hpp"
 #include "hub/auth/authenticator.hpp"
@@ -258,6 +261,21 @@ int main(int argc, char** argv) {
       [&pg, logger] { return hub::store::PgConnection::connect(pg, logger); }, agent_commands,
       clock, registry, logger, repair_settings);
   tracker.addSink(repair_engine);
+  // The alert policy reads the recorded changes (status_changes) on its own connection; the
+  // tracker's commits wake it.
+  hub::alerts::HubStateView live_view(state);
+  hub::alerts::EngineSettings engine_settings;
+  engine_settings.tick_interval = cfg->alerts.tick_interval;
+  engine_settings.max_notify_age = cfg->alerts.max_notify_age;
+  engine_settings.defaults.channels = cfg->alerts.default_channels;
+  engine_settings.defaults.escalation_delay_seconds = cfg->alerts.escalation_delay_seconds;
+  engine_settings.defaults.suppression_window_seconds = cfg->alerts.suppression_window_seconds;
+  engine_settings.defaults.recovery_notice = cfg->alerts.recovery_notice;
+  engine_settings.defaults.min_severity = cfg->alerts.min_severity;
+  hub::alerts::AlertEngine alert_engine(
+      [&pg, logger] { return hub::store::PgConnection::connect(pg, logger); }, clock, live_view,
+      cfg->services, engine_settings, registry, logger);
+  tracker.addSink(alert_engine);
 
   hub::api::ServicesHandler services(state, reads, clock);
   hub::api::AgentsHandler agents(reads, clock);
@@ -299,7 +317,10 @@ int main(int argc, char** argv) {
   hub::auth::OpenSslRandom secure_random;
   hub::api::KeysHandler keys(key_store, secure_random, clock,
                              [&authenticator] { authenticator.invalidate(); });
+  hub::alerts::PgAlertApiStore alert_api_store(pool);
+  hub::api::IncidentsHandler incidents(alert_api_store, clock);
   hub::api::Handlers handlers{services, agents, ops, uptime, &alerts};
+  handlers.incidents = &incidents;
   handlers.keys = &keys;
   hub::api::RepairHandler repair_handler(pool, repair_store, repair_engine, agent_commands, state,
                                          clock, std::min(cfg->repair.command_timeout,
@@ -489,6 +510,8 @@ int main(int argc, char** argv) {
     sender.addChannel(name, hub::notify::makeNotifier(channel, cfg->notify.timeout, clock));
   }
   sender.start();
+  alert_engine.onEnqueued([&sender] { sender.wake(); });
+  alert_engine.start();
 
   repair_engine.start();  // after the migrations: it creates default policies at once
   ingest.start();
@@ -530,7 +553,8 @@ int main(int argc, char** argv) {
   preflight_thread.join();  // after the run in progress
   ingest.stop();  // after the transaction in progress, whose messages are then acked
   repair_engine.stop();  // after the agent request in flight (at most repair.command_timeout)
-  sender.stop();  // after the attempts in progress
+  alert_engine.stop();  // after the pass in progress (its transaction commits or rolls back)
+  sender.stop();        // after the attempts in progress
   boost::asio::post(sweep_io, [&sweeper] { sweeper.stop(); });
   sweep_work.reset();
   sweep_thread.join();

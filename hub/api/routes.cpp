@@ -43,6 +43,47 @@ Router buildRouter(const Handlers& h) {
     r.add({"POST", "/api/v1/keys", {}, bind(k, &KeysHandler::create), Access::Admin});
     r.add({"DELETE", "/api/v1/keys/{id}", {}, bind(k, &KeysHandler::revoke), Access::Admin});
   }
+  if (h.incidents != nullptr) {
+    const auto& i = *h.incidents;
+    r.add({"GET",
+           "/api/v1/alerts",
+           {"state", "service", "limit", "before"},
+           bind(i, &IncidentsHandler::list)});
+    r.add({"GET", "/api/v1/alerts/{id}", {}, bind(i, &IncidentsHandler::get)});
+    r.add({"POST", "/api/v1/alerts/{id}/ack", {}, bind(i, &IncidentsHandler::ack)});
+    r.add({"GET",
+           "/api/v1/silences",
+           {"state", "limit"},
+           bind(i, &IncidentsHandler::listSilences)});
+    r.add({"POST", "/api/v1/silences", {}, bind(i, &IncidentsHandler::createSilence)});
+    r.add({"GET", "/api/v1/silences/{id}", {}, bind(i, &IncidentsHandler::getSilence)});
+    r.add({"DELETE", "/api/v1/silences/{id}", {}, bind(i, &IncidentsHandler::expireSilence)});
+  }
+  if (h.preflight != nullptr) {
+    const auto& p = *h.preflight;
+    r.add({"GET", "/api/v1/preflight", {}, bind(p, &PreflightHandler::get)});
+    r.add({"POST", "/api/v1/preflight/run", {}, bind(p, &PreflightHandler::run)});
+    r.add({"GET",
+           "/api/v1/preflight/overrides",
+           {},
+           bind(p, &PreflightHandler::listOverrides)});
+    r.add({"POST",
+           "/api/v1/preflight/overrides",
+           {},
+           bind(p, &PreflightHandler::createOverride),
+           Access::Admin});
+    r.add({"DELETE",
+           "/api/v1/preflight/overrides/{id}",
+           {},
+           bind(p, &PreflightHandler::deleteOverride),
+           Access::Admin});
+  }
+  if (h.events != nullptr) {
+    const auto& e = *h.events;
+    // An operator key, or no key and an HMAC signature the handler verifies.
+    r.add({"POST", "/api/v1/events", {}, bind(e, &EventsHandler::post), Access::Signed});
+    r.add({"GET", "/api/v1/events", {"limit"}, bind(e, &EventsHandler::list)});
+  }
   if (h.repair != nullptr) {
     const auto& rp = *h.repair;
     r.add({"GET", "/api/v1/policies", {}, bind(rp, &RepairHandler::listPolicies)});
@@ -87,31 +128,6 @@ Router buildRouter(const Handlers& h) {
            {"since", "until", "actor", "action", "target", "limit", "cursor", "format"},
            bind(*h.audit, &AuditHandler::list),
            Access::Admin});
-  }
-  if (h.preflight != nullptr) {
-    const auto& p = *h.preflight;
-    r.add({"GET", "/api/v1/preflight", {}, bind(p, &PreflightHandler::get)});
-    r.add({"POST", "/api/v1/preflight/run", {}, bind(p, &PreflightHandler::run)});
-    r.add({"GET",
-           "/api/v1/preflight/overrides",
-           {},
-           bind(p, &PreflightHandler::listOverrides)});
-    r.add({"POST",
-           "/api/v1/preflight/overrides",
-           {},
-           bind(p, &PreflightHandler::createOverride),
-           Access::Admin});
-    r.add({"DELETE",
-           "/api/v1/preflight/overrides/{id}",
-           {},
-           bind(p, &PreflightHandler::deleteOverride),
-           Access::Admin});
-  }
-  if (h.events != nullptr) {
-    const auto& e = *h.events;
-    // An operator key, or no key and an HMAC signature the handler verifies.
-    r.add({"POST", "/api/v1/events", {}, bind(e, &EventsHandler::post), Access::Signed});
-    r.add({"GET", "/api/v1/events", {"limit"}, bind(e, &EventsHandler::list)});
   }
   r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard), Access::Public});
   r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz), Access::Public});

@@ -1,8 +1,9 @@
 #pragma once
 // THE list of URLs the hub serves (docs/openapi.yaml is checked against it by a unit test).
 #include "hub/api/alerts_handler.hpp"
-#include "hub/api/events_handler.hpp"
 #include "hub/api/audit_handler.hpp"
+#include "hub/api/events_handler.hpp"
+#include "hub/api/incidents_handler.hpp"
 #include "hub/api/keys_handler.hpp"
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/preflight_handler.hpp"
@@ -20,6 +21,8 @@ struct Handlers {
   const UptimeHandler& uptime;
   // Alert configs and the notification outbox; their routes are served only when set.
   const AlertsHandler* alerts = nullptr;
+  // Incidents (alerts), acknowledgements and silences; served only when set.
+  const IncidentsHandler* incidents = nullptr;
   // API keys (admin only); served only when set.
   const KeysHandler* keys = nullptr;
   // The pre-flight checklist and its overrides; served only when set.

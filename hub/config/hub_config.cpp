@@ -149,6 +149,40 @@ void validateConninfo(config::YamlReader& r, const std::string& key, const std::
 }
 
 
+// `alerts:`: defaults for services without a stored alert config, and the engine's timing.
+void readAlerts(config::YamlReader& a, const notify::NotifySettings& notify,
+                alerts::AlertSettings& out) {
+  using std::chrono::milliseconds;
+  if (auto chans = a.strings("default_channels")) {
+    for (const auto& ch : *chans) {
+      if (notify.channels.count(ch) == 0) {
+        a.problem("default_channels", "\"" + ch + "\" is not a channel under notify.channels");
+      }
+    }
+    out.default_channels = *chans;
+  }
+  const auto day = milliseconds{std::chrono::hours{24}};
+  out.escalation_delay_seconds = static_cast<int>(
+      a.duration("escalation_delay", std::chrono::seconds{out.escalation_delay_seconds}, 0ms,
+                 day)
+          .count() /
+      1000);
+  out.suppression_window_seconds = static_cast<int>(
+      a.duration("suppression_window", std::chrono::seconds{out.suppression_window_seconds}, 0ms,
+                 day * 30)
+          .count() /
+      1000);
+  out.recovery_notice = a.boolean("recovery_notice", out.recovery_notice);
+  out.min_severity = a.str("min_severity", out.min_severity);
+  if (out.min_severity != "degraded" && out.min_severity != "down" &&
+      out.min_severity != "unknown") {
+    a.problem("min_severity", "must be degraded, unknown or down, got \"" + out.min_severity + "\"");
+  }
+  out.max_notify_age = a.duration("max_notify_age", out.max_notify_age, 0ms, day * 7);
+  out.tick_interval = a.duration("tick_interval", out.tick_interval, 100ms, milliseconds{60000});
+  a.finish();
+}
+
 // `notify:`: channels (webhook, slack, email) and how delivery retries.
 void readNotify(config::YamlReader& n, const ConfigSources& sources, notify::NotifySettings& out) {
   out.timeout = n.duration("timeout", out.timeout, 100ms, 5min);
@@ -587,9 +621,8 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
   if (auto rp = root.mapping("repair")) {
     readRepair(*rp, c.notify, c.repair);
   }
-
-  if (auto a = root.mapping("api")) {
-    readApi(*a, sources, c.api);
+  if (auto a = root.mapping("alerts")) {
+    readAlerts(*a, c.notify, c.alerts);
   }
 
   {
@@ -605,6 +638,10 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
   }
   if (auto e = root.mapping("events")) {
     events::readEventsSettings(*e, sources, c.events);
+  }
+
+  if (auto a = root.mapping("api")) {
+    readApi(*a, sources, c.api);
   }
 
   if (auto l = root.mapping("log")) {

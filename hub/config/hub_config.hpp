@@ -11,6 +11,7 @@
 #include "common/error/result.hpp"
 #include "common/log/log.hpp"
 #include "hub/events/events_settings.hpp"
+#include "hub/alerts/alert_settings.hpp"
 #include "hub/notify/notify_settings.hpp"
 #include "hub/policy/liveness.hpp"
 #include "hub/policy/service_rule.hpp"
@@ -110,9 +111,10 @@ struct HubConfig {
   StalenessSettings staleness;
   UptimeSettings uptime;
   notify::NotifySettings notify;  // channels and delivery retries (`notify:`)
-  ApiSettings api;                // REST API security and limits (`api:`)
+  alerts::AlertSettings alerts;   // alert policy defaults and timing (`alerts:`)
   preflight::PreflightSettings preflight;  // the pre-flight checklist (`preflight:`)
   events::EventsSettings events;           // inbound events and their rules (`events:`)
+  ApiSettings api;                // REST API security and limits (`api:`)
   RepairSettings repair;         // auto-repair guardrails (`repair:`)
   log::LogOptions log;
 };

@@ -15,7 +15,13 @@ Result<std::vector<AlertConfig>> PgAlertConfigStore::select(const std::string& w
   if (!lease.ok()) {
     return lease.error();
   }
-  auto r = lease->conn().exec(
+  return selectAlertConfigs(lease->conn(), where, p);
+}
+
+Result<std::vector<AlertConfig>> selectAlertConfigs(store::PgConnection& conn,
+                                                    const std::string& where,
+                                                    const store::PgParams& p) {
+  auto r = conn.exec(
       "SELECT service, channels::text, escalation_delay_seconds, suppression_window_seconds, "
       "recovery_notice, min_severity, enabled, " EPOCH_US("created_at") ", " EPOCH_US(
           "updated_at") " FROM health_alert_configs " +

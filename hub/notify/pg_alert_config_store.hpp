@@ -6,6 +6,12 @@
 
 namespace vitals::hub::notify {
 
+// Rows of health_alert_configs matching `where` ("" or "WHERE ..."), ordered by service, on the
+// caller's connection (the alert engine reads them inside its transaction).
+Result<std::vector<AlertConfig>> selectAlertConfigs(store::PgConnection& conn,
+                                                    const std::string& where,
+                                                    const store::PgParams& p);
+
 class PgAlertConfigStore final : public AlertConfigStore {
  public:
   explicit PgAlertConfigStore(store::PgPool& pool) : pool_(pool) {}

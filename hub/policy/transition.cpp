@@ -14,8 +14,20 @@ std::string_view toString(Cause cause) {
       return "reconcile";
     case Cause::AgentsGroup:
       return "agents_group";
+    case Cause::LogRate:
+      return "log_rate";
   }
   return "check";
+}
+
+std::optional<Cause> parseCause(std::string_view text) {
+  for (auto c : {Cause::Check, Cause::Unreachable, Cause::Reachable, Cause::Reconcile,
+                 Cause::AgentsGroup, Cause::LogRate}) {
+    if (toString(c) == text) {
+      return c;
+    }
+  }
+  return std::nullopt;
 }
 
 std::vector<Transition> detectTransitions(const std::map<std::string, HealthStatus>& previous,
@@ -37,6 +49,7 @@ std::vector<Transition> detectTransitions(const std::map<std::string, HealthStat
     t.agent = e.agent;
     t.check = e.check;
     t.cause = e.cause;
+    t.flapping = e.flapping;
     out.push_back(std::move(t));
   }
   return out;

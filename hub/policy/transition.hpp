@@ -20,8 +20,10 @@ enum class Cause {
   Reachable,    // a silent agent came back
   Reconcile,    // start-up: the stored status differed from the rebuilt state
   AgentsGroup,  // the grouped "N agents unreachable" event (service = kAgentsGroupService)
+  LogRate,      // a service's log error rate crossed its threshold (no uptime window)
 };
 std::string_view toString(Cause cause);
+std::optional<Cause> parseCause(std::string_view text);
 
 // The pseudo-service of the grouped "N agents unreachable" event (not a valid service token
 // clash: service names from agents never start with '_' in practice, and it is documented).
@@ -37,6 +39,7 @@ struct Transition {
   std::string check;     // the deciding check ("" when none)
   Cause cause = Cause::Check;
   bool first = false;    // no previous status known: opens the first window, not a change
+  bool flapping = false;  // the deciding check is flapping (the alert policy says so once)
   bool operator==(const Transition&) const = default;
 };
 
@@ -48,6 +51,7 @@ struct ServiceEvaluation {
   std::string agent;
   std::string check;
   Cause cause = Cause::Check;
+  bool flapping = false;
 };
 
 // previous: the last recorded status per service (absent = never recorded).

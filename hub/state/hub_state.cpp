@@ -17,6 +17,7 @@ void takeResult(CheckState& c, const CheckResult& r) {
   c.latency = r.latency;
   c.message = r.message;
   c.failure_kind = r.failure_kind;
+  c.flapping = r.flapping;
   c.last_checked = r.observed_at;
   c.boot_id = r.boot_id;
   c.seq = r.seq;

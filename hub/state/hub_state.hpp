@@ -35,6 +35,7 @@ struct CheckState {
   // Its agent missed its keepalive deadline: in snapshots `status` is Unknown and `message`
   // "agent unreachable" (the last real result stays in `raw_status`/`last_checked`).
   bool unreachable = false;
+  bool flapping = false;  // of the newest result
 };
 
 inline constexpr const char* kUnreachableReason = "agent unreachable";

@@ -44,6 +44,7 @@ policy::ServiceEvaluation evaluationOf(const state::ServiceState& s) {
     e.agent = decider->agent_id;
     e.check = decider->name;
     e.reason = decider->message;
+    e.flapping = decider->flapping;
     if (decider->unreachable) {
       e.cause = Cause::Unreachable;
       e.reason = state::kUnreachableReason;

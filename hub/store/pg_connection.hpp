@@ -113,4 +113,21 @@ class TimestampWriter {
 // convert with this (fractions of a microsecond are cut).
 std::chrono::system_clock::time_point fromEpochMicros(std::string_view text);
 
+// Runs fn (returning Status) inside BEGIN/COMMIT on conn, rolling back on any error.
+template <typename Fn>
+Status inTransaction(PgConnection& conn, Fn&& fn) {
+  if (auto s = conn.begin(); !s.ok()) {
+    return s;
+  }
+  if (auto s = fn(); !s.ok()) {
+    conn.rollback();
+    return s;
+  }
+  if (auto s = conn.commit(); !s.ok()) {
+    conn.rollback();
+    return s;
+  }
+  return okStatus();
+}
+
 }  // namespace vitals::hub::store

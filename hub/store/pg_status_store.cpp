@@ -103,34 +103,17 @@ Result<std::optional<RollupRow>> lastRollup(PgConnection& conn, const std::strin
   return std::optional<RollupRow>{row};
 }
 
-// Runs fn inside BEGIN/COMMIT, rolling back on any error.
-template <typename Fn>
-Status inTransaction(PgConnection& conn, Fn&& fn) {
-  if (auto s = conn.begin(); !s.ok()) {
-    return s;
-  }
-  if (auto s = fn(); !s.ok()) {
-    conn.rollback();
-    return s;
-  }
-  if (auto s = conn.commit(); !s.ok()) {
-    conn.rollback();
-    return s;
-  }
-  return okStatus();
-}
-
 Status recordOne(PgConnection& conn, const policy::Transition& t) {
   HealthStatus from = t.from;  // the open window's status when there is one
   auto insertChange = [&]() -> Status {
     auto r = conn.exec(
         "INSERT INTO status_changes (service, from_status, to_status, at, reason, agent_id, "
-        "check_name, cause) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "check_name, cause, flapping) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         {t.service, statusText(from), statusText(t.to), pgTimestamp(t.at), t.reason, t.agent,
-         t.check, std::string(policy::toString(t.cause))});
+         t.check, std::string(policy::toString(t.cause)), t.flapping ? "true" : "false"});
     return r.ok() ? okStatus() : Status(r.error());
   };
-  if (t.service == policy::kAgentsGroupService) {
+  if (t.service == policy::kAgentsGroupService || t.cause == policy::Cause::LogRate) {
     return insertChange();
   }
   auto open = conn.exec("SELECT id, status, " EPOCH_US("started_at") ", " EPOCH_US(

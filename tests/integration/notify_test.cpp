@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/http_peers.hpp"
 #include "tests/support/pg_query.hpp"
 #include "tests/support/stack.hpp"
 
@@ -20,73 +21,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Received {
-  std::string path;
-  std::string body;
-  std::string timestamp;
-  std::string signature;
-  std::string previous_signature;
-  std::string key;
-};
-
-// A local HTTP receiver: /hook and /slack answer 200, /slow sleeps past the hub's timeout,
-// /lag answers after `lag` (to have requests in flight when the hub is killed).
-class Receiver {
- public:
-  explicit Receiver(std::chrono::milliseconds lag = 0ms) : lag_(lag) {
-    auto record = [this](const httplib::Request& req) {
-      std::lock_guard lock(mu_);
-      received_.push_back(Received{req.path, req.body, req.get_header_value("X-Vitals-Timestamp"),
-                                   req.get_header_value("X-Vitals-Signature"),
-                                   req.get_header_value("X-Vitals-Signature-Previous"),
-                                   req.get_header_value("Idempotency-Key")});
-    };
-    server_.Post("/hook", [record](const httplib::Request& req, httplib::Response& res) {
-      record(req);
-      res.set_content("ok", "text/plain");
-    });
-    server_.Post("/slack", [record](const httplib::Request& req, httplib::Response& res) {
-      record(req);
-      res.set_content("ok", "text/plain");
-    });
-    server_.Post("/slow", [record](const httplib::Request& req, httplib::Response& res) {
-      record(req);
-      std::this_thread::sleep_for(4s);  // a peer that hangs: longer than notify.timeout
-      res.set_content("late", "text/plain");
-    });
-    server_.Post("/lag", [this, record](const httplib::Request& req, httplib::Response& res) {
-      record(req);
-      std::this_thread::sleep_for(lag_);
-      res.set_content("ok", "text/plain");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    REQUIRE(port_ > 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~Receiver() {
-    server_.stop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-  std::vector<Received> received(const std::string& path) {
-    std::lock_guard lock(mu_);
-    std::vector<Received> out;
-    for (const auto& r : received_) {
-      if (r.path == path) {
-        out.push_back(r);
-      }
-    }
-    return out;
-  }
-
- private:
-  std::chrono::milliseconds lag_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<Received> received_;
-};
+using Receiver = WebhookReceiver;
 
 // An outbox row as the policy's transaction would write it.
 void enqueue(const std::string& db, const std::string& channel, const std::string& incident) {

@@ -17,6 +17,7 @@
 #include "hub/store/pg_connection.hpp"
 #include "hub/store/pg_pool.hpp"
 #include "hub/store/pg_status_store.hpp"
+#include "tests/support/http_peers.hpp"
 #include "tests/support/pg_query.hpp"
 #include "tests/support/stack.hpp"
 #include "vitals/v1/hub.pb.h"
@@ -31,32 +32,6 @@ namespace {
 // Short deadlines: agents heartbeat every 2s; one missed heartbeat makes an agent unreachable.
 constexpr const char* kFastStaleness =
     "staleness:\n  missed_heartbeats: 1\n  sweep_interval: 250ms\n";
-
-class SampleServer {
- public:
-  explicit SampleServer(int port) : port_(port) {}
-  ~SampleServer() { stop(); }
-  void start() {
-    server_ = std::make_unique<httplib::Server>();
-    server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("ok", "text/plain");
-    });
-    REQUIRE(server_->bind_to_port("127.0.0.1", port_));
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-  }
-  void stop() {
-    if (server_) {
-      server_->stop();
-      thread_.join();
-      server_.reset();
-    }
-  }
-
- private:
-  int port_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-};
 
 // StatusChange messages received on hub.<hub>.health.>.
 class StatusListener {

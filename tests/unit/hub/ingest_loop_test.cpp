@@ -31,7 +31,7 @@ struct LoopRig {
 
 }  // namespace
 
-TEST_CASE("backoff doubles from 250ms, is capped at 15s and jitters within [half, full]",
+TEST_CASE("backoff doubles from 250ms, is capped at 15s and jitters between half and full",
           "[hub][unit][ingest]") {
   FixedRandom low{0.0};
   FixedRandom high{0.999999};

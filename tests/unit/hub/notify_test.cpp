@@ -110,7 +110,7 @@ TEST_CASE("email message has CRLF headers, the key as Message-ID and no header i
   CHECK(m.find("\r\n\r\n") != std::string::npos);  // header/body separator
 }
 
-TEST_CASE("retry delay doubles, is capped, and jitters into [0.5, 1) of the step",
+TEST_CASE("retry delay doubles, is capped, and jitters into half to all of the step",
           "[hub][unit][notify]") {
   RetryPolicy p{1000ms, 10000ms, 10};
   FixedRandom zero{0.0};
