@@ -69,6 +69,9 @@ struct AllHandlers {
   hub::events::EventProcessor event_processor{{}, {}, action_runner, event_log, time, registry,
                                               {}};
   hub::api::EventsHandler events_handler{event_processor, event_log, {}, time};
+  // Incidents and silences.
+  hub::alerts::PgAlertApiStore alert_api{pool};
+  hub::api::IncidentsHandler incidents{alert_api, time};
 
   // The handlers must outlive the router.
   hub::api::Router router() const {
@@ -78,6 +81,7 @@ struct AllHandlers {
     h.audit = &audit_handler;
     h.preflight = &preflight_handler;
     h.events = &events_handler;
+    h.incidents = &incidents;
     return hub::api::buildRouter(h);
   }
 };
