@@ -248,6 +248,7 @@ int main(int argc, char** argv) {
   repair_settings.decider = {cfg->repair.rate_limit, cfg->repair.rate_window};
   repair_settings.command_timeout = cfg->repair.command_timeout;
   repair_settings.tick = cfg->repair.sweep_interval;
+  repair_settings.policy_scan = cfg->repair.sweep_interval * 10;  // new agents' default policies
   auto& dp = repair_settings.default_policy;
   dp.enabled = cfg->repair.default_enabled;
   dp.dry_run = cfg->repair.default_dry_run;
