@@ -333,8 +333,12 @@ int main(int argc, char** argv) {
   hub::preflight::PgOverrideStore preflight_overrides(pool);
   hub::preflight::PreflightRunner preflight(
       clock, preflight_overrides, registry,
-      [&connection, &cfg, logger](const hub::preflight::PreflightReport& r) {
-        logger->info("pre-flight: ready={}", r.ready);
+      [&connection, &cfg, logger,
+       logged = std::optional<bool>()](const hub::preflight::PreflightReport& r) mutable {
+        if (logged != r.ready) {
+          logged = r.ready;
+          logger->info("pre-flight: {}", r.ready ? "ready" : "not ready");
+        }
         if (auto st = connection.publish(subjects::hubReady(cfg->hub_id),
                                          hub::preflight::encodeReady(cfg->hub_id, r));
             !st.ok()) {

@@ -139,7 +139,7 @@ TEST_CASE("the rules file is read strictly with file:line problems", "[hub][unit
   CHECK(text.find("actions.yaml:11: rules[1].shell: unknown key") != std::string::npos);
 }
 
-TEST_CASE("parameters come from the payload, the target or defaults, typed and matched",
+TEST_CASE("parameters come from the payload or the target or defaults and are typed and matched",
           "[hub][unit][events]") {
   const auto r = rules();
   auto p = buildParams(r.rules[0], "web-1", json{{"container", "web-a"}});
@@ -201,7 +201,7 @@ TEST_CASE("the event body is strict and names the wrong field", "[hub][unit][eve
   CHECK(out.error().message == bad.message);
 }
 
-TEST_CASE("an event runs its rule's action on the target's agent, audited before it runs",
+TEST_CASE("an event runs its rule's action on the target's agent and is audited before it runs",
           "[hub][unit][events]") {
   Rig rig;
   auto out = rig.processor.handleBody(
@@ -226,7 +226,7 @@ TEST_CASE("an event runs its rule's action on the target's agent, audited before
   CHECK(body["agent"] == "node-1");
 }
 
-TEST_CASE("refusals: unknown type 422, no rule 422, bad payload 400, readonly 403, no agent 422",
+TEST_CASE("unknown type and no rule and no agent give 422 and a bad payload 400 and readonly 403",
           "[hub][unit][events]") {
   Rig rig;
   auto out = rig.processor.handleBody(R"({"event_type":"nope","target":"web-1"})",
@@ -254,7 +254,7 @@ TEST_CASE("refusals: unknown type 422, no rule 422, bad payload 400, readonly 40
   CHECK(rig.log.rows.empty());
 }
 
-TEST_CASE("controller_override: admin always, operator only where the rule allows it",
+TEST_CASE("controller_override is for admins and for operators only where the rule allows it",
           "[hub][unit][events]") {
   Rig rig;
   const std::string oom =
@@ -279,7 +279,7 @@ TEST_CASE("controller_override: admin always, operator only where the rule allow
   CHECK(rig.runner.requests.back().agent == "node-9");  // the rule's fixed agent
 }
 
-TEST_CASE("one run per (agent, action) per cooldown; the suppressed event is still recorded",
+TEST_CASE("one run per agent and action per cooldown and the suppressed event is still recorded",
           "[hub][unit][events]") {
   Rig rig;
   const std::string oom =
@@ -302,7 +302,7 @@ TEST_CASE("one run per (agent, action) per cooldown; the suppressed event is sti
   CHECK(rig.runner.requests.size() == 3);
 }
 
-TEST_CASE("nothing runs when the event cannot be recorded, and the cooldown is not held",
+TEST_CASE("nothing runs when the event cannot be recorded and the cooldown is not held",
           "[hub][unit][events]") {
   Rig rig;
   const std::string oom =
@@ -326,7 +326,7 @@ TEST_CASE("an agent that does not answer leaves outcome unavailable", "[hub][uni
   CHECK(rig.log.rows[0].outcome == "unavailable");
 }
 
-TEST_CASE("HMAC: current and previous secret accepted, wrong or stale refused",
+TEST_CASE("HMAC accepts the current and previous secret and refuses wrong or stale signatures",
           "[hub][unit][events]") {
   HmacSettings s;
   s.secret = "0123456789abcdef-current";
@@ -356,7 +356,7 @@ TEST_CASE("HMAC: current and previous secret accepted, wrong or stale refused",
   CHECK_FALSE(constantTimeEquals("abc", "abcd"));
 }
 
-TEST_CASE("events from NATS: source from the subject, the bus role, an answer on the reply",
+TEST_CASE("events from NATS take the source from the subject and the bus role and answer on the reply",
           "[hub][unit][events]") {
   Rig rig;
   std::vector<std::pair<std::string, std::string>> published;

@@ -79,7 +79,7 @@ class FakeNotifier final : public hub::notify::Notifier {
 
 }  // namespace
 
-TEST_CASE("ready needs every required check passed or overridden; optional ones never block",
+TEST_CASE("ready needs every required check passed or overridden and optional ones never block",
           "[hub][unit][preflight]") {
   struct Row {
     bool required;
@@ -172,7 +172,7 @@ TEST_CASE("unreadable overrides apply none and say so", "[hub][unit][preflight]"
   CHECK_FALSE(r.overrides_error.empty());
 }
 
-TEST_CASE("a check that throws counts as failed, not as a crash", "[hub][unit][preflight]") {
+TEST_CASE("a check that throws counts as failed and not as a crash", "[hub][unit][preflight]") {
   Rig rig;
   auto* c = rig.add("db", true, true);
   c->throws = true;
@@ -181,7 +181,7 @@ TEST_CASE("a check that throws counts as failed, not as a crash", "[hub][unit][p
   CHECK(r.checks[0].error.find("boom") != std::string::npos);
 }
 
-TEST_CASE("the scheduler runs at start, every interval, and repeats the flag for late subscribers",
+TEST_CASE("the scheduler runs at start and every interval and repeats the flag for late subscribers",
           "[hub][unit][preflight]") {
   Rig rig;
   auto* db = rig.add("db", true, true);
@@ -300,7 +300,7 @@ TEST_CASE("a probe check reports the probe's reason", "[hub][unit][preflight]") 
   CHECK(out.error == "stream missing");
 }
 
-TEST_CASE("notifier_test sends on forced runs and after resend_interval, not every minute",
+TEST_CASE("notifier_test sends on forced runs and after resend_interval and not every minute",
           "[hub][unit][preflight]") {
   ManualTime time;
   auto notifier = std::make_unique<FakeNotifier>();
@@ -358,7 +358,7 @@ hub::ConfigSources noSources() {
 
 }  // namespace
 
-TEST_CASE("the preflight section: defaults, kinds, parameters, line-numbered problems",
+TEST_CASE("the preflight section has defaults and kinds and parameters and line-numbered problems",
           "[hub][unit][preflight]") {
   config::Problems problems;
   auto cfg = hub::parseHubConfig("hub_id: h\n", "hub.yaml", noSources(), problems);
@@ -413,7 +413,7 @@ TEST_CASE("the preflight section: defaults, kinds, parameters, line-numbered pro
         std::string::npos);
 }
 
-TEST_CASE("the preflight API: report, run, overrides with validation, roles and audit",
+TEST_CASE("the preflight API serves the report and runs and validated overrides with roles and audit",
           "[hub][unit][preflight]") {
   Rig rig;
   rig.add("db", true, true);
