@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -101,16 +102,67 @@ std::string readFile(const std::string& path) {
   return ss.str();
 }
 
-HttpReply httpGet(int port, const std::string& path) {
+namespace {
+std::mutex& keysMutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::map<int, std::string>& keysByPort() {
+  static std::map<int, std::string> keys;
+  return keys;
+}
+}  // namespace
+
+void setApiKey(int port, const std::string& key) {
+  std::lock_guard lock(keysMutex());
+  keysByPort()[port] = key;
+}
+
+std::string apiKey(int port) {
+  std::lock_guard lock(keysMutex());
+  auto it = keysByPort().find(port);
+  return it == keysByPort().end() ? std::string() : it->second;
+}
+
+HttpReply httpRequest(int port, const std::string& method, const std::string& path,
+                      const std::string& body, const std::optional<std::string>& key) {
   httplib::Client cli("127.0.0.1", port);
   cli.set_connection_timeout(2, 0);
   cli.set_read_timeout(5, 0);
-  auto res = cli.Get(path.c_str());
+  httplib::Headers headers;
+  const std::string k = key ? *key : apiKey(port);
+  if (!k.empty()) {
+    headers.emplace("Authorization", "Bearer " + k);
+  }
+  httplib::Result res = [&] {
+    if (method == "GET") {
+      return cli.Get(path.c_str(), headers);
+    }
+    if (method == "POST") {
+      return cli.Post(path.c_str(), headers, body, "application/json");
+    }
+    if (method == "PUT") {
+      return cli.Put(path.c_str(), headers, body, "application/json");
+    }
+    if (method == "PATCH") {
+      return cli.Patch(path.c_str(), headers, body, "application/json");
+    }
+    if (method == "DELETE") {
+      return cli.Delete(path.c_str(), headers, body, "application/json");
+    }
+    throw std::runtime_error("httpRequest: unsupported method " + method);
+  }();
   if (!res) {
     return {};
   }
-  return HttpReply{res->status, res->body};
+  HttpReply reply{res->status, res->body, {}};
+  for (const auto& [name, value] : res->headers) {
+    reply.headers[name] = value;
+  }
+  return reply;
 }
+
+HttpReply httpGet(int port, const std::string& path) { return httpRequest(port, "GET", path); }
 
 double metricValue(const std::string& text, const std::string& series) {
   std::istringstream in(text);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace vitals::test {
@@ -37,8 +38,17 @@ std::string readFile(const std::string& path);
 struct HttpReply {
   int status = -1;
   std::string body;
+  std::map<std::string, std::string> headers;  // last value of each header
 };
+// Sends the API key registered for the port (setApiKey; HubProcess does it), if any.
 HttpReply httpGet(int port, const std::string& path);
+// Any method; key: nullopt = the port's registered key, "" = no Authorization header.
+HttpReply httpRequest(int port, const std::string& method, const std::string& path,
+                      const std::string& body = "",
+                      const std::optional<std::string>& key = std::nullopt);
+// The API key sent to the hub on `port` by default (HubProcess registers its admin key).
+void setApiKey(int port, const std::string& key);
+std::string apiKey(int port);
 // Reads one counter/gauge from a Prometheus text body (-1 when absent).
 double metricValue(const std::string& metrics_text, const std::string& series);
 

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <sstream>
+
 #include "common/nats/nats_client.hpp"
 
 namespace vitals::test {
@@ -18,8 +20,37 @@ std::string writeHubConfig(const Fixture& fx, const std::string& dir, const HubO
   return path;
 }
 
+std::string createApiKey(const Fixture& fx, const std::string& config_path, const std::string& dir,
+                         const std::string& role, const std::string& name,
+                         const std::string& expires) {
+  std::vector<std::string> argv{fx.bin_dir + "/vitals-hub", "keys",  "create", "--role", role,
+                                "--name",                   name,    "--config", config_path};
+  if (!expires.empty()) {
+    argv.push_back("--expires");
+    argv.push_back(expires);
+  }
+  const std::string log = dir + "/keys-create-" + std::to_string(freeTcpPort()) + ".log";
+  ChildProcess tool(argv, log, fx.run_dir + "/pids");
+  if (tool.waitExit(30000) != 0) {
+    return {};
+  }
+  // The key is alone on its line (stdout); the details went to stderr, into the same log.
+  std::istringstream lines(tool.log());
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("vk_", 0) == 0 && line.size() == 46) {
+      return line;
+    }
+  }
+  return {};
+}
+
 HubProcess::HubProcess(const Fixture& fx, const std::string& dir, const HubOptions& o)
     : config_path_(writeHubConfig(fx, dir, o)), port_(o.http_port) {
+  if (o.create_admin_key) {
+    admin_key_ = createApiKey(fx, config_path_, dir, "admin", "test-admin");
+    setApiKey(port_, admin_key_);
+  }
   proc_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{fx.bin_dir + "/vitals-hub", "--config", config_path_},
       dir + "/hub.log", fx.run_dir + "/pids");

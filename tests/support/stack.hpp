@@ -15,7 +15,16 @@ struct HubOptions {
   int http_port = 0;
   int batch_size = 500;
   std::string extra_yaml;  // appended verbatim
+  // Create an admin API key with `vitals-hub keys create` before the hub starts and register
+  // it for http_port, so httpGet/httpRequest send it (api.auth is required by default).
+  bool create_admin_key = true;
 };
+
+// Runs `vitals-hub keys create --role ROLE --name NAME [--expires E] --config FILE`; returns the
+// key, or "" (the tool's output is in <dir>/keys-create-*.log) when it failed.
+std::string createApiKey(const Fixture& fx, const std::string& config_path, const std::string& dir,
+                         const std::string& role, const std::string& name,
+                         const std::string& expires = "");
 
 // Writes <dir>/hub.yaml and returns its path.
 std::string writeHubConfig(const Fixture& fx, const std::string& dir, const HubOptions& o);
@@ -28,10 +37,14 @@ class HubProcess {
   ChildProcess& process() { return *proc_; }
   int port() const { return port_; }
   std::string log() const { return proc_->log(); }
+  const std::string& configPath() const { return config_path_; }
+  // The admin key created for this hub ("" when create_admin_key was false or creation failed).
+  const std::string& adminKey() const { return admin_key_; }
 
  private:
   std::string config_path_;
   int port_;
+  std::string admin_key_;
   std::unique_ptr<ChildProcess> proc_;
 };
 

@@ -1,0 +1,207 @@
+// The REST API's front door against a real hub and PostgreSQL: keys made with
+// `vitals-hub keys create`, 401/403/200, revocation (API and CLI), vitalsctl with a key, the
+// audit rows of mutating calls (served and refused), 413 on a huge body, 429 with Retry-After,
+// and the optional TLS listener.
+#include <httplib.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/pg_query.hpp"
+#include "tests/support/stack.hpp"
+
+using namespace vitals::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+int runCtl(const Fixture& fx, const std::string& dir, std::vector<std::string> args,
+           std::string& output) {
+  std::vector<std::string> argv{fx.bin_dir + "/vitalsctl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess p(argv, dir + "/ctl-" + std::to_string(freeTcpPort()) + ".log",
+                 fx.run_dir + "/pids");
+  const int code = p.waitExit(20000);
+  output = p.log();
+  return code;
+}
+
+}  // namespace
+
+TEST_CASE("API keys: 401 without a valid key, 403 below the route's role, revoked keys "
+          "refused, and every mutating call audited",
+          "[integration][security]") {
+  const auto fx = Fixture::load();
+  const auto dir = fx.workDir("api_security");
+  HubOptions ho;
+  ho.db_conninfo = fx.freshDatabase("api_security");
+  ho.http_port = freeTcpPort();
+  ho.extra_yaml = "api:\n  key_cache_ttl: 500ms\n";
+  HubProcess hub(fx, dir, ho);
+  REQUIRE(hub.adminKey().size() == 46);
+  if (!hub.waitReady(20s)) {
+    FAIL("hub did not become ready:\n" << hub.log());
+  }
+  const int port = hub.port();
+  const std::string admin = hub.adminKey();
+  const std::string reader = createApiKey(fx, hub.configPath(), dir, "readonly", "reader");
+  REQUIRE(reader.size() == 46);
+
+  // Public: the probes and the page.
+  CHECK(httpRequest(port, "GET", "/healthz", "", "").status == 200);
+  CHECK(httpRequest(port, "GET", "/readyz", "", "").status == 200);
+  CHECK(httpRequest(port, "GET", "/metrics", "", "").status == 200);
+  CHECK(httpRequest(port, "GET", "/", "", "").status == 200);
+
+  // 401: no key, a malformed one, an unknown one; with a WWW-Authenticate challenge.
+  auto r = httpRequest(port, "GET", "/api/v1/services", "", "");
+  CHECK(r.status == 401);
+  CHECK_THAT(r.headers["WWW-Authenticate"], Catch::StartsWith("Bearer"));
+  CHECK(json::parse(r.body)["error"]["code"] == "unauthorized");
+  CHECK(httpRequest(port, "GET", "/api/v1/services", "", "not-a-key").status == 401);
+  CHECK(httpRequest(port, "GET", "/api/v1/services", "", "vk_" + std::string(43, 'x')).status ==
+        401);
+
+  // 200 / 403 by role.
+  CHECK(httpRequest(port, "GET", "/api/v1/services", "", reader).status == 200);
+  r = httpRequest(port, "POST", "/api/v1/keys", R"({"name":"x","role":"admin"})", reader);
+  CHECK(r.status == 403);
+  CHECK(json::parse(r.body)["error"]["code"] == "forbidden");
+  CHECK(httpRequest(port, "GET", "/api/v1/keys", "", reader).status == 403);
+
+  // An admin makes an operator key through the API; it is shown once.
+  r = httpRequest(port, "POST", "/api/v1/keys", R"({"name":"ops","role":"operator"})", admin);
+  REQUIRE(r.status == 201);
+  const auto created = json::parse(r.body);
+  const std::string op = created["key"];
+  CHECK(op.rfind("vk_", 0) == 0);
+  CHECK(httpRequest(port, "GET", "/api/v1/keys", "", op).status == 403);
+  CHECK(httpRequest(port, "GET", "/api/v1/agents", "", op).status == 200);
+  r = httpRequest(port, "GET", "/api/v1/keys", "", admin);
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find(op) == std::string::npos);
+  CHECK(json::parse(r.body)["keys"].size() == 3);
+
+  // vitalsctl sends the key from its config file.
+  writeFile(dir + "/admin.key", admin + "\n");
+  writeFile(dir + "/ctl.yaml", "hub: http://127.0.0.1:" + std::to_string(port) +
+                                   "\napi_key_file: " + dir + "/admin.key\n");
+  std::string out;
+  CHECK(runCtl(fx, dir, {"--config", dir + "/ctl.yaml", "keys", "list"}, out) == 0);
+  CHECK_THAT(out, Catch::Contains("reader") && Catch::Contains("ops"));
+  CHECK(runCtl(fx, dir, {"--hub", "http://127.0.0.1:" + std::to_string(port), "status"}, out) ==
+        1);
+  CHECK_THAT(out, Catch::Contains("401"));
+
+  // Revoked through the API: refused at once on this hub.
+  const std::int64_t reader_id = std::stoll(scalar(
+      ho.db_conninfo, "SELECT id FROM api_keys WHERE name = 'reader'"));
+  r = httpRequest(port, "DELETE", "/api/v1/keys/" + std::to_string(reader_id), "", admin);
+  CHECK(r.status == 200);
+  CHECK(httpRequest(port, "GET", "/api/v1/services", "", reader).status == 401);
+  // Revoked with the CLI (another process): refused within api.key_cache_ttl.
+  ChildProcess revoke({fx.bin_dir + "/vitals-hub", "keys", "revoke",
+                       std::to_string(created["id"].get<std::int64_t>()), "--config",
+                       hub.configPath()},
+                      dir + "/revoke.log", fx.run_dir + "/pids");
+  REQUIRE(revoke.waitExit(20000) == 0);
+  CHECK(waitUntil([&] { return httpRequest(port, "GET", "/api/v1/agents", "", op).status == 401; },
+                  5s));
+
+  // Audit: the served and the refused mutating calls, and the CLI's own rows.
+  const auto& db = ho.db_conninfo;
+  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'POST /api/v1/keys' AND "
+                  "outcome = 'ok' AND actor LIKE 'key:%'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'POST /api/v1/keys' AND "
+                  "outcome = 'denied' AND actor = 'key:" +
+                      std::to_string(reader_id) + "'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'DELETE /api/v1/keys/{id}' "
+                  "AND target = '/api/v1/keys/" +
+                      std::to_string(reader_id) + "' AND parameters->>'id' = '" +
+                      std::to_string(reader_id) + "'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'key.create' AND "
+                  "actor LIKE 'cli:%'") == 2);
+  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'key.revoke'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action LIKE 'GET %'") == 0);
+  // Only hashes are stored; last use is recorded.
+  CHECK(count(db, "SELECT count(*) FROM api_keys WHERE hash = '" + admin + "'") == 0);
+  CHECK(count(db, "SELECT count(*) FROM api_keys WHERE last_used_at IS NOT NULL") >= 2);
+}
+
+TEST_CASE("a body over api.max_body_bytes is 413 and a key over its rate gets 429 with "
+          "Retry-After",
+          "[integration][security]") {
+  const auto fx = Fixture::load();
+  const auto dir = fx.workDir("api_limits");
+  HubOptions ho;
+  ho.db_conninfo = fx.freshDatabase("api_limits");
+  ho.http_port = freeTcpPort();
+  ho.extra_yaml =
+      "api:\n  max_body_bytes: 4KiB\n  rate_limit:\n    requests_per_second: 1\n    burst: 5\n";
+  HubProcess hub(fx, dir, ho);
+  if (!hub.waitReady(20s)) {
+    FAIL("hub did not become ready:\n" << hub.log());
+  }
+  const int port = hub.port();
+  auto r = httpRequest(port, "POST", "/api/v1/keys",
+                       R"({"name":")" + std::string(64 * 1024, 'x') + R"(","role":"admin"})");
+  CHECK(r.status == 413);
+  CHECK_THAT(r.body, Catch::Contains("payload_too_large"));
+
+  int status = 0;
+  std::string retry_after;
+  for (int i = 0; i < 30 && status != 429; ++i) {
+    r = httpGet(port, "/api/v1/services");
+    status = r.status;
+    retry_after = r.headers["Retry-After"];
+  }
+  CHECK(status == 429);
+  REQUIRE_FALSE(retry_after.empty());
+  CHECK(std::stoi(retry_after) >= 1);
+  CHECK(httpGet(port, "/healthz").status == 200);  // public routes are not limited
+}
+
+TEST_CASE("with tls_cert_file and tls_key_file the hub serves HTTPS only",
+          "[integration][security]") {
+  const auto fx = Fixture::load();
+  const auto dir = fx.workDir("api_tls");
+  ChildProcess gen({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", dir + "/hub.key", "-out",
+                    dir + "/hub.crt"},
+                   dir + "/openssl.log");
+  REQUIRE(gen.waitExit(30000) == 0);
+  HubOptions ho;
+  ho.db_conninfo = fx.freshDatabase("api_tls");
+  ho.http_port = freeTcpPort();
+  ho.extra_yaml = "api:\n  tls_cert_file: " + dir + "/hub.crt\n  tls_key_file: " + dir +
+                  "/hub.key\n";
+  HubProcess hub(fx, dir, ho);
+  httplib::SSLClient tls("127.0.0.1", ho.http_port);
+  tls.enable_server_certificate_verification(false);
+  tls.set_connection_timeout(2, 0);
+  const bool up = waitUntil(
+      [&] {
+        auto res = tls.Get("/readyz");
+        return res && res->status == 200;
+      },
+      20s);
+  INFO(hub.log());
+  REQUIRE(up);
+  auto res = tls.Get("/api/v1/services", {{"Authorization", "Bearer " + hub.adminKey()}});
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(httpGet(ho.http_port, "/healthz").status != 200);  // plain HTTP is not served
+
+  // A key file that does not match: a clear start-up error.
+  HubOptions bad = ho;
+  bad.http_port = freeTcpPort();
+  bad.create_admin_key = false;
+  bad.extra_yaml = "api:\n  tls_cert_file: " + dir + "/hub.crt\n  tls_key_file: " + dir +
+                   "/hub.crt\n";
+  const auto bad_dir = fx.workDir("api_tls_bad");
+  HubProcess broken(fx, bad_dir, bad);
+  CHECK(broken.process().waitExit(20000) != 0);
+  CHECK_THAT(broken.log(), Catch::Contains("TLS certificate"));
+}
