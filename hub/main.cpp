@@ -304,7 +304,10 @@ int main(int argc, char** argv) {
            }},
       },
       registry);
-  hub::api::UptimeHandler uptime(state, status_store, clock, cfg->uptime.degraded_weight);
+  hub::alerts::PgAlertApiStore alert_api_store(pool);
+  // Maintenance windows (silences with maintenance: true) are left out of uptime.
+  hub::api::UptimeHandler uptime(state, status_store, clock, cfg->uptime.degraded_weight,
+                                &alert_api_store);
   hub::notify::PgAlertConfigStore alert_configs(pool);
   hub::notify::PgOutboxReader outbox_reader(pool);
   std::set<std::string> channel_names;
@@ -318,7 +321,6 @@ int main(int argc, char** argv) {
   hub::auth::OpenSslRandom secure_random;
   hub::api::KeysHandler keys(key_store, secure_random, clock,
                              [&authenticator] { authenticator.invalidate(); });
-  hub::alerts::PgAlertApiStore alert_api_store(pool);
   hub::api::IncidentsHandler incidents(alert_api_store, clock);
   hub::api::Handlers handlers{services, agents, ops, uptime, &alerts};
   handlers.incidents = &incidents;

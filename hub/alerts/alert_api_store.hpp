@@ -7,6 +7,7 @@
 
 #include "hub/alerts/alert_policy.hpp"
 #include "hub/alerts/pg_alert_store.hpp"
+#include "hub/api/uptime_handler.hpp"
 #include "hub/store/pg_pool.hpp"
 
 namespace vitals::hub::alerts {
@@ -28,7 +29,7 @@ class AlertApiStore {
   virtual Result<bool> expireSilence(std::int64_t id, SystemTime now) = 0;
 };
 
-class PgAlertApiStore final : public AlertApiStore {
+class PgAlertApiStore final : public AlertApiStore, public api::MaintenanceSource {
  public:
   explicit PgAlertApiStore(store::PgPool& pool) : pool_(pool) {}
   Result<std::vector<Incident>> list(const AlertQuery& q) override;
@@ -39,6 +40,9 @@ class PgAlertApiStore final : public AlertApiStore {
   Result<std::optional<Silence>> silence(std::int64_t id) override;
   Result<std::int64_t> addSilence(const Silence& s) override;
   Result<bool> expireSilence(std::int64_t id, SystemTime now) override;
+  // Maintenance silences on whole services (agent and check '*') overlapping [from, until).
+  Result<std::vector<api::MaintenanceWindow>> maintenance(SystemTime from,
+                                                          SystemTime until) override;
 
  private:
   store::PgPool& pool_;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "hub/alerts/alert_policy.hpp"
 #include "hub/api/services_handler.hpp"
 
 namespace vitals::hub::api {
@@ -27,7 +28,7 @@ std::optional<std::pair<std::string, std::chrono::hours>> windowOf(const ApiRequ
 
 json secondsJson(const policy::StatusSeconds& s) {
   return {{"healthy", s.healthy}, {"degraded", s.degraded}, {"down", s.down},
-          {"unknown", s.unknown}};
+          {"unknown", s.unknown}, {"maintenance", s.excluded}};
 }
 
 json ratioJson(const std::optional<double>& r) { return r ? json(*r * 100.0) : json(nullptr); }
@@ -48,6 +49,41 @@ std::optional<ApiResponse> UptimeHandler::unknownService(const std::string& name
   return std::nullopt;
 }
 
+Status UptimeHandler::applyMaintenance(std::map<std::string, policy::StatusSeconds>& totals,
+                                       SystemTime since, SystemTime now) const {
+  if (maintenance_ == nullptr) {
+    return okStatus();
+  }
+  auto windows = maintenance_->maintenance(since, now);
+  if (!windows.ok()) {
+    return windows.error();
+  }
+  if (windows->empty()) {
+    return okStatus();
+  }
+  for (auto& [name, seconds] : totals) {
+    std::vector<policy::Interval> intervals;
+    for (const auto& w : windows.value()) {
+      if (alerts::globMatch(w.service_glob, name)) {
+        intervals.emplace_back(w.start, w.end);
+      }
+    }
+    if (intervals.empty()) {
+      continue;
+    }
+    auto spans = reader_.windows(name, since, now);
+    if (!spans.ok()) {
+      return spans.error();
+    }
+    std::vector<policy::StatusSpan> status_spans;
+    for (const auto& s : spans.value()) {
+      status_spans.push_back({s.status, s.started_at, s.ended_at.value_or(now)});
+    }
+    policy::excludeSeconds(seconds, policy::overlapSeconds(status_spans, intervals, since, now));
+  }
+  return okStatus();
+}
+
 ApiResponse UptimeHandler::all(const ApiRequest& req) const {
   const auto window = windowOf(req);
   if (!window) {
@@ -58,6 +94,9 @@ ApiResponse UptimeHandler::all(const ApiRequest& req) const {
   auto totals = reader_.totals(since, now, std::nullopt);
   if (!totals.ok()) {
     return storeError(totals.error());
+  }
+  if (auto m = applyMaintenance(totals.value(), since, now); !m.ok()) {
+    return storeError(m.error());
   }
   json services = json::array();
   for (const auto& [name, seconds] : totals.value()) {
@@ -87,6 +126,9 @@ ApiResponse UptimeHandler::service(const ApiRequest& req) const {
   auto totals = reader_.totals(since, now, name);
   if (!totals.ok()) {
     return storeError(totals.error());
+  }
+  if (auto m = applyMaintenance(totals.value(), since, now); !m.ok()) {
+    return storeError(m.error());
   }
   auto windows = reader_.windows(name, since, now);
   if (!windows.ok()) {

@@ -10,13 +10,30 @@
 namespace vitals::hub::api {
 
 inline constexpr int kDefaultTrendHours = 24;
+
+// Maintenance windows (silences with maintenance: true that match whole services): their time
+// is left out of uptime.
+struct MaintenanceWindow {
+  std::string service_glob;
+  SystemTime start{};
+  SystemTime end{};
+};
+class MaintenanceSource {
+ public:
+  virtual ~MaintenanceSource() = default;
+  virtual Result<std::vector<MaintenanceWindow>> maintenance(SystemTime from, SystemTime until) = 0;
+};
 inline constexpr int kMaxTrendHours = 24 * 31;
 
 class UptimeHandler {
  public:
   UptimeHandler(const state::HubState& state, store::UptimeReader& reader, const Clock& clock,
-                double degraded_weight)
-      : state_(state), reader_(reader), clock_(clock), degraded_weight_(degraded_weight) {}
+                double degraded_weight, MaintenanceSource* maintenance = nullptr)
+      : state_(state),
+        reader_(reader),
+        clock_(clock),
+        degraded_weight_(degraded_weight),
+        maintenance_(maintenance) {}
   ApiResponse all(const ApiRequest& req) const;
   ApiResponse service(const ApiRequest& req) const;
   ApiResponse trends(const ApiRequest& req) const;
@@ -24,10 +41,14 @@ class UptimeHandler {
  private:
   // nullopt + error response when the service is unknown to both memory and history.
   std::optional<ApiResponse> unknownService(const std::string& name) const;
+  // Moves the maintenance time of each service in `totals` into `excluded`.
+  Status applyMaintenance(std::map<std::string, policy::StatusSeconds>& totals, SystemTime since,
+                          SystemTime now) const;
   const state::HubState& state_;
   store::UptimeReader& reader_;
   const Clock& clock_;
   double degraded_weight_;
+  MaintenanceSource* maintenance_;
 };
 
 }  // namespace vitals::hub::api

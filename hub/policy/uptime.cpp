@@ -115,4 +115,42 @@ StatusSeconds cumulativeBefore(const std::vector<RollupRow>& rows, SystemTime ho
   return s;
 }
 
+StatusSeconds overlapSeconds(const std::vector<StatusSpan>& spans, std::vector<Interval> intervals,
+                             SystemTime since, SystemTime until) {
+  std::sort(intervals.begin(), intervals.end());
+  std::vector<Interval> merged;
+  for (auto [a, b] : intervals) {
+    a = std::max(a, since);
+    b = std::min(b, until);
+    if (b <= a) {
+      continue;
+    }
+    if (!merged.empty() && a <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, b);
+    } else {
+      merged.emplace_back(a, b);
+    }
+  }
+  StatusSeconds out;
+  for (const auto& s : spans) {
+    for (const auto& [a, b] : merged) {
+      const SystemTime from = std::max(a, s.start);
+      const SystemTime to = std::min(b, s.end);
+      if (to > from) {
+        out.add(s.status, std::chrono::duration<double>(to - from).count());
+      }
+    }
+  }
+  return out;
+}
+
+void excludeSeconds(StatusSeconds& totals, const StatusSeconds& overlap) {
+  for (auto st : {HealthStatus::Healthy, HealthStatus::Degraded, HealthStatus::Down,
+                  HealthStatus::Unknown}) {
+    const double moved = std::min(totals.of(st), overlap.of(st));
+    totals.add(st, -moved);
+    totals.excluded += moved;
+  }
+}
+
 }  // namespace vitals::hub::policy

@@ -65,4 +65,18 @@ std::vector<RollupRow> appendRollup(const std::optional<RollupRow>& last, Health
 // rows: one service's rows in hour order.
 StatusSeconds cumulativeBefore(const std::vector<RollupRow>& rows, SystemTime hour);
 
+// Maintenance: the part of a service's status windows that falls inside maintenance intervals
+// (overlapping intervals count once), clipped to [since, until). The caller moves these seconds
+// out of the per-status totals into `excluded`.
+struct StatusSpan {
+  HealthStatus status = HealthStatus::Unknown;
+  SystemTime start{};
+  SystemTime end{};
+};
+using Interval = std::pair<SystemTime, SystemTime>;
+StatusSeconds overlapSeconds(const std::vector<StatusSpan>& spans, std::vector<Interval> intervals,
+                             SystemTime since, SystemTime until);
+// Moves `overlap` from the statuses into excluded (never below zero).
+void excludeSeconds(StatusSeconds& totals, const StatusSeconds& overlap);
+
 }  // namespace vitals::hub::policy

@@ -107,3 +107,40 @@ TEST_CASE("trends return one bucket per hour ending with the current hour", "[hu
   CHECK(r.body["buckets"][0]["latency_avg_ms"].get<double>() == 12.5);
   CHECK(r.body["buckets"][0]["uptime_percent"].get<double>() == 100.0);
 }
+
+namespace {
+struct FakeMaintenance final : api::MaintenanceSource {
+  std::vector<api::MaintenanceWindow> windows;
+  Result<std::vector<api::MaintenanceWindow>> maintenance(SystemTime, SystemTime) override {
+    return windows;
+  }
+};
+}  // namespace
+
+TEST_CASE("maintenance time is left out of uptime, counted once where windows overlap, and only "
+          "for the services it names",
+          "[hub][unit][api]") {
+  Api api;
+  FakeMaintenance maintenance;
+  api::UptimeHandler uptime{api.state, api.uptime_store, api.time, 0.5, &maintenance};
+  const SystemTime now = api.time.now();
+  // web: healthy 10h, then down 2h (ongoing). Maintenance 9h-11h ago overlaps 1h of each;
+  // a second window inside it counts nothing twice.
+  api.uptime_store.seconds["web"] = {36000, 0, 7200, 0, 0};
+  api.uptime_store.timeline["web"] = {{HealthStatus::Healthy, now - 12h, now - 2h},
+                                      {HealthStatus::Down, now - 2h, std::nullopt}};
+  api.uptime_store.seconds["api"] = {3600, 0, 0, 0, 0};
+  maintenance.windows = {{"web", now - 3h, now - 1h}, {"w*", now - 150min, now - 90min}};
+  auto r = uptime.all(api::ApiRequest{});
+  REQUIRE(r.status == 200);
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& s : r.body["services"]) {
+    by_name[s["name"]] = s;
+  }
+  CHECK(by_name["web"]["seconds"]["healthy"].get<double>() == Approx(36000 - 3600));
+  CHECK(by_name["web"]["seconds"]["down"].get<double>() == Approx(7200 - 3600));
+  CHECK(by_name["web"]["seconds"]["maintenance"].get<double>() == Approx(7200));
+  CHECK(by_name["web"]["uptime_percent"].get<double>() == Approx(100.0 * 32400 / 36000));
+  CHECK(by_name["api"]["seconds"]["healthy"].get<double>() == Approx(3600));
+  CHECK(by_name["api"]["seconds"]["maintenance"].get<double>() == 0);
+}
