@@ -19,6 +19,11 @@ ApiResponse EventsHandler::post(const ApiRequest& req) const {
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
     }
+    if (!replays_.firstUse(*signature, clock_.now(), hmac_.max_age)) {
+      auto r = errorResponse(401, "bad_signature", "this signed request was already accepted");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
     caller.actor = "hmac";
     caller.role = hmac_.role;
     caller.source = "http:hmac";

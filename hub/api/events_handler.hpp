@@ -9,6 +9,7 @@
 #include "hub/events/event_processor.hpp"
 #include "hub/events/event_store.hpp"
 #include "hub/events/events_settings.hpp"
+#include "hub/events/hmac_auth.hpp"
 
 namespace vitals::hub::api {
 
@@ -28,6 +29,7 @@ class EventsHandler {
   events::EventLog& log_;
   events::HmacSettings hmac_;
   const Clock& clock_;
+  mutable events::ReplayGuard replays_;
 };
 
 }  // namespace vitals::hub::api

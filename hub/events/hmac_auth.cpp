@@ -17,6 +17,24 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+bool ReplayGuard::firstUse(const std::string& signature, SystemTime now,
+                           std::chrono::milliseconds window) {
+  std::lock_guard lock(mu_);
+  while (!by_time_.empty() &&
+         (by_time_.begin()->first <= now || by_time_.size() >= capacity_)) {
+    seen_.erase(by_time_.begin()->second);
+    by_time_.erase(by_time_.begin());
+  }
+  if (seen_.contains(signature)) {
+    return false;
+  }
+  // Twice the window: a timestamp may be up to `window` in the future as well as the past.
+  const auto forget = now + 2 * window;
+  seen_.emplace(signature, forget);
+  by_time_.emplace(forget, signature);
+  return true;
+}
+
 Status verifySignature(const HmacSettings& settings, std::string_view timestamp,
                        std::string_view signature, std::string_view body, SystemTime now) {
   if (settings.secret.empty()) {

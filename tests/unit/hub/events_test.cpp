@@ -6,6 +6,7 @@
 #include "common/metrics/metrics.hpp"
 #include "common/time/manual_time.hpp"
 #include "hub/config/hub_config.hpp"
+#include "hub/api/events_handler.hpp"
 #include "hub/events/bus_event_listener.hpp"
 #include "hub/events/event_processor.hpp"
 #include "hub/events/event_rules.hpp"
@@ -434,4 +435,59 @@ TEST_CASE("the events section loads the rules file and reports its problems with
   CHECK(text.find("/r.yaml:2: rules[0].action: is required") != std::string::npos);
   CHECK(text.find("hub.yaml:4: events.hmac.role: must be operator or admin") != std::string::npos);
   CHECK(text.find("events.hmac.secret_file: is required") != std::string::npos);
+}
+
+TEST_CASE("the events API takes a key's role or a verified signature and refuses replays",
+          "[hub][unit][events]") {
+  Rig rig;
+  HmacSettings hmac;
+  hmac.secret = "0123456789abcdef-current";
+  hub::api::EventsHandler h(rig.processor, rig.log, hmac, rig.time);
+  const std::string body = R"({"event_type":"disk.full","target":"h","payload":{"keep":1}})";
+  const auto ts =
+      std::chrono::duration_cast<std::chrono::seconds>(rig.time.now().time_since_epoch()).count();
+
+  hub::api::ApiRequest anonymous;
+  anonymous.body = body;
+  CHECK(h.post(anonymous).status == 401);
+
+  auto keyed = anonymous;
+  keyed.actor = "key:4";
+  keyed.role = "operator";
+  auto r = h.post(keyed);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["source"] == "http:key:4");
+
+  auto signed_req = anonymous;
+  signed_req.headers = {{"x-vitals-timestamp", std::to_string(ts)},
+                        {"X-Vitals-Signature", hub::notify::webhookSignature(hmac.secret, ts, body)}};
+  r = h.post(signed_req);
+  REQUIRE(r.status == 200);
+  CHECK(r.body["source"] == "http:hmac");
+  CHECK(rig.runner.requests.back().requested_by == "hmac");
+  r = h.post(signed_req);  // the same signed request again
+  CHECK(r.status == 401);
+  CHECK(r.body["error"]["message"] == "this signed request was already accepted");
+
+  // A signature header is verified even when a key is there too.
+  auto both = keyed;
+  both.headers = {{"X-Vitals-Timestamp", std::to_string(ts)},
+                  {"X-Vitals-Signature", "sha256=00"}};
+  CHECK(h.post(both).status == 401);
+  CHECK(rig.runner.requests.size() == 2);
+  CHECK(h.list(keyed).body["events"].size() == 2);
+}
+
+TEST_CASE("the replay guard forgets a signature after twice the window", "[hub][unit][events]") {
+  ReplayGuard guard(3);
+  const SystemTime t0{std::chrono::seconds{1000}};
+  CHECK(guard.firstUse("a", t0, 10s));
+  CHECK_FALSE(guard.firstUse("a", t0 + 19s, 10s));
+  CHECK(guard.firstUse("a", t0 + 21s, 10s));
+  // At capacity the oldest is forgotten first.
+  CHECK(guard.firstUse("b", t0 + 22s, 10s));
+  CHECK(guard.firstUse("c", t0 + 23s, 10s));
+  CHECK(guard.firstUse("d", t0 + 24s, 10s));
+  CHECK(guard.firstUse("a", t0 + 25s, 10s));
+  CHECK_FALSE(guard.firstUse("d", t0 + 25s, 10s));
 }
