@@ -1,6 +1,7 @@
 #include "hub/ctl/nats_config.hpp"
 
 #include <crypt.h>
+#include <openssl/evp.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -51,8 +52,12 @@ void writeUser(std::ostream& o, const std::string& comment, const NatsIdentity& 
                bool allow_responses) {
   o << "    # " << comment << "\n";
   o << "    {\n";
-  o << "      user: " << quoted(id.user) << "\n";
-  o << "      password: " << quoted(id.password_hash) << "\n";
+  if (!id.nkey_public.empty()) {
+    o << "      nkey: " << quoted(id.nkey_public) << "  # " << id.user << "\n";
+  } else {
+    o << "      user: " << quoted(id.user) << "\n";
+    o << "      password: " << quoted(id.password_hash) << "\n";
+  }
   o << "      permissions: {\n";
   o << "        publish: { allow: " << list(pub) << ", deny: [\"$SYS.>\"] }\n";
   o << "        subscribe: { allow: " << list(sub) << ", deny: [\"$SYS.>\"] }\n";
@@ -77,15 +82,72 @@ Status writeSecret(const std::string& path, const std::string& secret) {
   return okStatus();
 }
 
+std::uint16_t crc16(const std::vector<unsigned char>& data) {
+  std::uint16_t crc = 0;
+  for (unsigned char b : data) {
+    crc ^= static_cast<std::uint16_t>(b) << 8;
+    for (int i = 0; i < 8; ++i) {
+      crc = (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021)
+                                : static_cast<std::uint16_t>(crc << 1);
+    }
+  }
+  return crc;
+}
+
+std::string base32NoPad(const std::vector<unsigned char>& data) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (unsigned char b : data) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += kAlphabet[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) {
+    out += kAlphabet[(buffer << (5 - bits)) & 31];
+  }
+  return out;
+}
+
+std::string withCrc(std::vector<unsigned char> raw) {
+  const auto crc = crc16(raw);
+  raw.push_back(static_cast<unsigned char>(crc & 0xff));
+  raw.push_back(static_cast<unsigned char>(crc >> 8));
+  return base32NoPad(raw);
+}
+
+constexpr unsigned char kPrefixSeed = 18 << 3;  // 'S'
+constexpr unsigned char kPrefixUser = 20 << 3;  // 'U'
+
 }  // namespace
+
+std::string encodeNkeyPublicUser(const std::array<unsigned char, 32>& public_key) {
+  std::vector<unsigned char> raw{kPrefixUser};
+  raw.insert(raw.end(), public_key.begin(), public_key.end());
+  return withCrc(std::move(raw));
+}
+
+std::string encodeNkeySeedUser(const std::array<unsigned char, 32>& seed) {
+  std::vector<unsigned char> raw{static_cast<unsigned char>(kPrefixSeed | (kPrefixUser >> 5)),
+                                 static_cast<unsigned char>((kPrefixUser & 31) << 3)};
+  raw.insert(raw.end(), seed.begin(), seed.end());
+  return withCrc(std::move(raw));
+}
 
 const char* const kNatsConfigUsage =
     "usage: vitalsctl nats-config --agents ID[,ID...] --secrets-dir DIR\n"
     "                             [--hub-user USER] [--hub-id HUB_ID] [--stream NAME]\n"
+    "                             [--auth password|nkey]\n"
     "  Prints a nats-server `authorization` block with one identity per agent and one for the\n"
     "  hub, and writes a random password for each to DIR/<user>.password (mode 0600). Only\n"
     "  bcrypt hashes go into the printed block. Point each agent's nats.password_file (and the\n"
-    "  hub's) at its file. See docs/security.md.\n";
+    "  hub's) at its file. With --auth nkey, each identity is an NKEY instead: DIR/<user>.nk\n"
+    "  holds the seed (nats.nkey_seed_file) and DIR/<user>.pub the public key (nats.nkey).\n"
+    "  See docs/security.md.\n";
 
 std::vector<std::string> agentPublishAllow(const std::string& agent) {
   // JetStream publishes are plain publishes to the stream subject with a reply inbox: no
@@ -128,6 +190,25 @@ NatsConfigDeps systemNatsConfigDeps() {
     }
     return std::string(hash);
   };
+  d.new_nkey = []() -> Result<std::pair<std::string, std::string>> {
+    std::array<unsigned char, 32> seed{};
+    std::size_t got = 0;
+    while (got < seed.size()) {
+      const ssize_t n = ::getrandom(seed.data() + got, seed.size() - got, 0);
+      if (n > 0) {
+        got += static_cast<std::size_t>(n);
+      }
+    }
+    EVP_PKEY* key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), 32);
+    std::array<unsigned char, 32> pub{};
+    std::size_t len = pub.size();
+    const bool ok = key != nullptr && EVP_PKEY_get_raw_public_key(key, pub.data(), &len) == 1;
+    EVP_PKEY_free(key);
+    if (!ok || len != pub.size()) {
+      return Error{"nats_config.nkey", "cannot derive an Ed25519 public key (OpenSSL)", {}};
+    }
+    return std::pair{encodeNkeyPublicUser(pub), encodeNkeySeedUser(seed)};
+  };
   return d;
 }
 
@@ -160,7 +241,18 @@ Result<NatsConfigOutput> generateNatsConfig(const NatsConfigRequest& r,
 
   NatsConfigOutput out;
   auto identity = [&](const std::string& user) -> Result<NatsIdentity> {
-    NatsIdentity id{user, deps.new_password(), {}};
+    if (r.nkeys) {
+      auto pair = deps.new_nkey();
+      if (!pair.ok()) {
+        return pair.error();
+      }
+      NatsIdentity id;
+      id.user = user;
+      id.nkey_public = pair->first;
+      id.nkey_seed = pair->second;
+      return id;
+    }
+    NatsIdentity id{user, deps.new_password(), {}, {}, {}};
     auto hash = deps.hash_password(id.password);
     if (!hash.ok()) {
       return hash.error();
@@ -172,8 +264,10 @@ Result<NatsConfigOutput> generateNatsConfig(const NatsConfigRequest& r,
   std::ostringstream o;
   o << "# Generated by `vitalsctl nats-config`. Include it in nats-server.conf. Each agent may\n"
        "# publish only vitals.agent.<id>.> and receive only vitals.cmd.<id>.> and its reply\n"
-       "# inbox _INBOX_<id>.>; nothing on $SYS or the JetStream API. Passwords are bcrypt hashes;\n"
-       "# the plain passwords are in the <user>.password files next to this output.\n";
+       "# inbox _INBOX_<id>.>; nothing on $SYS or the JetStream API.\n"
+    << (r.nkeys ? "# Identities are NKEY public keys; the seeds are in the <user>.nk files.\n"
+                : "# Passwords are bcrypt hashes; the plain passwords are in the <user>.password "
+                  "files.\n");
   o << "authorization {\n";
   o << "  users: [\n";
   auto hub = identity(r.hub_user);
@@ -223,6 +317,8 @@ int runNatsConfig(const std::vector<std::string>& args, const NatsConfigDeps& de
       r.stream = v;
     } else if (a == "--secrets-dir") {
       r.secrets_dir = v;
+    } else if (a == "--auth" && (v == "password" || v == "nkey")) {
+      r.nkeys = v == "nkey";
     } else {
       err << "vitalsctl nats-config: unknown option \"" << a << "\"\n" << kNatsConfigUsage;
       return 2;
@@ -245,7 +341,12 @@ int runNatsConfig(const std::vector<std::string>& args, const NatsConfigDeps& de
     return 1;
   }
   for (const auto& id : generated->identities) {
-    if (auto w = writeSecret(r.secrets_dir + "/" + id.user + ".password", id.password); !w.ok()) {
+    const std::string base = r.secrets_dir + "/" + id.user;
+    auto w = r.nkeys ? writeSecret(base + ".nk", id.nkey_seed) : writeSecret(base + ".password", id.password);
+    if (w.ok() && r.nkeys) {
+      w = writeSecret(base + ".pub", id.nkey_public);  // not secret; 0600 does no harm
+    }
+    if (!w.ok()) {
       err << "vitalsctl nats-config: " << w.error().message << "\n";
       return 1;
     }

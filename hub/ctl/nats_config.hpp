@@ -4,7 +4,9 @@
 // vitals.cmd.<id>.> and its own reply inbox) and the hub the rights it needs. Passwords are
 // random, written to one file per identity (the agent's/hub's nats.password_file), and only
 // their bcrypt hashes go into the server config. See docs/security.md.
+#include <array>
 #include <functional>
+#include <utility>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -19,12 +21,15 @@ struct NatsConfigRequest {
   std::string hub_id = "hub-main";  // the hub's inbox is _INBOX_<hub_id> (its default prefix)
   std::string stream = "VITALS";
   std::string secrets_dir;          // where <user>.password files go; required by the CLI
+  bool nkeys = false;               // --auth nkey: NKEY identities instead of passwords
 };
 
 struct NatsIdentity {
   std::string user;
   std::string password;       // plain text: goes only into the secrets file
   std::string password_hash;  // bcrypt: goes into the server config
+  std::string nkey_public;    // --auth nkey: "U..." (server config and the client's nats.nkey)
+  std::string nkey_seed;      // --auth nkey: "SU..." (only the secrets file)
 };
 
 struct NatsConfigOutput {
@@ -36,8 +41,16 @@ struct NatsConfigOutput {
 struct NatsConfigDeps {
   std::function<std::string()> new_password;  // a fresh random password
   std::function<Result<std::string>(const std::string&)> hash_password;
+  // A fresh NKEY user key pair: {public "U...", seed "SU..."}.
+  std::function<Result<std::pair<std::string, std::string>>()> new_nkey;
 };
-NatsConfigDeps systemNatsConfigDeps();  // getrandom() + bcrypt (libcrypt, cost 11)
+// getrandom() + bcrypt (libcrypt, cost 11) + Ed25519 NKEYs (OpenSSL).
+NatsConfigDeps systemNatsConfigDeps();
+
+// NKEY text encodings of a raw Ed25519 key (exposed for tests): base32 without padding of
+// prefix byte(s) + key + CRC-16 (XMODEM, little endian), as the nkeys library does.
+std::string encodeNkeyPublicUser(const std::array<unsigned char, 32>& public_key);
+std::string encodeNkeySeedUser(const std::array<unsigned char, 32>& seed);
 
 // Publish/subscribe permissions, also used by tests that check the generated block.
 std::vector<std::string> agentPublishAllow(const std::string& agent);

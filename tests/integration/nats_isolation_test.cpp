@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <map>
 #include <mutex>
 
 #include "common/model/codec.hpp"
@@ -92,16 +93,19 @@ std::string readPassword(const std::string& dir, const std::string& user) {
 class AuthNats {
  public:
   AuthNats(const Fixture& fx, const std::string& dir, const std::vector<std::string>& agents,
-           const std::string& tls_block = "")
-      : dir_(dir), port_(freeTcpPort()), monitor_port_(freeTcpPort()) {
+           const std::string& tls_block = "", bool nkeys = false)
+      : dir_(dir), port_(freeTcpPort()), monitor_port_(freeTcpPort()), nkeys_(nkeys) {
     ctl::NatsConfigRequest req;
     req.agents = agents;
     req.hub_user = "hub";
     req.hub_id = "hub-main";
+    req.nkeys = nkeys;
     auto generated = ctl::generateNatsConfig(req, ctl::systemNatsConfigDeps());
     REQUIRE(generated.ok());
     for (const auto& id : generated->identities) {
       writeFile(dir + "/" + id.user + ".password", id.password + "\n");
+      writeFile(dir + "/" + id.user + ".nk", id.nkey_seed + "\n");
+      nkey_public_[id.user] = id.nkey_public;
     }
     conf_ = dir + "/nats.conf";
     writeFile(conf_, "listen: 127.0.0.1:" + std::to_string(port_) + "\n" +
@@ -127,6 +131,7 @@ class AuthNats {
     return dir_ + "/" + user + ".password";
   }
   std::string log() const { return proc_->log(); }
+  std::string nkeyPublic(const std::string& user) const { return nkey_public_.at(user); }
 
   // A client connection as `user` (empty: anonymous) that records async errors.
   std::unique_ptr<nats::Connection> connect(const std::string& user, Observed& seen,
@@ -135,7 +140,10 @@ class AuthNats {
       o.url = url();
     }
     o.name = "isolation-test " + user;
-    if (!user.empty() && o.tls.cert_file.empty()) {
+    if (!user.empty() && o.tls.cert_file.empty() && nkeys_) {
+      o.nkey = nkey_public_.at(user);
+      o.nkey_seed_file = dir_ + "/" + user + ".nk";
+    } else if (!user.empty() && o.tls.cert_file.empty()) {
       o.user = user;
       o.password = password(user);
     }
@@ -161,6 +169,8 @@ class AuthNats {
   std::string conf_;
   std::unique_ptr<ChildProcess> proc_;
   bool ready_ = false;
+  bool nkeys_ = false;
+  std::map<std::string, std::string> nkey_public_;
 };
 
 std::unique_ptr<nats::Subscription> subscribeInto(nats::Connection& c, const std::string& subject,
@@ -475,4 +485,33 @@ TEST_CASE("mutual TLS maps a client certificate to an agent identity (verify_and
                   5s));
   CHECK_FALSE(with_seen.hasError("\"vitals.agent.a1.results\""));
   CHECK(server.stop(SIGTERM) >= 0);
+}
+
+TEST_CASE("NKEY identities made by nats-config authenticate, and keep an agent to its own subjects",
+          "[integration][nats][security]") {
+  const auto fx = Fixture::load();
+  const auto dir = fx.workDir("nats-nkeys");
+  AuthNats server(fx, dir, {"a1", "a2"}, "", /*nkeys=*/true);
+  REQUIRE(server.ready());
+  Observed hub_seen, a1_seen, wrong_seen;
+  auto hub = server.connect("hub", hub_seen);
+  auto a1 = server.connect("a1", a1_seen);
+  INFO("a1:\n" << a1_seen.dump() << "nats log:\n" << server.log());
+  REQUIRE(hub->connected());
+  REQUIRE(a1->connected());
+  REQUIRE(hub->ensureStream(vitalsStream()).ok());
+  CHECK(a1->jsPublish(subjects::agentResults("a1"), "own", "nk-own-1", 3s).ok());
+  CHECK_FALSE(a1->jsPublish(subjects::agentResults("a2"), "forged", "nk-forged-1", 1s).ok());
+  CHECK(waitUntil([&] { return a1_seen.hasError("Permissions Violation for Publish to "
+                                                "\"vitals.agent.a2.results\""); },
+                  5s));
+  // a2's seed presented with a1's public key: the signature does not verify, no connection.
+  nats::ConnectOptions o;
+  o.url = server.url();
+  o.nkey = server.nkeyPublic("a1");
+  o.nkey_seed_file = dir + "/a2.nk";
+  o.reconnect_wait = 100ms;
+  auto forged = nats::Connection::connect(o);
+  REQUIRE(forged.ok());
+  CHECK_FALSE(waitUntil([&] { return forged.value()->connected(); }, 2s));
 }

@@ -24,6 +24,10 @@ NatsConfigDeps fakeDeps() {
   NatsConfigDeps d;
   d.new_password = [counter] { return "pw" + std::to_string(++*counter); };
   d.hash_password = [](const std::string& p) -> Result<std::string> { return "hash(" + p + ")"; };
+  d.new_nkey = [counter]() -> Result<std::pair<std::string, std::string>> {
+    const auto n = std::to_string(++*counter);
+    return std::pair<std::string, std::string>{"UPUB" + n, "SUSEED" + n};
+  };
   return d;
 }
 
@@ -204,4 +208,54 @@ nats:
   CHECK(text.find("hub.yaml:7: nats.tls.key_file: cert_file and key_file go together") != std::string::npos);
   CHECK(text.find("hub.yaml:8: nats.tls.verify: unknown key") != std::string::npos);
   CHECK(text.find("hunter2") == std::string::npos);  // the password itself is never echoed
+}
+
+TEST_CASE("nats-config --auth nkey lists public keys only and writes the seeds to files",
+          "[hub][unit][nats]") {
+  NatsConfigRequest r;
+  r.agents = {"a1"};
+  r.nkeys = true;
+  auto out = generateNatsConfig(r, fakeDeps());
+  REQUIRE(out.ok());
+  const auto& text = out->authorization;
+  CHECK(text.find("nkey: \"UPUB1\"  # hub") != std::string::npos);
+  CHECK(text.find("nkey: \"UPUB2\"  # a1") != std::string::npos);
+  CHECK(text.find("password:") == std::string::npos);
+  CHECK(text.find("SUSEED") == std::string::npos);
+  CHECK(text.find("publish: { allow: [\"vitals.agent.a1.>\"]") != std::string::npos);
+
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("vitals-nats-nkeys-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ostringstream o, e;
+  REQUIRE(runNatsConfig({"--agents", "a1", "--auth", "nkey", "--secrets-dir", dir.string()},
+                        fakeDeps(), o, e) == 0);
+  std::ifstream seed(dir / "a1.nk");
+  std::string line;
+  std::getline(seed, line);
+  CHECK(line == "SUSEED2");
+  std::ifstream pub(dir / "a1.pub");
+  std::getline(pub, line);
+  CHECK(line == "UPUB2");
+  CHECK_FALSE(std::filesystem::exists(dir / "a1.password"));
+  CHECK(runNatsConfig({"--agents", "a1", "--auth", "jwt", "--secrets-dir", dir.string()},
+                      fakeDeps(), o, e) == 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("NKEY encodings have the user prefixes and lengths of the nkeys format",
+          "[hub][unit][nats]") {
+  std::array<unsigned char, 32> zeros{};
+  const auto pub = encodeNkeyPublicUser(zeros);
+  const auto seed = encodeNkeySeedUser(zeros);
+  CHECK(pub.size() == 56);
+  CHECK(pub[0] == 'U');
+  CHECK(seed.size() == 58);
+  CHECK(seed.rfind("SU", 0) == 0);
+  CHECK(pub.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == std::string::npos);
+  auto keys = systemNatsConfigDeps().new_nkey();
+  REQUIRE(keys.ok());
+  CHECK(keys->first.size() == 56);
+  CHECK(keys->second.rfind("SU", 0) == 0);
 }
