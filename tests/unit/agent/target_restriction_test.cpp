@@ -3,6 +3,8 @@
 // loopback probe tests: real sockets on 127.0.0.1, ports from the OS, no fixture).
 #include <httplib.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <thread>
@@ -176,6 +178,48 @@ TEST_CASE("restricted http and tcp probes connect only where the guard allows, r
   o = runOnce(*makeTcpProbe(io, clock, tcp), io);
   CHECK(o.message == "target refused: address 127.0.0.2 is loopback (127.0.0.0/8)");
 
+  server.stop();
+  t.join();
+}
+
+TEST_CASE("a restricted probe judges what the system resolver returns: this host's own name "
+          "(loopback in /etc/hosts) is refused",
+          "[agent][integration][probe][ssrf]") {
+  char name[256] = {};
+  REQUIRE(::gethostname(name, sizeof(name) - 1) == 0);
+  const std::string host = name;
+  net::SystemResolver system;
+  auto addresses = system.resolve(host);
+  bool all_loopback = addresses.ok() && !addresses->empty();
+  for (const auto& a : addresses.ok() ? addresses.value() : std::vector<net::IpAddress>{}) {
+    all_loopback = all_loopback && net::blockedReason(a).value_or("").rfind("loopback", 0) == 0;
+  }
+  if (!all_loopback) {
+    WARN("this host's name does not resolve to loopback only; nothing to show here");
+    return;
+  }
+  httplib::Server server;
+  std::atomic<int> requests{0};
+  server.Get("/health", [&](const httplib::Request&, httplib::Response& res) {
+    ++requests;
+    res.set_content("ok", "text/plain");
+  });
+  const int port = server.bind_to_any_port(addresses->front().toString());  // loopback
+  std::thread t([&] { server.listen_after_bind(); });
+  boost::asio::io_context io;
+  SystemClock clock;
+  auto tls = makeTlsContexts();
+  HttpCheckSpec spec;
+  spec.url = "http://" + host + ":" + std::to_string(port) + "/health";
+  REQUIRE(parseHttpUrl(spec.url, spec).empty());
+  spec.restrict_targets = allowing({});
+  auto o = runOnce(*makeHttpProbe(io, clock, tls, spec), io);
+  CHECK(o.message.rfind("target refused: \"" + host + "\" resolves to 127.", 0) == 0);
+  CHECK(requests == 0);
+  // Unrestricted (the owner's own check), the same URL is probed.
+  spec.restrict_targets = nullptr;
+  runOnce(*makeHttpProbe(io, clock, tls, spec), io);
+  CHECK(requests == 1);
   server.stop();
   t.join();
 }
