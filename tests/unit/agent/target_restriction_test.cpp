@@ -139,11 +139,10 @@ TEST_CASE("restricted http and tcp probes connect only where the guard allows, r
 
   // Allowlisted: it runs; a redirect to the metadata address is refused, one to itself is fine.
   const auto allow_local = allowing({"127.0.0.1/32"});
-  // (Asserted through the server's request count and "not refused", so that this test is about
-  // the guard and not about response parsing.)
   auto refused = [](const ProbeOutcome& out) { return out.message.rfind("target refused", 0) == 0; };
   o = runOnce(*makeHttpProbe(io, clock, tls, spec("/health", allow_local)), io);
   CHECK_FALSE(refused(o));
+  CHECK(o.raw_status == HealthStatus::Healthy);
   CHECK(requests == 1);
   o = runOnce(*makeHttpProbe(io, clock, tls, spec("/to-metadata", allow_local)), io);
   CHECK(o.raw_status == HealthStatus::Down);
@@ -152,7 +151,9 @@ TEST_CASE("restricted http and tcp probes connect only where the guard allows, r
   CHECK(requests == 2);
   o = runOnce(*makeHttpProbe(io, clock, tls, spec("/to-self", allow_local)), io);
   CHECK_FALSE(refused(o));
-  CHECK(requests >= 3);  // /to-self, then /health once the redirect is read
+  CHECK(o.raw_status == HealthStatus::Healthy);
+  CHECK(o.details["redirects"] == "1");
+  CHECK(requests == 4);  // /to-self, then /health
   const int before_named = requests;
 
   // A host name resolved by the probe itself is judged by its addresses.
