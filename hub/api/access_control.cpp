@@ -138,10 +138,20 @@ ApiResponse AccessControl::handle(const IncomingRequest& req) {
   Caller caller;
   std::optional<ApiResponse> refusal;
   bool audit_refusal = true;
+  bool signed_without_key = false;
   if (!settings_.auth_required) {
     caller.role = "admin";
   } else if (need == Access::Signed && req.authorization.empty()) {
-    // No key: the handler verifies the request's signature (and refuses it without one).
+    // No key: the handler verifies the request's signature (and refuses it without one). Bad
+    // signatures count as failed authentications of the address, like bad keys.
+    if (auto wait = failed_auth_.check("ip:" + req.remote_addr, clock_.steadyNow())) {
+      refusal = refuse("rate_limited",
+                       tooManyRequests(*wait, "too many failed authentications from this "
+                                              "address; retry later"));
+      audit_refusal = false;
+    } else {
+      signed_without_key = true;
+    }
   } else if (need != Access::Public) {
     const std::string client = "ip:" + req.remote_addr;
     const std::string token = bearerToken(req.authorization);
@@ -192,6 +202,9 @@ ApiResponse AccessControl::handle(const IncomingRequest& req) {
   ApiResponse out = refusal ? std::move(*refusal)
                             : router_.dispatch(req.method, req.raw_path, req.query, req.body,
                                                caller, req.headers);
+  if (signed_without_key && out.status == 401) {
+    (void)failed_auth_.take("ip:" + req.remote_addr, clock_.steadyNow());
+  }
   if (route != nullptr && isMutating(req.method) && (!refusal || audit_refusal)) {
     audit::AuditEntry entry;
     entry.actor = caller.actor;
