@@ -188,7 +188,11 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
   // A per-agent reply inbox lets nats-server keep agents from reading each other's replies.
   nopts.inbox_prefix =
       cfg.nats.inbox_prefix.empty() ? "_INBOX_" + cfg.agent_id : cfg.nats.inbox_prefix;
-  nopts.on_async_error = [logger](const std::string& message) {
+  // E.g. a permission violation: the server's identity setup does not match this agent.
+  auto& nats_errors = metrics.counter("vitals_agent_nats_server_errors_total",
+                                      "Errors nats-server reported on the live connection");
+  nopts.on_async_error = [logger, &nats_errors](const std::string& message) {
+    nats_errors.inc();  // atomic: NATS.c calls this on its own thread
     logger->warn("NATS server reported: {}", message);
   };
   // NATS.c calls this on its own thread: hand the event to the loop at once.
