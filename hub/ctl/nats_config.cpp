@@ -141,11 +141,12 @@ std::string encodeNkeySeedUser(const std::array<unsigned char, 32>& seed) {
 const char* const kNatsConfigUsage =
     "usage: vitalsctl nats-config --agents ID[,ID...] --secrets-dir DIR\n"
     "                             [--hub-user USER] [--hub-id HUB_ID] [--stream NAME]\n"
-    "                             [--auth password|nkey]\n"
+    "                             [--auth password|nkey] [--event-sources SRC[,SRC...]]\n"
     "  Prints a nats-server `authorization` block with one identity per agent and one for the\n"
     "  hub, and writes a random password for each to DIR/<user>.password (mode 0600). Only\n"
     "  bcrypt hashes go into the printed block. Point each agent's nats.password_file (and the\n"
-    "  hub's) at its file. With --auth nkey, each identity is an NKEY instead: DIR/<user>.nk\n"
+    "  hub's) at its file. --event-sources adds identities that may only publish inbound events\n"
+    "  on vitals.events.<source> (and read their replies). With --auth nkey, each identity is an NKEY instead: DIR/<user>.nk\n"
     "  holds the seed (nats.nkey_seed_file) and DIR/<user>.pub the public key (nats.nkey).\n"
     "  See docs/security.md.\n";
 
@@ -238,6 +239,18 @@ Result<NatsConfigOutput> generateNatsConfig(const NatsConfigRequest& r,
   if (seen.count(r.hub_user) != 0) {
     return Error{"nats_config.usage", "--hub-user \"" + r.hub_user + "\" is also an agent id", {}};
   }
+  seen.insert(r.hub_user);
+  for (const auto& source : r.event_sources) {
+    if (!subjects::isValidToken(source)) {
+      return Error{"nats_config.usage", "event source \"" + source +
+                                            "\" must be 1-128 characters of A-Z a-z 0-9 _ -", {}};
+    }
+    if (!seen.insert(source).second) {
+      return Error{"nats_config.usage",
+                   "event source \"" + source + "\" is already an agent, the hub or listed twice",
+                   {}};
+    }
+  }
 
   NatsConfigOutput out;
   auto identity = [&](const std::string& user) -> Result<NatsIdentity> {
@@ -274,8 +287,9 @@ Result<NatsConfigOutput> generateNatsConfig(const NatsConfigRequest& r,
   if (!hub.ok()) {
     return hub.error();
   }
+  // allow_responses: the hub answers inbound-event requests on the sender's reply subject.
   writeUser(o, "hub " + r.hub_id + ": JetStream consumer, commands, hub.* subjects", hub.value(),
-            hubPublishAllow(r), hubSubscribeAllow(r), false);
+            hubPublishAllow(r), hubSubscribeAllow(r), true);
   out.identities.push_back(hub.value());
   for (const auto& agent : r.agents) {
     auto id = identity(agent);
@@ -284,6 +298,15 @@ Result<NatsConfigOutput> generateNatsConfig(const NatsConfigRequest& r,
     }
     writeUser(o, "agent " + agent, id.value(), agentPublishAllow(agent),
               agentSubscribeAllow(agent), true);
+    out.identities.push_back(id.value());
+  }
+  for (const auto& source : r.event_sources) {
+    auto id = identity(source);
+    if (!id.ok()) {
+      return id.error();
+    }
+    writeUser(o, "event source " + source, id.value(), {"vitals.events." + source},
+              {"_INBOX_" + source + ".>"}, false);
     out.identities.push_back(id.value());
   }
   o << "  ]\n";
@@ -317,6 +340,8 @@ int runNatsConfig(const std::vector<std::string>& args, const NatsConfigDeps& de
       r.stream = v;
     } else if (a == "--secrets-dir") {
       r.secrets_dir = v;
+    } else if (a == "--event-sources") {
+      r.event_sources = splitCommas(v);
     } else if (a == "--auth" && (v == "password" || v == "nkey")) {
       r.nkeys = v == "nkey";
     } else {

@@ -22,6 +22,8 @@ struct NatsConfigRequest {
   std::string stream = "VITALS";
   std::string secrets_dir;          // where <user>.password files go; required by the CLI
   bool nkeys = false;               // --auth nkey: NKEY identities instead of passwords
+  // --event-sources: senders of inbound events, each allowed vitals.events.<source> only.
+  std::vector<std::string> event_sources;
 };
 
 struct NatsIdentity {

@@ -93,13 +93,15 @@ std::string readPassword(const std::string& dir, const std::string& user) {
 class AuthNats {
  public:
   AuthNats(const Fixture& fx, const std::string& dir, const std::vector<std::string>& agents,
-           const std::string& tls_block = "", bool nkeys = false)
+           const std::string& tls_block = "", bool nkeys = false,
+           const std::vector<std::string>& event_sources = {})
       : dir_(dir), port_(freeTcpPort()), monitor_port_(freeTcpPort()), nkeys_(nkeys) {
     ctl::NatsConfigRequest req;
     req.agents = agents;
     req.hub_user = "hub";
     req.hub_id = "hub-main";
     req.nkeys = nkeys;
+    req.event_sources = event_sources;
     auto generated = ctl::generateNatsConfig(req, ctl::systemNatsConfigDeps());
     REQUIRE(generated.ok());
     for (const auto& id : generated->identities) {
@@ -216,7 +218,7 @@ TEST_CASE("nats-server with the generated identities refuses every cross-agent p
           "[integration][nats][security]") {
   const auto fx = Fixture::load();
   const auto dir = fx.workDir("nats-isolation");
-  AuthNats server(fx, dir, {"a1", "a2"});
+  AuthNats server(fx, dir, {"a1", "a2"}, "", false, {"alertmanager"});
   REQUIRE(server.ready());
 
   Observed hub_seen, a1_seen, a2_seen, anon_seen;
@@ -335,6 +337,30 @@ TEST_CASE("nats-server with the generated identities refuses every cross-agent p
   CHECK(waitUntil([&] { return a2_cmds.receivedCount() == 2; }, 5s));
   CHECK(a1_cmds.receivedCount() == 1);
   CHECK(spy.receivedCount() == 0);
+
+  // An event source may send inbound events on its own subject (and get the hub's answer),
+  // nothing else.
+  Observed source_seen;
+  auto source = server.connect("alertmanager", source_seen);
+  REQUIRE(source->connected());
+  auto events_sub = hub->subscribe("vitals.events.>", [&](const nats::Subscription::Message& m) {
+    if (!m.reply.empty()) {
+      (void)hub->publish(m.reply, "accepted " + m.subject);
+    }
+  });
+  REQUIRE(events_sub.ok());
+  REQUIRE(hub->flush(2s).ok());
+  auto answer = source->request("vitals.events.alertmanager", "{}", 3s);
+  REQUIRE(answer.ok());
+  CHECK(answer.value() == "accepted vitals.events.alertmanager");
+  for (const std::string& subject : {std::string("vitals.events.other"),
+                                     subjects::agentResults("a1"),
+                                     std::string("vitals.cmd.a1.restart")}) {
+    CHECK(source->publish(subject, "x").ok());
+    CHECK(waitUntil([&] { return source_seen.hasError("Permissions Violation for Publish to \"" +
+                                                      subject + "\""); },
+                    5s));
+  }
   CHECK_FALSE(hub_seen.hasError("Permissions Violation"));
   CHECK_FALSE(a2_seen.hasError("Permissions Violation"));
 }

@@ -259,3 +259,23 @@ TEST_CASE("NKEY encodings have the user prefixes and lengths of the nkeys format
   CHECK(keys->first.size() == 56);
   CHECK(keys->second.rfind("SU", 0) == 0);
 }
+
+TEST_CASE("nats-config event sources may only publish their own events subject",
+          "[hub][unit][nats]") {
+  NatsConfigRequest r;
+  r.agents = {"a1"};
+  r.event_sources = {"alertmanager"};
+  auto out = generateNatsConfig(r, fakeDeps());
+  REQUIRE(out.ok());
+  CHECK(out->identities.back().user == "alertmanager");
+  CHECK(out->authorization.find("publish: { allow: [\"vitals.events.alertmanager\"], deny: "
+                                "[\"$SYS.>\"] }") != std::string::npos);
+  CHECK(out->authorization.find("subscribe: { allow: [\"_INBOX_alertmanager.>\"]") !=
+        std::string::npos);
+  r.event_sources = {"a1"};
+  CHECK_FALSE(generateNatsConfig(r, fakeDeps()).ok());
+  r.event_sources = {"hub"};
+  CHECK_FALSE(generateNatsConfig(r, fakeDeps()).ok());
+  r.event_sources = {"x.y"};
+  CHECK_FALSE(generateNatsConfig(r, fakeDeps()).ok());
+}
