@@ -22,6 +22,7 @@
 #include "hub/alerts/alert_api_store.hpp"
 #include "hub/alerts/alert_engine.hpp"
 #include "hub/alerts/hub_state_view.hpp"
+#include "hub/alerts/log_rate.hpp"
 #include "hub/api/http_server.hpp"
 #include "hub/api/routes.hpp"
 #include "hub/auth/authenticator.hpp"
@@ -492,8 +493,28 @@ int main(int argc, char** argv) {
   hub::ingest::PrefetchingSource prefetch(source, cfg->ingest.batch_size,
                                           cfg->ingest.fetch_timeout);
   hub::ingest::BatchProcessor processor(events, state, registry, clock, logger);
-  processor.setCommitHook(
-      [&tracker](const hub::store::IngestBatch& batch) { tracker.onCommitted(batch); });
+  // Log-rate thresholds (services.<name>.log_errors_per_minute); open log_rate incidents say
+  // which services were over their threshold before a restart.
+  std::set<std::string> log_violating;
+  {
+    hub::alerts::AlertQuery open_alerts;
+    open_alerts.state = "open";
+    open_alerts.limit = 1000;
+    if (auto rows = alert_api_store.list(open_alerts); rows.ok()) {
+      for (const auto& i : rows.value()) {
+        if (i.kind == hub::alerts::IncidentKind::LogRate) {
+          log_violating.insert(i.service);
+        }
+      }
+    }
+  }
+  hub::alerts::LogRateMonitor log_rates(status_store, clock, cfg->services, "error",
+                                        std::move(log_violating), logger);
+  log_rates.onRecorded([&alert_engine] { alert_engine.wake(); });
+  processor.setCommitHook([&tracker, &log_rates](const hub::store::IngestBatch& batch) {
+    tracker.onCommitted(batch);
+    log_rates.onCommitted(batch);
+  });
   hub::ingest::IngestLoop ingest(
       prefetch, processor, events, clock, random, registry,
       hub::ingest::IngestLoopOptions{cfg->ingest.batch_size, cfg->ingest.fetch_timeout,

@@ -584,6 +584,16 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
         }
         rule.depends_on = *deps;
       }
+      if (auto rate = svc->str("log_errors_per_minute")) {
+        char* end = nullptr;
+        const double v = std::strtod(rate->c_str(), &end);
+        if (rate->empty() || end != rate->c_str() + rate->size() || !(v > 0 && v < 1e9)) {
+          svc->problem("log_errors_per_minute",
+                       "must be a positive number of errors per minute, got \"" + *rate + "\"");
+        } else {
+          rule.log_errors_per_minute = v;
+        }
+      }
       svc->finish();
       c.services[name] = std::move(rule);
     }

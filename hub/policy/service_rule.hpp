@@ -19,7 +19,10 @@ enum class RuleKind {
 struct ServiceRule {
   RuleKind kind = RuleKind::Worst;
   int quorum = 1;                       // Quorum only; >= 1
-  std::vector<std::string> depends_on;  // stored for the alert engine (inhibition), unused here
+  std::vector<std::string> depends_on;  // for the alert engine (inhibition), unused here
+  // Errors per minute from the service's `log` checks above which the alert engine opens a
+  // log_rate incident (0 = no threshold).
+  double log_errors_per_minute = 0;
 };
 
 // Service name -> rule; services not listed use the default rule (Worst).

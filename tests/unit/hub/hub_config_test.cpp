@@ -239,3 +239,33 @@ TEST_CASE("bad service rules and uptime settings are reported with their paths",
   CHECK_THAT(p.problems, Catch::Contains("uptime.degraded_weight: must be a number from 0 to 1"));
   CHECK_THAT(p.problems, Catch::Contains("staleness.missed_heartbeats"));
 }
+
+TEST_CASE("the alerts section and log-rate thresholds are read, and bad values are named",
+          "[hub][unit][config]") {
+  auto p = parse(
+      "notify:\n  channels:\n    ops: {type: webhook, url: \"http://127.0.0.1:9/h\", "
+      "secret_file: /s}\n"
+      "alerts:\n  default_channels: [ops]\n  escalation_delay: 10m\n  suppression_window: 2h\n"
+      "  min_severity: down\n  max_notify_age: 1m\n  recovery_notice: false\n"
+      "services:\n  api:\n    log_errors_per_minute: 12.5\n",
+      fakeSources({}, {{"/s", "secret"}}));
+  INFO(p.problems);
+  REQUIRE(p.config);
+  CHECK(p.config->alerts.default_channels == std::vector<std::string>{"ops"});
+  CHECK(p.config->alerts.escalation_delay_seconds == 600);
+  CHECK(p.config->alerts.suppression_window_seconds == 7200);
+  CHECK(p.config->alerts.min_severity == "down");
+  CHECK(p.config->alerts.max_notify_age == std::chrono::minutes{1});
+  CHECK_FALSE(p.config->alerts.recovery_notice);
+  CHECK(p.config->services.at("api").log_errors_per_minute == Approx(12.5));
+  CHECK(parse("").config->alerts.max_notify_age == std::chrono::minutes{5});
+
+  auto bad = parse("alerts:\n  default_channels: [nope]\n  min_severity: loud\n"
+                   "services:\n  api:\n    log_errors_per_minute: lots\n");
+  CHECK_FALSE(bad.config);
+  CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:2: alerts.default_channels: \"nope\" is "
+                                           "not a channel under notify.channels"));
+  CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:3: alerts.min_severity"));
+  CHECK_THAT(bad.problems, Catch::Contains("services.api.log_errors_per_minute: must be a "
+                                           "positive number"));
+}

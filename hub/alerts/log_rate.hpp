@@ -1,0 +1,52 @@
+#pragma once
+// Log-rate thresholds: errors per minute from a service's `log` checks (the agent counts lines
+// per level in each interval: details "count.<level>") against the service's
+// log_errors_per_minute. Crossing the threshold records a transition with cause log_rate in
+// status_changes (no uptime window: it is not the service's status), which the alert engine
+// turns into a log_rate incident like any other; going back under resolves it.
+#include <spdlog/logger.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "common/model/check_result.hpp"
+#include "hub/policy/service_rule.hpp"
+#include "hub/policy/transition.hpp"
+#include "hub/store/event_store.hpp"
+#include "hub/store/status_store.hpp"
+
+namespace vitals::hub::alerts {
+
+// Errors per minute in one log result: count.<level> over the time since the check's previous
+// result. nullopt when it is not a log result with that count, or the interval is unknown.
+std::optional<double> errorsPerMinute(const CheckResult& r, std::optional<SystemTime> previous,
+                                      const std::string& level);
+
+class LogRateMonitor {
+ public:
+  // `violating`: services with an open log_rate incident (read at start).
+  LogRateMonitor(store::StatusStore& store, const Clock& clock, policy::ServiceRules rules,
+                 std::string level, std::set<std::string> violating,
+                 std::shared_ptr<spdlog::logger> logger);
+  // Called after each committed ingest batch (ingest thread). `on_recorded` runs when a
+  // transition was written (wakes the alert engine).
+  void onCommitted(const store::IngestBatch& batch);
+  void onRecorded(std::function<void()> fn) { on_recorded_ = std::move(fn); }
+
+ private:
+  store::StatusStore& store_;
+  const Clock& clock_;
+  policy::ServiceRules rules_;
+  std::string level_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::function<void()> on_recorded_;
+  std::mutex mu_;
+  std::set<std::string> violating_;
+  std::map<std::pair<std::string, std::string>, SystemTime> last_seen_;  // (agent, check)
+};
+
+}  // namespace vitals::hub::alerts
