@@ -1,6 +1,7 @@
 #include "agent/probe/postgres_probe.hpp"
 
-#include <libpq-fe.h>
+#include <dlfcn.h>
+#include <libpq-fe.h>  // types and constants only: libpq itself is loaded with dlopen
 
 #include <algorithm>
 #include <memory>
@@ -16,18 +17,89 @@ using std::chrono::duration_cast;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
-struct PgConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct PgResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using PgConnPtr = std::unique_ptr<PGconn, PgConnDeleter>;
-using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
+// libpq, opened when the first postgres check is created rather than linked: linking loads it
+// and its dependencies (GnuTLS, Kerberos, LDAP, SASL, p11-kit: about 3 MiB of resident pages,
+// and GnuTLS initialises itself) into every agent, also those without a postgres check
+// (bench/agent, docs/benchmarks.md). Shared by the probes; closed with the last of them.
+class LibPq {
+ public:
+  static std::shared_ptr<const LibPq> open(std::string& error) {
+    void* handle = ::dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = ::dlerror();
+      error = std::string("cannot load libpq.so.5: ") + (why != nullptr ? why : "unknown error");
+      return nullptr;
+    }
+    auto lib = std::shared_ptr<LibPq>(new LibPq(handle));
+    if (!lib->resolve(error)) {
+      return nullptr;
+    }
+    return lib;
+  }
+  ~LibPq() { ::dlclose(handle_); }
+  LibPq(const LibPq&) = delete;
+  LibPq& operator=(const LibPq&) = delete;
 
-ProbeOutcome check(const PostgresCheckSpec& spec, Clock& clock, milliseconds timeout) {
+  decltype(&::PQconnectdbParams) connectdbParams = nullptr;
+  decltype(&::PQstatus) status = nullptr;
+  decltype(&::PQerrorMessage) errorMessage = nullptr;
+  decltype(&::PQfinish) finish = nullptr;
+  decltype(&::PQexecParams) execParams = nullptr;
+  decltype(&::PQresultStatus) resultStatus = nullptr;
+  decltype(&::PQclear) clear = nullptr;
+  decltype(&::PQntuples) ntuples = nullptr;
+  decltype(&::PQnfields) nfields = nullptr;
+  decltype(&::PQgetisnull) getisnull = nullptr;
+  decltype(&::PQgetvalue) getvalue = nullptr;
+  decltype(&::PQserverVersion) serverVersion = nullptr;
+
+ private:
+  explicit LibPq(void* handle) : handle_(handle) {}
+  template <typename F>
+  bool bind(F& fn, const char* name, std::string& error) {
+    fn = reinterpret_cast<F>(::dlsym(handle_, name));
+    if (fn == nullptr) {
+      error = std::string("libpq.so.5 has no ") + name;
+    }
+    return fn != nullptr;
+  }
+  bool resolve(std::string& error) {
+    return bind(connectdbParams, "PQconnectdbParams", error) &&
+           bind(status, "PQstatus", error) && bind(errorMessage, "PQerrorMessage", error) &&
+           bind(finish, "PQfinish", error) && bind(execParams, "PQexecParams", error) &&
+           bind(resultStatus, "PQresultStatus", error) && bind(clear, "PQclear", error) &&
+           bind(ntuples, "PQntuples", error) && bind(nfields, "PQnfields", error) &&
+           bind(getisnull, "PQgetisnull", error) && bind(getvalue, "PQgetvalue", error) &&
+           bind(serverVersion, "PQserverVersion", error);
+  }
+  void* handle_;
+};
+
+ProbeOutcome check(const LibPq& pq, const PostgresCheckSpec& spec, Clock& clock,
+                   milliseconds timeout) {
   const SteadyTime start = clock.steadyNow();
   auto elapsed = [&] { return duration_cast<microseconds>(clock.steadyNow() - start); };
+  auto PQfinish = pq.finish;
+  auto PQclear = pq.clear;
+  auto PQstatus = pq.status;
+  auto PQerrorMessage = pq.errorMessage;
+  auto PQexecParams = pq.execParams;
+  auto PQresultStatus = pq.resultStatus;
+  auto PQntuples = pq.ntuples;
+  auto PQnfields = pq.nfields;
+  auto PQgetisnull = pq.getisnull;
+  auto PQgetvalue = pq.getvalue;
+  auto PQserverVersion = pq.serverVersion;
+  struct PgConnDeleter {
+    decltype(&::PQfinish) fn;
+    void operator()(PGconn* c) const { fn(c); }
+  };
+  struct PgResultDeleter {
+    decltype(&::PQclear) fn;
+    void operator()(PGresult* r) const { fn(r); }
+  };
+  using PgConnPtr = std::unique_ptr<PGconn, PgConnDeleter>;
+  using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
   std::string conninfo = spec.dsn;
   if (!spec.dsn_file.empty()) {
     auto text = readSecretFile(spec.dsn_file);
@@ -58,7 +130,7 @@ ProbeOutcome check(const PostgresCheckSpec& spec, Clock& clock, milliseconds tim
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  PgConnPtr conn(PQconnectdbParams(keys.data(), values.data(), 1));
+  PgConnPtr conn(pq.connectdbParams(keys.data(), values.data(), 1), PgConnDeleter{PQfinish});
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
     const std::string msg = conn ? oneLine(PQerrorMessage(conn.get())) : "out of memory";
     const bool refused = msg.find("Connection refused") != std::string::npos;
@@ -69,7 +141,8 @@ ProbeOutcome check(const PostgresCheckSpec& spec, Clock& clock, milliseconds tim
   }
   auto exec = [&](const std::string& sql) {
     return PgResultPtr(
-        PQexecParams(conn.get(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
+        PQexecParams(conn.get(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0),
+        PgResultDeleter{PQclear});
   };
   const bool custom = !spec.query.empty();
   if (custom) {
@@ -122,9 +195,16 @@ std::string oneLine(const std::string& text) {
 
 std::unique_ptr<Probe> makePostgresProbe(PostgresCheckSpec spec, Clock& clock, WorkQueue& queue) {
   std::string target = spec.dsn.empty() ? "dsn_file " + spec.dsn_file : spec.dsn;
+  std::string error;
+  auto pq = LibPq::open(error);
   return std::make_unique<BlockingProbe>(
       "postgres", std::move(target),
-      [spec = std::move(spec), &clock](milliseconds timeout) { return check(spec, clock, timeout); },
+      [spec = std::move(spec), &clock, pq = std::move(pq), error](milliseconds timeout) {
+        if (!pq) {
+          return ProbeOutcome::down(FailureKind::Error, microseconds{0}, error);
+        }
+        return check(*pq, spec, clock, timeout);
+      },
       queue);
 }
 
