@@ -44,6 +44,11 @@ void PreflightRunner::add(std::string name, std::string kind, bool required,
   r.kind = kind;
   r.required = required;
   r.error = "not run yet";
+  {
+    // Listed (not run, not ready) until the first run, e.g. while the database is not up yet.
+    std::lock_guard rl(report_mu_);
+    report_.checks.push_back(r);
+  }
   entries_.push_back(Entry{std::move(name), std::move(kind), required, std::move(check), r});
 }
 

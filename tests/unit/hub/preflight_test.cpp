@@ -114,6 +114,12 @@ TEST_CASE("the runner publishes the flag on the first evaluation and on every ch
   auto* db = rig.add("db", true, true);
   auto* stream = rig.add("stream", true, false);
   rig.add("agents", false, false);
+  const auto before = rig.runner.report();
+  CHECK_FALSE(before.ready);
+  CHECK_FALSE(before.last_run.has_value());
+  REQUIRE(before.checks.size() == 3);
+  CHECK(before.checks[1].error == "not run yet");
+  CHECK(rig.published.empty());
 
   auto r = rig.runner.run(RunContext{true});
   CHECK_FALSE(r.ready);
