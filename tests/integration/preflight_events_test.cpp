@@ -43,10 +43,6 @@ std::vector<std::string> fileLines(const std::string& path) {
   return out;
 }
 
-bool contains(const std::vector<std::string>& lines, const std::string& line) {
-  return std::find(lines.begin(), lines.end(), line) == lines.end() ? false : true;
-}
-
 // POST with arbitrary headers and no API key (the test support client always sends the key).
 HttpReply postWithHeaders(const std::string& dir, int port, const std::string& path,
                           const std::string& body,
