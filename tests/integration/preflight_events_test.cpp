@@ -238,7 +238,7 @@ TEST_CASE("inbound events over HTTP with a key or an HMAC signature and over NAT
     FAIL("the hub never learned service web:\n" << hubp.log() << "\n" << agent.log());
   }
 
-  SECTION("HTTP with an API key: runs, stored and audited; 400 and 422 run nothing") {
+  SECTION("HTTP with an API key: runs, stored and audited; 400, 403 and 422 run nothing") {
     auto r = httpRequest(hubp.port(), "POST", "/api/v1/events",
                          R"({"event_type":"test.append","target":"web","payload":{"line":"from-http"}})");
     INFO(r.body << "\n" << agent.log());
@@ -273,8 +273,22 @@ TEST_CASE("inbound events over HTTP with a key or an HMAC signature and over NAT
     CHECK(json::parse(unknown.body)["error"]["code"] == "unknown_event_type");
     CHECK(fileLines(out).size() == 1);
     CHECK(count(o.db_conninfo, "SELECT count(*) FROM inbound_events") == 1);
+
+    // controller_override: refused to an operator (the rule does not allow it), run for an admin.
+    const std::string op_key = createApiKey(fx, hubp.configPath(), dir, "operator", "op");
+    REQUIRE_FALSE(op_key.empty());
+    const std::string override_body =
+        R"({"event_type":"test.append","target":"web","payload":{"line":"by-admin"},)"
+        R"("controller_override":"events-agent"})";
+    auto forbidden = httpRequest(hubp.port(), "POST", "/api/v1/events", override_body, op_key);
+    CHECK(forbidden.status == 403);
+    CHECK(json::parse(forbidden.body)["error"]["code"] == "override_forbidden");
+    auto by_admin = httpRequest(hubp.port(), "POST", "/api/v1/events", override_body);
+    REQUIRE(by_admin.status == 200);
+    CHECK(json::parse(by_admin.body)["agent"] == "events-agent");
+    CHECK(fileLines(out) == std::vector<std::string>{"from-http", "by-admin"});
     auto listed = json::parse(httpGet(hubp.port(), "/api/v1/events?limit=5").body);
-    CHECK(listed["events"].size() == 1);
+    CHECK(listed["events"].size() == 2);
   }
 
   SECTION("HTTP with an HMAC signature and no key: accepted; a bad signature is refused") {
