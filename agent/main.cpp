@@ -488,6 +488,10 @@ int main(int argc, char** argv) {
   // Every thread's malloc arena keeps its own free pages resident: two arenas are plenty for a
   // loop thread and a few mostly idle helpers.
   ::mallopt(M_ARENA_MAX, 2);
+  // Fixed thresholds: glibc otherwise raises them after a large block is freed (the config file
+  // text, the checks vector), and an arena then keeps up to twice that resident when idle.
+  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  ::mallopt(M_TRIM_THRESHOLD, 256 * 1024);
   const std::string hostname = hostName();
   config::Problems problems;
   LoadOptions options;
