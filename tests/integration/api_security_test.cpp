@@ -110,6 +110,18 @@ TEST_CASE("API keys: 401 without a valid key, 403 below the route's role, revoke
   CHECK(waitUntil([&] { return httpRequest(port, "GET", "/api/v1/agents", "", op).status == 401; },
                   5s));
 
+  // An expired key: refused (the cached entry is re-read within api.key_cache_ttl).
+  const std::string brief = createApiKey(fx, hub.configPath(), dir, "readonly", "brief", "1h");
+  REQUIRE(brief.size() == 46);
+  CHECK(httpRequest(port, "GET", "/api/v1/agents", "", brief).status == 200);
+  CHECK(count(ho.db_conninfo, "SELECT count(*) FROM api_keys WHERE name = 'brief' AND "
+                              "expires_at > now() + interval '59 minutes'") == 1);
+  query(ho.db_conninfo,
+        "UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE name = 'brief'");
+  CHECK(waitUntil(
+      [&] { return httpRequest(port, "GET", "/api/v1/agents", "", brief).status == 401; }, 5s));
+  CHECK_THAT(httpRequest(port, "GET", "/api/v1/agents", "", brief).body, Catch::Contains("expired"));
+
   // Audit: the served and the refused mutating calls, and the CLI's own rows.
   const auto& db = ho.db_conninfo;
   CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'POST /api/v1/keys' AND "
@@ -122,7 +134,7 @@ TEST_CASE("API keys: 401 without a valid key, 403 below the route's role, revoke
                       std::to_string(reader_id) + "' AND parameters->>'id' = '" +
                       std::to_string(reader_id) + "'") == 1);
   CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'key.create' AND "
-                  "actor LIKE 'cli:%'") == 2);
+                  "actor LIKE 'cli:%'") == 3);
   CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'key.revoke'") == 1);
   CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action LIKE 'GET %'") == 0);
   // Only hashes are stored; last use is recorded.
