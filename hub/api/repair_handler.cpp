@@ -47,8 +47,15 @@ json checkResultJson(const CheckResult& r) {
           {"observed_at", formatRfc3339(r.observed_at)}};
 }
 
-// The agents that report checks of a service, sorted.
-std::vector<std::string> agentsOf(const state::HubState& state, const std::string& service) {
+// The agents that report checks of a service, sorted: from the database (every hub sees every
+// registration there), else from this hub's memory.
+std::vector<std::string> agentsOf(store::PgPool& pool, repair::PgRepairStore& store,
+                                  const state::HubState& state, const std::string& service) {
+  if (auto lease = pool.acquire(std::chrono::seconds{5}); lease.ok()) {
+    if (auto agents = store.agentsOfService(lease->conn(), service); agents.ok()) {
+      return agents.value();
+    }
+  }
   std::set<std::string> agents;
   if (auto s = state.service(service)) {
     for (const auto& c : s->checks) {
@@ -277,12 +284,16 @@ ApiResponse RepairHandler::restart(const ApiRequest& req) const {
     }
     agent = body["agent"].get<std::string>();
   }
-  if (!state_.service(service)) {
-    return errorResponse(404, "not_found", "no service \"" + service + "\"");
-  }
   auto lease = pool_.acquire(seconds{5});
   if (!lease.ok()) {
     return storeError(lease.error());
+  }
+  auto known = store_.agentsOfService(lease->conn(), service);
+  if (!known.ok()) {
+    return storeError(known.error());
+  }
+  if (known->empty()) {
+    return errorResponse(404, "not_found", "no service \"" + service + "\"");
   }
   auto o = engine_.restart(lease->conn(), service, agent, dry_run, req.actor);
   if (!o.ok()) {
@@ -293,7 +304,7 @@ ApiResponse RepairHandler::restart(const ApiRequest& req) const {
 
 ApiResponse RepairHandler::checksNow(const ApiRequest& req, bool verbose) const {
   const auto& service = req.path_params.at("name");
-  const auto agents = agentsOf(state_, service);
+  const auto agents = agentsOf(pool_, store_, state_, service);
   if (agents.empty()) {
     return errorResponse(404, "not_found", "no service \"" + service + "\"");
   }
@@ -343,7 +354,7 @@ ApiResponse RepairHandler::logs(const ApiRequest& req) const {
     }
     lines = static_cast<std::uint32_t>(n);
   }
-  auto agents = agentsOf(state_, service);
+  auto agents = agentsOf(pool_, store_, state_, service);
   if (const auto* a = req.param("agent")) {
     if (std::find(agents.begin(), agents.end(), *a) == agents.end()) {
       return errorResponse(404, "not_found",

@@ -412,6 +412,19 @@ Result<std::vector<std::string>> PgRepairStore::agentsOffering(PgConnection& c,
   return out;
 }
 
+Result<std::vector<std::string>> PgRepairStore::agentsOfService(PgConnection& c,
+                                                                const std::string& service) {
+  auto r = c.exec("SELECT DISTINCT agent_id FROM checks WHERE service = $1 ORDER BY 1", {service});
+  if (!r.ok()) {
+    return r.error();
+  }
+  std::vector<std::string> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back(r->str(i, 0));
+  }
+  return out;
+}
+
 Result<RepairHistory> PgRepairStore::history(PgConnection& c, const std::string& service,
                                              const std::string& incident,
                                              const std::string& agent, const std::string& action,

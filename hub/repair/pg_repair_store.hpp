@@ -123,6 +123,10 @@ class PgRepairStore {
   Result<std::vector<std::string>> agentsOffering(store::PgConnection& c,
                                                   const std::string& service,
                                                   const std::string& action);
+  // The agents with a check of the service (the database, not this hub's memory: with several
+  // hubs each one's in-memory state holds only what it ingested), sorted.
+  Result<std::vector<std::string>> agentsOfService(store::PgConnection& c,
+                                                   const std::string& service);
   Result<RepairHistory> history(store::PgConnection& c, const std::string& service,
                                 const std::string& incident, const std::string& agent,
                                 const std::string& action,

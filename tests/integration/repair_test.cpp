@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -463,5 +464,45 @@ TEST_CASE("repair chaos: two hubs, a killed hub, duplicated requests and concurr
   CHECK(count(rig.db,
               "SELECT count(*) FROM auto_repairs WHERE started_at IS NOT NULL AND "
               "decided_by IS NOT NULL AND status = 'succeeded'") == 3);
+  rig.checkAuditBeforeEachExecution();
+}
+
+TEST_CASE("repair: the global rate limit holds across two hubs under concurrent restarts",
+          "[hub][integration][repair]") {
+  Rig rig("repair_rate");
+  auto& a = rig.startHub("hub-rate-a", "  rate_limit: 1\n");
+  auto& b = rig.startHub("hub-rate-b", "  rate_limit: 1\n");
+  rig.startAgent();
+  // No cooldown: only the rate limit (counted in the guard transaction, under an advisory lock)
+  // can hold the concurrent restarts back.
+  REQUIRE(rig.put(a.port(), "/api/v1/policies/web", policyBody(false, 0)).status == 201);
+  std::atomic<int> started{0}, held{0};
+  std::mutex other_mu;
+  std::vector<std::string> other;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = rig.post(i % 2 ? a.port() : b.port(), "/api/v1/services/web/actions/restart",
+                        {{"confirm", true}});
+      if (r.status == 202) {
+        ++started;
+      } else if (r.status == 409 && r.body.find("rate limit") != std::string::npos) {
+        ++held;
+      } else {
+        std::lock_guard lock(other_mu);
+        other.push_back(std::to_string(r.status) + " " + r.body);
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (const auto& o : other) {
+    WARN(o);
+  }
+  CHECK(started == 1);
+  CHECK(held == 7);
+  REQUIRE(waitUntil([&] { return linesOf(rig.out).size() == 1; }, 15s));
+  CHECK(count(rig.db, "SELECT count(*) FROM auto_repairs WHERE started_at IS NOT NULL") == 1);
   rig.checkAuditBeforeEachExecution();
 }
