@@ -794,6 +794,23 @@ Status PgRepairStore::finish(PgConnection& c, std::int64_t id, const ExecutionRe
   return tx.commit();
 }
 
+Status PgRepairStore::recordDryRunReply(PgConnection& c, std::int64_t id,
+                                        const ExecutionResult& x) {
+  bool truncated = x.output_truncated;
+  const std::string output = capped(x.output, settings_.max_output, truncated);
+  bool cut = false;
+  const std::string error = capped(x.error, 2000, cut);
+  auto u = c.exec(
+      "UPDATE auto_repairs SET outcome = $2, output = $3, output_truncated = $4, error = $5 "
+      "WHERE id = $1 AND status = 'dry-run'",
+      {std::to_string(id), x.outcome, output, truncated ? "true" : "false",
+       error.empty() ? std::nullopt : std::optional<std::string>(error)});
+  if (!u.ok()) {
+    return u.error();
+  }
+  return okStatus();
+}
+
 Status PgRepairStore::recordVerification(PgConnection& c, std::int64_t id, bool fixed,
                                          const std::string& message) {
   bool cut = false;

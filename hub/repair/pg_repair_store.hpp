@@ -146,6 +146,9 @@ class PgRepairStore {
   Result<std::vector<std::int64_t>> approvedIds(store::PgConnection& c);
   // The agent's reply (or none); audit "repair.finish".
   Status finish(store::PgConnection& c, std::int64_t id, const ExecutionResult& r);
+  // A dry run's answer from the agent (what would run): output and outcome on the row; the
+  // status stays dry-run.
+  Status recordDryRunReply(store::PgConnection& c, std::int64_t id, const ExecutionResult& r);
   Status recordVerification(store::PgConnection& c, std::int64_t id, bool fixed,
                             const std::string& message);
   // Rows left running by a hub that stopped mid-way: failed ("no reply recorded").

@@ -407,6 +407,9 @@ void RepairEngine::decideFor(const std::string& service, HealthStatus status,
     }
     logger_->info("repair #{}: {} {} on {}: {} ({})", id.value(), toString(d.verdict), d.action,
                   d.agent, service, d.reasons.back());
+    if (d.verdict == Verdict::DryRun) {
+      askDryRun(*conn_, id.value(), d.agent, d.action, "policy");
+    }
     if (d.retry_at) {
       // Held back by cooldown: look again when it ends, if the service is still failing.
       Job j;
@@ -473,6 +476,25 @@ void RepairEngine::send(const Job& job) {
     Job v = job;
     v.kind = Job::Kind::Verify;
     defer(v, clock_.steadyNow() + job.verify_after);
+  }
+}
+
+void RepairEngine::askDryRun(store::PgConnection& c, std::int64_t id, const std::string& agent,
+                             const std::string& action, const std::string& actor) {
+  AgentCommand cmd;
+  cmd.verb = "run-action";
+  cmd.request_id = "repair-" + std::to_string(id) + "-dry-run";
+  cmd.agent = agent;
+  cmd.action = action;
+  cmd.dry_run = true;
+  cmd.requested_by = actor;
+  cmd.timeout = std::min(settings_.command_timeout, milliseconds{10000});
+  auto x = resultOf(agents_.send(cmd));
+  if (x.outcome == "ok") {
+    x.outcome = "dry-run";
+  }
+  if (auto s = store_.recordDryRunReply(c, id, x); !s.ok()) {
+    noteDbError(s.error(), "recording a dry run's answer");
   }
 }
 
@@ -611,6 +633,9 @@ Result<ActionOutcome> RepairEngine::restart(store::PgConnection& c, const std::s
       return rec.error();
     }
     id = rec.value();
+    if (d.verdict == Verdict::DryRun) {
+      askDryRun(c, id, chosen, action, actor);
+    }
     out.http_status = d.verdict == Verdict::PendingApproval ? 202
                       : d.verdict == Verdict::DryRun        ? 200
                                                             : 409;

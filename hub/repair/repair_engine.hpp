@@ -94,6 +94,9 @@ class RepairEngine final : public status::TransitionSink {
                  const std::string& agent, const std::string& check, Trigger trigger);
   void send(const Job& job);
   void verify(const Job& job);
+  // Asks the agent what a dry run would run (it runs nothing) and stores its answer.
+  void askDryRun(store::PgConnection& c, std::int64_t id, const std::string& agent,
+                 const std::string& action, const std::string& actor);
   void tick();
   std::string incidentOf(const std::string& service, bool open_if_missing, SystemTime at);
   std::string dependencyDown(const std::string& service) const;

@@ -256,6 +256,10 @@ TEST_CASE("repair: dry run decides and records but runs nothing", "[hub][integra
   INFO(quick.body);
   CHECK(quick.status == 200);
   CHECK(parse(quick)["repair"]["status"] == "dry-run");
+  // The agent said what it would run (and ran nothing).
+  CHECK(parse(quick)["repair"]["output"].get<std::string>().find("would run") !=
+        std::string::npos);
+  CHECK(parse(quick)["repair"]["outcome"] == "dry-run");
   CHECK(count(rig.db, "SELECT count(*) FROM auto_repairs WHERE status NOT IN ('dry-run')") == 0);
   CHECK(count(rig.db, "SELECT count(*) FROM audit_log WHERE action = 'repair.dry-run'") >= 2);
   CHECK(linesOf(rig.out).empty());
