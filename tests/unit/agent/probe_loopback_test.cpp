@@ -48,6 +48,14 @@ class TestServer {
     server_.Get("/echo-header", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content(req.get_header_value("X-Token"), "text/plain");
     });
+    server_.Get("/chunked", [](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("application/json", [](std::size_t, httplib::DataSink& sink) {
+        sink.write("{\"status\":", 10);
+        sink.write("\"ok\"}", 5);
+        sink.done();
+        return true;
+      });
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
@@ -103,7 +111,7 @@ ProbeOutcome runOnce(Probe& probe, boost::asio::io_context& io, std::chrono::mil
 
 }  // namespace
 
-TEST_CASE("HttpProbe: a healthy endpoint, a failing one, a hanging one and a closed port",
+TEST_CASE("HttpProbe: healthy, chunked, HEAD, failing, hanging and a closed port",
           "[agent][integration][probe]") {
   TestServer server;
   boost::asio::io_context io;
@@ -130,6 +138,19 @@ TEST_CASE("HttpProbe: a healthy endpoint, a failing one, a hanging one and a clo
   header_spec.body_contains = "abc";
   auto header = makeHttpProbe(io, clock, tls, header_spec);
   CHECK(runOnce(*header, io, 2s).raw_status == HealthStatus::Healthy);
+
+  // A chunked body is decoded before it is judged; HEAD needs no body at all.
+  auto chunked_spec = httpSpec(server.port(), "/chunked");
+  chunked_spec.body_contains = "{\"status\":\"ok\"}";
+  auto chunked = makeHttpProbe(io, clock, tls, chunked_spec);
+  o = runOnce(*chunked, io, 2s);
+  CHECK(o.raw_status == HealthStatus::Healthy);
+  auto head_spec = httpSpec(server.port(), "/healthz");
+  head_spec.method = "HEAD";
+  auto head = makeHttpProbe(io, clock, tls, head_spec);
+  o = runOnce(*head, io, 2s);
+  CHECK(o.raw_status == HealthStatus::Healthy);
+  CHECK(o.details["status_code"] == "200");
 
   auto hanging = makeHttpProbe(io, clock, tls, httpSpec(server.port(), "/hang"));
   o = runOnce(*hanging, io, 300ms);
