@@ -40,8 +40,8 @@ json rowJson(const audit::AuditRow& r) {
   if (params.is_discarded()) {
     params = json::object();
   }
-  return {{"id", r.id},         {"at", formatRfc3339(r.at)}, {"actor", r.actor},
-          {"action", r.action}, {"target", r.target},        {"parameters", params},
+  return {{"id", r.id},          {"at", formatRfc3339(r.at)}, {"actor", r.actor},
+          {"action", r.action},  {"target", r.target},        {"parameters", params},
           {"outcome", r.outcome}};
 }
 
@@ -93,11 +93,17 @@ ApiResponse AuditHandler::list(const ApiRequest& req) const {
       (std::string(key) == "since" ? q.since : q.until) = t;
     }
   }
-  if (const auto* v = req.param("actor")) q.actor = *v;
-  if (const auto* v = req.param("action")) q.action = *v;
-  if (const auto* v = req.param("target")) q.target = *v;
+  if (const auto* v = req.param("actor")) {
+    q.actor = *v;
+  }
+  if (const auto* v = req.param("action")) {
+    q.action = *v;
+  }
+  if (const auto* v = req.param("target")) {
+    q.target = *v;
+  }
   if (const auto* v = req.param("cursor")) {
-    q.before = decodeAuditCursor(*v);
+    { q.before = decodeAuditCursor(*v); }
     if (!q.before) {
       return badParam("cursor", "not a cursor this server issued");
     }

@@ -73,8 +73,8 @@ std::string requestId(const char* verb) {
 
 ApiResponse outcomeResponse(const repair::ActionOutcome& o) {
   if (o.http_status >= 400) {
-    ApiResponse r = errorResponse(o.http_status, o.http_status == 404 ? "not_found" : "conflict",
-                                  o.message);
+    ApiResponse r =
+        errorResponse(o.http_status, o.http_status == 404 ? "not_found" : "conflict", o.message);
     if (o.repair) {
       r.body["repair"] = repair::toJson(*o.repair);  // the held-back decision, as recorded
     }
@@ -161,9 +161,9 @@ ApiResponse RepairHandler::repairs(const ApiRequest& req, const std::string& sta
   f.status = status;
   f.limit = kDefaultRepairLimit;
   if (const auto* v = req.param("status")) {
-    static const std::set<std::string> kStatuses = {
-        "skipped", "escalated", "dry-run", "pending",   "approved",
-        "rejected", "expired",  "running", "succeeded", "failed"};
+    static const std::set<std::string> kStatuses = {"skipped",   "escalated", "dry-run", "pending",
+                                                    "approved",  "rejected",  "expired", "running",
+                                                    "succeeded", "failed"};
     if (!kStatuses.count(*v)) {
       return badParam("status", "unknown status \"" + *v + "\"");
     }
@@ -207,8 +207,8 @@ ApiResponse RepairHandler::repairs(const ApiRequest& req, const std::string& sta
   for (const auto& r : rows.value()) {
     out.push_back(repair::toJson(r));
   }
-  return jsonResponse({{status == "pending" ? "approvals" : "repairs", out},
-                       {"next_cursor", next}});
+  return jsonResponse(
+      {{status == "pending" ? "approvals" : "repairs", out}, {"next_cursor", next}});
 }
 
 ApiResponse RepairHandler::listRepairs(const ApiRequest& req) const { return repairs(req, ""); }
@@ -332,10 +332,11 @@ ApiResponse RepairHandler::checksNow(const ApiRequest& req, bool verbose) const 
   }
   const int status = results.empty() && !errors.empty() ? 502 : 200;
   if (status == 502) {
-    return jsonResponse({{"error", {{"code", "agent_unavailable"},
-                                    {"message", "no agent of the service answered"}}},
-                         {"errors", errors}},
-                        502);
+    return jsonResponse(
+        {{"error",
+          {{"code", "agent_unavailable"}, {"message", "no agent of the service answered"}}},
+         {"errors", errors}},
+        502);
   }
   return jsonResponse({{"service", service}, {"results", results}, {"errors", errors}});
 }
@@ -391,10 +392,11 @@ ApiResponse RepairHandler::logs(const ApiRequest& req) const {
                          {"truncated", reply->output_truncated},
                          {"errors", errors}});
   }
-  return jsonResponse({{"error", {{"code", "logs_unavailable"},
-                                  {"message", "no agent of the service returned its log"}}},
-                       {"errors", errors}},
-                      502);
+  return jsonResponse(
+      {{"error",
+        {{"code", "logs_unavailable"}, {"message", "no agent of the service returned its log"}}},
+       {"errors", errors}},
+      502);
 }
 
 }  // namespace vitals::hub::api

@@ -16,18 +16,18 @@ Result<std::vector<AuditRow>> queryAudit(store::PgConnection& conn, const AuditQ
     action.pop_back();
     prefix = true;
   }
-  store::PgParams params{ts(q.since),
-                         ts(q.until),
-                         q.actor,
-                         action,
-                         prefix ? "t" : "f",
-                         q.target,
-                         q.before ? optional<string>(store::pgTimestamp(
-                                        std::chrono::system_clock::time_point{
-                                            std::chrono::microseconds{q.before->first}}))
-                                  : std::nullopt,
-                         q.before ? optional<string>(std::to_string(q.before->second)) : std::nullopt,
-                         std::to_string(q.limit + 1)};
+  store::PgParams params{
+      ts(q.since),
+      ts(q.until),
+      q.actor,
+      action,
+      prefix ? "t" : "f",
+      q.target,
+      q.before ? optional<string>(store::pgTimestamp(std::chrono::system_clock::time_point{
+                     std::chrono::microseconds{q.before->first}}))
+               : std::nullopt,
+      q.before ? optional<string>(std::to_string(q.before->second)) : std::nullopt,
+      std::to_string(q.limit + 1)};
   auto r = conn.exec(
       "SELECT id, EXTRACT(EPOCH FROM at) * 1000000, actor, action, target, parameters::text, "
       "outcome FROM audit_log "

@@ -24,7 +24,7 @@ struct AuditRow {
 struct AuditQuery {
   std::optional<std::chrono::system_clock::time_point> since;  // at >= since
   std::optional<std::chrono::system_clock::time_point> until;  // at < until
-  std::string actor;   // exact; "" = any
+  std::string actor;                                           // exact; "" = any
   std::string action;  // exact, or a prefix when it ends with '*' ("repair.*")
   std::string target;  // exact; "" = any
   int limit = 100;

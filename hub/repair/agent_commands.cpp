@@ -10,10 +10,18 @@ namespace {
 namespace pb = vitals::v1;
 
 pb::CommandVerb verbOf(const std::string& verb) {
-  if (verb == "run-action") return pb::COMMAND_VERB_RUN_ACTION;
-  if (verb == "recheck") return pb::COMMAND_VERB_RECHECK;
-  if (verb == "diagnose") return pb::COMMAND_VERB_DIAGNOSE;
-  if (verb == "logs") return pb::COMMAND_VERB_LOGS;
+  if (verb == "run-action") {
+    return pb::COMMAND_VERB_RUN_ACTION;
+  }
+  if (verb == "recheck") {
+    return pb::COMMAND_VERB_RECHECK;
+  }
+  if (verb == "diagnose") {
+    return pb::COMMAND_VERB_DIAGNOSE;
+  }
+  if (verb == "logs") {
+    return pb::COMMAND_VERB_LOGS;
+  }
   return pb::COMMAND_VERB_UNSPECIFIED;
 }
 
@@ -51,8 +59,8 @@ Result<AgentReply> NatsAgentCommands::send(const AgentCommand& c) {
   m.set_requested_by(c.requested_by);
   auto bytes = request_(subjects::command(c.agent, c.verb), m.SerializeAsString(), c.timeout);
   if (!bytes.ok()) {
-    return Error{"agent.unavailable",
-                 "no reply from agent " + c.agent + ": " + bytes.error().message, {}};
+    return Error{
+        "agent.unavailable", "no reply from agent " + c.agent + ": " + bytes.error().message, {}};
   }
   pb::CommandReply reply;
   if (!reply.ParseFromString(bytes.value())) {

@@ -266,9 +266,9 @@ nlohmann::json toJson(const RepairRecord& r) {
 
 Result<std::optional<RepairPolicy>> PgRepairStore::policy(PgConnection& c,
                                                           const std::string& service) {
-  auto r = c.exec(std::string("SELECT ") + kPolicyColumns +
-                      " FROM health_policies WHERE service = $1",
-                  {service});
+  auto r =
+      c.exec(std::string("SELECT ") + kPolicyColumns + " FROM health_policies WHERE service = $1",
+             {service});
   if (!r.ok()) {
     return r.error();
   }
@@ -279,8 +279,8 @@ Result<std::optional<RepairPolicy>> PgRepairStore::policy(PgConnection& c,
 }
 
 Result<std::vector<RepairPolicy>> PgRepairStore::policies(PgConnection& c) {
-  auto r = c.exec(std::string("SELECT ") + kPolicyColumns +
-                  " FROM health_policies ORDER BY service");
+  auto r =
+      c.exec(std::string("SELECT ") + kPolicyColumns + " FROM health_policies ORDER BY service");
   if (!r.ok()) {
     return r.error();
   }
@@ -324,8 +324,9 @@ Result<bool> PgRepairStore::putPolicy(PgConnection& c, const RepairPolicy& p,
   params.erase("updated_at");
   params.erase("updated_by");
   params.erase("breaker_reset_at");
-  auto a = audit::append(c, {actor, "repair.policy.update", "service:" + p.service, dump(params),
-                             created ? "created" : "updated"},
+  auto a = audit::append(c,
+                         {actor, "repair.policy.update", "service:" + p.service, dump(params),
+                          created ? "created" : "updated"},
                          now);
   if (!a.ok()) {
     return a.error();
@@ -364,7 +365,8 @@ Result<int> PgRepairStore::createDefaultPolicies(PgConnection& c, const RepairPo
   for (int i = 0; i < r->rows(); ++i) {
     auto a = audit::append(c,
                            {"system", "repair.policy.default", "service:" + r->str(i, 0),
-                            dump({{"enabled", t.enabled}, {"dry_run", t.dry_run},
+                            dump({{"enabled", t.enabled},
+                                  {"dry_run", t.dry_run},
                                   {"require_approval", t.require_approval}}),
                             "created"},
                            now);
@@ -382,9 +384,9 @@ Result<int> PgRepairStore::createDefaultPolicies(PgConnection& c, const RepairPo
 
 Result<std::vector<std::string>> PgRepairStore::agentActions(PgConnection& c,
                                                              const std::string& agent) {
-  auto r = c.exec(
-      "SELECT jsonb_array_elements_text(actions) FROM agents WHERE agent_id = $1 ORDER BY 1",
-      {agent});
+  auto r =
+      c.exec("SELECT jsonb_array_elements_text(actions) FROM agents WHERE agent_id = $1 ORDER BY 1",
+             {agent});
   if (!r.ok()) {
     return r.error();
   }
@@ -426,8 +428,8 @@ Result<std::vector<std::string>> PgRepairStore::agentsOfService(PgConnection& c,
 }
 
 Result<RepairHistory> PgRepairStore::history(PgConnection& c, const std::string& service,
-                                             const std::string& incident,
-                                             const std::string& agent, const std::string& action,
+                                             const std::string& incident, const std::string& agent,
+                                             const std::string& action,
                                              std::optional<SystemTime> breaker_reset_at) {
   auto r = c.exec(
       "SELECT "
@@ -451,8 +453,9 @@ Result<RepairHistory> PgRepairStore::history(PgConnection& c, const std::string&
   h.last_execution = timeAt(*r, 0, 3);
   h.executions_in_window = static_cast<int>(r->int64(0, 4));
   store::PgParams params{service};
-  params.push_back(breaker_reset_at ? std::optional<std::string>(store::pgTimestamp(*breaker_reset_at))
-                                    : std::nullopt);
+  params.push_back(breaker_reset_at
+                       ? std::optional<std::string>(store::pgTimestamp(*breaker_reset_at))
+                       : std::nullopt);
   auto f = c.exec(
       "SELECT status = 'failed' OR verified IS FALSE FROM auto_repairs "
       "WHERE service = $1 AND status IN ('succeeded', 'failed') "
@@ -500,24 +503,24 @@ Result<std::int64_t> PgRepairStore::record(PgConnection& c, const NewRepair& n,
   if (auto s = tx.begin(); !s.ok()) {
     return s.error();
   }
-  store::PgParams params{n.service,
-                         n.agent,
-                         n.action,
-                         n.incident,
-                         std::string(toString(n.trigger)),
-                         n.failure_class ? std::optional<std::string>(std::string(toString(*n.failure_class)))
-                                         : std::nullopt,
-                         std::string(toString(n.verdict)),
-                         reasonsJson(n.reasons),
-                         status,
-                         n.requested_by,
-                         store::pgTimestamp(now),
-                         n.verdict == Verdict::PendingApproval
-                             ? std::optional<std::string>(
-                                   store::pgTimestamp(now + settings_.approval_expiry))
-                             : std::nullopt,
-                         std::to_string(n.cooldown.count()),
-                         std::to_string(n.verify_after.count())};
+  store::PgParams params{
+      n.service,
+      n.agent,
+      n.action,
+      n.incident,
+      std::string(toString(n.trigger)),
+      n.failure_class ? std::optional<std::string>(std::string(toString(*n.failure_class)))
+                      : std::nullopt,
+      std::string(toString(n.verdict)),
+      reasonsJson(n.reasons),
+      status,
+      n.requested_by,
+      store::pgTimestamp(now),
+      n.verdict == Verdict::PendingApproval
+          ? std::optional<std::string>(store::pgTimestamp(now + settings_.approval_expiry))
+          : std::nullopt,
+      std::to_string(n.cooldown.count()),
+      std::to_string(n.verify_after.count())};
   auto r = c.exec(
       "INSERT INTO auto_repairs (service, agent_id, action, incident, trigger, failure_class, "
       "decision, reasons, status, requested_by, created_at, expires_at, cooldown_ms, "
@@ -534,8 +537,8 @@ Result<std::int64_t> PgRepairStore::record(PgConnection& c, const NewRepair& n,
                            : n.verdict == Verdict::Escalate      ? "repair.escalate"
                            : n.verdict == Verdict::DryRun        ? "repair.dry-run"
                                                                  : "repair.skip";
-  auto a = audit::append(c, {n.requested_by, verb, target(n.agent, n.action), dump(p), status},
-                         now);
+  auto a =
+      audit::append(c, {n.requested_by, verb, target(n.agent, n.action), dump(p), status}, now);
   if (!a.ok()) {
     return a.error();
   }
@@ -569,8 +572,7 @@ Result<Start> PgRepairStore::guardAndAudit(PgConnection& c, std::int64_t id, con
   Start st;
   st.repair_id = id;
   st.request_id = "repair-" + std::to_string(id);
-  if (auto l = c.exec(std::string("SELECT pg_advisory_xact_lock(") + kRateLockKey + ")");
-      !l.ok()) {
+  if (auto l = c.exec(std::string("SELECT pg_advisory_xact_lock(") + kRateLockKey + ")"); !l.ok()) {
     return l.error();
   }
   auto rate = c.exec(
@@ -712,7 +714,7 @@ Result<Start> PgRepairStore::startApproved(PgConnection& c, std::int64_t id) {
     n.action = u->str(0, 2);
     n.incident = u->str(0, 3);
     const std::string trig = u->str(0, 4);
-    n.trigger = trig == "manual" ? Trigger::Manual
+    n.trigger = trig == "manual"   ? Trigger::Manual
                 : trig == "verify" ? Trigger::Verify
                                    : Trigger::Transition;
     // The approver is who let it run; the requester is in the parameters.
@@ -755,8 +757,8 @@ Result<std::vector<std::int64_t>> PgRepairStore::approvedIds(PgConnection& c) {
 
 Status PgRepairStore::finish(PgConnection& c, std::int64_t id, const ExecutionResult& x) {
   const SystemTime now = clock_.now();
-  const bool ok = (x.outcome == "ok" || x.outcome == "duplicate") && x.exit_code == 0 &&
-                  x.error.empty();
+  const bool ok =
+      (x.outcome == "ok" || x.outcome == "duplicate") && x.exit_code == 0 && x.error.empty();
   const std::string status = ok ? "succeeded" : "failed";
   bool truncated = x.output_truncated;
   const std::string output = capped(x.output, settings_.max_output, truncated);
@@ -770,9 +772,8 @@ Status PgRepairStore::finish(PgConnection& c, std::int64_t id, const ExecutionRe
       "UPDATE auto_repairs SET status = $2, finished_at = $3, outcome = $4, exit_code = $5, "
       "duration_ms = $6, output = $7, output_truncated = $8, error = $9 WHERE id = $1 "
       "RETURNING agent_id, action, requested_by, service",
-      {std::to_string(id), status, store::pgTimestamp(now), x.outcome,
-       std::to_string(x.exit_code), std::to_string(x.duration_ms), output,
-       truncated ? "true" : "false",
+      {std::to_string(id), status, store::pgTimestamp(now), x.outcome, std::to_string(x.exit_code),
+       std::to_string(x.duration_ms), output, truncated ? "true" : "false",
        error.empty() ? std::nullopt : std::optional<std::string>(error)});
   if (!u.ok()) {
     return u.error();
@@ -858,9 +859,9 @@ Result<ApprovalOutcome> PgRepairStore::decideApproval(PgConnection& c, std::int6
   }
   if (u->rows() == 0) {
     tx.rollback();
-    auto cur = c.exec(
-        "SELECT status, expires_at <= clock_timestamp() FROM auto_repairs WHERE id = $1",
-        {std::to_string(id)});
+    auto cur =
+        c.exec("SELECT status, expires_at <= clock_timestamp() FROM auto_repairs WHERE id = $1",
+               {std::to_string(id)});
     if (!cur.ok()) {
       return cur.error();
     }
@@ -875,11 +876,11 @@ Result<ApprovalOutcome> PgRepairStore::decideApproval(PgConnection& c, std::int6
     return ApprovalOutcome::NotPending;
   }
   status = approve ? "approved" : "rejected";
-  auto a = audit::append(c,
-                         {actor, approve ? "repair.approve" : "repair.reject",
-                          target(u->str(0, 1), u->str(0, 2)),
-                          dump({{"repair_id", id}, {"service", u->str(0, 0)}}), status},
-                         now);
+  auto a = audit::append(
+      c,
+      {actor, approve ? "repair.approve" : "repair.reject", target(u->str(0, 1), u->str(0, 2)),
+       dump({{"repair_id", id}, {"service", u->str(0, 0)}}), status},
+      now);
   if (!a.ok()) {
     return a.error();
   }
@@ -929,8 +930,7 @@ Result<int> PgRepairStore::expirePending(PgConnection& c) {
 // ---- reading ----
 
 Result<std::vector<RepairRecord>> PgRepairStore::list(PgConnection& c, const RepairFilter& f) {
-  store::PgParams params{f.status, f.service, std::to_string(f.before_id),
-                         std::to_string(f.limit)};
+  store::PgParams params{f.status, f.service, std::to_string(f.before_id), std::to_string(f.limit)};
   auto r = c.exec(std::string("SELECT ") + kRecordColumns +
                       " FROM auto_repairs WHERE ($1 = '' OR status = $1) "
                       "AND ($2 = '' OR service = $2) AND ($3::bigint = 0 OR id < $3::bigint) "

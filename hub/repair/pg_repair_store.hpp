@@ -70,7 +70,7 @@ struct GuardSettings {
   int rate_limit = 10;
   std::chrono::milliseconds rate_window{std::chrono::hours{1}};
   std::chrono::milliseconds approval_expiry{std::chrono::minutes{30}};
-  std::size_t max_output = 16 * 1024;       // stored bytes of an action's output
+  std::size_t max_output = 16 * 1024;        // stored bytes of an action's output
   std::vector<std::string> notify_channels;  // escalations and approval requests
 };
 

@@ -108,8 +108,7 @@ Decision RepairDecider::decide(const RepairPolicy* policy, const RepairRequest& 
     d.failure_class = cls;
     auto it = policy->actions.find(cls);
     if (it == policy->actions.end() || it->second.empty()) {
-      return verdict(Verdict::None,
-                     "no action for failure class " + std::string(toString(cls)));
+      return verdict(Verdict::None, "no action for failure class " + std::string(toString(cls)));
     }
     d.action = it->second;
     d.reasons.push_back("failure class " + std::string(toString(cls)) + " -> action " +
@@ -121,8 +120,8 @@ Decision RepairDecider::decide(const RepairPolicy* policy, const RepairRequest& 
   }
   if (std::find(request.agent_actions.begin(), request.agent_actions.end(), d.action) ==
       request.agent_actions.end()) {
-    return verdict(Verdict::Skip,
-                   "agent " + inQuotes(request.agent) + " does not offer action " + inQuotes(d.action));
+    return verdict(Verdict::Skip, "agent " + inQuotes(request.agent) + " does not offer action " +
+                                      inQuotes(d.action));
   }
 
   if (!manual) {
@@ -132,14 +131,13 @@ Decision RepairDecider::decide(const RepairPolicy* policy, const RepairRequest& 
     if (history.consecutive_failures >= p.circuit_breaker) {
       return verdict(Verdict::Escalate,
                      "circuit breaker open: " + std::to_string(history.consecutive_failures) +
-                         " consecutive failed repairs (limit " +
-                         std::to_string(p.circuit_breaker) + "); giving up");
+                         " consecutive failed repairs (limit " + std::to_string(p.circuit_breaker) +
+                         "); giving up");
     }
     if (history.incident_attempts >= p.max_attempts) {
-      return verdict(Verdict::Escalate, "max attempts reached: " +
-                                            std::to_string(history.incident_attempts) + " of " +
-                                            std::to_string(p.max_attempts) +
-                                            " for this incident; giving up");
+      return verdict(Verdict::Escalate,
+                     "max attempts reached: " + std::to_string(history.incident_attempts) + " of " +
+                         std::to_string(p.max_attempts) + " for this incident; giving up");
     }
     if (history.incident_pending) {
       return verdict(Verdict::None, "an approval for this incident is already pending");
@@ -151,11 +149,11 @@ Decision RepairDecider::decide(const RepairPolicy* policy, const RepairRequest& 
       now < *history.last_execution + p.cooldown) {
     const SystemTime next = *history.last_execution + p.cooldown;
     d.retry_at = next;
-    return verdict(Verdict::Skip,
-                   "cooldown: " + inQuotes(d.action) + " on " + inQuotes(request.agent) +
-                       " ran at " + formatRfc3339(*history.last_execution) +
-                       "; next allowed at " + formatRfc3339(next) + " (cooldown " +
-                       config::formatDuration(p.cooldown) + ")");
+    return verdict(Verdict::Skip, "cooldown: " + inQuotes(d.action) + " on " +
+                                      inQuotes(request.agent) + " ran at " +
+                                      formatRfc3339(*history.last_execution) +
+                                      "; next allowed at " + formatRfc3339(next) + " (cooldown " +
+                                      config::formatDuration(p.cooldown) + ")");
   }
   if (history.executions_in_window >= settings_.rate_limit) {
     return verdict(Verdict::Skip,

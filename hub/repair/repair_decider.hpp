@@ -33,20 +33,20 @@ struct RepairRequest {
   FailureKind failure_kind = FailureKind::None;  // of the deciding check
   std::string agent;
   std::vector<std::string> agent_actions;  // the actions that agent registered
-  std::string dependency_down;  // a service it depends on that is down ("" = none)
-  std::string action;           // Manual: the action asked for
-  bool dry_run = false;         // asked for by the caller (in addition to the policy's)
+  std::string dependency_down;             // a service it depends on that is down ("" = none)
+  std::string action;                      // Manual: the action asked for
+  bool dry_run = false;                    // asked for by the caller (in addition to the policy's)
   std::string incident;
 };
 
 // The attempts so far, as the store counts them.
 struct RepairHistory {
-  int incident_attempts = 0;        // executions started or approved for this incident
-  bool incident_pending = false;    // an approval for this incident is waiting
-  bool incident_escalated = false;  // this incident was already given up on
+  int incident_attempts = 0;                 // executions started or approved for this incident
+  bool incident_pending = false;             // an approval for this incident is waiting
+  bool incident_escalated = false;           // this incident was already given up on
   std::optional<SystemTime> last_execution;  // of (agent, action), any incident
-  int consecutive_failures = 0;     // failed repairs of the service since the breaker reset
-  int executions_in_window = 0;     // executions of all services within rate_window
+  int consecutive_failures = 0;  // failed repairs of the service since the breaker reset
+  int executions_in_window = 0;  // executions of all services within rate_window
 };
 
 struct DeciderSettings {

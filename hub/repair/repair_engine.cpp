@@ -30,10 +30,10 @@ ExecutionResult resultOf(const Result<AgentReply>& reply) {
 
 }  // namespace
 
-RepairEngine::RepairEngine(state::HubState& state, policy::ServiceRules rules,
-                           PgRepairStore& store, ConnectFn connect, AgentCommands& agents,
-                           const Clock& clock, metrics::Registry& registry,
-                           std::shared_ptr<spdlog::logger> logger, EngineSettings settings)
+RepairEngine::RepairEngine(state::HubState& state, policy::ServiceRules rules, PgRepairStore& store,
+                           ConnectFn connect, AgentCommands& agents, const Clock& clock,
+                           metrics::Registry& registry, std::shared_ptr<spdlog::logger> logger,
+                           EngineSettings settings)
     : state_(state),
       rules_(std::move(rules)),
       store_(store),
@@ -61,8 +61,8 @@ RepairEngine::RepairEngine(state::HubState& state, policy::ServiceRules rules,
       guard_refusals_(registry.counter(
           "vitals_repair_guard_refusals_total",
           "Executions the database guard refused (cooldown or rate limit across hubs)")),
-      escalations_(registry.counter("vitals_repair_escalations_total",
-                                    "Incidents auto-repair gave up on")),
+      escalations_(
+          registry.counter("vitals_repair_escalations_total", "Incidents auto-repair gave up on")),
       errors_(registry.counter("vitals_repair_errors_total",
                                "Repair work that failed on a database error (retried)")) {}
 
@@ -333,9 +333,8 @@ FailureKind RepairEngine::failureKindOf(const std::string& service, const std::s
   return FailureKind::None;
 }
 
-void RepairEngine::decideFor(const std::string& service, HealthStatus status,
-                             policy::Cause cause, const std::string& agent,
-                             const std::string& check, Trigger trigger) {
+void RepairEngine::decideFor(const std::string& service, HealthStatus status, policy::Cause cause,
+                             const std::string& agent, const std::string& check, Trigger trigger) {
   if (!ensureConnection()) {
     errors_.inc();
     logger_->warn("repair: no database connection: transition of {} not considered", service);
@@ -457,8 +456,8 @@ void RepairEngine::send(const Job& job) {
   cmd.timeout = settings_.command_timeout;
   const auto reply = agents_.send(cmd);
   const ExecutionResult x = resultOf(reply);
-  const bool ok = (x.outcome == "ok" || x.outcome == "duplicate") && x.exit_code == 0 &&
-                  x.error.empty();
+  const bool ok =
+      (x.outcome == "ok" || x.outcome == "duplicate") && x.exit_code == 0 && x.error.empty();
   (ok ? executions_ok_ : executions_failed_).inc();
   logger_->info("repair #{}: {} on {}: {} (exit {}){}", job.repair_id, job.action, job.agent,
                 x.outcome, x.exit_code, x.error.empty() ? "" : ": " + x.error);

@@ -39,8 +39,8 @@ struct EngineSettings {
   DeciderSettings decider;
   RepairPolicy default_policy;  // template for created defaults (service/actions filled per row)
   std::chrono::milliseconds command_timeout{60000};  // waiting for an action's reply
-  std::chrono::milliseconds tick{1000};  // expiry, approved leftovers, orphans
-  std::chrono::milliseconds policy_scan{30000};  // default policies for new agents
+  std::chrono::milliseconds tick{1000};              // expiry, approved leftovers, orphans
+  std::chrono::milliseconds policy_scan{30000};      // default policies for new agents
 };
 
 // What a quick action or an approval did, for the API.

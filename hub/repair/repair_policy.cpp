@@ -94,10 +94,12 @@ Result<RepairPolicy> policyFromJson(const nlohmann::json& body, RepairPolicy p) 
   if (!body.is_object()) {
     return invalid("the body must be a JSON object");
   }
-  static const char* const kKnown[] = {"service",         "enabled",          "dry_run",
-                                       "require_approval", "actions",          "restart_action",
-                                       "max_attempts",    "cooldown_seconds", "circuit_breaker",
-                                       "verify_after_seconds", "updated_at", "updated_by",
+  static const char* const kKnown[] = {"service",         "enabled",
+                                       "dry_run",         "require_approval",
+                                       "actions",         "restart_action",
+                                       "max_attempts",    "cooldown_seconds",
+                                       "circuit_breaker", "verify_after_seconds",
+                                       "updated_at",      "updated_by",
                                        "breaker_reset_at"};
   for (const auto& [key, value] : body.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
@@ -124,8 +126,8 @@ Result<RepairPolicy> policyFromJson(const nlohmann::json& body, RepairPolicy p) 
     }
     const auto& v = body[key];
     if (!v.is_number_integer() || v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi) {
-      return invalid(std::string(key) + ": must be an integer from " + std::to_string(lo) +
-                     " to " + std::to_string(hi));
+      return invalid(std::string(key) + ": must be an integer from " + std::to_string(lo) + " to " +
+                     std::to_string(hi));
     }
     out = v.get<std::int64_t>();
     return std::nullopt;
@@ -138,23 +140,39 @@ Result<RepairPolicy> policyFromJson(const nlohmann::json& body, RepairPolicy p) 
     out = v.get<std::string>();
     return std::nullopt;
   };
-  if (auto e = boolean("enabled", p.enabled)) return *e;
-  if (auto e = boolean("dry_run", p.dry_run)) return *e;
-  if (auto e = boolean("require_approval", p.require_approval)) return *e;
+  if (auto e = boolean("enabled", p.enabled)) {
+    return *e;
+  }
+  if (auto e = boolean("dry_run", p.dry_run)) {
+    return *e;
+  }
+  if (auto e = boolean("require_approval", p.require_approval)) {
+    return *e;
+  }
   std::int64_t n = p.max_attempts;
-  if (auto e = integer("max_attempts", 1, 100, n)) return *e;
+  if (auto e = integer("max_attempts", 1, 100, n)) {
+    return *e;
+  }
   p.max_attempts = static_cast<int>(n);
   n = p.circuit_breaker;
-  if (auto e = integer("circuit_breaker", 1, 100, n)) return *e;
+  if (auto e = integer("circuit_breaker", 1, 100, n)) {
+    return *e;
+  }
   p.circuit_breaker = static_cast<int>(n);
   n = std::chrono::duration_cast<seconds>(p.cooldown).count();
-  if (auto e = integer("cooldown_seconds", 0, 7 * 24 * 3600, n)) return *e;
+  if (auto e = integer("cooldown_seconds", 0, 7 * 24 * 3600, n)) {
+    return *e;
+  }
   p.cooldown = seconds{n};
   n = std::chrono::duration_cast<seconds>(p.verify_after).count();
-  if (auto e = integer("verify_after_seconds", 0, 24 * 3600, n)) return *e;
+  if (auto e = integer("verify_after_seconds", 0, 24 * 3600, n)) {
+    return *e;
+  }
   p.verify_after = seconds{n};
   if (body.contains("restart_action")) {
-    if (auto e = action("restart_action", body["restart_action"], p.restart_action)) return *e;
+    if (auto e = action("restart_action", body["restart_action"], p.restart_action)) {
+      return *e;
+    }
   }
   if (body.contains("actions")) {
     const auto& a = body["actions"];
@@ -169,10 +187,13 @@ Result<RepairPolicy> policyFromJson(const nlohmann::json& body, RepairPolicy p) 
                        "dependency_down)");
       }
       std::string name;
-      if (auto e = action("actions." + key, value, name)) return *e;
+      if (auto e = action("actions." + key, value, name)) {
+        return *e;
+      }
       if (*cls == FailureClass::DependencyDown && !name.empty()) {
-        return invalid("actions.dependency_down: must be \"\" (a service whose dependency is "
-                       "down is never repaired)");
+        return invalid(
+            "actions.dependency_down: must be \"\" (a service whose dependency is "
+            "down is never repaired)");
       }
       p.actions[*cls] = name;
     }

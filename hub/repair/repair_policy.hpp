@@ -28,8 +28,8 @@ std::string_view toString(FailureClass c);
 std::optional<FailureClass> parseFailureClass(std::string_view text);
 // Every class the policy's `actions` map may name, in a stable order.
 inline constexpr FailureClass kFailureClasses[] = {
-    FailureClass::Timeout,    FailureClass::Crashed, FailureClass::Refused,
-    FailureClass::Unexpected, FailureClass::Error,   FailureClass::Degraded,
+    FailureClass::Timeout,       FailureClass::Crashed, FailureClass::Refused,
+    FailureClass::Unexpected,    FailureClass::Error,   FailureClass::Degraded,
     FailureClass::DependencyDown};
 
 struct RepairPolicy {

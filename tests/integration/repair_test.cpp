@@ -18,8 +18,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -80,10 +80,16 @@ struct Rig {
               "agent_id: " + agent_id + "\nnats:\n  url: " + fx.nats_url +
                   "\nheartbeat_interval: 2s\nlog:\n  level: info\n  format: text\n"
                   "publish:\n  max_delay: 50ms\n"
-                  "actions:\n  restart-web:\n    argv: [" + script + "]\n    timeout: 10s\n"
-                  "services:\n  web: {log_file: " + log_file + "}\n"
+                  "actions:\n  restart-web:\n    argv: [" +
+                  script +
+                  "]\n    timeout: 10s\n"
+                  "services:\n  web: {log_file: " +
+                  log_file +
+                  "}\n"
                   "checks:\n  - name: web-exec\n    service: web\n    kind: exec\n"
-                  "    argv: [/bin/sh, -c, \"exit $(cat " + state_file + ")\"]\n"
+                  "    argv: [/bin/sh, -c, \"exit $(cat " +
+                  state_file +
+                  ")\"]\n"
                   "    interval: 300ms\n    timeout: 250ms\n    retries: 1\n    recover: 1\n");
   }
 
@@ -197,7 +203,9 @@ TEST_CASE("repair: a policy executes once per cooldown even with a burst of tran
   }
   // Every down transition after the edit was decided: one execution, the rest held back.
   REQUIRE(waitUntil(
-      [&] { return count(rig.db, "SELECT count(*) FROM auto_repairs WHERE trigger <> 'manual'") >= 5; },
+      [&] {
+        return count(rig.db, "SELECT count(*) FROM auto_repairs WHERE trigger <> 'manual'") >= 5;
+      },
       20s));
   REQUIRE(waitUntil([&] { return linesOf(rig.out).size() >= 1; }, 15s));
   CHECK(count(rig.db, "SELECT count(*) FROM auto_repairs WHERE status = 'succeeded'") == 1);
@@ -248,7 +256,9 @@ TEST_CASE("repair: dry run decides and records but runs nothing", "[hub][integra
   REQUIRE(rig.put(port, "/api/v1/policies/web", policyBody(true, 0, false, true)).status == 201);
   rig.flap(port);
   REQUIRE(waitUntil(
-      [&] { return count(rig.db, "SELECT count(*) FROM auto_repairs WHERE status = 'dry-run'") >= 1; },
+      [&] {
+        return count(rig.db, "SELECT count(*) FROM auto_repairs WHERE status = 'dry-run'") >= 1;
+      },
       15s));
   // A dry-run quick action too.
   auto quick = rig.post(port, "/api/v1/services/web/actions/restart",
@@ -257,8 +267,7 @@ TEST_CASE("repair: dry run decides and records but runs nothing", "[hub][integra
   CHECK(quick.status == 200);
   CHECK(parse(quick)["repair"]["status"] == "dry-run");
   // The agent said what it would run (and ran nothing).
-  CHECK(parse(quick)["repair"]["output"].get<std::string>().find("would run") !=
-        std::string::npos);
+  CHECK(parse(quick)["repair"]["output"].get<std::string>().find("would run") != std::string::npos);
   CHECK(parse(quick)["repair"]["outcome"] == "dry-run");
   CHECK(count(rig.db, "SELECT count(*) FROM auto_repairs WHERE status NOT IN ('dry-run')") == 0);
   CHECK(count(rig.db, "SELECT count(*) FROM audit_log WHERE action = 'repair.dry-run'") >= 2);
@@ -317,8 +326,7 @@ TEST_CASE("repair: approval required waits pending, approve runs once, reject an
   const long long rejected = second["repair"]["id"].get<long long>();
   auto rej = rig.post(port, "/api/v1/approvals/" + std::to_string(rejected) + "/reject");
   CHECK(rej.status == 200);
-  CHECK(rig.post(port, "/api/v1/approvals/" + std::to_string(rejected) + "/approve").status ==
-        409);
+  CHECK(rig.post(port, "/api/v1/approvals/" + std::to_string(rejected) + "/approve").status == 409);
 
   // Expired: nothing runs, and a late approval is refused.
   auto third = parse(rig.post(port, "/api/v1/services/web/actions/restart", {{"confirm", true}}));
@@ -329,8 +337,7 @@ TEST_CASE("repair: approval required waits pending, approve runs once, reject an
                "expired";
       },
       15s));
-  CHECK(rig.post(port, "/api/v1/approvals/" + std::to_string(expiring) + "/approve").status ==
-        409);
+  CHECK(rig.post(port, "/api/v1/approvals/" + std::to_string(expiring) + "/approve").status == 409);
   CHECK(count(rig.db, "SELECT count(*) FROM audit_log WHERE action = 'repair.expire'") == 1);
   CHECK(linesOf(rig.out).size() == 1);
   rig.checkAuditBeforeEachExecution();
@@ -357,13 +364,13 @@ TEST_CASE("repair: quick actions recheck, diagnose and logs go through the servi
   REQUIRE(logs.status == 200);
   CHECK(parse(logs)["lines"] == json::array({"web line 18", "web line 19", "web line 20"}));
   CHECK(httpGet(port, "/api/v1/services/web/logs?lines=5000").status == 400);
-  CHECK(rig.post(port, "/api/v1/services/nope/actions/restart", {{"confirm", true}}).status ==
-        404);
+  CHECK(rig.post(port, "/api/v1/services/nope/actions/restart", {{"confirm", true}}).status == 404);
 }
 
-TEST_CASE("repair chaos: two hubs, a killed hub, duplicated requests and concurrent approvals "
-          "give 0 unapproved and 0 over-cooldown executions",
-          "[hub][integration][repair]") {
+TEST_CASE(
+    "repair chaos: two hubs, a killed hub, duplicated requests and concurrent approvals "
+    "give 0 unapproved and 0 over-cooldown executions",
+    "[hub][integration][repair]") {
   Rig rig("repair_chaos");
   auto& a = rig.startHub("hub-chaos-a");
   auto& b = rig.startHub("hub-chaos-b");
@@ -427,8 +434,7 @@ TEST_CASE("repair chaos: two hubs, a killed hub, duplicated requests and concurr
   // Over-cooldown executions: 0 (one cooldown of an hour spans the whole phase).
   CHECK(linesOf(rig.out).size() == 1);
   CHECK(restart_started <= 1);
-  CHECK(count(rig.db,
-              "SELECT count(*) FROM auto_repairs WHERE started_at IS NOT NULL") == 1);
+  CHECK(count(rig.db, "SELECT count(*) FROM auto_repairs WHERE started_at IS NOT NULL") == 1);
 
   // Phase 2: approvals required, no cooldown; three pending repairs, each approved by six
   // concurrent callers spread over both live hubs.
@@ -436,8 +442,8 @@ TEST_CASE("repair chaos: two hubs, a killed hub, duplicated requests and concurr
   REQUIRE(rig.put(pb, "/api/v1/policies/web", policyBody(false, 0, true)).status == 200);
   int executed_before = static_cast<int>(linesOf(rig.out).size());
   for (int round = 0; round < 3; ++round) {
-    auto pending = rig.post(round % 2 ? pb : pc, "/api/v1/services/web/actions/restart",
-                            {{"confirm", true}});
+    auto pending =
+        rig.post(round % 2 ? pb : pc, "/api/v1/services/web/actions/restart", {{"confirm", true}});
     INFO(pending.body);
     REQUIRE(pending.status == 202);
     const long long id = parse(pending)["repair"]["id"].get<long long>();
@@ -458,8 +464,7 @@ TEST_CASE("repair chaos: two hubs, a killed hub, duplicated requests and concurr
     CHECK(won == 1);
     ++executed_before;
     REQUIRE(waitUntil(
-        [&] { return linesOf(rig.out).size() == static_cast<std::size_t>(executed_before); },
-        15s));
+        [&] { return linesOf(rig.out).size() == static_cast<std::size_t>(executed_before); }, 15s));
   }
   CHECK(linesOf(rig.out).size() == 4);
   // Unapproved executions: 0. The only started repair without an approver is phase 1's (its

@@ -1,8 +1,8 @@
 // The repair and audit handlers' request validation (refused before any database or agent is
 // touched: the pool is lazy and the agent commands answer "unavailable"), and the CSV escaping
 // of the audit export.
-#include <catch2/catch.hpp>
 #include <spdlog/logger.h>
+#include <catch2/catch.hpp>
 
 #include "common/metrics/metrics.hpp"
 #include "common/time/manual_time.hpp"
@@ -24,16 +24,23 @@ struct Rig {
                      1, logger};
   repair::PgRepairStore store{time, {}};
   int agent_calls = 0;
-  repair::NatsAgentCommands agents{
-      [this](const std::string&, std::string_view, std::chrono::milliseconds)
-          -> Result<std::string> {
-        ++agent_calls;
-        return Error{"nats.unavailable", "no bus", {}};
-      }};
+  repair::NatsAgentCommands agents{[this](const std::string&, std::string_view,
+                                          std::chrono::milliseconds) -> Result<std::string> {
+    ++agent_calls;
+    return Error{"nats.unavailable", "no bus", {}};
+  }};
   repair::RepairEngine engine{
-      state,  {}, store,
-      [] { return Result<std::unique_ptr<store::PgConnection>>(Error{"db.unavailable", "", {}}); },
-      agents, time, registry, logger, {}};
+      state,
+      {},
+      store,
+      [] {
+        return Result<std::unique_ptr<store::PgConnection>>(Error{"db.unavailable", "", {}});
+      },
+      agents,
+      time,
+      registry,
+      logger,
+      {}};
   api::RepairHandler handler{pool, store, engine, agents, state, time, std::chrono::seconds{1}};
   api::AuditHandler audit{pool};
 

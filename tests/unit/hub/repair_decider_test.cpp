@@ -220,8 +220,7 @@ TEST_CASE("repair: the global rate limit holds every execution back", "[hub][uni
   CHECK(rig.decider.decide(&p, manual, h).verdict == Verdict::Skip);
 }
 
-TEST_CASE("repair: dry run (policy or request) records and never executes",
-          "[hub][unit][repair]") {
+TEST_CASE("repair: dry run (policy or request) records and never executes", "[hub][unit][repair]") {
   Rig rig;
   RepairPolicy p = enabledPolicy();
   p.dry_run = true;
