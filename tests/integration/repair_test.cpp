@@ -515,3 +515,42 @@ TEST_CASE("repair: the global rate limit holds across two hubs under concurrent 
   CHECK(count(rig.db, "SELECT count(*) FROM auto_repairs WHERE started_at IS NOT NULL") == 1);
   rig.checkAuditBeforeEachExecution();
 }
+
+TEST_CASE("repair: a repair that does not fix the service is verified as such, and the incident "
+          "is escalated to the alert channels once max attempts are used",
+          "[hub][integration][repair]") {
+  Rig rig("repair_escalate");
+  writeFile(rig.dir + "/secret", "s3cret\n");
+  auto& hub = rig.startHub("hub-repair-escalate",
+                           "  notify_channels: [ops]\nnotify:\n  channels:\n    ops:\n"
+                           "      type: webhook\n      url: \"http://127.0.0.1:1/hook\"\n"
+                           "      secret_file: " +
+                               rig.dir + "/secret\n");
+  rig.startAgent();
+  const int port = hub.port();
+  json body = policyBody(true, 0);
+  body["max_attempts"] = 1;
+  body["verify_after_seconds"] = 1;
+  REQUIRE(rig.put(port, "/api/v1/policies/web", body).status == 201);
+  // Down and staying down: the action runs, changes nothing, and the verification says so.
+  writeFile(rig.state_file, "2\n");
+  REQUIRE(waitUntil([&] { return linesOf(rig.out).size() == 1; }, 15s));
+  REQUIRE(waitUntil(
+      [&] {
+        return count(rig.db, "SELECT count(*) FROM auto_repairs WHERE verified IS FALSE") == 1;
+      },
+      15s));
+  // The failed verification decides again: one attempt per incident is used up -> escalated,
+  // audited, and a notification for the channel is in the outbox.
+  REQUIRE(waitUntil(
+      [&] {
+        return count(rig.db, "SELECT count(*) FROM auto_repairs WHERE status = 'escalated'") == 1;
+      },
+      15s));
+  CHECK(count(rig.db, "SELECT count(*) FROM audit_log WHERE action = 'repair.escalate'") == 1);
+  CHECK(count(rig.db,
+              "SELECT count(*) FROM notification_outbox WHERE channel = 'ops' AND "
+              "idempotency_key LIKE 'repair-%:repair-escalated:ops'") == 1);
+  CHECK(linesOf(rig.out).size() == 1);
+  rig.checkAuditBeforeEachExecution();
+}
