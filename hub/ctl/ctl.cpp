@@ -157,6 +157,80 @@ int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& o
       }
       return 0;
     }
+    case Command::AlertsList: {
+      std::string path = "/api/v1/alerts?state=" + (args.state.empty() ? "open" : args.state);
+      if (!args.alert_service.empty()) {
+        path += "&service=" + urlEncode(args.alert_service);
+      }
+      auto body = api.get(path);
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        out << formatAlerts(body.value());
+      }
+      return 0;
+    }
+    case Command::AlertsAck: {
+      auto body = api.send("POST", "/api/v1/alerts/" + args.item_id + "/ack", std::nullopt);
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        out << "acknowledged incident " << args.item_id << " ("
+            << body->value("service", std::string()) << ")\n";
+      }
+      return 0;
+    }
+    case Command::SilencesList: {
+      auto body =
+          api.get("/api/v1/silences?state=" + (args.state.empty() ? "active" : args.state));
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        out << formatSilences(body.value());
+      }
+      return 0;
+    }
+    case Command::SilencesAdd: {
+      json request{{"service", args.alert_service.empty() ? "*" : args.alert_service},
+                   {"agent", args.agent},
+                   {"check", args.check},
+                   {"duration", args.duration},
+                   {"comment", args.comment},
+                   {"maintenance", args.maintenance}};
+      auto body = api.send("POST", "/api/v1/silences", request);
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        out << "silence " << body->value("id", json(0)).dump() << " until "
+            << body->value("ends_at", std::string()) << "\n";
+      }
+      return 0;
+    }
+    case Command::SilencesExpire: {
+      auto body = api.send("DELETE", "/api/v1/silences/" + args.item_id, std::nullopt);
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        out << "silence " << args.item_id << " ended at "
+            << body->value("ends_at", std::string()) << "\n";
+      }
+      return 0;
+    }
     case Command::None:
       break;
   }

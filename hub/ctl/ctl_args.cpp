@@ -70,6 +70,13 @@ const char* const kCtlUsage =
     "  keys create --name NAME --role admin|operator|readonly [--expires 30d]\n"
     "                                 a new API key, printed once (admin)\n"
     "  keys revoke ID                 revoke an API key (admin)\n"
+    "  alerts [--state open|resolved|all] [--service S]\n"
+    "                                 incidents, newest first (default: open)\n"
+    "  alerts ack ID                  acknowledge an incident: stops escalation (operator)\n"
+    "  silences [--state active|all]  silences and maintenance windows\n"
+    "  silences add --service S [--agent A] [--check C] --duration 2h --comment TEXT\n"
+    "               [--maintenance]   silence matching changes (globs; operator)\n"
+    "  silences expire ID             end a silence now (operator)\n"
     "\n"
     "options:\n"
     "  --hub URL        hub base URL (default: $VITALS_HUB, else http://127.0.0.1:8080)\n"
@@ -127,6 +134,31 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
       a.help = true;
     } else if (arg == "--version") {
       a.version = true;
+    } else if (arg == "--maintenance") {
+      a.maintenance = true;
+    } else if (arg == "--state" || arg == "--service" || arg == "--agent" || arg == "--check" ||
+               arg == "--duration" || arg == "--comment") {
+      auto v = value();
+      if (!v || v->empty()) {
+        return usage(arg + " needs a value");
+      }
+      if (arg == "--state") {
+        a.state = *v;
+      } else if (arg == "--service") {
+        a.alert_service = *v;
+      } else if (arg == "--agent") {
+        a.agent = *v;
+      } else if (arg == "--check") {
+        a.check = *v;
+      } else if (arg == "--duration") {
+        const auto d = config::parseDuration(*v);
+        if (!d || d->count() <= 0) {
+          return usage("--duration must be a duration such as 30m or 2h, got \"" + *v + "\"");
+        }
+        a.duration = *v;
+      } else {
+        a.comment = *v;
+      }
     } else if (arg == "--hub" || arg == "--output" || arg == "--config" || arg == "--since" ||
                arg == "--until" || arg == "--limit" || arg == "--name" || arg == "--role" ||
                arg == "--expires") {
@@ -224,8 +256,60 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     } else {
       return usage("keys needs a subcommand: list, create or revoke");
     }
+  } else if (cmd == "alerts" || cmd == "silences") {
+    const bool alerts = cmd == "alerts";
+    const std::string sub = positional.size() > 1 ? positional[1] : "list";
+    if (sub == "list") {
+      a.command = alerts ? Command::AlertsList : Command::SilencesList;
+      if (positional.size() > 2) {
+        return usage(cmd + " list takes no arguments, got \"" + positional[2] + "\"");
+      }
+    } else if ((alerts && sub == "ack") || (!alerts && sub == "expire")) {
+      a.command = alerts ? Command::AlertsAck : Command::SilencesExpire;
+      if (positional.size() != 3 ||
+          positional[2].find_first_not_of("0123456789") != std::string::npos) {
+        return usage(cmd + " " + sub + " needs exactly one numeric ID");
+      }
+      a.item_id = positional[2];
+    } else if (!alerts && sub == "add") {
+      a.command = Command::SilencesAdd;
+      if (positional.size() > 2) {
+        return usage("silences add takes no arguments, got \"" + positional[2] + "\"");
+      }
+      if (a.duration.empty() || a.comment.empty()) {
+        return usage("silences add needs --duration D and --comment TEXT");
+      }
+      if (a.alert_service.empty() && a.agent == "*" && a.check == "*") {
+        return usage("silences add needs --service, --agent or --check");
+      }
+    } else {
+      return usage(alerts ? "alerts takes list (default) or ack ID"
+                          : "silences takes list (default), add or expire ID");
+    }
+    const bool list = a.command == Command::AlertsList || a.command == Command::SilencesList;
+    if (!a.state.empty()) {
+      const bool ok = !list ? false
+                            : alerts ? (a.state == "open" || a.state == "resolved" ||
+                                        a.state == "all")
+                                     : (a.state == "active" || a.state == "all");
+      if (!ok) {
+        return usage(list ? "--state must be " +
+                                std::string(alerts ? "open, resolved or all" : "active or all") +
+                                ", got \"" + a.state + "\""
+                          : "--state belongs to the list commands");
+      }
+    }
   } else {
     return usage("unknown command \"" + cmd + "\"");
+  }
+  if (a.command != Command::SilencesAdd &&
+      (a.agent != "*" || a.check != "*" || !a.duration.empty() || !a.comment.empty() ||
+       a.maintenance)) {
+    return usage("--agent, --check, --duration, --comment and --maintenance belong to silences add");
+  }
+  if (!a.alert_service.empty() && a.command != Command::SilencesAdd &&
+      a.command != Command::AlertsList) {
+    return usage("--service belongs to alerts (list) and silences add");
   }
   if (a.command != Command::KeysCreate &&
       (!a.key_name.empty() || !a.key_role.empty() || !a.key_expires.empty())) {

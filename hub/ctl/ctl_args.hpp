@@ -12,7 +12,20 @@ namespace vitals::ctl {
 inline constexpr const char* kDefaultHub = "http://127.0.0.1:8080";
 
 enum class Output { Table, Json };
-enum class Command { None, Status, History, Agents, KeysList, KeysCreate, KeysRevoke };
+enum class Command {
+  None,
+  Status,
+  History,
+  Agents,
+  KeysList,
+  KeysCreate,
+  KeysRevoke,
+  AlertsList,
+  AlertsAck,
+  SilencesList,
+  SilencesAdd,
+  SilencesExpire,
+};
 
 struct CtlArgs {
   std::string hub_url = kDefaultHub;
@@ -33,6 +46,15 @@ struct CtlArgs {
   std::string key_role;
   std::string key_expires;  // "" = never
   std::string key_id;
+  // alerts / silences
+  std::string state;       // alerts: open|resolved|all; silences: active|all ("" = default)
+  std::string alert_service;  // alerts --service; silences add --service
+  std::string agent = "*";    // silences add
+  std::string check = "*";
+  std::string duration;       // silences add (required)
+  std::string comment;        // silences add (required)
+  bool maintenance = false;
+  std::string item_id;        // alerts ack ID, silences expire ID
 };
 
 struct CtlEnvironment {

@@ -169,4 +169,36 @@ std::string formatKeys(const nlohmann::json& body) {
   return renderTable(rows);
 }
 
+std::string formatAlerts(const nlohmann::json& body) {
+  std::vector<std::vector<std::string>> rows{
+      {"ID", "SERVICE", "KIND", "STATE", "STATUS", "OPENED", "ACK", "WHY"}};
+  for (const auto& a : arrayAt(body, "alerts")) {
+    std::string why = str(a, "reason");
+    if (!str(a, "root_cause").empty()) {
+      why += " (root cause: " + str(a, "root_cause") + ")";
+    }
+    rows.push_back({str(a, "id"), str(a, "service"), str(a, "kind"), str(a, "state"),
+                    str(a, "status"), str(a, "opened_at"), str(a, "acknowledged_by"),
+                    oneLine(why, 60)});
+  }
+  if (rows.size() == 1) {
+    return "no incidents\n";
+  }
+  return renderTable(rows);
+}
+
+std::string formatSilences(const nlohmann::json& body) {
+  std::vector<std::vector<std::string>> rows{
+      {"ID", "SERVICE", "AGENT", "CHECK", "FROM", "UNTIL", "MAINT", "CREATOR", "COMMENT"}};
+  for (const auto& s : arrayAt(body, "silences")) {
+    rows.push_back({str(s, "id"), str(s, "service"), str(s, "agent"), str(s, "check"),
+                    str(s, "starts_at"), str(s, "ends_at"), str(s, "maintenance"),
+                    str(s, "creator"), oneLine(str(s, "comment"), 40)});
+  }
+  if (rows.size() == 1) {
+    return "no silences\n";
+  }
+  return renderTable(rows);
+}
+
 }  // namespace vitals::ctl

@@ -23,5 +23,7 @@ std::string formatHistory(const nlohmann::json& results);
 std::string formatAgents(const nlohmann::json& body);
 // GET /api/v1/keys -> ID NAME ROLE PREFIX STATE CREATOR LAST USED EXPIRES.
 std::string formatKeys(const nlohmann::json& body);
+std::string formatAlerts(const nlohmann::json& body);
+std::string formatSilences(const nlohmann::json& body);
 
 }  // namespace vitals::ctl

@@ -171,6 +171,36 @@ TEST_CASE("a flip notifies the first channel once, escalates unacknowledged, ack
     }
   }
   CHECK(count(ho.db_conninfo, "SELECT count(*) FROM notification_outbox") == 7);
+
+  // vitalsctl sees the same incidents and silences, and manages silences.
+  writeFile(dir + "/admin.key", hub.adminKey() + "\n");
+  writeFile(dir + "/ctl.yaml", "hub: http://127.0.0.1:" + std::to_string(hub.port()) +
+                                   "\napi_key_file: " + dir + "/admin.key\n");
+  auto ctl = [&](std::vector<std::string> args, std::string& out) {
+    std::vector<std::string> argv{fx.bin_dir + "/vitalsctl", "--config", dir + "/ctl.yaml"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess p(argv, dir + "/ctl-" + std::to_string(freeTcpPort()) + ".log",
+                   fx.run_dir + "/pids");
+    const int code = p.waitExit(20000);
+    out = p.log();
+    return code;
+  };
+  std::string out;
+  REQUIRE(ctl({"--output", "json", "alerts", "--state", "all", "--service", "shop"}, out) == 0);
+  CHECK(json::parse(out)["alerts"].size() == 3);
+  REQUIRE(ctl({"silences", "add", "--service", "shop", "--duration", "10m", "--comment",
+               "from the CLI", "--maintenance"},
+              out) == 0);
+  CHECK(out.find("silence ") == 0);
+  REQUIRE(ctl({"--output", "json", "silences"}, out) == 0);
+  const auto active = json::parse(out)["silences"];
+  REQUIRE(active.size() == 1);
+  CHECK(active[0]["maintenance"] == true);
+  CHECK(active[0]["creator"].get<std::string>().rfind("key:", 0) == 0);
+  REQUIRE(ctl({"silences", "expire", std::to_string(active[0]["id"].get<std::int64_t>())}, out) ==
+          0);
+  CHECK(ctl({"alerts", "ack", "999999"}, out) == 1);
+  CHECK(out.find("no alert 999999") != std::string::npos);
   agent.process().stop(SIGTERM);
   hub.process().stop(SIGTERM);
 }

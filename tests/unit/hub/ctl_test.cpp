@@ -208,3 +208,43 @@ TEST_CASE("urlEncode keeps unreserved characters only", "[hub][unit][ctl]") {
   CHECK(urlEncode("a b/c?d&e=f") == "a%20b%2Fc%3Fd%26e%3Df");
   CHECK(urlEncode("\xc3\xa9") == "%C3%A9");
 }
+
+TEST_CASE("vitalsctl alerts and silences commands parse their subcommands and refuse stray flags",
+          "[hub][unit][ctl]") {
+  auto a = parse({"alerts"});
+  REQUIRE(a.ok());
+  CHECK(a->command == Command::AlertsList);
+  a = parse({"alerts", "--state", "resolved", "--service", "web"});
+  REQUIRE(a.ok());
+  CHECK(a->state == "resolved");
+  CHECK(a->alert_service == "web");
+  a = parse({"alerts", "ack", "42"});
+  REQUIRE(a.ok());
+  CHECK(a->command == Command::AlertsAck);
+  CHECK(a->item_id == "42");
+  a = parse({"silences", "add", "--service", "web-*", "--duration", "2h", "--comment", "deploy",
+             "--maintenance"});
+  REQUIRE(a.ok());
+  CHECK(a->command == Command::SilencesAdd);
+  CHECK(a->maintenance);
+  CHECK(a->agent == "*");
+  a = parse({"silences", "expire", "7"});
+  REQUIRE(a.ok());
+  CHECK(a->command == Command::SilencesExpire);
+
+  auto msg = [](std::vector<std::string> argv) {
+    auto r = parse(std::move(argv));
+    return r.ok() ? std::string("ok") : r.error().message;
+  };
+  CHECK_THAT(msg({"alerts", "ack"}), Catch::Contains("alerts ack needs exactly one numeric ID"));
+  CHECK_THAT(msg({"alerts", "ack", "x1"}), Catch::Contains("numeric ID"));
+  CHECK_THAT(msg({"alerts", "--state", "closed"}), Catch::Contains("--state must be open"));
+  CHECK_THAT(msg({"silences", "add", "--service", "web", "--duration", "2h"}),
+             Catch::Contains("--comment"));
+  CHECK_THAT(msg({"silences", "add", "--duration", "2h", "--comment", "x"}),
+             Catch::Contains("needs --service, --agent or --check"));
+  CHECK_THAT(msg({"silences", "add", "--service", "w", "--duration", "soon", "--comment", "x"}),
+             Catch::Contains("--duration must be a duration"));
+  CHECK_THAT(msg({"status", "--comment", "x"}), Catch::Contains("belong to silences add"));
+  CHECK_THAT(msg({"silences", "mute"}), Catch::Contains("silences takes list"));
+}
