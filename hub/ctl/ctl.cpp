@@ -231,6 +231,23 @@ int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& o
       }
       return 0;
     }
+    case Command::Api: {
+      std::optional<json> request;
+      if (args.api_body) {
+        request = json::parse(*args.api_body);
+      }
+      auto body = args.api_method == "GET" ? api.get(args.api_path)
+                                           : api.send(args.api_method, args.api_path, request);
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        out << formatGeneric(body.value(), args.api_list_key);
+      }
+      return 0;
+    }
     case Command::None:
       break;
   }

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/config/yaml_reader.hpp"
@@ -77,6 +78,18 @@ const char* const kCtlUsage =
     "  silences add --service S [--agent A] [--check C] --duration 2h --comment TEXT\n"
     "               [--maintenance]   silence matching changes (globs; operator)\n"
     "  silences expire ID             end a silence now (operator)\n"
+    "  uptime [SERVICE] [--window 7d|30d]\n"
+    "                                 uptime of all services, or one with its timeline\n"
+    "  repairs [--status S] [--service S]   auto-repair decisions and executions\n"
+    "  approvals                      repairs waiting for approval\n"
+    "  approvals approve|reject ID    decide a pending repair (operator)\n"
+    "  policies [SERVICE]             repair policies\n"
+    "  policies set SERVICE --file POLICY.json   replace a repair policy (admin)\n"
+    "  preflight                      the pre-flight checklist and the ready flag\n"
+    "  preflight run                  run it now (operator)\n"
+    "  preflight override CHECK --reason TEXT [--expires 4h]   override a failed check (admin)\n"
+    "  audit [--since T] [--actor A] [--action X] [--target T] [--limit N]   audit trail (admin)\n"
+    "  federation                     (not built yet: says so and exits 1)\n"
     "\n"
     "options:\n"
     "  --hub URL        hub base URL (default: $VITALS_HUB, else http://127.0.0.1:8080)\n"
@@ -104,6 +117,157 @@ CtlEnvironment CtlEnvironment::system() {
   };
   return e;
 }
+
+namespace {
+
+std::string encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+// uptime, repairs, approvals, policies, preflight, audit: the API call they make.
+Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvironment& env,
+                  bool limit_given) {
+  const std::string& cmd = pos.front();
+  const std::string sub = pos.size() > 1 ? pos[1] : "";
+  auto fail = [](const std::string& m) -> Status { return Error{"usage", m, {}}; };
+  auto only = [&](std::size_t n, const std::string& what) -> Status {
+    return pos.size() == n ? okStatus() : fail(what);
+  };
+  a.command = Command::Api;
+  std::string query;
+  auto add = [&](const std::string& k, const std::string& v) {
+    if (!v.empty()) {
+      query += (query.empty() ? "?" : "&") + k + "=" + encode(v);
+    }
+  };
+  Status shape = okStatus();
+  const bool mutating_flags = !a.reason.empty() || !a.file.empty() || !a.key_expires.empty();
+  if (cmd == "uptime") {
+    if (!a.window.empty() && a.window != "7d" && a.window != "30d") {
+      return fail("--window must be 7d or 30d, got \"" + a.window + "\"");
+    }
+    add("window", a.window);
+    if (pos.size() == 1) {
+      a.api_path = "/api/v1/uptime" + query;
+      a.api_list_key = "services";
+    } else {
+      shape = only(2, "uptime takes at most one SERVICE");
+      a.api_path = "/api/v1/services/" + encode(pos[1]) + "/uptime" + query;
+      a.api_list_key = "timeline";
+    }
+  } else if (cmd == "repairs") {
+    shape = only(1, "repairs takes no arguments (use --status and --service)");
+    add("status", a.status);
+    add("service", a.alert_service);
+    a.api_path = "/api/v1/repairs" + query;
+    a.api_list_key = "repairs";
+  } else if (cmd == "approvals") {
+    if (sub.empty()) {
+      a.api_path = "/api/v1/approvals";
+      a.api_list_key = "approvals";
+    } else if ((sub == "approve" || sub == "reject") && pos.size() == 3 &&
+               pos[2].find_first_not_of("0123456789") == std::string::npos) {
+      a.api_method = "POST";
+      a.api_path = "/api/v1/approvals/" + pos[2] + "/" + sub;
+    } else {
+      return fail("approvals takes nothing, or approve ID / reject ID");
+    }
+  } else if (cmd == "policies") {
+    if (sub == "set") {
+      if (pos.size() != 3 || a.file.empty()) {
+        return fail("policies set needs SERVICE and --file POLICY.json");
+      }
+      auto text = env.read_file(a.file);
+      if (!text.ok()) {
+        return fail("cannot read " + a.file + ": " + text.error().message);
+      }
+      if (nlohmann::json::parse(text.value(), nullptr, false).is_discarded()) {
+        return fail(a.file + " is not valid JSON");
+      }
+      a.api_method = "PUT";
+      a.api_path = "/api/v1/policies/" + encode(pos[2]);
+      a.api_body = text.value();
+    } else if (pos.size() == 1) {
+      a.api_path = "/api/v1/policies";
+      a.api_list_key = "policies";
+    } else {
+      shape = only(2, "policies takes at most one SERVICE (or: set SERVICE --file F)");
+      a.api_path = "/api/v1/policies/" + encode(pos[1]);
+    }
+  } else if (cmd == "preflight") {
+    if (sub.empty()) {
+      a.api_path = "/api/v1/preflight";
+      a.api_list_key = "checks";
+    } else if (sub == "run") {
+      shape = only(2, "preflight run takes no arguments");
+      a.api_method = "POST";
+      a.api_path = "/api/v1/preflight/run";
+      a.api_list_key = "checks";
+    } else if (sub == "override") {
+      if (pos.size() != 3 || a.reason.empty()) {
+        return fail("preflight override needs CHECK and --reason TEXT");
+      }
+      nlohmann::json body{{"check", pos[2]}, {"reason", a.reason}};
+      if (!a.key_expires.empty()) {
+        body["expires_in"] = a.key_expires;
+      }
+      a.api_method = "POST";
+      a.api_path = "/api/v1/preflight/overrides";
+      a.api_body = body.dump();
+    } else {
+      return fail("preflight takes nothing, run, or override CHECK --reason TEXT");
+    }
+  } else if (cmd == "audit") {
+    shape = only(1, "audit takes no arguments (use --since, --actor, --action, --target)");
+    add("since", a.since.value_or(""));
+    add("until", a.until.value_or(""));
+    add("actor", a.actor);
+    add("action", a.action);
+    add("target", a.target);
+    if (limit_given) {
+      add("limit", std::to_string(std::min(a.limit, 1000)));
+    }
+    a.api_path = "/api/v1/audit" + query;
+    a.api_list_key = "entries";
+  } else {
+    return Error{"unsupported",
+                 "federation is not built yet: hubs do not exchange summaries in this version", {}};
+  }
+  if (!shape.ok()) {
+    return shape;
+  }
+  // Flags that only some of these take.
+  if (!a.window.empty() && cmd != "uptime") {
+    return fail("--window belongs to uptime");
+  }
+  if (!a.status.empty() && cmd != "repairs") {
+    return fail("--status belongs to repairs");
+  }
+  if (!a.alert_service.empty() && cmd != "repairs") {
+    return fail("--service belongs to alerts, repairs and silences add");
+  }
+  if ((!a.actor.empty() || !a.action.empty() || !a.target.empty() || a.since || a.until ||
+       limit_given) &&
+      cmd != "audit") {
+    return fail("--since, --until, --limit, --actor, --action and --target belong to audit");
+  }
+  if (mutating_flags && a.api_body == std::nullopt) {
+    return fail("--reason, --expires and --file belong to preflight override and policies set");
+  }
+  return okStatus();
+}
+
+}  // namespace
 
 Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvironment& env) {
   CtlArgs a;
@@ -136,6 +300,19 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
       a.version = true;
     } else if (arg == "--maintenance") {
       a.maintenance = true;
+    } else if (arg == "--window" || arg == "--status" || arg == "--reason" || arg == "--file" ||
+               arg == "--actor" || arg == "--action" || arg == "--target") {
+      auto v = value();
+      if (!v || v->empty()) {
+        return usage(arg + " needs a value");
+      }
+      (arg == "--window"   ? a.window
+       : arg == "--status" ? a.status
+       : arg == "--reason" ? a.reason
+       : arg == "--file"   ? a.file
+       : arg == "--actor"  ? a.actor
+       : arg == "--action" ? a.action
+                           : a.target) = *v;
     } else if (arg == "--state" || arg == "--service" || arg == "--agent" || arg == "--check" ||
                arg == "--duration" || arg == "--comment") {
       auto v = value();
@@ -256,6 +433,11 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     } else {
       return usage("keys needs a subcommand: list, create or revoke");
     }
+  } else if (cmd == "uptime" || cmd == "repairs" || cmd == "approvals" || cmd == "policies" ||
+             cmd == "preflight" || cmd == "audit" || cmd == "federation") {
+    if (auto s = apiCommand(a, positional, env, limit_given); !s.ok()) {
+      return s.error();
+    }
   } else if (cmd == "alerts" || cmd == "silences") {
     const bool alerts = cmd == "alerts";
     const std::string sub = positional.size() > 1 ? positional[1] : "list";
@@ -308,15 +490,22 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     return usage("--agent, --check, --duration, --comment and --maintenance belong to silences add");
   }
   if (!a.alert_service.empty() && a.command != Command::SilencesAdd &&
-      a.command != Command::AlertsList) {
+      a.command != Command::AlertsList && a.command != Command::Api) {
     return usage("--service belongs to alerts (list) and silences add");
   }
-  if (a.command != Command::KeysCreate &&
+  if (a.command != Command::KeysCreate && a.command != Command::Api &&
       (!a.key_name.empty() || !a.key_role.empty() || !a.key_expires.empty())) {
     return usage("--name, --role and --expires belong to the keys create command");
   }
-  if (a.command != Command::History && (a.since || a.until || limit_given)) {
-    return usage("--since, --until and --limit belong to the history command");
+  if (a.command != Command::History && a.command != Command::Api &&
+      (a.since || a.until || limit_given)) {
+    return usage("--since, --until and --limit belong to the history and audit commands");
+  }
+  if (a.command != Command::Api &&
+      (!a.window.empty() || !a.status.empty() || !a.reason.empty() || !a.file.empty() ||
+       !a.actor.empty() || !a.action.empty() || !a.target.empty())) {
+    return usage("--window, --status, --reason, --file, --actor, --action and --target belong "
+                 "to uptime, repairs, preflight override, policies set and audit");
   }
 
   std::optional<std::string> from_file;

@@ -25,6 +25,8 @@ enum class Command {
   SilencesList,
   SilencesAdd,
   SilencesExpire,
+  // uptime, repairs, approvals, policies, preflight, audit: one API call (api_* below).
+  Api,
 };
 
 struct CtlArgs {
@@ -55,6 +57,17 @@ struct CtlArgs {
   std::string comment;        // silences add (required)
   bool maintenance = false;
   std::string item_id;        // alerts ack ID, silences expire ID
+  // Command::Api: the call, and the array of the answer shown as a table ("" = the object).
+  std::string api_method = "GET";
+  std::string api_path;
+  std::optional<std::string> api_body;  // JSON text
+  std::string api_list_key;
+  // Generic options of those commands.
+  std::string window;  // uptime --window 7d|30d
+  std::string status;  // repairs --status
+  std::string reason;  // preflight override --reason
+  std::string file;    // policies set --file (a JSON policy)
+  std::string actor, action, target;  // audit filters
 };
 
 struct CtlEnvironment {

@@ -201,4 +201,50 @@ std::string formatSilences(const nlohmann::json& body) {
   return renderTable(rows);
 }
 
+std::string formatGeneric(const nlohmann::json& body, const std::string& list_key) {
+  // The scalar fields of an object as "key: value" lines; an array of objects as a table of
+  // their scalar fields (the first row's keys, at most 8 columns).
+  auto scalar = [](const json& v) {
+    return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("-") : v.dump();
+  };
+  std::string out;
+  if (!body.is_object()) {
+    return body.dump(2) + "\n";
+  }
+  for (const auto& [k, v] : body.items()) {
+    if (!v.is_structured() && k != list_key) {
+      out += k + ": " + oneLine(scalar(v), 100) + "\n";
+    }
+  }
+  if (list_key.empty()) {
+    return out;
+  }
+  const json& items = arrayAt(body, list_key.c_str());
+  if (items.empty() || !items.front().is_object()) {
+    return out + (items.empty() ? "no " + list_key + "\n" : items.dump(2) + "\n");
+  }
+  std::vector<std::string> cols;
+  for (const auto& [k, v] : items.front().items()) {
+    if (!v.is_structured() && cols.size() < 8) {
+      cols.push_back(k);
+    }
+  }
+  std::vector<std::vector<std::string>> rows;
+  rows.emplace_back();
+  for (const auto& c : cols) {
+    std::string upper;
+    for (char ch : c) {
+      upper += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    rows.back().push_back(upper);
+  }
+  for (const auto& item : items) {
+    rows.emplace_back();
+    for (const auto& c : cols) {
+      rows.back().push_back(item.contains(c) ? oneLine(scalar(item[c]), 48) : "-");
+    }
+  }
+  return out + renderTable(rows);
+}
+
 }  // namespace vitals::ctl

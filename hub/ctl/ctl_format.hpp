@@ -25,5 +25,7 @@ std::string formatAgents(const nlohmann::json& body);
 std::string formatKeys(const nlohmann::json& body);
 std::string formatAlerts(const nlohmann::json& body);
 std::string formatSilences(const nlohmann::json& body);
+// Any API answer: its scalar fields, and the array `list_key` (if any) as a table.
+std::string formatGeneric(const nlohmann::json& body, const std::string& list_key);
 
 }  // namespace vitals::ctl

@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   }
   auto args = parseCtlArgs(argv_list, CtlEnvironment::system());
   if (!args.ok()) {
+    if (args.error().code == "unsupported") {  // a known command this version cannot do
+      std::cerr << "vitalsctl: " << args.error().message << "\n";
+      return 1;
+    }
     std::cerr << "vitalsctl: " << args.error().message << "\n" << kCtlUsage;
     return 2;
   }

@@ -201,6 +201,11 @@ TEST_CASE("a flip notifies the first channel once, escalates unacknowledged, ack
           0);
   CHECK(ctl({"alerts", "ack", "999999"}, out) == 1);
   CHECK(out.find("no alert 999999") != std::string::npos);
+  REQUIRE(ctl({"uptime", "--window", "7d"}, out) == 0);
+  CHECK(out.find("shop") != std::string::npos);
+  REQUIRE(ctl({"--output", "json", "audit", "--action", "POST*"}, out) == 0);
+  CHECK(out.find("/api/v1/silences") != std::string::npos);
+  CHECK(ctl({"federation"}, out) == 1);
   agent.process().stop(SIGTERM);
   hub.process().stop(SIGTERM);
 }

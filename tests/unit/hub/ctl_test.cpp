@@ -96,7 +96,7 @@ TEST_CASE("vitalsctl usage errors say what is wrong", "[hub][unit][ctl]") {
       {{"status", "extra"}, "status takes no arguments"},
       {{"history"}, "history needs exactly one SERVICE"},
       {{"history", "a", "b"}, "history needs exactly one SERVICE"},
-      {{"status", "--limit", "5"}, "belong to the history command"},
+      {{"status", "--limit", "5"}, "belong to the history and audit commands"},
       {{"history", "web", "--limit", "0"}, "--limit must be an integer from 1 to 100000"},
       {{"history", "web", "--since", "last tuesday"}, "--since must be an RFC 3339 time"},
       {{"--output", "yaml", "status"}, "--output must be table or json"},
@@ -247,4 +247,42 @@ TEST_CASE("vitalsctl alerts and silences commands parse their subcommands and re
              Catch::Contains("--duration must be a duration"));
   CHECK_THAT(msg({"status", "--comment", "x"}), Catch::Contains("belong to silences add"));
   CHECK_THAT(msg({"silences", "mute"}), Catch::Contains("silences takes list"));
+}
+
+TEST_CASE("vitalsctl uptime, repairs, approvals, policies, preflight and audit map to their API "
+          "calls",
+          "[hub][unit][ctl]") {
+  auto call = [](std::vector<std::string> argv) {
+    auto r = parse(std::move(argv), fakeEnv());
+    REQUIRE(r.ok());
+    CHECK(r->command == Command::Api);
+    return r->api_method + " " + r->api_path;
+  };
+  CHECK(call({"uptime", "--window", "7d"}) == "GET /api/v1/uptime?window=7d");
+  CHECK(call({"uptime", "web/eu"}) == "GET /api/v1/services/web%2Feu/uptime");
+  CHECK(call({"repairs", "--status", "pending", "--service", "web"}) ==
+        "GET /api/v1/repairs?status=pending&service=web");
+  CHECK(call({"approvals"}) == "GET /api/v1/approvals");
+  CHECK(call({"approvals", "approve", "12"}) == "POST /api/v1/approvals/12/approve");
+  CHECK(call({"policies"}) == "GET /api/v1/policies");
+  CHECK(call({"preflight", "run"}) == "POST /api/v1/preflight/run");
+  CHECK(call({"audit", "--actor", "key:1", "--since", "2h", "--limit", "50"}) ==
+        "GET /api/v1/audit?since=2h&actor=key%3A1&limit=50");
+  auto o = parse({"preflight", "override", "agents", "--reason", "maintenance", "--expires", "4h"});
+  REQUIRE(o.ok());
+  CHECK(nlohmann::json::parse(*o->api_body) ==
+        nlohmann::json{{"check", "agents"}, {"reason", "maintenance"}, {"expires_in", "4h"}});
+
+  auto msg = [](std::vector<std::string> argv) {
+    auto r = parse(std::move(argv));
+    return r.ok() ? std::string("ok") : r.error().message;
+  };
+  CHECK_THAT(msg({"uptime", "--window", "1y"}), Catch::Contains("--window must be 7d or 30d"));
+  CHECK_THAT(msg({"approvals", "approve"}), Catch::Contains("approve ID"));
+  CHECK_THAT(msg({"preflight", "override", "agents"}), Catch::Contains("--reason"));
+  CHECK_THAT(msg({"repairs", "--window", "7d"}), Catch::Contains("--window belongs to uptime"));
+  CHECK_THAT(msg({"policies", "set", "web"}), Catch::Contains("--file"));
+  auto fed = parse({"federation"});
+  REQUIRE_FALSE(fed.ok());
+  CHECK(fed.error().code == "unsupported");
 }
