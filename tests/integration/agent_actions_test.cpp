@@ -250,3 +250,46 @@ TEST_CASE("agent restart action restarts a real supervised process", "[agent][in
     ::kill(std::stoi(new_pid), SIGKILL);
   }
 }
+
+TEST_CASE("agent restart action restarts a real Podman container, once per cooldown",
+          "[agent][integration]") {
+  Rig rig("agent-actions-podman");
+  const std::string prefix = rig.fx.run_dir + "/podman-actions";
+  const std::string script = std::string(VITALS_SOURCE_DIR) + "/tests/fixtures/podman.sh";
+  std::string setup_log;
+  const int rc = shell(script + " start " + prefix, &setup_log);
+  struct Teardown {
+    std::string cmd;
+    ~Teardown() { shell(cmd); }
+  } teardown{script + " stop " + prefix};
+  INFO("podman.sh output:\n" << setup_log);
+  REQUIRE(rc == 0);  // no silent pass: an engine that cannot start fails the test
+  const std::string conf = "CONTAINERS_CONF=" + prefix + "/cfg/containers.conf";
+  const std::string storage = "CONTAINERS_STORAGE_CONF=" + prefix + "/cfg/storage.conf";
+  auto podman = [&](const std::string& args) {
+    std::string out;
+    const int code = shell(conf + " " + storage + " podman " + args, &out);
+    INFO("podman " << args << "\n" << out);
+    REQUIRE(code == 0);
+    return out;
+  };
+  podman("run -d --name app --network none --init localhost/bbox sleep 3600");
+  const auto started = [&] { return podman("inspect app --format '{{.State.StartedAt}}'"); };
+  const std::string before = started();
+
+  // The action is the agent's own config: argv only, no shell.
+  rig.start("  restart-app:\n    argv: [/usr/bin/env, \"" + conf + "\", \"" + storage +
+            "\", /usr/bin/podman, restart, --time, \"1\", app]\n    timeout: 30s\n"
+            "    cooldown: 1h\n");
+  auto reply = rig.action("podman-restart-1", "restart-app");
+  INFO(reply.error() << reply.output());
+  REQUIRE(reply.outcome() == pb::COMMAND_OUTCOME_OK);
+  CHECK(reply.exit_code() == 0);
+  const std::string after = started();
+  CHECK(after != before);
+  CHECK(podman("inspect app --format '{{.State.Status}}'").find("running") != std::string::npos);
+  // A second request within the cooldown runs nothing.
+  auto again = rig.action("podman-restart-2", "restart-app");
+  CHECK(again.outcome() == pb::COMMAND_OUTCOME_REJECTED);
+  CHECK(started() == after);
+}

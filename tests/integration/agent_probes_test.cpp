@@ -18,6 +18,7 @@
 #include "agent/runtime/asio_work_queue.hpp"
 #include "common/asio/asio.hpp"
 #include "tests/support/fixture.hpp"
+#include "tests/support/process.hpp"
 
 using namespace vitals;
 using namespace vitals::agent;
@@ -47,24 +48,6 @@ struct Runner {
     return *out;
   }
 };
-
-// Runs a shell command; returns its exit status and (optionally) its output.
-int sh(const std::string& cmd, std::string* output = nullptr) {
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) {
-    return -1;
-  }
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) {
-    out.append(buf, n);
-  }
-  const int rc = ::pclose(p);
-  if (output != nullptr) {
-    *output = out;
-  }
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 }  // namespace
 
@@ -129,7 +112,7 @@ TEST_CASE("redis probe: PING, role, and AUTH with a password file and an ACL use
   const int port = test::freeTcpPort();
   test::writeFile(dir + "/password", "s3cret\n");
   test::writeFile(dir + "/user-password", "pw2\n");
-  REQUIRE(sh("redis-server --bind 127.0.0.1 --port " + std::to_string(port) +
+  REQUIRE(test::shell("redis-server --bind 127.0.0.1 --port " + std::to_string(port) +
              " --save '' --appendonly no --daemonize yes --requirepass s3cret"
              " --pidfile " + dir + "/redis.pid --dir " + dir + " --logfile " + dir + "/redis.log") == 0);
   struct Stop {
@@ -155,7 +138,7 @@ TEST_CASE("redis probe: PING, role, and AUTH with a password file and an ACL use
   CHECK(o.raw_status == HealthStatus::Down);
   CHECK_THAT(o.message, Catch::StartsWith("AUTH failed: "));
 
-  REQUIRE(sh("redis-cli -p " + std::to_string(port) +
+  REQUIRE(test::shell("redis-cli -p " + std::to_string(port) +
              " -a s3cret --no-auth-warning ACL SETUSER probe on '>pw2' '+ping' '+info'") == 0);
   secured.username = "probe";
   secured.password.file = dir + "/user-password";
@@ -171,7 +154,7 @@ TEST_CASE("container probe against rootful Podman: running, healthy, unhealthy, 
   const std::string prefix = fx.run_dir + "/podman";
   const std::string script = std::string(VITALS_SOURCE_DIR) + "/tests/fixtures/podman.sh";
   std::string setup_log;
-  const int rc = sh(script + " start " + prefix, &setup_log);
+  const int rc = test::shell(script + " start " + prefix, &setup_log);
   struct Teardown {
     std::string cmd;
     ~Teardown() { std::system((cmd + " >/dev/null 2>&1").c_str()); }
@@ -184,7 +167,7 @@ TEST_CASE("container probe against rootful Podman: running, healthy, unhealthy, 
                           prefix + "/cfg/storage.conf ";
   auto podman = [&](const std::string& args) {
     std::string out;
-    const int code = sh(env + "podman " + args, &out);
+    const int code = test::shell(env + "podman " + args, &out);
     INFO("podman " << args << "\n" << out);
     return code;
   };

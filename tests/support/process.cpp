@@ -96,4 +96,21 @@ int ChildProcess::stop(int sig, int timeout_ms) {
 
 std::string ChildProcess::log() const { return readFile(log_path_); }
 
+int shell(const std::string& cmd, std::string* output) {
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) {
+    return -1;
+  }
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) {
+    out.append(buf, n);
+  }
+  const int rc = ::pclose(p);
+  if (output != nullptr) {
+    *output = out;
+  }
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
 }  // namespace vitals::test

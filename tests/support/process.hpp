@@ -31,4 +31,8 @@ class ChildProcess {
   std::string pid_file_;
 };
 
+// Runs `cmd` with /bin/sh (stderr joined to stdout); returns its exit code (-1 when it did not
+// exit normally) and, when asked, what it printed.
+int shell(const std::string& cmd, std::string* output = nullptr);
+
 }  // namespace vitals::test
