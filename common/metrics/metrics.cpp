@@ -38,8 +38,9 @@ std::string Registry::render() const {
   for (const auto& [name, fam] : families_) {
     out << "# HELP " << name << ' ' << fam.help << '\n';
     out << "# TYPE " << name << ' ' << (fam.is_counter ? "counter" : "gauge") << '\n';
-    auto series = [&](const std::string& labels) {
-      return labels.empty() ? name : name + "{" + labels + "}";
+    // Named capture: clang 14 cannot capture a structured binding.
+    auto series = [&, &family = name](const std::string& labels) {
+      return labels.empty() ? family : family + "{" + labels + "}";
     };
     for (const auto& [labels, c] : fam.counters) {
       out << series(labels) << ' ' << c->value() << '\n';

@@ -32,9 +32,10 @@ std::map<std::string, double> readRates(config::YamlReader& c, const std::string
     return out;
   }
   for (auto& [name, text] : *map) {
-    auto known = [&](const std::vector<LogPattern>& list) {
+    // Named capture: clang 14 cannot capture a structured binding.
+    auto known = [&rate_name = name](const std::vector<LogPattern>& list) {
       for (const auto& p : list) {
-        if (p.name == name) {
+        if (p.name == rate_name) {
           return true;
         }
       }
