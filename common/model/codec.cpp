@@ -75,6 +75,68 @@ D getDuration(const google::protobuf::Duration& d) {
 
 Error invalid(std::string message) { return Error{"codec.invalid", std::move(message), {}}; }
 
+// Length of the well-formed UTF-8 sequence at s[i], or 0 (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF).
+std::size_t utf8SequenceAt(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  if (c < 0x80) {
+    return 1;
+  }
+  std::size_t n = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    lo = c == 0xE0 ? 0xA0 : 0x80;
+    hi = c == 0xED ? 0x9F : 0xBF;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    lo = c == 0xF0 ? 0x90 : 0x80;
+    hi = c == 0xF4 ? 0x8F : 0xBF;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || b(1) < lo || b(1) > hi) {
+    return 0;
+  }
+  for (std::size_t k = 2; k < n; ++k) {
+    if (b(k) < 0x80 || b(k) > 0xBF) {
+      return 0;
+    }
+  }
+  return n;
+}
+
+// proto3 `string` fields must hold UTF-8: the hub's parser refuses a message with anything else,
+// and with it every result of the batch. Free text (probe messages, plugin output, details) is
+// whatever a probed program printed, so each byte that is not part of a well-formed sequence
+// becomes U+FFFD before encoding.
+std::string utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t n = utf8SequenceAt(s, i);
+    if (n == 0) {
+      break;
+    }
+    i += n;
+  }
+  std::string out(s.substr(0, i));  // all of it in the common case: already valid
+  while (i < s.size()) {
+    const std::size_t n = utf8SequenceAt(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 bool validTimestamp(const google::protobuf::Timestamp& ts) {
   return ts.seconds() >= TimeUtil::kTimestampMinSeconds &&
          ts.seconds() <= TimeUtil::kTimestampMaxSeconds && ts.nanos() >= 0 &&
@@ -91,15 +153,15 @@ void fillResult(const CheckResult& r, pb::CheckResult* out) {
   id->set_agent_id(r.agent_id);
   id->set_boot_id(r.boot_id);
   id->set_seq(r.seq);
-  out->set_service(r.service);
-  out->set_check(r.check);
-  out->set_kind(r.kind);
+  out->set_service(utf8(r.service));
+  out->set_check(utf8(r.check));
+  out->set_kind(utf8(r.kind));
   out->set_status(toProto(r.status));
   out->set_raw_status(toProto(r.raw_status));
   setDuration(out->mutable_latency(), r.latency);
-  out->set_message(r.message);
+  out->set_message(utf8(r.message));
   for (const auto& [k, v] : r.details) {
-    (*out->mutable_details())[k] = v;
+    (*out->mutable_details())[utf8(k)] = utf8(v);
   }
   setTime(out->mutable_observed_at(), r.observed_at);
   out->set_failure_kind(toProto(r.failure_kind));
@@ -225,26 +287,26 @@ std::string encodeRegistration(const Registration& reg) {
   pb::Registration msg;
   msg.set_agent_id(reg.agent_id);
   msg.set_boot_id(reg.boot_id);
-  msg.set_hostname(reg.hostname);
+  msg.set_hostname(utf8(reg.hostname));
   msg.set_version(reg.version);
   for (const auto& c : reg.checks) {
     auto* out = msg.add_checks();
-    out->set_name(c.name);
-    out->set_service(c.service);
-    out->set_kind(c.kind);
-    out->set_target(c.target);
+    out->set_name(utf8(c.name));
+    out->set_service(utf8(c.service));
+    out->set_kind(utf8(c.kind));
+    out->set_target(utf8(c.target));
     setDuration(out->mutable_interval(), c.interval);
     setDuration(out->mutable_timeout(), c.timeout);
     out->set_retries(c.retries);
     setDuration(out->mutable_degraded_latency(), c.degraded_latency);
   }
   for (const auto& a : reg.actions) {
-    msg.add_actions(a);
+    msg.add_actions(utf8(a));
   }
   setTime(msg.mutable_sent_at(), reg.sent_at);
   msg.set_config_hash(reg.config_hash);
   for (const auto& [k, v] : reg.labels) {
-    (*msg.mutable_labels())[k] = v;
+    (*msg.mutable_labels())[utf8(k)] = utf8(v);
   }
   return msg.SerializeAsString();
 }

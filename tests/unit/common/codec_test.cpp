@@ -112,3 +112,31 @@ TEST_CASE("registration and heartbeat survive a round trip", "[common][unit]") {
   CHECK(h->spooled == 3);
   CHECK_FALSE(codec::decodeHeartbeat("\x0a").ok());
 }
+
+// Found by fuzz_exec_output: a plugin printing Latin-1 (or output cut inside a UTF-8 sequence)
+// made a batch the hub's parser refuses, losing every result in it.
+TEST_CASE("a result whose text is not UTF-8 still decodes, with U+FFFD for the bad bytes",
+          "[common][unit]") {
+  CheckResult r = sampleResult(1);
+  r.message = "caf\xe9 ok \xe2\x9c";  // Latin-1 e-acute, then a cut-off check mark
+  r.details = {{"long_output", "\xff\xfe"}, {"ok", "caf\xc3\xa9"}};
+  auto decoded = codec::decodeBatch(codec::encodeBatch({"web-01", "b00t", {r}}));
+  REQUIRE(decoded.ok());
+  REQUIRE(decoded->results.size() == 1);
+  CHECK(decoded->results[0].message == "caf\xef\xbf\xbd ok \xef\xbf\xbd\xef\xbf\xbd");
+  CHECK(decoded->results[0].details.at("long_output") == "\xef\xbf\xbd\xef\xbf\xbd");
+  CHECK(decoded->results[0].details.at("ok") == "caf\xc3\xa9");
+}
+
+TEST_CASE("a registration with a non-UTF-8 hostname and label still decodes", "[common][unit]") {
+  Registration reg;
+  reg.agent_id = "a1";
+  reg.boot_id = "b";
+  reg.hostname = "h\xc0st";  // overlong lead byte
+  reg.labels = {{"team", "\xed\xa0\x80"}};  // an encoded surrogate
+  reg.sent_at = SystemTime{std::chrono::seconds{1'790'000'000}};
+  auto decoded = codec::decodeRegistration(codec::encodeRegistration(reg));
+  REQUIRE(decoded.ok());
+  CHECK(decoded->hostname == "h\xef\xbf\xbdst");
+  CHECK(decoded->labels.at("team") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
