@@ -56,14 +56,22 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) usage(("missing value for " + a).c_str());
       return argv[++i];
     };
-    if (a == "--nats") o.nats = next();
-    else if (a == "--receiver-port") o.receiver_port = std::stoi(next());
-    else if (a == "--flips") o.flips = std::stoi(next());
-    else if (a == "--background") o.background = std::stoi(next());
-    else if (a == "--agents") o.agents = std::stoi(next());
-    else if (a == "--period-ms") o.period = std::chrono::milliseconds{std::stoi(next())};
-    else if (a == "--gap-ms") o.gap = std::chrono::milliseconds{std::stoi(next())};
-    else usage(("unknown argument " + a).c_str());
+    if (a == "--nats")
+      o.nats = next();
+    else if (a == "--receiver-port")
+      o.receiver_port = std::stoi(next());
+    else if (a == "--flips")
+      o.flips = std::stoi(next());
+    else if (a == "--background")
+      o.background = std::stoi(next());
+    else if (a == "--agents")
+      o.agents = std::stoi(next());
+    else if (a == "--period-ms")
+      o.period = std::chrono::milliseconds{std::stoi(next())};
+    else if (a == "--gap-ms")
+      o.gap = std::chrono::milliseconds{std::stoi(next())};
+    else
+      usage(("unknown argument " + a).c_str());
   }
   if (o.nats.empty() || o.receiver_port == 0) usage("--nats and --receiver-port are required");
   if (o.agents < 1 || o.background < o.agents) usage("--background must be >= --agents >= 1");
@@ -164,8 +172,7 @@ int main(int argc, char** argv) {
         for (auto& a : mine) {
           ResultBatch b{a.id, a.boot, {}};
           for (int s = 0; s < per_agent; ++s) {
-            b.results.push_back(result(a.id, a.boot, ++a.seq,
-                                       a.id + "-svc-" + std::to_string(s),
+            b.results.push_back(result(a.id, a.boot, ++a.seq, a.id + "-svc-" + std::to_string(s),
                                        HealthStatus::Healthy));
           }
           if (publish(*conn, subjects::agentResults(a.id), codec::encodeBatch(b),
@@ -235,9 +242,11 @@ int main(int argc, char** argv) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds{1});
     }
-    std::this_thread::sleep_for(o.gap / 2 + std::chrono::milliseconds{random.between(0, o.gap.count())});
+    std::this_thread::sleep_for(o.gap / 2 +
+                                std::chrono::milliseconds{random.between(0, o.gap.count())});
   }
-  const double bg_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - bg_t0).count();
+  const double bg_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - bg_t0).count();
   const long bg_done = background_results.load() - bg_before;
   stop = true;
   for (auto& t : background) t.join();
@@ -254,14 +263,17 @@ int main(int argc, char** argv) {
         body.value("service", "") != "flip-svc") {
       ++mismatched;
     }
-    ms.push_back(std::chrono::duration<double, std::milli>(at - observed[static_cast<std::size_t>(i)]).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(at - observed[static_cast<std::size_t>(i)])
+            .count());
   }
   std::printf("flips                 %d (notifications received %zu, out of order or wrong %d)\n",
               o.flips, arrivals.size(), mismatched);
-  std::printf("background            %d services on %d agents every %.0f s: %.0f results/s "
-              "published (%ld failed)\n",
-              o.background, o.agents, std::chrono::duration<double>(o.period).count(),
-              static_cast<double>(bg_done) / bg_s, background_failed.load());
+  std::printf(
+      "background            %d services on %d agents every %.0f s: %.0f results/s "
+      "published (%ld failed)\n",
+      o.background, o.agents, std::chrono::duration<double>(o.period).count(),
+      static_cast<double>(bg_done) / bg_s, background_failed.load());
   std::printf("observation -> webhook  p50 %.1f ms  p99 %.1f ms  max %.1f ms\n",
               percentile(ms, 0.50), percentile(ms, 0.99), *std::max_element(ms.begin(), ms.end()));
   return mismatched == 0 && arrivals.size() == static_cast<std::size_t>(o.flips) ? 0 : 1;

@@ -52,6 +52,7 @@
 #include "hub/events/action_runner.hpp"
 #include "hub/events/bus_event_listener.hpp"
 #include "hub/events/event_processor.hpp"
+#include "hub/events/guarded_action_runner.hpp"
 #include "hub/events/pg_event_log.hpp"
 #include "hub/events/service_agent.hpp"
 #include "hub/preflight/check_factory.hpp"
@@ -386,8 +387,10 @@ int main(int argc, char** argv) {
                     std::chrono::milliseconds timeout) {
         return connection.request(subject, data, timeout);
       });
+  // The rule's cooldown also holds across hubs and restarts (PostgreSQL guard).
+  hub::events::GuardedActionRunner guarded_runner(action_runner, pool);
   hub::events::EventProcessor event_processor(
-      cfg->events.rules, hub::events::serviceAgentResolver(state), action_runner, event_log, clock,
+      cfg->events.rules, hub::events::serviceAgentResolver(state), guarded_runner, event_log, clock,
       registry, {cfg->events.default_cooldown, cfg->events.action_timeout});
   hub::api::EventsHandler events_handler(event_processor, event_log, cfg->events.hmac, clock);
   hub::events::BusEventListener bus_events(

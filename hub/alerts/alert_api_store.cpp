@@ -74,7 +74,7 @@ Result<AckResult> PgAlertApiStore::ack(std::int64_t id, const std::string& by, S
 }
 
 Result<std::vector<Silence>> PgAlertApiStore::silences(bool include_expired, SystemTime now,
-                                                        int limit) {
+                                                       int limit) {
   WITH_CONN(conn);
   return pg::allSilences(conn, include_expired, now, limit);
 }
@@ -95,7 +95,7 @@ Result<bool> PgAlertApiStore::expireSilence(std::int64_t id, SystemTime now) {
 }
 
 Result<std::vector<api::MaintenanceWindow>> PgAlertApiStore::maintenance(SystemTime from,
-                                                                        SystemTime until) {
+                                                                         SystemTime until) {
   WITH_CONN(conn);
   auto rows = pg::silences(conn, from, until);
   if (!rows.ok()) {

@@ -28,8 +28,8 @@ std::optional<std::int64_t> silenceFor(const std::vector<Silence>& silences,
 }  // namespace
 
 AlertEngine::AlertEngine(Connector connect, const Clock& clock, const LiveView& live,
-                         policy::ServiceRules rules, EngineSettings settings,
-                         metrics::Registry& r, std::shared_ptr<spdlog::logger> logger)
+                         policy::ServiceRules rules, EngineSettings settings, metrics::Registry& r,
+                         std::shared_ptr<spdlog::logger> logger)
     : connect_(std::move(connect)),
       clock_(clock),
       live_(live),
@@ -37,7 +37,8 @@ AlertEngine::AlertEngine(Connector connect, const Clock& clock, const LiveView& 
       settings_(std::move(settings)),
       logger_(std::move(logger)),
       outbox_(clock),
-      changes_(r.counter("vitals_alert_changes_total", "Status changes handled by the alert policy")),
+      changes_(
+          r.counter("vitals_alert_changes_total", "Status changes handled by the alert policy")),
       superseded_(r.counter("vitals_alert_changes_superseded_total",
                             "Backlog changes older than max_notify_age skipped for a newer one")),
       notifications_(r.counter("vitals_alert_notifications_total",
@@ -47,7 +48,9 @@ AlertEngine::AlertEngine(Connector connect, const Clock& clock, const LiveView& 
 
 AlertEngine::~AlertEngine() { stop(); }
 
-void AlertEngine::start() { thread_ = std::thread([this] { run(); }); }
+void AlertEngine::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void AlertEngine::stop() {
   {
@@ -225,8 +228,7 @@ Result<int> AlertEngine::tick(store::PgConnection& conn) {
       const auto& cfg = configFor(conn, i.service, configs);
       const Circumstances cx{cfg, silenceFor(silences.value(), i.service, i.agent, i.check, now),
                              i.kind == IncidentKind::Status ? inhibitorOf(i.service) : "", now};
-      const bool flapping_now =
-          i.kind == IncidentKind::Status && live_.flapping(i.agent, i.check);
+      const bool flapping_now = i.kind == IncidentKind::Status && live_.flapping(i.agent, i.check);
       auto plan = onTick(i, cx, flapping_now);
       if (!plan.incident) {
         continue;
@@ -276,8 +278,7 @@ void AlertEngine::run() {
       auto n = processChanges(*conn);
       if (!n.ok()) {
         errors_.inc();
-        logger_->warn("alert engine: changes not processed (retrying): {}",
-                      n.error().describe());
+        logger_->warn("alert engine: changes not processed (retrying): {}", n.error().describe());
         break;
       }
       if (n.value() < settings_.batch_size) {

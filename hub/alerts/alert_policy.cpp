@@ -241,15 +241,14 @@ Plan onChange(const std::optional<Incident>& open, const Change& c, const Circum
     p.events.push_back({heldEvent(cx), "", held});
   } else if (c.flapping && !i.flapping) {
     i.flapping = true;
-    const std::string summary = i.service + " is flapping" + where(i) + ", now " +
-                                std::string(toString(i.status));
+    const std::string summary =
+        i.service + " is flapping" + where(i) + ", now " + std::string(toString(i.status));
     if (!i.notified) {
-      firstNotice(p, i, cfg, "flapping-started-" + std::to_string(i.transitions), before,
-                  summary, cx.now);
+      firstNotice(p, i, cfg, "flapping-started-" + std::to_string(i.transitions), before, summary,
+                  cx.now);
     } else {
       i.last_notified_at = cx.now;
-      toNotified(p, i, cfg, "flapping-started-" + std::to_string(i.transitions), before,
-                 summary);
+      toNotified(p, i, cfg, "flapping-started-" + std::to_string(i.transitions), before, summary);
     }
     p.events.push_back({"flapping-started", "", summary});
   } else if (c.flapping && i.flapping) {
@@ -280,26 +279,25 @@ Plan onTick(const Incident& open, const Circumstances& cx, bool flapping_now) {
   if (i.flapping && !flapping_now) {
     i.flapping = false;
     changed = true;
-    const std::string summary = i.service + " stopped flapping, now " +
-                                std::string(toString(i.status)) + where(i);
+    const std::string summary =
+        i.service + " stopped flapping, now " + std::string(toString(i.status)) + where(i);
     p.events.push_back({"flapping-stopped", "", summary});
     if (i.notified) {
       i.last_notified_at = cx.now;
-      toNotified(p, i, cfg, "flapping-stopped-" + std::to_string(i.transitions), i.status,
-                 summary);
+      toNotified(p, i, cfg, "flapping-stopped-" + std::to_string(i.transitions), i.status, summary);
     }
   }
 
   if (!i.notified) {
     // Held back when it opened: a silence that ended or a dependency that recovered lets it go.
     if (heldBack(i, cx).empty() && i.status != HealthStatus::Healthy) {
-      p.events.push_back({"released", "",
-                          i.silenced_by ? "silence ended" : (!i.root_cause.empty()
-                                                                 ? "dependency " + i.root_cause +
-                                                                       " no longer down"
-                                                                 : "now notifiable")});
-      firstNotice(p, i, cfg, "late-" + std::to_string(i.transitions), i.status,
-                  problemSummary(i), cx.now);
+      p.events.push_back(
+          {"released", "",
+           i.silenced_by ? "silence ended"
+                         : (!i.root_cause.empty() ? "dependency " + i.root_cause + " no longer down"
+                                                  : "now notifiable")});
+      firstNotice(p, i, cfg, "late-" + std::to_string(i.transitions), i.status, problemSummary(i),
+                  cx.now);
       p.incident = std::move(i);
       return p;
     }
@@ -325,15 +323,14 @@ Plan onTick(const Incident& open, const Circumstances& cx, bool flapping_now) {
 
   const auto delay = std::chrono::seconds{cfg.escalation_delay_seconds};
   const int channels = static_cast<int>(cfg.channels.size());
-  if (delay.count() > 0 && i.level + 1 < channels && i.level_at &&
-      cx.now - *i.level_at >= delay) {
+  if (delay.count() > 0 && i.level + 1 < channels && i.level_at && cx.now - *i.level_at >= delay) {
     ++i.level;
     i.level_at = cx.now;
     i.last_notified_at = cx.now;
     const auto& ch = cfg.channels[static_cast<std::size_t>(i.level)];
     const std::string summary = "unacknowledged for " +
-                                std::to_string(cfg.escalation_delay_seconds) + "s: " +
-                                problemSummary(i);
+                                std::to_string(cfg.escalation_delay_seconds) +
+                                "s: " + problemSummary(i);
     p.notify.push_back({ch, "escalation-" + std::to_string(i.level), i.status, i.status, summary});
     p.events.push_back({"escalated", ch, summary});
     p.incident = std::move(i);
@@ -344,8 +341,8 @@ Plan onTick(const Incident& open, const Circumstances& cx, bool flapping_now) {
   if (window.count() > 0 && i.last_notified_at && cx.now - *i.last_notified_at >= window) {
     ++i.reminders;
     i.last_notified_at = cx.now;
-    const std::string summary = "still " + std::string(toString(i.status)) + ": " +
-                                problemSummary(i);
+    const std::string summary =
+        "still " + std::string(toString(i.status)) + ": " + problemSummary(i);
     p.events.push_back({"reminder", "", summary});
     toNotified(p, i, cfg, "reminder-" + std::to_string(i.reminders), i.status, summary);
     changed = true;

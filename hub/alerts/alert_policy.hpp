@@ -49,10 +49,10 @@ struct Incident {
   SystemTime opened_at{};
   std::optional<SystemTime> resolved_at;
   std::optional<std::int64_t> silenced_by;
-  std::string root_cause;  // the depends_on service that was down when it opened
-  bool notified = false;   // something was sent: the recovery notice must follow
-  int level = -1;          // highest index into the config's channels notified so far
-  std::optional<SystemTime> level_at;          // when `level` was reached
+  std::string root_cause;              // the depends_on service that was down when it opened
+  bool notified = false;               // something was sent: the recovery notice must follow
+  int level = -1;                      // highest index into the config's channels notified so far
+  std::optional<SystemTime> level_at;  // when `level` was reached
   std::optional<SystemTime> last_notified_at;  // for reminders
   int reminders = 0;
   bool flapping = false;

@@ -94,8 +94,7 @@ void LogRateMonitor::onCommitted(const store::IngestBatch& batch) {
         violating_.insert(t.service);
       }
     }
-    logger_->warn("could not record {} log-rate change(s): {}", found.size(),
-                  s.error().describe());
+    logger_->warn("could not record {} log-rate change(s): {}", found.size(), s.error().describe());
     return;
   }
   for (const auto& t : found) {

@@ -16,8 +16,8 @@ namespace pg {
 namespace {
 
 using store::fromEpochMicros;
-using store::pgTimestamp;
 using store::PgResult;
+using store::pgTimestamp;
 
 std::optional<std::string> optTime(const std::optional<SystemTime>& t) {
   return t ? std::optional<std::string>(pgTimestamp(*t)) : std::nullopt;
@@ -156,8 +156,9 @@ Result<std::vector<Change>> changesAfter(store::PgConnection& conn, std::int64_t
 
 Result<std::optional<Incident>> openIncident(store::PgConnection& conn, const std::string& service,
                                              IncidentKind kind) {
-  auto rows = selectIncidents(conn, "WHERE service = $1 AND kind = $2 AND state = 'open' FOR UPDATE",
-                              {service, std::string(toString(kind))});
+  auto rows =
+      selectIncidents(conn, "WHERE service = $1 AND kind = $2 AND state = 'open' FOR UPDATE",
+                      {service, std::string(toString(kind))});
   if (!rows.ok()) {
     return rows.error();
   }
@@ -265,8 +266,8 @@ Result<std::vector<TimelineRow>> timeline(store::PgConnection& conn, std::int64_
   }
   std::vector<TimelineRow> out;
   for (int i = 0; i < r->rows(); ++i) {
-    out.push_back({r->int64(i, 0), fromEpochMicros(r->get(i, 1)), r->str(i, 2), r->str(i, 3),
-                   r->str(i, 4)});
+    out.push_back(
+        {r->int64(i, 0), fromEpochMicros(r->get(i, 1)), r->str(i, 2), r->str(i, 3), r->str(i, 4)});
   }
   return out;
 }
@@ -279,9 +280,9 @@ Result<std::vector<Silence>> silences(store::PgConnection& conn, SystemTime from
 
 Result<std::vector<Silence>> allSilences(store::PgConnection& conn, bool include_expired,
                                          SystemTime now, int limit) {
-  return selectSilences(conn, "WHERE ($1 OR ends_at > $2) ORDER BY id DESC LIMIT $3",
-                        {std::string(include_expired ? "true" : "false"), pgTimestamp(now),
-                         std::to_string(limit)});
+  return selectSilences(
+      conn, "WHERE ($1 OR ends_at > $2) ORDER BY id DESC LIMIT $3",
+      {std::string(include_expired ? "true" : "false"), pgTimestamp(now), std::to_string(limit)});
 }
 
 Result<std::optional<Silence>> silence(store::PgConnection& conn, std::int64_t id) {

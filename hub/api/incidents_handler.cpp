@@ -120,7 +120,9 @@ Result<alerts::Silence> parseSilence(const json& body, SystemTime now) {
         return bad(key + ": must not be empty (use \"*\" for any)");
       }
       (key == "service" ? s.service
-                        : key == "agent" ? s.agent : key == "check" ? s.check : s.comment) = text;
+       : key == "agent" ? s.agent
+       : key == "check" ? s.check
+                        : s.comment) = text;
     } else if (key == "starts_at") {
       auto t = timeField(v, key);
       if (!t.ok()) {

@@ -20,6 +20,8 @@ struct ActionRequest {
   std::map<std::string, std::string> params;
   std::string requested_by;  // the audit actor
   std::chrono::milliseconds timeout{30000};
+  // The rule's cooldown for (agent, action): GuardedActionRunner holds it across hubs.
+  std::chrono::milliseconds cooldown{0};
 };
 
 struct ActionReply {

@@ -198,6 +198,7 @@ EventOutcome EventProcessor::handle(const InboundEvent& event, const EventCaller
   req.params = rec.params;
   req.requested_by = caller.actor;
   req.timeout = settings_.action_timeout;
+  req.cooldown = cooldown;
   auto reply = runner_.run(req);
   const std::string outcome = outcomeOf(reply);
   std::string detail;

@@ -70,32 +70,37 @@ hub::alerts::EngineSettings settings() {
 
 }  // namespace
 
-TEST_CASE("after an outage a problem that came and went long ago is recorded, not notified, "
-          "while recent changes and a still-open problem are",
-          "[integration][alerts]") {
+TEST_CASE(
+    "after an outage a problem that came and went long ago is recorded, not notified, "
+    "while recent changes and a still-open problem are",
+    "[integration][alerts]") {
   Db db("alert_engine_backlog");
   ManualTime time;  // 1'800'000'000 s
   const SystemTime now = time.now();
   hub::store::PgPool pool(db.pg, 1, db.logger);
   hub::store::PgStatusStore store(pool);
   // Everything the hub records after coming back: old flips (an hour ago) and recent ones.
-  REQUIRE(store.record({flip("gone", HealthStatus::Unknown, HealthStatus::Healthy, now - 2h),
-                        flip("recent", HealthStatus::Unknown, HealthStatus::Healthy, now - 2h),
-                        flip("still", HealthStatus::Unknown, HealthStatus::Healthy, now - 2h)})
+  REQUIRE(store
+              .record({flip("gone", HealthStatus::Unknown, HealthStatus::Healthy, now - 2h),
+                       flip("recent", HealthStatus::Unknown, HealthStatus::Healthy, now - 2h),
+                       flip("still", HealthStatus::Unknown, HealthStatus::Healthy, now - 2h)})
               .ok());
-  REQUIRE(store.record({flip("gone", HealthStatus::Healthy, HealthStatus::Down, now - 1h),
-                        flip("still", HealthStatus::Healthy, HealthStatus::Down, now - 1h)})
+  REQUIRE(store
+              .record({flip("gone", HealthStatus::Healthy, HealthStatus::Down, now - 1h),
+                       flip("still", HealthStatus::Healthy, HealthStatus::Down, now - 1h)})
               .ok());
-  REQUIRE(store.record({flip("gone", HealthStatus::Down, HealthStatus::Healthy, now - 50min),
-                        flip("recent", HealthStatus::Healthy, HealthStatus::Down, now - 1min)})
+  REQUIRE(store
+              .record({flip("gone", HealthStatus::Down, HealthStatus::Healthy, now - 50min),
+                       flip("recent", HealthStatus::Healthy, HealthStatus::Down, now - 1min)})
               .ok());
-  REQUIRE(store.record({flip("recent", HealthStatus::Down, HealthStatus::Healthy, now - 30s)})
-              .ok());
+  REQUIRE(
+      store.record({flip("recent", HealthStatus::Down, HealthStatus::Healthy, now - 30s)}).ok());
 
   AllHealthy live;
   metrics::Registry registry;
-  hub::alerts::AlertEngine engine([&] { return hub::store::PgConnection::connect(db.pg, db.logger); },
-                                  time, live, {}, settings(), registry, db.logger);
+  hub::alerts::AlertEngine engine(
+      [&] { return hub::store::PgConnection::connect(db.pg, db.logger); }, time, live, {},
+      settings(), registry, db.logger);
   auto conn = db.connect();
   auto n = engine.processChanges(*conn);
   REQUIRE(n.ok());
@@ -103,10 +108,12 @@ TEST_CASE("after an outage a problem that came and went long ago is recorded, no
   // "gone": down and back an hour ago -> nothing. "still": its newest change is an old down ->
   // one incident, notified. "recent": both recent changes -> opened, notified, recovered.
   CHECK(count(db.conninfo, "SELECT count(*) FROM alerts WHERE service = 'gone'") == 0);
-  CHECK(count(db.conninfo, "SELECT count(*) FROM alerts WHERE service = 'still' AND state = "
-                           "'open' AND notified") == 1);
-  CHECK(count(db.conninfo, "SELECT count(*) FROM alerts WHERE service = 'recent' AND state = "
-                           "'resolved'") == 1);
+  CHECK(count(db.conninfo,
+              "SELECT count(*) FROM alerts WHERE service = 'still' AND state = "
+              "'open' AND notified") == 1);
+  CHECK(count(db.conninfo,
+              "SELECT count(*) FROM alerts WHERE service = 'recent' AND state = "
+              "'resolved'") == 1);
   CHECK(count(db.conninfo, "SELECT count(*) FROM notification_outbox") == 3);
   CHECK(metricValue(registry.render(), "vitals_alert_changes_superseded_total") == 4);
   // Nothing is processed twice.
@@ -143,9 +150,12 @@ TEST_CASE("two engines on one database handle every change exactly once", "[inte
     REQUIRE(store.record({flip(s, HealthStatus::Healthy, HealthStatus::Down, now + 1s)}).ok());
     REQUIRE(store.record({flip(s, HealthStatus::Down, HealthStatus::Healthy, now + 2s)}).ok());
   }
-  REQUIRE(waitUntil([&] {
-    return count(db.conninfo, "SELECT count(*) FROM alerts WHERE state = 'resolved'") == kServices;
-  }, 20s));
+  REQUIRE(waitUntil(
+      [&] {
+        return count(db.conninfo, "SELECT count(*) FROM alerts WHERE state = 'resolved'") ==
+               kServices;
+      },
+      20s));
   done = true;
   t1.join();
   t2.join();

@@ -41,8 +41,9 @@ std::string webhookChannel(const std::string& name, const std::string& url,
 }
 
 std::string httpCheck(const std::string& name, int port) {
-  return "  - name: " + name + "\n    kind: http\n    url: http://127.0.0.1:" +
-         std::to_string(port) + "/healthz\n    interval: 300ms\n    timeout: 250ms\n";
+  return "  - name: " + name +
+         "\n    kind: http\n    url: http://127.0.0.1:" + std::to_string(port) +
+         "/healthz\n    interval: 300ms\n    timeout: 250ms\n";
 }
 
 std::vector<std::string> transitions(WebhookReceiver& rx, const std::string& path) {
@@ -61,10 +62,11 @@ json openAlerts(int port, const std::string& service) {
 
 }  // namespace
 
-TEST_CASE("a flip notifies the first channel once, escalates unacknowledged, acknowledging stops "
-          "escalation, recovery reaches every notified channel, and a silence holds notices back "
-          "until it is expired",
-          "[integration][alerts]") {
+TEST_CASE(
+    "a flip notifies the first channel once, escalates unacknowledged, acknowledging stops "
+    "escalation, recovery reaches every notified channel, and a silence holds notices back "
+    "until it is expired",
+    "[integration][alerts]") {
   const auto fx = Fixture::load();
   resetStream(fx);
   const auto dir = fx.workDir("alerts-flow");
@@ -157,8 +159,8 @@ TEST_CASE("a flip notifies the first channel once, escalates unacknowledged, ack
   REQUIRE(send(hub.port(), "DELETE", "/api/v1/silences/" + std::to_string(silence_id)).status ==
           200);
   REQUIRE(waitUntil([&] { return rx.received("/first").size() == 5; }, 10s));
-  CHECK(json::parse(rx.received("/first")[4].body)["transition"].get<std::string>().rfind(
-            "late-", 0) == 0);
+  CHECK(json::parse(rx.received("/first")[4].body)["transition"].get<std::string>().rfind("late-",
+                                                                                          0) == 0);
   const auto silences = getJson(hub.port(), "/api/v1/silences?state=all");
   REQUIRE(silences["silences"].size() == 1);
   CHECK(silences["silences"][0]["active"] == false);
@@ -210,9 +212,10 @@ TEST_CASE("a flip notifies the first channel once, escalates unacknowledged, ack
   hub.process().stop(SIGTERM);
 }
 
-TEST_CASE("a dependant of a down service is inhibited with the root cause named and notified "
-          "once the dependency is back while it still fails",
-          "[integration][alerts]") {
+TEST_CASE(
+    "a dependant of a down service is inhibited with the root cause named and notified "
+    "once the dependency is back while it still fails",
+    "[integration][alerts]") {
   const auto fx = Fixture::load();
   resetStream(fx);
   const auto dir = fx.workDir("alerts-deps");
@@ -238,10 +241,12 @@ TEST_CASE("a dependant of a down service is inhibited with the root cause named 
   app.start();
   AgentProcess agent(fx, dir, "deps-agent", httpCheck("db", db_port) + httpCheck("app", app_port));
   auto logs = [&] { return "hub log:\n" + hub.log() + "\nagent log:\n" + agent.log(); };
-  if (!waitUntil([&] {
-        return serviceStatus(hub.port(), "db") == "healthy" &&
-               serviceStatus(hub.port(), "app") == "healthy";
-      }, 20s)) {
+  if (!waitUntil(
+          [&] {
+            return serviceStatus(hub.port(), "db") == "healthy" &&
+                   serviceStatus(hub.port(), "app") == "healthy";
+          },
+          20s)) {
     FAIL(logs());
   }
   db.stop();
@@ -297,26 +302,34 @@ TEST_CASE("a hub killed right after recording flips notifies each of them once a
     checks += httpCheck("svc-" + std::to_string(i), port);
   }
   AgentProcess agent(fx, dir, "kill-agent", checks);
-  REQUIRE(waitUntil([&] {
-    return count(ho.db_conninfo, "SELECT count(*) FROM uptime_records WHERE ended_at IS NULL "
-                                 "AND status = 'healthy'") == kServices;
-  }, 20s));
+  REQUIRE(waitUntil(
+      [&] {
+        return count(ho.db_conninfo,
+                     "SELECT count(*) FROM uptime_records WHERE ended_at IS NULL "
+                     "AND status = 'healthy'") == kServices;
+      },
+      20s));
   for (auto& s : servers) {
     s->stop();
   }
   // Kill as soon as the first flip is recorded: some notices are not written or not sent yet.
-  REQUIRE(waitUntil([&] {
-    return count(ho.db_conninfo,
-                 "SELECT count(*) FROM status_changes WHERE to_status = 'down'") >= 1;
-  }, 15s));
+  REQUIRE(waitUntil(
+      [&] {
+        return count(ho.db_conninfo,
+                     "SELECT count(*) FROM status_changes WHERE to_status = 'down'") >= 1;
+      },
+      15s));
   hub->process().signal(SIGKILL);
   hub->process().waitExit(10000);
   hub = std::make_unique<HubProcess>(fx, dir, ho);
   REQUIRE(hub->waitReady(20s));
-  REQUIRE(waitUntil([&] {
-    return count(ho.db_conninfo, "SELECT count(*) FROM notification_outbox WHERE status = "
-                                 "'delivered'") == kServices;
-  }, 30s));
+  REQUIRE(waitUntil(
+      [&] {
+        return count(ho.db_conninfo,
+                     "SELECT count(*) FROM notification_outbox WHERE status = "
+                     "'delivered'") == kServices;
+      },
+      30s));
   // One incident and one notice per service; at most one duplicate delivery per notice (a send
   // cut by the kill), never a lost one.
   CHECK(count(ho.db_conninfo, "SELECT count(*) FROM alerts") == kServices);

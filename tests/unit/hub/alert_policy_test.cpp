@@ -60,9 +60,10 @@ Plan step(std::optional<Incident>& open, const Change& c, const Circumstances& c
 
 }  // namespace
 
-TEST_CASE("a service going down opens an incident notified to the first channel only, and its "
-          "recovery goes to the same channel",
-          "[hub][unit][alerts]") {
+TEST_CASE(
+    "a service going down opens an incident notified to the first channel only, and its "
+    "recovery goes to the same channel",
+    "[hub][unit][alerts]") {
   const auto cfg = config();
   std::optional<Incident> open;
   auto down = step(open, change(HealthStatus::Healthy, HealthStatus::Down, t0), {cfg, {}, "", t0});
@@ -82,9 +83,10 @@ TEST_CASE("a service going down opens an incident notified to the first channel 
   CHECK(up.notify[0].label == "recovered");
 }
 
-TEST_CASE("every status change of an open incident is notified once and nothing repeats "
-          "without a change",
-          "[hub][unit][alerts]") {
+TEST_CASE(
+    "every status change of an open incident is notified once and nothing repeats "
+    "without a change",
+    "[hub][unit][alerts]") {
   const auto cfg = config();
   std::optional<Incident> open;
   step(open, change(HealthStatus::Healthy, HealthStatus::Degraded, t0), {cfg, {}, "", t0});
@@ -99,9 +101,10 @@ TEST_CASE("every status change of an open incident is notified once and nothing 
   CHECK_FALSE(quiet.incident.has_value());
 }
 
-TEST_CASE("an unacknowledged incident escalates to the next channel after escalation_delay and "
-          "an acknowledged one does not",
-          "[hub][unit][alerts]") {
+TEST_CASE(
+    "an unacknowledged incident escalates to the next channel after escalation_delay and "
+    "an acknowledged one does not",
+    "[hub][unit][alerts]") {
   const auto cfg = config();
   std::optional<Incident> open;
   step(open, change(HealthStatus::Healthy, HealthStatus::Down, t0), {cfg, {}, "", t0});
@@ -145,9 +148,10 @@ TEST_CASE("a reminder goes out once the suppression window has passed since the 
   CHECK(r2.notify[0].label == "reminder-2");
 }
 
-TEST_CASE("a silenced change is recorded but not sent, and is sent when the silence has ended "
-          "while the problem lasts",
-          "[hub][unit][alerts]") {
+TEST_CASE(
+    "a silenced change is recorded but not sent, and is sent when the silence has ended "
+    "while the problem lasts",
+    "[hub][unit][alerts]") {
   const auto cfg = config();
   std::optional<Incident> open;
   auto silenced = step(open, change(HealthStatus::Healthy, HealthStatus::Down, t0),
@@ -161,20 +165,22 @@ TEST_CASE("a silenced change is recorded but not sent, and is sent when the sile
   CHECK(channelsOf(released) == std::vector<std::string>{"ops"});
   // A silenced incident that recovers before the silence ends sends no recovery notice.
   std::optional<Incident> quiet;
-  step(quiet, change(HealthStatus::Healthy, HealthStatus::Down, t0), {cfg, std::int64_t{7}, "", t0});
+  step(quiet, change(HealthStatus::Healthy, HealthStatus::Down, t0),
+       {cfg, std::int64_t{7}, "", t0});
   auto rec = step(quiet, change(HealthStatus::Down, HealthStatus::Healthy, t0 + 1min),
                   {cfg, std::int64_t{7}, "", t0 + 1min});
   CHECK(rec.notify.empty());
   CHECK_FALSE(quiet.has_value());
 }
 
-TEST_CASE("a dependant of a down service is inhibited with the root cause named, and notified "
-          "if it is still failing once the dependency is back",
-          "[hub][unit][alerts]") {
+TEST_CASE(
+    "a dependant of a down service is inhibited with the root cause named, and notified "
+    "if it is still failing once the dependency is back",
+    "[hub][unit][alerts]") {
   const auto cfg = config();
   std::optional<Incident> open;
-  auto inhibited = step(open, change(HealthStatus::Healthy, HealthStatus::Down, t0),
-                        {cfg, {}, "postgres", t0});
+  auto inhibited =
+      step(open, change(HealthStatus::Healthy, HealthStatus::Down, t0), {cfg, {}, "postgres", t0});
   CHECK(inhibited.notify.empty());
   REQUIRE(open.has_value());
   CHECK(open->root_cause == "postgres");
@@ -198,9 +204,10 @@ TEST_CASE("a notified incident's recovery notice is sent even while a dependency
   CHECK(channelsOf(rec) == std::vector<std::string>{"ops"});
 }
 
-TEST_CASE("a flapping check sends flapping started once, not each transition, and flapping "
-          "stopped when it settles",
-          "[hub][unit][alerts]") {
+TEST_CASE(
+    "a flapping check sends flapping started once, not each transition, and flapping "
+    "stopped when it settles",
+    "[hub][unit][alerts]") {
   const auto cfg = config({"ops"});
   std::optional<Incident> open;
   auto c1 = change(HealthStatus::Healthy, HealthStatus::Down, t0);
@@ -236,14 +243,15 @@ TEST_CASE("min_severity down holds a degraded service back until it is down",
   CHECK_FALSE(severeEnough(HealthStatus::Healthy, "degraded"));
 }
 
-TEST_CASE("services turned unknown by an unreachable agent do not page one by one; the grouped "
-          "agents event notifies once and stays resolved",
-          "[hub][unit][alerts]") {
+TEST_CASE(
+    "services turned unknown by an unreachable agent do not page one by one; the grouped "
+    "agents event notifies once and stays resolved",
+    "[hub][unit][alerts]") {
   const auto cfg = config({"ops"});
   std::optional<Incident> none;
-  auto u = onChange(none, change(HealthStatus::Healthy, HealthStatus::Unknown, t0,
-                                 Cause::Unreachable),
-                    {cfg, {}, "", t0});
+  auto u =
+      onChange(none, change(HealthStatus::Healthy, HealthStatus::Unknown, t0, Cause::Unreachable),
+               {cfg, {}, "", t0});
   CHECK_FALSE(u.incident.has_value());
   CHECK(u.notify.empty());
 
@@ -306,22 +314,25 @@ TEST_CASE("a silence body is validated field by field", "[hub][unit][alerts]") {
         "service: must be a string");
   CHECK(msg(json{{"service", "web"}, {"ends_at", "2020-01-01T00:00:00Z"}, {"comment", "x"}}) ==
         "ends_at: must be in the future");
-  CHECK(msg(json{{"service", "web"}, {"duration", "2h"}, {"ends_at", "2090-01-01T00:00:00Z"},
+  CHECK(msg(json{{"service", "web"},
+                 {"duration", "2h"},
+                 {"ends_at", "2090-01-01T00:00:00Z"},
                  {"comment", "x"}})
             .rfind("ends_at, duration", 0) == 0);
 }
 
-TEST_CASE("a service's first record opens nothing while it has no result yet and opens an "
-          "incident when it starts out down",
-          "[hub][unit][alerts]") {
+TEST_CASE(
+    "a service's first record opens nothing while it has no result yet and opens an "
+    "incident when it starts out down",
+    "[hub][unit][alerts]") {
   const auto cfg = config({"ops"});
   std::optional<Incident> open;
-  CHECK_FALSE(step(open, change(HealthStatus::Unknown, HealthStatus::Unknown, t0),
-                   {cfg, {}, "", t0})
-                  .incident.has_value());
-  CHECK_FALSE(step(open, change(HealthStatus::Healthy, HealthStatus::Healthy, t0),
-                   {cfg, {}, "", t0})
-                  .incident.has_value());
+  CHECK_FALSE(
+      step(open, change(HealthStatus::Unknown, HealthStatus::Unknown, t0), {cfg, {}, "", t0})
+          .incident.has_value());
+  CHECK_FALSE(
+      step(open, change(HealthStatus::Healthy, HealthStatus::Healthy, t0), {cfg, {}, "", t0})
+          .incident.has_value());
   auto down = step(open, change(HealthStatus::Down, HealthStatus::Down, t0), {cfg, {}, "", t0});
   CHECK(channelsOf(down) == std::vector<std::string>{"ops"});
 }

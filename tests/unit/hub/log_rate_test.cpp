@@ -34,9 +34,10 @@ hub::store::IngestBatch batch(std::vector<CheckResult> results) {
 }
 }  // namespace
 
-TEST_CASE("errors per minute are a log result's level count over the time since the previous "
-          "result",
-          "[hub][unit][alerts]") {
+TEST_CASE(
+    "errors per minute are a log result's level count over the time since the previous "
+    "result",
+    "[hub][unit][alerts]") {
   using hub::alerts::errorsPerMinute;
   CHECK(errorsPerMinute(logResult(t0 + 30s, 15), t0, "error") == Approx(30.0));
   CHECK(errorsPerMinute(logResult(t0 + 60s, -1), t0, "error") == Approx(0.0));
@@ -47,9 +48,10 @@ TEST_CASE("errors per minute are a log result's level count over the time since 
   CHECK_FALSE(errorsPerMinute(http, t0, "error").has_value());
 }
 
-TEST_CASE("a service's log error rate over its threshold records one log_rate change, and one "
-          "more when it is back under",
-          "[hub][unit][alerts]") {
+TEST_CASE(
+    "a service's log error rate over its threshold records one log_rate change, and one "
+    "more when it is back under",
+    "[hub][unit][alerts]") {
   ManualTime time{t0};
   test::FakeStatusStore store;
   hub::policy::ServiceRules rules;
@@ -59,7 +61,7 @@ TEST_CASE("a service's log error rate over its threshold records one log_rate ch
   int woken = 0;
   monitor.onRecorded([&] { ++woken; });
 
-  monitor.onCommitted(batch({logResult(t0, 100)}));  // first result: no interval yet
+  monitor.onCommitted(batch({logResult(t0, 100)}));      // first result: no interval yet
   monitor.onCommitted(batch({logResult(t0 + 60s, 5)}));  // 5/min: under
   CHECK(store.changes.empty());
   monitor.onCommitted(batch({logResult(t0 + 120s, 30)}));  // 30/min: over
