@@ -10,6 +10,7 @@
 #   FUZZ_NO_BUILD=1                         use the binaries as they are
 #   FUZZ_MERGE=1                            afterwards, minimise each target's corpus into
 #                                           tests/fuzz/corpus/<target> (-merge=1)
+#   FUZZ_MERGE_ONLY=1                       only that, from the last run's work dirs
 # New inputs go to build-fuzz/fuzz-work/<target>/corpus; crashers to
 # build-fuzz/fuzz-work/<target>/crash-* (reproduce: build-fuzz/bin/<target> <file>).
 set -euo pipefail
@@ -45,8 +46,15 @@ run_one() {
     "$work/corpus" "$root/tests/fuzz/corpus/$t" >"$work/log" 2>&1) || true
 }
 
+if [[ -n "${FUZZ_MERGE_ONLY:-}" ]]; then
+  FUZZ_MERGE=1
+  targets_to_run=""
+else
+  targets_to_run=$targets
+fi
+
 running=0
-for t in $targets; do
+for t in $targets_to_run; do
   echo "fuzzing $t for ${seconds}s"
   run_one "$t" &
   running=$((running + 1))
@@ -58,8 +66,8 @@ done
 wait
 
 summary=$build/fuzz-work/summary.txt
-printf '%-18s %8s %12s %8s %8s\n' target seconds execs cov crashes >"$summary"
-for t in $targets; do
+[[ -n "$targets_to_run" ]] && printf '%-18s %8s %12s %8s %8s\n' target seconds execs cov crashes >"$summary"
+for t in $targets_to_run; do
   work=$build/fuzz-work/$t
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/log" | grep -o '[0-9]*$' || echo "?")
   cov=$(grep -o 'cov: [0-9]*' "$work/log" | tail -1 | grep -o '[0-9]*$' || echo "?")
@@ -67,12 +75,12 @@ for t in $targets; do
     -o -name 'oom-*' \) | wc -l)
   printf '%-18s %8s %12s %8s %8s\n' "$t" "$seconds" "$execs" "$cov" "$crashes" >>"$summary"
 done
-cat "$summary"
+[[ -n "$targets_to_run" ]] && cat "$summary"
 
 if [[ -n "${FUZZ_MERGE:-}" ]]; then
   for t in $targets; do
     work=$build/fuzz-work/$t
-    rm -rf "$work/merged" && mkdir -p "$work/merged"
+    rm -rf "$work/merged" && mkdir -p "$work/merged" "$work/corpus"
     "$build/bin/$t" -merge=1 "$work/merged" "$root/tests/fuzz/corpus/$t" "$work/corpus" \
       >"$work/merge.log" 2>&1
     rm -rf "$root/tests/fuzz/corpus/$t" && mv "$work/merged" "$root/tests/fuzz/corpus/$t"
