@@ -11,6 +11,8 @@
 #   FUZZ_MERGE=1                            afterwards, minimise each target's corpus into
 #                                           tests/fuzz/corpus/<target> (-merge=1)
 #   FUZZ_MERGE_ONLY=1                       only that, from the last run's work dirs
+#   FUZZ_CORPUS_CAP_KB=256                  after merging, drop the largest inputs until the
+#                                           kept corpus is at most this size
 # New inputs go to build-fuzz/fuzz-work/<target>/corpus; crashers to
 # build-fuzz/fuzz-work/<target>/crash-* (reproduce: build-fuzz/bin/<target> <file>).
 set -euo pipefail
@@ -83,8 +85,16 @@ if [[ -n "${FUZZ_MERGE:-}" ]]; then
     rm -rf "$work/merged" && mkdir -p "$work/merged" "$work/corpus"
     "$build/bin/$t" -merge=1 "$work/merged" "$root/tests/fuzz/corpus/$t" "$work/corpus" \
       >"$work/merge.log" 2>&1
+    # Keep the repository small: the smallest inputs first, up to the cap.
+    total=0
+    while read -r bytes file; do
+      total=$((total + bytes))
+      if ((total > ${FUZZ_CORPUS_CAP_KB:-256} * 1024)); then
+        rm -f "$file"
+      fi
+    done < <(find "$work/merged" -type f -printf '%s %p\n' | sort -n)
     rm -rf "$root/tests/fuzz/corpus/$t" && mv "$work/merged" "$root/tests/fuzz/corpus/$t"
     echo "$t corpus: $(ls "$root/tests/fuzz/corpus/$t" | wc -l) files," \
-      "$(du -sk "$root/tests/fuzz/corpus/$t" | cut -f1) KB"
+      "$(du -sk --apparent-size "$root/tests/fuzz/corpus/$t" | cut -f1) KB"
   done
 fi
