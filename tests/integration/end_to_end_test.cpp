@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/http_peers.hpp"
 #include "tests/support/pg_query.hpp"
 #include "tests/support/stack.hpp"
 
@@ -14,33 +15,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-// A sample HTTP service the agent probes; start() and stop() on the same port.
-class SampleServer {
- public:
-  explicit SampleServer(int port) : port_(port) {}
-  ~SampleServer() { stop(); }
-  void start() {
-    server_ = std::make_unique<httplib::Server>();
-    server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("ok", "text/plain");
-    });
-    REQUIRE(server_->bind_to_port("127.0.0.1", port_));
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-  }
-  void stop() {
-    if (server_) {
-      server_->stop();
-      thread_.join();
-      server_.reset();
-    }
-  }
-
- private:
-  int port_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-};
 
 json services(int port) {
   auto r = httpGet(port, "/api/v1/services");
