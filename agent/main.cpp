@@ -304,6 +304,10 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
     }
     scheduler.add(scheduledCheck(check), std::move(*probe));
   }
+  // The probes hold what they need: keep only what reload compares (name and definition
+  // digest) instead of every parsed CheckConfig.
+  std::vector<RunningCheck> running_checks = runningChecks(cfg);
+  cfg.checks = {};
   // Start-up garbage (spool recovery, probe construction) goes back to the OS.
   ::malloc_trim(0);
 
@@ -362,7 +366,7 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
   // Reload (SIGHUP): validate the whole file (and its includes) first; then stop removed and
   // changed checks, start new and changed ones, and keep unchanged ones (same name and
   // definition) with their state and schedule. A refused reload changes nothing.
-  AgentConfig& current = cfg;  // held once: reload swaps the checks in place
+  AgentConfig& current = cfg;  // the settings as started (checks: running_checks)
   metrics::Gauge& reload_ok = metrics.gauge(
       "vitals_config_last_reload_success",
       "1 when the last configuration reload succeeded (or none was tried), 0 when it was refused");
@@ -382,7 +386,7 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
       }
       return;
     }
-    const ReloadPlan plan = planReload(current, *next);
+    const ReloadPlan plan = planReload(current, running_checks, *next);
     // Every probe is built before anything changes: a check that cannot start refuses the reload.
     std::vector<std::unique_ptr<Probe>> probes;
     for (const CheckConfig* c : plan.start) {
@@ -409,7 +413,7 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
                  "count as stopped and started)",
                  config_path, plan.keep.size(), plan.start.size(), plan.stop.size());
     // Only the checks and the registration change; the other settings stay as started.
-    current.checks = std::move(next->checks);
+    running_checks = runningChecks(*next);
     current.config_hash = next->config_hash;
     current.include_files = next->include_files;
     reload_ok.set(1);
@@ -423,7 +427,7 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
   };
 
   logger->info("vitals-agent {} starting: agent {} boot {}, {} checks, NATS {}", VITALS_VERSION,
-               cfg.agent_id, boot_id, cfg.checks.size(), cfg.nats.url);
+               cfg.agent_id, boot_id, running_checks.size(), cfg.nats.url);
   presence.start();
   pipeline.start();
 

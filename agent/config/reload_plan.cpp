@@ -1,5 +1,6 @@
 #include "agent/config/reload_plan.hpp"
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -33,18 +34,50 @@ std::vector<std::string> restartOnlyChanges(const AgentConfig& a, const AgentCon
 
 }  // namespace
 
-ReloadPlan planReload(const AgentConfig& running, const AgentConfig& next) {
+RunningCheck runningCheck(const CheckConfig& check) {
+  RunningCheck r;
+  r.name = check.name;
+  r.length = check.definition.size();
+  if (check.definition.empty()) {
+    return r;
+  }
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
+  for (const unsigned char c : check.definition) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  r.digest_a = h;
+  r.digest_b = std::hash<std::string>{}(check.definition);  // libstdc++: Murmur-based
+  return r;
+}
+
+std::vector<RunningCheck> runningChecks(const AgentConfig& cfg) {
+  std::vector<RunningCheck> out;
+  out.reserve(cfg.checks.size());
+  for (const auto& c : cfg.checks) {
+    out.push_back(runningCheck(c));
+  }
+  return out;
+}
+
+ReloadPlan planReload(const AgentConfig& running, const std::vector<RunningCheck>& checks,
+                      const AgentConfig& next) {
   ReloadPlan plan;
-  std::map<std::string, const CheckConfig*> old;
-  for (const auto& c : running.checks) {
+  std::map<std::string, const RunningCheck*> old;
+  for (const auto& c : checks) {
     old.emplace(c.name, &c);
   }
   std::set<std::string> wanted;
   for (const auto& c : next.checks) {
     wanted.insert(c.name);
     auto it = old.find(c.name);
+    const RunningCheck candidate = runningCheck(c);
     // An empty definition is never "unchanged": without it we cannot tell.
-    if (it != old.end() && !c.definition.empty() && it->second->definition == c.definition) {
+    const bool same = it != old.end() && candidate.length > 0 &&
+                      it->second->length == candidate.length &&
+                      it->second->digest_a == candidate.digest_a &&
+                      it->second->digest_b == candidate.digest_b;
+    if (same) {
       plan.keep.push_back(c.name);
       continue;
     }
@@ -53,13 +86,17 @@ ReloadPlan planReload(const AgentConfig& running, const AgentConfig& next) {
       plan.stop.push_back(c.name);
     }
   }
-  for (const auto& c : running.checks) {
+  for (const auto& c : checks) {
     if (wanted.count(c.name) == 0) {
       plan.stop.push_back(c.name);
     }
   }
   plan.restart_only = restartOnlyChanges(running, next);
   return plan;
+}
+
+ReloadPlan planReload(const AgentConfig& running, const AgentConfig& next) {
+  return planReload(running, runningChecks(running), next);
 }
 
 }  // namespace vitals::agent

@@ -3,12 +3,28 @@
 // and definition are kept with their state and schedule; changed checks are stopped and started
 // fresh; new ones start; removed ones stop. Settings other than the checks take effect at the
 // next start: restart_only names the ones that differ.
+//
+// The running side needs only each check's name and a digest of its definition (RunningCheck):
+// the agent drops its parsed CheckConfigs once the probes are built (about 1 KiB per check).
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "agent/config/agent_config.hpp"
 
 namespace vitals::agent {
+
+// A check as far as reload is concerned. The digest is two independent 64-bit hashes and the
+// length of the definition text; an empty definition never compares equal.
+struct RunningCheck {
+  std::string name;
+  std::uint64_t digest_a = 0;
+  std::uint64_t digest_b = 0;
+  std::size_t length = 0;
+};
+
+RunningCheck runningCheck(const CheckConfig& check);
+std::vector<RunningCheck> runningChecks(const AgentConfig& cfg);
 
 struct ReloadPlan {
   std::vector<std::string> keep;
@@ -17,6 +33,10 @@ struct ReloadPlan {
   std::vector<std::string> restart_only;  // top-level keys that changed
 };
 
+// running: the settings the agent started with (its checks are not read); checks: what runs now.
+ReloadPlan planReload(const AgentConfig& running, const std::vector<RunningCheck>& checks,
+                      const AgentConfig& next);
+// Same, with the running checks taken from running.checks.
 ReloadPlan planReload(const AgentConfig& running, const AgentConfig& next);
 
 }  // namespace vitals::agent

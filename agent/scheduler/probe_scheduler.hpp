@@ -131,6 +131,7 @@ class ProbeScheduler {
   void onTimeout(Entry& e, std::uint64_t run_id);
   void finish(Entry& e, ProbeOutcome outcome);
   void scheduleAt(Entry& e, SteadyTime when);
+  void count(Entry& e, std::size_t which);  // a per-check counter, created on first use
   void releaseGate(Entry& e);
   void forget(Entry& e);
   void notifyGone(Entry& e);
