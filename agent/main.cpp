@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -45,6 +46,10 @@ using namespace vitals::agent;
 using namespace std::chrono_literals;
 
 constexpr std::chrono::milliseconds kDrainTime = 2s;  // flushing results at a clean stop
+// Freed pages go back to the OS this often: result batches and publishes churn through the heap
+// and leave 0.3-0.5 MiB of free pages resident between trims. malloc_trim takes well under a
+// millisecond on the agent's 3 MiB heap.
+constexpr std::chrono::seconds kTrimEvery = 10s;
 
 const char* const kUsage =
     "usage: vitals-agent --config FILE [--check-config] [--log-level LEVEL]\n"
@@ -123,35 +128,17 @@ std::string hostName() {
   return buf;
 }
 
-std::vector<CheckSpec> checkSpecs(const AgentConfig& cfg) {
-  std::vector<CheckSpec> out;
-  for (const auto& c : cfg.checks) {
-    CheckSpec s;
-    s.name = c.name;
-    s.service = c.service;
-    s.kind = c.kind;
-    s.target = c.target();
-    s.interval = c.interval;
-    s.timeout = c.timeout;
-    s.retries = c.retries;
-    s.degraded_latency = c.degraded_latency.value_or(std::chrono::milliseconds{0});
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-// Loads the configuration on a short-lived thread and returns a copy made on the calling thread.
-// Why: the YAML trees (two per file, about 35 MiB at peak with 2,000 checks) then live in the
-// helper thread's malloc arena, which is released whole afterwards, instead of leaving the main
-// heap fragmented around the long-lived config and probes (bench/agent: 17.7 MiB of resident
-// heap with 7.5 MiB in use before this).
+// Loads the configuration and returns a copy of it. Why: parsing interleaves the long-lived
+// config with the YAML trees (about 35 MiB at peak with 2,000 checks). The copy is made once the
+// trees are freed, so it fills the low part of the heap, and freeing the original leaves the rest
+// free for malloc_trim to return (bench/agent: 7.2 MiB of resident heap without the copy, 3.2
+// MiB with it).
 std::optional<AgentConfig> loadConfigCompact(const std::string& path, const LoadOptions& options,
                                              config::Problems& problems) {
-  std::optional<AgentConfig> parsed;
-  std::thread([&] { parsed = loadAgentConfigFile(path, options, problems); }).join();
+  std::optional<AgentConfig> parsed = loadAgentConfigFile(path, options, problems);
   std::optional<AgentConfig> compact;
   if (parsed) {
-    compact.emplace(*parsed);  // allocated here, in this thread's arena
+    compact.emplace(*parsed);
   }
   parsed.reset();
   ::malloc_trim(0);
@@ -274,25 +261,6 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
   ResultPipeline pipeline(ps, clock, timers, random, publisher, publish_queue, *spool, metrics,
                           logger);
 
-  PresenceSettings pres;
-  pres.agent_id = cfg.agent_id;
-  pres.boot_id = boot_id;
-  pres.hostname = hostname;
-  pres.version = VITALS_VERSION;
-  pres.heartbeat_interval = cfg.heartbeat_interval;
-  pres.checks = checkSpecs(cfg);
-  pres.labels = cfg.labels;
-  pres.config_hash = cfg.config_hash;
-  for (const auto& action : cfg.actions) {
-    pres.actions.push_back(action.name);
-  }
-  AgentPresence presence(
-      pres, clock, timers, random, publisher, publish_queue,
-      [&pipeline] {
-        return PresenceCounters{pipeline.lastSeq(), pipeline.buffered()};
-      },
-      metrics, logger);
-
   ProbeScheduler scheduler(
       clock, timers, random, [&pipeline](CheckResult r) { pipeline.add(std::move(r)); }, metrics,
       logger);
@@ -304,10 +272,30 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
     }
     scheduler.add(scheduledCheck(check), std::move(*probe));
   }
-  // The probes hold what they need: keep only what reload compares (name and definition
-  // digest) instead of every parsed CheckConfig.
-  std::vector<RunningCheck> running_checks = runningChecks(cfg);
-  cfg.checks = {};
+
+  PresenceSettings pres;
+  pres.agent_id = cfg.agent_id;
+  pres.boot_id = boot_id;
+  pres.hostname = hostname;
+  pres.version = VITALS_VERSION;
+  pres.heartbeat_interval = cfg.heartbeat_interval;
+  pres.checks = [&scheduler] { return scheduler.checkSpecs(); };
+  pres.check_count = cfg.checks.size();
+  pres.labels = cfg.labels;
+  pres.config_hash = cfg.config_hash;
+  for (const auto& action : cfg.actions) {
+    pres.actions.push_back(action.name);
+  }
+  AgentPresence presence(
+      std::move(pres), clock, timers, random, publisher, publish_queue,
+      [&pipeline] {
+        return PresenceCounters{pipeline.lastSeq(), pipeline.buffered()};
+      },
+      metrics, logger);
+
+  // The probes hold what they need, and the scheduler what reload compares (name and
+  // definition digest): the parsed CheckConfigs can go.
+  std::vector<CheckConfig>().swap(cfg.checks);  // (= {} would keep the capacity)
   // Start-up garbage (spool recovery, probe construction) goes back to the OS.
   ::malloc_trim(0);
 
@@ -366,7 +354,7 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
   // Reload (SIGHUP): validate the whole file (and its includes) first; then stop removed and
   // changed checks, start new and changed ones, and keep unchanged ones (same name and
   // definition) with their state and schedule. A refused reload changes nothing.
-  AgentConfig& current = cfg;  // the settings as started (checks: running_checks)
+  AgentConfig& current = cfg;  // the settings as started (the checks: see the scheduler)
   metrics::Gauge& reload_ok = metrics.gauge(
       "vitals_config_last_reload_success",
       "1 when the last configuration reload succeeded (or none was tried), 0 when it was refused");
@@ -386,7 +374,7 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
       }
       return;
     }
-    const ReloadPlan plan = planReload(current, running_checks, *next);
+    const ReloadPlan plan = planReload(current, scheduler.runningChecks(), *next);
     // Every probe is built before anything changes: a check that cannot start refuses the reload.
     std::vector<std::unique_ptr<Probe>> probes;
     for (const CheckConfig* c : plan.start) {
@@ -408,12 +396,11 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
     for (std::size_t i = 0; i < plan.start.size(); ++i) {
       scheduler.add(scheduledCheck(*plan.start[i]), std::move(probes[i]));
     }
-    presence.updateChecks(checkSpecs(*next), next->config_hash);
+    presence.checksChanged(scheduler.size(), next->config_hash);
     logger->info("config reloaded from {}: {} checks kept, {} started, {} stopped (changed checks "
                  "count as stopped and started)",
                  config_path, plan.keep.size(), plan.start.size(), plan.stop.size());
     // Only the checks and the registration change; the other settings stay as started.
-    running_checks = runningChecks(*next);
     current.config_hash = next->config_hash;
     current.include_files = next->include_files;
     reload_ok.set(1);
@@ -427,9 +414,14 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
   };
 
   logger->info("vitals-agent {} starting: agent {} boot {}, {} checks, NATS {}", VITALS_VERSION,
-               cfg.agent_id, boot_id, running_checks.size(), cfg.nats.url);
+               cfg.agent_id, boot_id, scheduler.size(), cfg.nats.url);
   presence.start();
   pipeline.start();
+  std::function<void()> trim = [&] {
+    ::malloc_trim(0);
+    timers.scheduleAfter(clock.steadyNow(), kTrimEvery, trim);
+  };
+  timers.scheduleAfter(clock.steadyNow(), kTrimEvery, trim);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
@@ -489,9 +481,10 @@ int main(int argc, char** argv) {
   if (int rc = parseArgs(argc, argv, args); rc >= 0) {
     return rc;
   }
-  // Every thread's malloc arena keeps its own free pages resident: two arenas are plenty for a
-  // loop thread and a few mostly idle helpers.
-  ::mallopt(M_ARENA_MAX, 2);
+  // One malloc arena for every thread: each arena keeps its own free pages resident, and the
+  // helpers (publisher, NATS.c, the listener) allocate little. malloc_trim then reaches all free
+  // memory (it does not shrink a thread arena's top; docs/benchmarks.md).
+  ::mallopt(M_ARENA_MAX, 1);
   // Fixed thresholds: glibc otherwise raises them after a large block is freed (the config file
   // text, the checks vector), and an arena then keeps up to twice that resident when idle.
   ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);

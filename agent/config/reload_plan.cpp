@@ -34,28 +34,31 @@ std::vector<std::string> restartOnlyChanges(const AgentConfig& a, const AgentCon
 
 }  // namespace
 
-RunningCheck runningCheck(const CheckConfig& check) {
-  RunningCheck r;
-  r.name = check.name;
-  r.length = check.definition.size();
+DefinitionDigest definitionDigest(const CheckConfig& check) {
+  DefinitionDigest d;
+  d.length = check.definition.size();
   if (check.definition.empty()) {
-    return r;
+    return d;
   }
   std::uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
   for (const unsigned char c : check.definition) {
     h ^= c;
     h *= 1099511628211ULL;
   }
-  r.digest_a = h;
-  r.digest_b = std::hash<std::string>{}(check.definition);  // libstdc++: Murmur-based
-  return r;
+  d.a = h;
+  d.b = std::hash<std::string>{}(check.definition);  // libstdc++: Murmur-based
+  return d;
+}
+
+bool sameDefinition(const DefinitionDigest& x, const DefinitionDigest& y) {
+  return x.length > 0 && x.length == y.length && x.a == y.a && x.b == y.b;
 }
 
 std::vector<RunningCheck> runningChecks(const AgentConfig& cfg) {
   std::vector<RunningCheck> out;
   out.reserve(cfg.checks.size());
   for (const auto& c : cfg.checks) {
-    out.push_back(runningCheck(c));
+    out.push_back(RunningCheck{c.name, definitionDigest(c)});
   }
   return out;
 }
@@ -71,13 +74,8 @@ ReloadPlan planReload(const AgentConfig& running, const std::vector<RunningCheck
   for (const auto& c : next.checks) {
     wanted.insert(c.name);
     auto it = old.find(c.name);
-    const RunningCheck candidate = runningCheck(c);
     // An empty definition is never "unchanged": without it we cannot tell.
-    const bool same = it != old.end() && candidate.length > 0 &&
-                      it->second->length == candidate.length &&
-                      it->second->digest_a == candidate.digest_a &&
-                      it->second->digest_b == candidate.digest_b;
-    if (same) {
+    if (it != old.end() && sameDefinition(it->second->digest, definitionDigest(c))) {
       plan.keep.push_back(c.name);
       continue;
     }

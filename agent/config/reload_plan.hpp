@@ -5,7 +5,8 @@
 // next start: restart_only names the ones that differ.
 //
 // The running side needs only each check's name and a digest of its definition (RunningCheck):
-// the agent drops its parsed CheckConfigs once the probes are built (about 1 KiB per check).
+// the agent drops its parsed CheckConfigs once the probes are built (about 1 KiB per check), and
+// its scheduler keeps the digest of what each check runs.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,16 +15,20 @@
 
 namespace vitals::agent {
 
-// A check as far as reload is concerned. The digest is two independent 64-bit hashes and the
-// length of the definition text; an empty definition never compares equal.
-struct RunningCheck {
-  std::string name;
-  std::uint64_t digest_a = 0;
-  std::uint64_t digest_b = 0;
+// A check's definition as far as reload is concerned: two independent 64-bit hashes and the
+// length of the definition text. An empty definition never compares equal.
+struct DefinitionDigest {
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
   std::size_t length = 0;
 };
+DefinitionDigest definitionDigest(const CheckConfig& check);
+bool sameDefinition(const DefinitionDigest& x, const DefinitionDigest& y);
 
-RunningCheck runningCheck(const CheckConfig& check);
+struct RunningCheck {
+  std::string name;
+  DefinitionDigest digest;
+};
 std::vector<RunningCheck> runningChecks(const AgentConfig& cfg);
 
 struct ReloadPlan {

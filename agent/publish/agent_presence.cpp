@@ -40,8 +40,8 @@ Registration AgentPresence::buildRegistration(bool with_checks) const {
   reg.boot_id = settings_.boot_id;
   reg.hostname = settings_.hostname;
   reg.version = settings_.version;
-  if (with_checks) {
-    reg.checks = settings_.checks;
+  if (with_checks && settings_.checks) {
+    reg.checks = settings_.checks();
   }
   reg.sent_at = clock_.now();
   reg.config_hash = settings_.config_hash;
@@ -86,8 +86,8 @@ void AgentPresence::reregister() {
   publishRegistration();  // if one is on the way, its completion publishes this one
 }
 
-void AgentPresence::updateChecks(std::vector<CheckSpec> checks, std::string config_hash) {
-  settings_.checks = std::move(checks);
+void AgentPresence::checksChanged(std::size_t check_count, std::string config_hash) {
+  settings_.check_count = check_count;
   settings_.config_hash = std::move(config_hash);
   reregister();
 }
@@ -113,7 +113,7 @@ void AgentPresence::onRegistrationPublished(std::uint64_t n, const Result<Publis
     ++registrations_stored_;
     registration_failures_ = 0;
     logger_->info("registered as agent {} (boot {}, {} checks)", settings_.agent_id,
-                  settings_.boot_id, settings_.checks.size());
+                  settings_.boot_id, settings_.check_count);
     if (n != registration_n_) {
       publishRegistration();  // a newer one was asked for meanwhile
     }
@@ -168,7 +168,7 @@ void AgentPresence::heartbeat() {
   hb.agent_id = settings_.agent_id;
   hb.boot_id = settings_.boot_id;
   hb.version = settings_.version;
-  hb.check_count = static_cast<std::uint32_t>(settings_.checks.size());
+  hb.check_count = static_cast<std::uint32_t>(settings_.check_count);
   hb.sent_at = clock_.now();
   hb.interval = settings_.heartbeat_interval;
   hb.last_seq = counters.last_seq;

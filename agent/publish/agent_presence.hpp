@@ -32,7 +32,10 @@ struct PresenceSettings {
   std::string hostname;
   std::string version;
   std::chrono::milliseconds heartbeat_interval{10000};
-  std::vector<CheckSpec> checks;
+  // The checks a Registration lists, built each time one is sent (registrations are rare; a
+  // copy held for 2,000 checks would be about 0.3 MiB). Unset: none.
+  std::function<std::vector<CheckSpec>()> checks;
+  std::size_t check_count = 0;  // reported in heartbeats
   std::map<std::string, std::string> labels;
   std::vector<std::string> actions;  // names of the repair actions this agent may run
   std::string config_hash;
@@ -60,8 +63,9 @@ class AgentPresence {
   void start();
   // After a (re)connect: publishes a new Registration (the next n).
   void reregister();
-  // After a config reload: the Registration lists these checks from now on; publishes one.
-  void updateChecks(std::vector<CheckSpec> checks, std::string config_hash);
+  // After a config reload: settings.checks now returns the new checks; publishes a
+  // Registration.
+  void checksChanged(std::size_t check_count, std::string config_hash);
   // Stops heartbeats and registration retries, publishes the deregistration once, then calls
   // done(stored).
   void stop(std::function<void(bool stored)> done);

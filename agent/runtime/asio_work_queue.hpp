@@ -14,8 +14,8 @@ class logger;
 
 namespace vitals::agent {
 
-// A WorkQueue on a boost::asio::thread_pool of `threads` workers; continuations are posted to
-// the loop io_context. With one thread, work runs in submission order (the publisher relies on
+// A WorkQueue on a boost::asio::thread_pool of `threads` workers, started by the first run();
+// continuations are posted to the loop io_context. Work handed over after join() never runs. With one thread, work runs in submission order (the publisher relies on
 // this). Exceptions from work or continuations are caught and logged, never propagated.
 class AsioWorkQueue final : public WorkQueue {
  public:

@@ -81,8 +81,12 @@ ScheduledCheck scheduledCheck(const CheckConfig& c) {
   }
   s.flap.high = c.flap_high;
   s.flap.low = c.flap_low;
+  s.target = c.target();
   s.heavy = c.heavy;
-  s.target_key = targetKey(c);
+  if (c.heavy) {
+    s.target_key = targetKey(c);
+  }
+  s.definition = definitionDigest(c);
   return s;
 }
 
@@ -205,6 +209,39 @@ std::vector<std::string> ProbeScheduler::checksOfService(const std::string& serv
   for (const auto& e : entries_) {
     if (!e->removed && e->check.service == service) {
       out.push_back(e->check.name);
+    }
+  }
+  return out;
+}
+
+std::vector<CheckSpec> ProbeScheduler::checkSpecs() const {
+  std::vector<CheckSpec> out;
+  out.reserve(entries_.size());
+  for (const auto& e : entries_) {
+    if (e->removed) {
+      continue;
+    }
+    CheckSpec spec;
+    spec.name = e->check.name;
+    spec.service = e->check.service;
+    spec.kind = e->check.kind;
+    spec.target = e->check.target;
+    spec.interval = e->check.interval;
+    spec.timeout = e->check.timeout;
+    spec.retries = e->check.thresholds.retries;
+    spec.degraded_latency = duration_cast<milliseconds>(
+        e->check.thresholds.degraded_latency.value_or(microseconds{0}));
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+std::vector<RunningCheck> ProbeScheduler::runningChecks() const {
+  std::vector<RunningCheck> out;
+  out.reserve(entries_.size());
+  for (const auto& e : entries_) {
+    if (!e->removed) {
+      out.push_back(RunningCheck{e->check.name, e->check.definition});
     }
   }
   return out;
@@ -491,7 +528,7 @@ void ProbeScheduler::finish(Entry& e, ProbeOutcome outcome) {
     for (auto& w : waiters) {
       CheckResult copy = r;
       if (w.verbose) {
-        copy.details["diagnose.target"] = e.check.target_key;
+        copy.details["diagnose.target"] = e.check.target;
         copy.details["diagnose.interval"] = config::formatDuration(e.check.interval);
         copy.details["diagnose.timeout"] = config::formatDuration(e.check.timeout);
         copy.details["diagnose.retries"] = std::to_string(e.check.thresholds.retries);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "agent/config/agent_config.hpp"
+#include "agent/config/reload_plan.hpp"
 #include "agent/probe/probe.hpp"
 #include "agent/state/check_state.hpp"
 #include "agent/state/flap_detector.hpp"
@@ -43,9 +44,12 @@ struct ScheduledCheck {
   std::chrono::milliseconds retry_backoff{1000};
   Thresholds thresholds;
   FlapSettings flap;
-  // Heavy checks with the same non-empty target_key never run at the same time.
+  std::string target;  // human-readable, as in the Registration (CheckConfig::target())
+  // Heavy checks with the same non-empty target_key never run at the same time. Set for heavy
+  // checks only.
   bool heavy = false;
   std::string target_key;
+  DefinitionDigest definition;  // what reload compares (agent/config/reload_plan.hpp)
 };
 
 ScheduledCheck scheduledCheck(const CheckConfig& check);
@@ -113,6 +117,10 @@ class ProbeScheduler {
   bool runNow(const std::string& name, bool verbose, RunNowDone done);
   // Names of the checks of a service, in the order they were added.
   std::vector<std::string> checksOfService(const std::string& service) const;
+  // What a Registration lists for each check, in the order they were added.
+  std::vector<CheckSpec> checkSpecs() const;
+  // Name and definition digest of each check, for a reload plan.
+  std::vector<RunningCheck> runningChecks() const;
 
   std::size_t size() const;
   // Current state of a check by name (Unknown/zeros if not found).

@@ -400,13 +400,27 @@ struct Run {
   double p99 = -1;
   ProcSample end;
   double failed = 0;
+  long rss_max_kib = 0;  // highest VmRSS of the samples taken every second while measuring
   std::string note;
 };
+
+// Sleeps `seconds`, sampling the process's VmRSS every second; returns the highest.
+long sleepSamplingRss(pid_t pid, int seconds) {
+  long highest = 0;
+  for (int i = 0; i < seconds; ++i) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    highest = std::max(highest, sample(pid).rss_kib);
+  }
+  return highest;
+}
 
 void writeAgentConfig(const Options& o, const std::string& path, const std::string& interval,
                       int nats_port, int metrics_port, const Targets& targets) {
   // timeout must be below the interval; half of it, at most 2s.
-  const std::string timeout = interval == "10s" ? "2s" : interval == "1s" ? "500ms" : "100ms";
+  const long interval_ms = interval.size() > 2 && interval.substr(interval.size() - 2) == "ms"
+                               ? std::stol(interval)
+                               : std::stol(interval) * 1000;
+  const std::string timeout = std::to_string(std::min(interval_ms / 2, 2000L)) + "ms";
   std::ofstream f(path);
   f << "agent_id: bench\n"
     << "nats: {url: \"nats://127.0.0.1:" << nats_port << "\"}\n"
@@ -459,7 +473,8 @@ Run runAgent(const Options& o, const std::string& interval, int nats_port,
   // Scraped every 5 s: rendering every check's counters costs the agent CPU too.
   AgentMetrics m1;
   for (int left = o.seconds; left > 0; left -= 5) {
-    std::this_thread::sleep_for(std::chrono::seconds(std::min(left, 5)));
+    run.rss_max_kib =
+        std::max(run.rss_max_kib, sleepSamplingRss(pid, std::min(left, 5)));
     if (left <= 5) {
       break;
     }
@@ -478,6 +493,7 @@ Run runAgent(const Options& o, const std::string& interval, int nats_port,
   run.p50 = median(p50s);
   run.p99 = median(p99s);
   run.end = s1;
+  run.rss_max_kib = std::max(run.rss_max_kib, s1.rss_kib);
   run.failed = m1.timeouts - m0.timeouts;
   const int down = countLines(log, "-> down");
   const int healthy = countLines(log, "-> healthy");
@@ -560,7 +576,7 @@ Run runExporter(const Options& o, const Targets& targets) {
   const std::uint64_t ok0 = ok.load();
   const std::uint64_t failed0 = failed.load();
   const auto t0 = Steady::now();
-  std::this_thread::sleep_for(std::chrono::seconds(o.seconds));
+  const long rss_max = sleepSamplingRss(pid, o.seconds);
   const ProcSample s1 = sample(pid);
   const std::uint64_t ok1 = ok.load();
   const std::uint64_t failed1 = failed.load();
@@ -577,6 +593,7 @@ Run runExporter(const Options& o, const Targets& targets) {
   run.failed = static_cast<double>(failed1 - failed0);
   run.cpu = s1.cpu_seconds - s0.cpu_seconds;
   run.end = s1;
+  run.rss_max_kib = std::max(rss_max, s1.rss_kib);
   run.note = std::to_string(o.load) + " concurrent /probe clients";
   return run;
 }
@@ -610,11 +627,12 @@ pid_t startNats(const Options& o, int port) {
 
 void print(const Run& r) {
   const double rate = r.probes / r.seconds;
-  std::printf("%-18s %-10s %9.0f %8.2f %9.0f %8s %8s %8.1f %8.1f %7ld %7.0f  %s\n", r.who.c_str(),
-              r.interval.c_str(), rate, r.cpu, r.cpu > 0 ? r.probes / r.cpu : 0.0,
+  std::printf("%-18s %-10s %9.0f %8.2f %9.0f %8s %8s %8.1f %8.1f %8.1f %7ld %7.0f  %s\n",
+              r.who.c_str(), r.interval.c_str(), rate, r.cpu, r.cpu > 0 ? r.probes / r.cpu : 0.0,
               r.p50 < 0 ? "-" : std::to_string(static_cast<int>(r.p50 * 1e6)).c_str(),
               r.p99 < 0 ? "-" : std::to_string(static_cast<int>(r.p99 * 1e6)).c_str(),
               static_cast<double>(r.end.rss_kib) / 1024.0,
+              static_cast<double>(r.rss_max_kib) / 1024.0,
               static_cast<double>(r.end.hwm_kib) / 1024.0, r.end.threads, r.failed,
               r.note.c_str());
   std::fflush(stdout);
@@ -634,11 +652,11 @@ int main(int argc, char** argv) {
 
   std::printf("checks: %d http + %d tcp; %d s measured per run (after warm-up)\n", o.http, o.tcp,
               o.seconds);
-  std::printf("%-18s %-10s %9s %8s %9s %8s %8s %8s %8s %7s %7s  %s\n", "prober", "interval",
-              "probes/s", "CPU-s", "probes/", "late", "late", "VmRSS", "VmHWM", "threads",
-              "failed", "notes");
-  std::printf("%-18s %-10s %9s %8s %9s %8s %8s %8s %8s %7s %7s\n", "", "", "", "", "CPU-s",
-              "p50 us", "p99 us", "MiB", "MiB", "", "");
+  std::printf("%-18s %-10s %9s %8s %9s %8s %8s %8s %8s %8s %7s %7s  %s\n", "prober",
+              "interval", "probes/s", "CPU-s", "probes/", "late", "late", "VmRSS", "RSS max",
+              "VmHWM", "threads", "failed", "notes");
+  std::printf("%-18s %-10s %9s %8s %9s %8s %8s %8s %8s %8s %7s %7s\n", "", "", "", "", "CPU-s",
+              "p50 us", "p99 us", "end MiB", "MiB", "MiB", "", "");
   std::vector<Run> agent_runs;
   for (const auto& interval : o.intervals) {
     agent_runs.push_back(runAgent(o, interval, nats_port, targets));

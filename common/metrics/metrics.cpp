@@ -12,11 +12,7 @@ Counter& Registry::counter(const std::string& name, const std::string& help,
   auto& fam = families_[name];
   fam.help = help;
   fam.is_counter = true;
-  auto& slot = fam.counters[labels];
-  if (!slot) {
-    slot = std::make_unique<Counter>();
-  }
-  return *slot;
+  return fam.counters.try_emplace(labels).first->second;
 }
 
 Gauge& Registry::gauge(const std::string& name, const std::string& help,
@@ -25,11 +21,7 @@ Gauge& Registry::gauge(const std::string& name, const std::string& help,
   auto& fam = families_[name];
   fam.help = help;
   fam.is_counter = false;
-  auto& slot = fam.gauges[labels];
-  if (!slot) {
-    slot = std::make_unique<Gauge>();
-  }
-  return *slot;
+  return fam.gauges.try_emplace(labels).first->second;
 }
 
 std::string Registry::render() const {
@@ -43,12 +35,12 @@ std::string Registry::render() const {
       return labels.empty() ? family : family + "{" + labels + "}";
     };
     for (const auto& [labels, c] : fam.counters) {
-      out << series(labels) << ' ' << c->value() << '\n';
+      out << series(labels) << ' ' << c.value() << '\n';
     }
     for (const auto& [labels, g] : fam.gauges) {
       // Shortest round-trip form: a unix-time gauge keeps all its digits (ostream's default
       // 6 significant digits would print 1.79529e+09).
-      out << series(labels) << ' ' << fmt::format("{}", g->value()) << '\n';
+      out << series(labels) << ' ' << fmt::format("{}", g.value()) << '\n';
     }
   }
   return out.str();

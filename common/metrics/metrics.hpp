@@ -40,8 +40,9 @@ class Registry {
   struct Family {
     std::string help;
     bool is_counter = true;
-    std::map<std::string, std::unique_ptr<Counter>> counters;
-    std::map<std::string, std::unique_ptr<Gauge>> gauges;
+    // Values live in the map nodes (stable addresses): one allocation per series, not two.
+    std::map<std::string, Counter> counters;
+    std::map<std::string, Gauge> gauges;
   };
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;

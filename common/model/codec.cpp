@@ -1,8 +1,8 @@
 #include "common/model/codec.hpp"
+#include "common/model/proto_time.hpp"
 #include "common/model/status_proto.hpp"
 
 #include <google/protobuf/arena.h>
-#include <google/protobuf/util/time_util.h>
 
 #include "vitals/v1/agent.pb.h"
 
@@ -10,7 +10,6 @@ namespace vitals::codec {
 namespace {
 
 namespace pb = vitals::v1;
-using google::protobuf::util::TimeUtil;
 
 // The HealthStatus overloads live in status_proto.hpp; keep them visible next to these.
 using vitals::codec::fromProto;
@@ -49,28 +48,6 @@ FailureKind fromProto(pb::FailureKind k) {
     default:
       return FailureKind::None;
   }
-}
-
-void setTime(google::protobuf::Timestamp* ts, SystemTime t) {
-  const auto ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-  *ts = TimeUtil::NanosecondsToTimestamp(ns);
-}
-
-SystemTime getTime(const google::protobuf::Timestamp& ts) {
-  return SystemTime{std::chrono::duration_cast<SystemTime::duration>(
-      std::chrono::nanoseconds{TimeUtil::TimestampToNanoseconds(ts)})};
-}
-
-template <typename D>
-void setDuration(google::protobuf::Duration* d, D value) {
-  *d = TimeUtil::NanosecondsToDuration(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(value).count());
-}
-
-template <typename D>
-D getDuration(const google::protobuf::Duration& d) {
-  return std::chrono::duration_cast<D>(std::chrono::nanoseconds{TimeUtil::DurationToNanoseconds(d)});
 }
 
 Error invalid(std::string message) { return Error{"codec.invalid", std::move(message), {}}; }
@@ -137,13 +114,13 @@ std::string utf8(std::string_view s) {
   return out;
 }
 
-bool validTimestamp(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() >= TimeUtil::kTimestampMinSeconds &&
-         ts.seconds() <= TimeUtil::kTimestampMaxSeconds && ts.nanos() >= 0 &&
+bool validTimestamp(const pb::Timestamp& ts) {
+  return ts.seconds() >= kTimestampMinSeconds && ts.seconds() <= kTimestampMaxSeconds &&
+         ts.nanos() >= 0 &&
          ts.nanos() < 1'000'000'000;
 }
 
-bool validDuration(const google::protobuf::Duration& d) {
+bool validDuration(const pb::Duration& d) {
   return d.seconds() >= 0 && d.seconds() <= 86400LL * 365 && d.nanos() >= 0 &&
          d.nanos() < 1'000'000'000;
 }

@@ -1,32 +1,17 @@
 #include "hub/preflight/ready_codec.hpp"
 
-#include <google/protobuf/util/time_util.h>
-
+#include "common/model/proto_time.hpp"
 #include "vitals/v1/hub.pb.h"
 
 namespace vitals::hub::preflight {
-namespace {
-
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp toProto(SystemTime t) {
-  return TimeUtil::MicrosecondsToTimestamp(
-      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
-}
-
-SystemTime fromProto(const google::protobuf::Timestamp& t) {
-  return SystemTime{std::chrono::microseconds{TimeUtil::TimestampToMicroseconds(t)}};
-}
-
-}  // namespace
 
 std::string encodeReady(const std::string& hub_id, const PreflightReport& report) {
   v1::HubReady m;
   m.set_hub_id(hub_id);
   m.set_ready(report.ready);
-  *m.mutable_at() = toProto(report.evaluated_at);
+  codec::setTime(m.mutable_at(), report.evaluated_at);
   if (report.last_run) {
-    *m.mutable_last_run() = toProto(*report.last_run);
+    codec::setTime(m.mutable_last_run(), *report.last_run);
   }
   for (const auto& c : report.checks) {
     auto* s = m.add_checks();
@@ -48,9 +33,9 @@ Result<ReadyMessage> decodeReady(std::string_view bytes) {
   ReadyMessage out;
   out.hub_id = m.hub_id();
   out.report.ready = m.ready();
-  out.report.evaluated_at = fromProto(m.at());
+  out.report.evaluated_at = codec::getTime(m.at());
   if (m.has_last_run()) {
-    out.report.last_run = fromProto(m.last_run());
+    out.report.last_run = codec::getTime(m.last_run());
   }
   for (const auto& s : m.checks()) {
     CheckReport c;

@@ -1,7 +1,6 @@
 #include "hub/status/status_change_codec.hpp"
 
-#include <google/protobuf/util/time_util.h>
-
+#include "common/model/proto_time.hpp"
 #include "common/model/status_proto.hpp"
 #include "vitals/v1/hub.pb.h"
 
@@ -9,7 +8,6 @@ namespace vitals::hub::status {
 namespace {
 
 namespace pb = vitals::v1;
-using google::protobuf::util::TimeUtil;
 
 HealthStatus statusOf(pb::Status s) {
   HealthStatus out = HealthStatus::Unknown;  // unspecified or unknown values read as unknown
@@ -25,9 +23,7 @@ std::string encodeStatusChange(std::string_view hub_id, const policy::Transition
   m.set_service(t.service);
   m.set_from(codec::toProto(t.from));
   m.set_to(codec::toProto(t.to));
-  const auto ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(t.at.time_since_epoch()).count();
-  *m.mutable_at() = TimeUtil::NanosecondsToTimestamp(ns);
+  codec::setTime(m.mutable_at(), t.at);
   m.set_reason(t.reason);
   m.set_agent_id(t.agent);
   m.set_check(t.check);
@@ -45,8 +41,7 @@ Result<DecodedStatusChange> decodeStatusChange(std::string_view data) {
   t.service = m.service();
   t.from = statusOf(m.from());
   t.to = statusOf(m.to());
-  t.at = SystemTime{std::chrono::duration_cast<SystemTime::duration>(
-      std::chrono::nanoseconds{TimeUtil::TimestampToNanoseconds(m.at())})};
+  t.at = codec::getTime(m.at());
   t.reason = m.reason();
   t.agent = m.agent_id();
   t.check = m.check();

@@ -29,7 +29,8 @@ PresenceSettings settings() {
   c.interval = 30s;
   c.timeout = 5s;
   c.retries = 3;
-  s.checks = {c};
+  s.checks = [c] { return std::vector<CheckSpec>{c}; };
+  s.check_count = 1;
   s.labels = {{"env", "dev"}};
   s.config_hash = "abc";
   s.actions = {"restart-web"};

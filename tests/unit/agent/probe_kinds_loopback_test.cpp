@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -266,6 +267,53 @@ TEST_CASE("the heartbeat listener serves the agent's metrics on GET /metrics",
   REQUIRE(res);
   CHECK(res->status == 404);
   without.stop();
+}
+
+TEST_CASE("the heartbeat listener refuses oversized bodies, wrong methods and garbage, and keeps connections alive",
+          "[agent][integration][probe]") {
+  SystemClock clock;
+  HeartbeatBoard board;
+  board.expect("job");
+  metrics::Registry registry;
+  HeartbeatListener listener(board, clock, &registry);
+  REQUIRE(listener.start("127.0.0.1", 0).ok());
+  httplib::Client cli("127.0.0.1", listener.port());
+  cli.set_keep_alive(true);
+  auto res = cli.Post("/heartbeat/job", std::string(20 * 1024, ' '), "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 413);
+  res = cli.Get("/heartbeat/job");
+  REQUIRE(res);
+  CHECK(res->status == 405);
+  res = cli.Post("/metrics", "", "text/plain");
+  REQUIRE(res);
+  CHECK(res->status == 405);
+  res = cli.Post("/heartbeat/../etc", "", "text/plain");
+  REQUIRE(res);
+  CHECK(res->status == 404);
+  // Two requests over one kept-alive connection both get answers.
+  httplib::Client keep("127.0.0.1", listener.port());
+  keep.set_keep_alive(true);
+  for (int i = 0; i < 2; ++i) {
+    res = keep.Post("/heartbeat/job", "", "text/plain");
+    REQUIRE(res);
+    CHECK(res->status == 204);
+  }
+  // A request line that is not HTTP gets a 400 and the connection closes.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket raw(io);
+  raw.connect({boost::asio::ip::make_address("127.0.0.1"), listener.port()});
+  boost::asio::write(raw, boost::asio::buffer(std::string("NONSENSE\r\n\r\n")));
+  std::string reply;
+  boost::system::error_code ec;
+  std::array<char, 512> chunk{};
+  while (!ec) {  // until the listener closes the connection
+    const std::size_t n = raw.read_some(boost::asio::buffer(chunk), ec);
+    reply.append(chunk.data(), n);
+  }
+  CHECK_THAT(reply, Catch::StartsWith("HTTP/1.1 400"));
+  listener.stop();
+  listener.stop();  // idempotent
 }
 
 TEST_CASE("tcp: send a request and expect a reply", "[agent][integration][probe]") {
