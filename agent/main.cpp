@@ -49,7 +49,7 @@ constexpr std::chrono::milliseconds kDrainTime = 2s;  // flushing results at a c
 // Freed pages go back to the OS this often: result batches and publishes churn through the heap
 // and leave 0.3-0.5 MiB of free pages resident between trims. malloc_trim takes well under a
 // millisecond on the agent's 3 MiB heap.
-constexpr std::chrono::seconds kTrimEvery = 10s;
+constexpr std::chrono::seconds kTrimEvery = 5s;
 
 const char* const kUsage =
     "usage: vitals-agent --config FILE [--check-config] [--log-level LEVEL]\n"

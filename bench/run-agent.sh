@@ -3,7 +3,7 @@
 # prometheus-blackbox-exporter when missing, then runs bench_agent, which starts its own targets,
 # a private nats-server (JetStream + the VITALS stream), vitals-agent and the exporter on
 # 127.0.0.1 ports 37000-37099 (--port-base P: P to P+99) and stops them all.
-#   bench/run-agent.sh [bench_agent args, e.g. --http 1000 --tcp 1000 --intervals 1s,10s --seconds 20]
+#   bench/run-agent.sh [bench_agent args, e.g. --http 1000 --tcp 1000 --intervals 1s,10s,100ms --seconds 20]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${VITALS_BUILD_DIR:-$ROOT/build}/bin
