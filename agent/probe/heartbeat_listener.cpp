@@ -118,10 +118,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(kMaxBody);
     parser_->header_limit(kMaxHeader);
     stream_.expires_after(kIdleTimeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->onRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
   }
 
  private:
@@ -154,15 +153,15 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.keep_alive(!close);
     res_.prepare_payload();
     stream_.expires_after(kIdleTimeout);
-    http::async_write(stream_, res_, [self = shared_from_this(), close](beast::error_code ec,
-                                                                         std::size_t) {
-      if (ec || close) {
-        beast::error_code ignored;
-        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        return;
-      }
-      self->read();
-    });
+    http::async_write(stream_, res_,
+                      [self = shared_from_this(), close](beast::error_code ec, std::size_t) {
+                        if (ec || close) {
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                          return;
+                        }
+                        self->read();
+                      });
   }
 
   beast::tcp_stream stream_;

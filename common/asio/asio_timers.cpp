@@ -77,13 +77,13 @@ void AsioTimers::arm() {
   armed_for_ = next;
   const std::uint64_t generation = ++generation_;
   timer_.expires_at(next);  // a wait in progress completes with operation_aborted
-  timer_.async_wait([this, generation, alive = std::weak_ptr<int>(alive_)](
-                        const boost::system::error_code& ec) {
-    if (ec || alive.expired()) {
-      return;
-    }
-    fire(generation);
-  });
+  timer_.async_wait(
+      [this, generation, alive = std::weak_ptr<int>(alive_)](const boost::system::error_code& ec) {
+        if (ec || alive.expired()) {
+          return;
+        }
+        fire(generation);
+      });
 }
 
 void AsioTimers::fire(std::uint64_t generation) {

@@ -44,8 +44,8 @@ std::int64_t nanosOf(const Message& m) {
 }  // namespace detail
 
 inline void setTime(v1::Timestamp* ts, SystemTime t) {
-  detail::setNanos(ts, std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch())
-                           .count());
+  detail::setNanos(
+      ts, std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
 
 inline SystemTime getTime(const v1::Timestamp& ts) {

@@ -48,8 +48,7 @@ TEST_CASE("a cancelled timer never runs and its callback is released at once",
   CHECK(ran == 10);
 }
 
-TEST_CASE("a callback may cancel a timer that is due in the same turn",
-          "[common][unit][timers]") {
+TEST_CASE("a callback may cancel a timer that is due in the same turn", "[common][unit][timers]") {
   boost::asio::io_context io;
   AsioTimers timers(io);
   std::vector<int> ran;
@@ -64,9 +63,10 @@ TEST_CASE("a callback may cancel a timer that is due in the same turn",
   CHECK(ran == std::vector<int>{1, 3});
 }
 
-TEST_CASE("timers scheduled from a callback run on a later turn, so a self-rescheduling timer "
-          "cannot starve the loop",
-          "[common][unit][timers]") {
+TEST_CASE(
+    "timers scheduled from a callback run on a later turn, so a self-rescheduling timer "
+    "cannot starve the loop",
+    "[common][unit][timers]") {
   boost::asio::io_context io;
   AsioTimers timers(io);
   int ticks = 0;
@@ -95,8 +95,8 @@ TEST_CASE("a timer in the future keeps the loop waiting until it is cancelled",
   boost::asio::io_context io;
   AsioTimers timers(io);
   bool ran = false;
-  const TimerId later =
-      timers.scheduleAt(std::chrono::steady_clock::now() + std::chrono::hours(1), [&] { ran = true; });
+  const TimerId later = timers.scheduleAt(std::chrono::steady_clock::now() + std::chrono::hours(1),
+                                          [&] { ran = true; });
   timers.scheduleAt(past(1), [&] { timers.cancel(later); });
   io.run();  // returns: the only wait left was cancelled
   CHECK_FALSE(ran);
@@ -108,8 +108,8 @@ TEST_CASE("cancelling the only timer from outside a timer callback lets run() re
   boost::asio::io_context io;
   AsioTimers timers(io);
   bool ran = false;
-  const TimerId later =
-      timers.scheduleAt(std::chrono::steady_clock::now() + std::chrono::hours(1), [&] { ran = true; });
+  const TimerId later = timers.scheduleAt(std::chrono::steady_clock::now() + std::chrono::hours(1),
+                                          [&] { ran = true; });
   const TimerId sooner =
       timers.scheduleAt(std::chrono::steady_clock::now() + std::chrono::hours(1) - milliseconds(1),
                         [&] { ran = true; });
