@@ -14,6 +14,10 @@ namespace {
 using std::chrono::milliseconds;
 
 SteadyTime past(int ms_ago) { return std::chrono::steady_clock::now() - milliseconds(ms_ago); }
+// Far enough never to be reached by a test.
+SteadyTime inAnHour(int ms_earlier = 0) {
+  return std::chrono::steady_clock::now() + std::chrono::hours(1) - milliseconds(ms_earlier);
+}
 
 TEST_CASE("due timers run earliest first, and in scheduling order at equal times",
           "[common][unit][timers]") {
@@ -95,8 +99,7 @@ TEST_CASE("a timer in the future keeps the loop waiting until it is cancelled",
   boost::asio::io_context io;
   AsioTimers timers(io);
   bool ran = false;
-  const TimerId later = timers.scheduleAt(std::chrono::steady_clock::now() + std::chrono::hours(1),
-                                          [&] { ran = true; });
+  const TimerId later = timers.scheduleAt(inAnHour(), [&] { ran = true; });
   timers.scheduleAt(past(1), [&] { timers.cancel(later); });
   io.run();  // returns: the only wait left was cancelled
   CHECK_FALSE(ran);
@@ -108,11 +111,8 @@ TEST_CASE("cancelling the only timer from outside a timer callback lets run() re
   boost::asio::io_context io;
   AsioTimers timers(io);
   bool ran = false;
-  const TimerId later = timers.scheduleAt(std::chrono::steady_clock::now() + std::chrono::hours(1),
-                                          [&] { ran = true; });
-  const TimerId sooner =
-      timers.scheduleAt(std::chrono::steady_clock::now() + std::chrono::hours(1) - milliseconds(1),
-                        [&] { ran = true; });
+  const TimerId later = timers.scheduleAt(inAnHour(), [&] { ran = true; });
+  const TimerId sooner = timers.scheduleAt(inAnHour(1), [&] { ran = true; });
   boost::asio::post(io, [&] {
     timers.cancel(sooner);  // the armed one: the wait moves to `later`
     timers.cancel(later);   // nothing left: the wait ends
@@ -126,7 +126,7 @@ TEST_CASE("many cancelled timers are swept from the heap, and the rest still run
           "[common][unit][timers]") {
   boost::asio::io_context io;
   AsioTimers timers(io);
-  const SteadyTime far = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  const SteadyTime far = inAnHour();
   std::vector<TimerId> ids;
   for (int i = 0; i < 5000; ++i) {
     ids.push_back(timers.scheduleAt(far, [] {}));
