@@ -2,8 +2,6 @@
 
 #include "hub/notify/pg_alert_config_store.hpp"
 
-#define EPOCH_US(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
-
 namespace vitals::hub::alerts {
 
 bool covers(const Silence& s, const std::string& service, const std::string& agent,
@@ -33,8 +31,8 @@ HealthStatus statusAt(const PgResult& r, int row, int col) {
 }
 
 constexpr const char* kIncidentColumns =
-    "id, service, kind, state, status, worst_status, reason, agent_id, check_name, " EPOCH_US(
-        "opened_at") ", " EPOCH_US("resolved_at") ", silenced_by, root_cause, notified, level, " EPOCH_US("level_at") ", " EPOCH_US("last_notified_at") ", reminders, flapping, transitions, " EPOCH_US("acked_at") ", acked_by";
+    "id, service, kind, state, status, worst_status, reason, agent_id, check_name, " VITALS_EPOCH_US(
+        "opened_at") ", " VITALS_EPOCH_US("resolved_at") ", silenced_by, root_cause, notified, level, " VITALS_EPOCH_US("level_at") ", " VITALS_EPOCH_US("last_notified_at") ", reminders, flapping, transitions, " VITALS_EPOCH_US("acked_at") ", acked_by";
 
 Incident incidentAt(const PgResult& r, int i) {
   Incident x;
@@ -80,8 +78,8 @@ Result<std::vector<Incident>> selectIncidents(store::PgConnection& conn, const s
 }
 
 constexpr const char* kSilenceColumns =
-    "id, service, agent, check_name, " EPOCH_US("starts_at") ", " EPOCH_US(
-        "ends_at") ", maintenance, comment, creator, " EPOCH_US("created_at");
+    "id, service, agent, check_name, " VITALS_EPOCH_US("starts_at") ", " VITALS_EPOCH_US(
+        "ends_at") ", maintenance, comment, creator, " VITALS_EPOCH_US("created_at");
 
 Result<std::vector<Silence>> selectSilences(store::PgConnection& conn, const std::string& tail,
                                             const store::PgParams& p) {
@@ -128,7 +126,7 @@ Status advanceCursor(store::PgConnection& conn, std::int64_t last_change_id) {
 
 Result<std::vector<Change>> changesAfter(store::PgConnection& conn, std::int64_t after, int limit) {
   auto r = conn.exec(
-      "SELECT id, service, from_status, to_status, " EPOCH_US(
+      "SELECT id, service, from_status, to_status, " VITALS_EPOCH_US(
           "at") ", reason, agent_id, check_name, cause, flapping FROM status_changes "
                 "WHERE id > $1 ORDER BY id LIMIT $2",
       {std::to_string(after), std::to_string(limit)});
@@ -257,7 +255,7 @@ Status addEvents(store::PgConnection& conn, std::int64_t alert_id,
 }
 
 Result<std::vector<TimelineRow>> timeline(store::PgConnection& conn, std::int64_t alert_id) {
-  auto r = conn.exec("SELECT id, " EPOCH_US(
+  auto r = conn.exec("SELECT id, " VITALS_EPOCH_US(
                          "at") ", event, channel, detail FROM alert_events WHERE alert_id = $1 "
                                "ORDER BY id",
                      {std::to_string(alert_id)});

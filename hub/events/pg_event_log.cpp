@@ -4,8 +4,6 @@
 
 #include "hub/audit/audit_log.hpp"
 
-#define EPOCH_US(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
-
 namespace vitals::hub::events {
 namespace {
 
@@ -56,17 +54,12 @@ Result<std::int64_t> PgEventLog::accept(const EventRecord& e, SystemTime now) {
       return r.error();
     }
     const std::int64_t id = r->int64(0, 0);
-    const nlohmann::json audit_params = {{"event_id", id},
-                                         {"source", e.source},
-                                         {"event_type", e.event_type},
-                                         {"rule", e.rule},
-                                         {"agent", e.agent},
-                                         {"action", e.action},
-                                         {"params", paramsJson(e.params)}};
-    auto a = audit::append(conn,
-                           {e.actor, "event.accept", "event-target:" + e.target,
-                            audit_params.dump(), e.outcome},
-                           now);
+    const nlohmann::json audit_params = {
+        {"event_id", id},   {"source", e.source}, {"event_type", e.event_type},    {"rule", e.rule},
+        {"agent", e.agent}, {"action", e.action}, {"params", paramsJson(e.params)}};
+    auto a = audit::append(
+        conn, {e.actor, "event.accept", "event-target:" + e.target, audit_params.dump(), e.outcome},
+        now);
     if (!a.ok()) {
       return a.error();
     }
@@ -88,10 +81,8 @@ Status PgEventLog::finish(const EventRecord& e, const std::string& outcome,
                                          {"action", e.action},
                                          {"params", paramsJson(e.params)},
                                          {"detail", detail}};
-    auto a = audit::append(conn,
-                           {e.actor, "event.action", "agent:" + e.agent, audit_params.dump(),
-                            outcome},
-                           now);
+    auto a = audit::append(
+        conn, {e.actor, "event.action", "agent:" + e.agent, audit_params.dump(), outcome}, now);
     if (!a.ok()) {
       return a.error();
     }
@@ -110,8 +101,8 @@ Result<std::vector<EventRecord>> PgEventLog::recent(int limit) {
   }
   auto r = lease->conn().exec(
       "SELECT id, source, event_type, target, payload::text, rule, agent_id, action, "
-      "params::text, outcome, detail, " EPOCH_US("received_at") ", " EPOCH_US("finished_at")
-      " FROM inbound_events ORDER BY received_at DESC, id DESC LIMIT $1",
+      "params::text, outcome, detail, " VITALS_EPOCH_US("received_at") ", " VITALS_EPOCH_US(
+          "finished_at") " FROM inbound_events ORDER BY received_at DESC, id DESC LIMIT $1",
       {std::to_string(limit)});
   if (!r.ok()) {
     return r.error();

@@ -2,15 +2,13 @@
 
 #include "hub/notify/pg_outbox_store.hpp"
 
-#define EPOCH_US(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
-
 namespace vitals::hub::notify {
 namespace {
 constexpr std::chrono::milliseconds kPoolWait{2000};
 }  // namespace
 
 Result<std::vector<AlertConfig>> PgAlertConfigStore::select(const std::string& where,
-                                                             const store::PgParams& p) {
+                                                            const store::PgParams& p) {
   auto lease = pool_.acquire(kPoolWait);
   if (!lease.ok()) {
     return lease.error();
@@ -23,7 +21,7 @@ Result<std::vector<AlertConfig>> selectAlertConfigs(store::PgConnection& conn,
                                                     const store::PgParams& p) {
   auto r = conn.exec(
       "SELECT service, channels::text, escalation_delay_seconds, suppression_window_seconds, "
-      "recovery_notice, min_severity, enabled, " EPOCH_US("created_at") ", " EPOCH_US(
+      "recovery_notice, min_severity, enabled, " VITALS_EPOCH_US("created_at") ", " VITALS_EPOCH_US(
           "updated_at") " FROM health_alert_configs " +
           where + " ORDER BY service",
       p);

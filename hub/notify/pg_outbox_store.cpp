@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#define EPOCH_US(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
-
 namespace vitals::hub::notify {
 
 using store::pgTimestamp;
@@ -25,8 +23,7 @@ Result<store::PgConnection*> PgOutboxStore::conn() {
   return conn_.get();
 }
 
-Result<store::PgResult> PgOutboxStore::exec(const std::string& sql,
-                                            const store::PgParams& params) {
+Result<store::PgResult> PgOutboxStore::exec(const std::string& sql, const store::PgParams& params) {
   auto c = conn();
   if (!c.ok()) {
     return c.error();
@@ -40,8 +37,7 @@ Result<store::PgResult> PgOutboxStore::exec(const std::string& sql,
 
 Result<std::vector<ClaimedRow>> PgOutboxStore::claim(const std::string& channel,
                                                      std::chrono::system_clock::time_point now,
-                                                     std::chrono::milliseconds lease,
-                                                     int limit) {
+                                                     std::chrono::milliseconds lease, int limit) {
   // One statement = one transaction: the claim is committed before anything is sent.
   auto r = exec(
       "UPDATE notification_outbox o SET status = 'sending', attempts = o.attempts + 1, "
@@ -57,8 +53,8 @@ Result<std::vector<ClaimedRow>> PgOutboxStore::claim(const std::string& channel,
   }
   std::vector<ClaimedRow> rows;
   for (int i = 0; i < r->rows(); ++i) {
-    rows.push_back(ClaimedRow{r->int64(i, 0), r->str(i, 1), r->str(i, 2),
-                              static_cast<int>(r->int64(i, 3))});
+    rows.push_back(
+        ClaimedRow{r->int64(i, 0), r->str(i, 1), r->str(i, 2), static_cast<int>(r->int64(i, 3))});
   }
   std::sort(rows.begin(), rows.end(),
             [](const ClaimedRow& a, const ClaimedRow& b) { return a.id < b.id; });
@@ -70,15 +66,15 @@ Status PgOutboxStore::finish(std::int64_t id, const AttemptRecord& a) {
                              : a.result == AttemptResult::Retry   ? "pending"
                                                                   : "failed";
   const auto& o = a.outcome;
-  store::PgParams params{std::to_string(id),
-                         status,
-                         pgTimestamp(a.at),
-                         pgTimestamp(a.result == AttemptResult::Retry ? a.next_attempt_at : a.at),
-                         o.error,
-                         std::string(toString(a.result)),
-                         o.http_status != 0 ? std::optional<std::string>(std::to_string(o.http_status))
-                                            : std::nullopt,
-                         std::to_string(o.duration.count())};
+  store::PgParams params{
+      std::to_string(id),
+      status,
+      pgTimestamp(a.at),
+      pgTimestamp(a.result == AttemptResult::Retry ? a.next_attempt_at : a.at),
+      o.error,
+      std::string(toString(a.result)),
+      o.http_status != 0 ? std::optional<std::string>(std::to_string(o.http_status)) : std::nullopt,
+      std::to_string(o.duration.count())};
   // Both writes in one statement (atomic); the attempt is recorded even when the row was
   // already delivered by another sender whose lease we outlived.
   auto r = exec(
@@ -107,7 +103,7 @@ Result<std::vector<OutboxEntry>> listOutbox(store::PgConnection& conn, const std
                                             int limit) {
   auto r = conn.exec(
       "SELECT id, idempotency_key, channel, status, attempts, last_error, payload::text, "
-      EPOCH_US("created_at") ", " EPOCH_US("next_attempt_at") ", " EPOCH_US("delivered_at")
+      VITALS_EPOCH_US("created_at") ", " VITALS_EPOCH_US("next_attempt_at") ", " VITALS_EPOCH_US("delivered_at")
       " FROM notification_outbox WHERE ($1 = '' OR status = $1) ORDER BY id DESC LIMIT $2",
       {status, std::to_string(limit)});
   if (!r.ok()) {

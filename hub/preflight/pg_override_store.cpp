@@ -4,14 +4,12 @@
 
 #include "hub/audit/audit_log.hpp"
 
-#define EPOCH_US(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
-
 namespace vitals::hub::preflight {
 namespace {
 
 constexpr std::chrono::milliseconds kPoolWait{2000};
-constexpr const char* kColumns =
-    "id, check_name, reason, created_by, " EPOCH_US("created_at") ", " EPOCH_US("expires_at");
+constexpr const char* kColumns = "id, check_name, reason, created_by, " VITALS_EPOCH_US(
+    "created_at") ", " VITALS_EPOCH_US("expires_at");
 
 Override rowToOverride(const store::PgResult& r, int i) {
   Override o;
@@ -51,12 +49,12 @@ Result<T> inTransaction(store::PgPool& pool, Fn fn) {
 
 Result<Override> PgOverrideStore::create(const NewOverride& o, SystemTime now) {
   return inTransaction<Override>(pool_, [&](store::PgConnection& conn) -> Result<Override> {
-    auto r = conn.exec(std::string("INSERT INTO preflight_overrides (check_name, reason, "
-                                   "created_by, created_at, expires_at) VALUES ($1, $2, $3, "
-                                   "$4::timestamptz, $5::timestamptz) RETURNING ") +
-                           kColumns,
-                       {o.check, o.reason, o.actor, store::pgTimestamp(now),
-                        store::pgTimestamp(o.expires_at)});
+    auto r = conn.exec(
+        std::string("INSERT INTO preflight_overrides (check_name, reason, "
+                    "created_by, created_at, expires_at) VALUES ($1, $2, $3, "
+                    "$4::timestamptz, $5::timestamptz) RETURNING ") +
+            kColumns,
+        {o.check, o.reason, o.actor, store::pgTimestamp(now), store::pgTimestamp(o.expires_at)});
     if (!r.ok()) {
       return r.error();
     }
@@ -65,10 +63,9 @@ Result<Override> PgOverrideStore::create(const NewOverride& o, SystemTime now) {
                                    {"check", o.check},
                                    {"reason", o.reason},
                                    {"expires_at", formatRfc3339(o.expires_at)}};
-    auto a = audit::append(conn,
-                           {o.actor, "preflight.override.create", "preflight:" + o.check,
-                            params.dump(), "ok"},
-                           now);
+    auto a = audit::append(
+        conn, {o.actor, "preflight.override.create", "preflight:" + o.check, params.dump(), "ok"},
+        now);
     if (!a.ok()) {
       return a.error();
     }
@@ -110,7 +107,8 @@ Result<bool> PgOverrideStore::revoke(std::int64_t id, const std::string& actor, 
     }
     const nlohmann::json params = {{"override_id", id}};
     auto a = audit::append(
-        conn, {actor, "preflight.override.delete", "preflight:" + r->str(0, 0), params.dump(), "ok"},
+        conn,
+        {actor, "preflight.override.delete", "preflight:" + r->str(0, 0), params.dump(), "ok"},
         now);
     if (!a.ok()) {
       return a.error();

@@ -112,6 +112,9 @@ class TimestampWriter {
 // Reading times back: select `EXTRACT(EPOCH FROM col) * 1000000` as text (exact numeric) and
 // convert with this (fractions of a microsecond are cut).
 std::chrono::system_clock::time_point fromEpochMicros(std::string_view text);
+// The same expression as SQL text for a column name literal, integral microseconds:
+//   "SELECT id, " VITALS_EPOCH_US("created_at") " FROM ..."
+#define VITALS_EPOCH_US(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
 
 // Runs fn (returning Status) inside BEGIN/COMMIT on conn, rolling back on any error.
 template <typename Fn>

@@ -7,8 +7,6 @@
 namespace vitals::hub::store {
 namespace {
 
-#define EPOCH_US(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
-
 HealthStatus statusOf(std::string_view s) {
   return parseHealthStatus(s).value_or(HealthStatus::Unknown);
 }
@@ -44,8 +42,9 @@ Result<HistoryPage> PgReadStore::history(const HistoryQuery& q) {
   PgParams params{q.service};
   std::string sql =
       "SELECT agent_id, boot_id, seq, service, check_name, kind, status, raw_status, latency_us, "
-      "message, details::text, failure_kind, attempt, consecutive_failures, flapping, " EPOCH_US(
-          "observed_at") ", " EPOCH_US("received_at") " FROM health_checks WHERE service = $1";
+      "message, details::text, failure_kind, attempt, consecutive_failures, "
+      "flapping, " VITALS_EPOCH_US("observed_at") ", " VITALS_EPOCH_US(
+          "received_at") " FROM health_checks WHERE service = $1";
   auto param = [&](std::string v) {
     params.push_back(std::move(v));
     return "$" + std::to_string(params.size());
@@ -62,8 +61,8 @@ Result<HistoryPage> PgReadStore::history(const HistoryQuery& q) {
     const auto a = param(q.after->agent_id);
     const auto b = param(q.after->boot_id);
     const auto s = param(std::to_string(q.after->seq));
-    sql += " AND (observed_at, agent_id, boot_id, seq) < (" + t + "::timestamptz, " + a + ", " +
-           b + ", " + s + "::bigint)";
+    sql += " AND (observed_at, agent_id, boot_id, seq) < (" + t + "::timestamptz, " + a + ", " + b +
+           ", " + s + "::bigint)";
   }
   sql += " ORDER BY observed_at DESC, agent_id DESC, boot_id DESC, seq DESC LIMIT " +
          param(std::to_string(q.limit + 1)) + "::int";
@@ -115,9 +114,9 @@ Result<std::vector<AgentRecord>> PgReadStore::agents() {
     return lease.error();
   }
   auto rows = lease->conn().exec(
-      "SELECT agent_id, hostname, version, boot_id, labels::text, " EPOCH_US(
-          "first_seen") ", " EPOCH_US("last_seen") ", " EPOCH_US("registered_at") ", " EPOCH_US(
-          "deregistered_at") ", check_count, heartbeat_interval_ms, " EPOCH_US(
+      "SELECT agent_id, hostname, version, boot_id, labels::text, " VITALS_EPOCH_US(
+          "first_seen") ", " VITALS_EPOCH_US("last_seen") ", " VITALS_EPOCH_US("registered_at") ", " VITALS_EPOCH_US(
+          "deregistered_at") ", check_count, heartbeat_interval_ms, " VITALS_EPOCH_US(
           "unreachable_since") ", clock_skew_ms FROM agents ORDER BY agent_id");
   if (!rows.ok()) {
     return rows.error();
@@ -160,7 +159,7 @@ Result<std::vector<StoredCheck>> PgReadStore::checks() {
   auto rows = lease->conn().exec(
       "SELECT agent_id, name, service, kind, target, interval_ms, timeout_ms, retries, "
       "degraded_latency_ms, last_status, last_raw_status, last_latency_us, last_message, "
-      "" EPOCH_US("last_checked") ", last_boot_id, last_seq, last_failure_kind "
+      "" VITALS_EPOCH_US("last_checked") ", last_boot_id, last_seq, last_failure_kind "
       "FROM checks ORDER BY agent_id, name");
   if (!rows.ok()) {
     return rows.error();
@@ -211,5 +210,3 @@ Status PgReadStore::ping() {
 }
 
 }  // namespace vitals::hub::store
-
-#undef EPOCH_US

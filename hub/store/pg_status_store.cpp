@@ -13,8 +13,6 @@ using nlohmann::json;
 using policy::RollupRow;
 using policy::StatusSeconds;
 
-#define EPOCH_US(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
-
 constexpr const char* kRollupColumns =
     "healthy_seconds, degraded_seconds, down_seconds, unknown_seconds, cum_healthy, "
     "cum_degraded, cum_down, cum_unknown";
@@ -88,7 +86,7 @@ Status upsertRollups(PgConnection& conn, const json& rows) {
 }
 
 Result<std::optional<RollupRow>> lastRollup(PgConnection& conn, const std::string& service) {
-  auto r = conn.exec(std::string("SELECT " EPOCH_US("hour") ", ") + kRollupColumns +
+  auto r = conn.exec(std::string("SELECT " VITALS_EPOCH_US("hour") ", ") + kRollupColumns +
                          " FROM uptime_hourly WHERE service = $1 ORDER BY hour DESC LIMIT 1",
                      {service});
   if (!r.ok()) {
@@ -116,7 +114,7 @@ Status recordOne(PgConnection& conn, const policy::Transition& t) {
   if (t.service == policy::kAgentsGroupService || t.cause == policy::Cause::LogRate) {
     return insertChange();
   }
-  auto open = conn.exec("SELECT id, status, " EPOCH_US("started_at") ", " EPOCH_US(
+  auto open = conn.exec("SELECT id, status, " VITALS_EPOCH_US("started_at") ", " VITALS_EPOCH_US(
                             "rolled_until") " FROM uptime_records "
                                             "WHERE service = $1 AND ended_at IS NULL FOR UPDATE",
                         {t.service});
@@ -187,7 +185,7 @@ Result<std::vector<OpenWindow>> PgStatusStore::openWindows() {
   if (!lease.ok()) {
     return lease.error();
   }
-  auto r = lease->conn().exec("SELECT service, status, " EPOCH_US(
+  auto r = lease->conn().exec("SELECT service, status, " VITALS_EPOCH_US(
       "started_at") " FROM uptime_records WHERE ended_at IS NULL ORDER BY service");
   if (!r.ok()) {
     return r.error();
@@ -206,15 +204,15 @@ Status PgStatusStore::checkpoint(SystemTime until, SystemTime drop_before) {
   }
   auto& conn = lease->conn();
   return inTransaction(conn, [&]() -> Status {
-    auto open = conn.exec(
-        std::string("SELECT r.service, r.status, " EPOCH_US("r.rolled_until") ", " EPOCH_US(
-            "h.hour") ", ") +
-            "h.healthy_seconds, h.degraded_seconds, h.down_seconds, h.unknown_seconds, "
-            "h.cum_healthy, h.cum_degraded, h.cum_down, h.cum_unknown "
-            "FROM uptime_records r LEFT JOIN LATERAL (SELECT * FROM uptime_hourly u "
-            "WHERE u.service = r.service ORDER BY u.hour DESC LIMIT 1) h ON true "
-            "WHERE r.ended_at IS NULL AND r.rolled_until < $1 FOR UPDATE OF r",
-        {pgTimestamp(until)});
+    auto open =
+        conn.exec(std::string("SELECT r.service, r.status, " VITALS_EPOCH_US(
+                      "r.rolled_until") ", " VITALS_EPOCH_US("h.hour") ", ") +
+                      "h.healthy_seconds, h.degraded_seconds, h.down_seconds, h.unknown_seconds, "
+                      "h.cum_healthy, h.cum_degraded, h.cum_down, h.cum_unknown "
+                      "FROM uptime_records r LEFT JOIN LATERAL (SELECT * FROM uptime_hourly u "
+                      "WHERE u.service = r.service ORDER BY u.hour DESC LIMIT 1) h ON true "
+                      "WHERE r.ended_at IS NULL AND r.rolled_until < $1 FOR UPDATE OF r",
+                  {pgTimestamp(until)});
     if (!open.ok()) {
       return open.error();
     }
@@ -242,12 +240,13 @@ Status PgStatusStore::checkpoint(SystemTime until, SystemTime drop_before) {
     }
     // Retention: every service has a row per hour (checkpoints leave no gaps), so dropping old
     // hours keeps the running totals of newer rows valid.
-    auto dropped = conn.exec("DELETE FROM uptime_hourly WHERE hour < $1", {pgTimestamp(drop_before)});
+    auto dropped =
+        conn.exec("DELETE FROM uptime_hourly WHERE hour < $1", {pgTimestamp(drop_before)});
     if (!dropped.ok()) {
       return dropped.error();
     }
-    auto old = conn.exec("DELETE FROM uptime_records WHERE ended_at < $1",
-                         {pgTimestamp(drop_before)});
+    auto old =
+        conn.exec("DELETE FROM uptime_records WHERE ended_at < $1", {pgTimestamp(drop_before)});
     return old.ok() ? okStatus() : Status(old.error());
   });
 }
@@ -257,7 +256,7 @@ Result<std::vector<policy::AgentLiveness>> PgStatusStore::liveness() {
   if (!lease.ok()) {
     return lease.error();
   }
-  auto r = lease->conn().exec("SELECT agent_id, " EPOCH_US(
+  auto r = lease->conn().exec("SELECT agent_id, " VITALS_EPOCH_US(
       "last_seen") ", heartbeat_interval_ms, unreachable_since IS NOT NULL, "
                    "deregistered_at IS NOT NULL FROM agents");
   if (!r.ok()) {
@@ -303,8 +302,7 @@ Status PgStatusStore::setClockSkew(const std::string& agent,
     return lease.error();
   }
   PgParams params{agent};
-  params.push_back(skew ? std::optional<std::string>(std::to_string(skew->count()))
-                        : std::nullopt);
+  params.push_back(skew ? std::optional<std::string>(std::to_string(skew->count())) : std::nullopt);
   auto r = lease->conn().exec("UPDATE agents SET clock_skew_ms = $2::bigint WHERE agent_id = $1",
                               params);
   return r.ok() ? okStatus() : Status(r.error());
@@ -326,7 +324,7 @@ Result<std::map<std::string, StatusSeconds>> PgStatusStore::totals(
   // Per service two index probes (the newest rollup row and the newest before the window) on
   // the (service, hour) key: 10,000 services are 20,000 probes, not a scan of 7 million rows.
   auto r = lease->conn().exec(
-      std::string("SELECT r.service, r.status, " EPOCH_US("r.rolled_until") ", ") +
+      std::string("SELECT r.service, r.status, " VITALS_EPOCH_US("r.rolled_until") ", ") +
           "l.cum_healthy, l.cum_degraded, l.cum_down, l.cum_unknown, "
           "b.cum_healthy, b.cum_degraded, b.cum_down, b.cum_unknown "
           "FROM uptime_records r "
@@ -334,7 +332,8 @@ Result<std::map<std::string, StatusSeconds>> PgStatusStore::totals(
           "ORDER BY u.hour DESC LIMIT 1) l ON true "
           "LEFT JOIN LATERAL (SELECT * FROM uptime_hourly u WHERE u.service = r.service "
           "AND u.hour < $1 ORDER BY u.hour DESC LIMIT 1) b ON true "
-          "WHERE r.ended_at IS NULL" + filter,
+          "WHERE r.ended_at IS NULL" +
+          filter,
       params);
   if (!r.ok()) {
     return r.error();
@@ -361,7 +360,7 @@ Result<std::vector<UptimeWindow>> PgStatusStore::windows(const std::string& serv
     return lease.error();
   }
   auto r = lease->conn().exec(
-      "SELECT status, " EPOCH_US("started_at") ", " EPOCH_US(
+      "SELECT status, " VITALS_EPOCH_US("started_at") ", " VITALS_EPOCH_US(
           "ended_at") " FROM uptime_records WHERE service = $1 AND (ended_at IS NULL OR "
                       "ended_at > $2) AND started_at < $3 ORDER BY started_at, id",
       {service, pgTimestamp(since), pgTimestamp(now)});
@@ -381,8 +380,8 @@ Result<std::vector<UptimeWindow>> PgStatusStore::windows(const std::string& serv
   return out;
 }
 
-Result<std::vector<TrendBucket>> PgStatusStore::trends(const std::string& service,
-                                                       SystemTime since, SystemTime now) {
+Result<std::vector<TrendBucket>> PgStatusStore::trends(const std::string& service, SystemTime since,
+                                                       SystemTime now) {
   auto lease = pool_.acquire(acquire_wait_);
   if (!lease.ok()) {
     return lease.error();
@@ -412,7 +411,7 @@ Result<std::vector<TrendBucket>> PgStatusStore::trends(const std::string& servic
     it->second.results = static_cast<std::uint64_t>(lat->int64(i, 3));
   }
   auto rolled = conn.exec(
-      "SELECT " EPOCH_US("hour") ", healthy_seconds, degraded_seconds, down_seconds, "
+      "SELECT " VITALS_EPOCH_US("hour") ", healthy_seconds, degraded_seconds, down_seconds, "
                                  "unknown_seconds FROM uptime_hourly WHERE service = $1 AND "
                                  "hour >= $2 AND hour < $3",
       {service, pgTimestamp(from), pgTimestamp(now)});
@@ -424,10 +423,10 @@ Result<std::vector<TrendBucket>> PgStatusStore::trends(const std::string& servic
     if (it == buckets.end()) {
       continue;
     }
-    it->second.seconds += StatusSeconds{dbl(*rolled, i, 1), dbl(*rolled, i, 2),
-                                        dbl(*rolled, i, 3), dbl(*rolled, i, 4), 0};
+    it->second.seconds += StatusSeconds{dbl(*rolled, i, 1), dbl(*rolled, i, 2), dbl(*rolled, i, 3),
+                                        dbl(*rolled, i, 4), 0};
   }
-  auto open = conn.exec("SELECT status, " EPOCH_US(
+  auto open = conn.exec("SELECT status, " VITALS_EPOCH_US(
                             "rolled_until") " FROM uptime_records WHERE service = $1 AND "
                                             "ended_at IS NULL",
                         {service});
@@ -457,8 +456,7 @@ Result<bool> PgStatusStore::knows(const std::string& service) {
   if (!lease.ok()) {
     return lease.error();
   }
-  auto r = lease->conn().exec("SELECT 1 FROM uptime_records WHERE service = $1 LIMIT 1",
-                              {service});
+  auto r = lease->conn().exec("SELECT 1 FROM uptime_records WHERE service = $1 LIMIT 1", {service});
   if (!r.ok()) {
     return r.error();
   }
@@ -466,5 +464,3 @@ Result<bool> PgStatusStore::knows(const std::string& service) {
 }
 
 }  // namespace vitals::hub::store
-
-#undef EPOCH_US
