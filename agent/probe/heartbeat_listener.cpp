@@ -53,10 +53,11 @@ Response jsonError(http::status status, const std::string& message, unsigned ver
   return res;
 }
 
-// What the listener's thread works on (HeartbeatListener::Impl is this, under the header's name).
-struct ListenerCore {
-  ListenerCore(HeartbeatBoard& b, Clock& c, const metrics::Registry* m)
-      : board(b), clock(c), metrics(m) {}
+}  // namespace
+
+// What the listener's thread works on.
+struct HeartbeatListener::Impl {
+  Impl(HeartbeatBoard& b, Clock& c, const metrics::Registry* m) : board(b), clock(c), metrics(m) {}
 
   Response handle(const Request& req) const;
 
@@ -69,7 +70,7 @@ struct ListenerCore {
   std::thread thread;
 };
 
-Response ListenerCore::handle(const Request& req) const {
+Response HeartbeatListener::Impl::handle(const Request& req) const {
   const std::string_view target(req.target().data(), req.target().size());
   constexpr std::string_view kHeartbeat = "/heartbeat/";
   if (target.substr(0, kHeartbeat.size()) == kHeartbeat) {
@@ -106,10 +107,12 @@ Response ListenerCore::handle(const Request& req) const {
   return jsonError(http::status::not_found, "not found", req.version());
 }
 
+namespace {
+
 // One connection: read a request, answer it, repeat while the client keeps the connection.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const ListenerCore& owner, std::atomic<int>& count)
+  Session(tcp::socket socket, const HeartbeatListener::Impl& owner, std::atomic<int>& count)
       : stream_(std::move(socket)), owner_(owner), count_(count) {}
   ~Session() { count_.fetch_sub(1); }
 
@@ -168,11 +171,11 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_{kMaxHeader + kMaxBody};
   std::optional<http::request_parser<http::string_body>> parser_;
   Response res_;
-  const ListenerCore& owner_;
+  const HeartbeatListener::Impl& owner_;
   std::atomic<int>& count_;
 };
 
-void acceptNext(ListenerCore& impl) {
+void acceptNext(HeartbeatListener::Impl& impl) {
   impl.acceptor->async_accept([&impl](beast::error_code ec, tcp::socket socket) {
     if (ec == boost::asio::error::operation_aborted || !impl.acceptor->is_open()) {
       return;
@@ -189,10 +192,6 @@ void acceptNext(ListenerCore& impl) {
 }
 
 }  // namespace
-
-struct HeartbeatListener::Impl : ListenerCore {
-  using ListenerCore::ListenerCore;
-};
 
 std::string parseHeartbeatBody(const std::string& body, HeartbeatPush& push) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) {

@@ -33,8 +33,9 @@ class HeartbeatListener {
   // Closes the listener and every connection, then joins the thread. Idempotent.
   void stop();
 
+  struct Impl;  // defined in the .cpp (named here so its connection code can use it)
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
   std::uint16_t port_ = 0;
 };

@@ -390,11 +390,7 @@ Result<std::vector<std::string>> PgRepairStore::agentActions(PgConnection& c,
   if (!r.ok()) {
     return r.error();
   }
-  std::vector<std::string> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    out.push_back(r->str(i, 0));
-  }
-  return out;
+  return r->strings(0);
 }
 
 Result<std::vector<std::string>> PgRepairStore::agentsOffering(PgConnection& c,
@@ -407,11 +403,7 @@ Result<std::vector<std::string>> PgRepairStore::agentsOffering(PgConnection& c,
   if (!r.ok()) {
     return r.error();
   }
-  std::vector<std::string> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    out.push_back(r->str(i, 0));
-  }
-  return out;
+  return r->strings(0);
 }
 
 Result<std::vector<std::string>> PgRepairStore::agentsOfService(PgConnection& c,
@@ -420,11 +412,7 @@ Result<std::vector<std::string>> PgRepairStore::agentsOfService(PgConnection& c,
   if (!r.ok()) {
     return r.error();
   }
-  std::vector<std::string> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    out.push_back(r->str(i, 0));
-  }
-  return out;
+  return r->strings(0);
 }
 
 Result<RepairHistory> PgRepairStore::history(PgConnection& c, const std::string& service,

@@ -46,6 +46,15 @@ std::string_view PgResult::get(int row, int col) const {
   return {PQgetvalue(res_.get(), row, col),
           static_cast<std::size_t>(PQgetlength(res_.get(), row, col))};
 }
+std::vector<std::string> PgResult::strings(int col) const {
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(rows()));
+  for (int i = 0; i < rows(); ++i) {
+    out.push_back(str(i, col));
+  }
+  return out;
+}
+
 std::int64_t PgResult::int64(int row, int col) const {
   if (isNull(row, col)) {
     return 0;
@@ -124,8 +133,8 @@ Error PgConnection::errorFrom(pg_result* res, const std::string& what) const {
     message = trimmed(PQerrorMessage(conn_));
   }
   std::string code = "db.error";
-  if (PQstatus(conn_) != CONNECTION_OK || state.rfind("08", 0) == 0 ||
-      state.rfind("57P", 0) == 0 || state == "53300") {
+  if (PQstatus(conn_) != CONNECTION_OK || state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 ||
+      state == "53300") {
     code = "db.unavailable";
   } else if ((state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0) && state != "23505") {
     // A unique violation can come from a concurrent writer (another hub): worth a retry.

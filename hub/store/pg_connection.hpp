@@ -34,6 +34,7 @@ class PgResult {
   bool isNull(int row, int col) const;
   std::string_view get(int row, int col) const;
   std::string str(int row, int col) const { return std::string(get(row, col)); }
+  std::vector<std::string> strings(int col) const;  // column col of every row, in order
   std::int64_t int64(int row, int col) const;  // 0 when NULL or not a number
   // Rows affected by INSERT/UPDATE/DELETE (PQcmdTuples).
   std::uint64_t affected() const;

@@ -3,8 +3,8 @@
 // cooldown, the recorded event). Invariants: a refusal has the documented code; an accepted
 // body re-serialises to one that parses the same; built parameters satisfy their rules; the
 // outcome status is one of the documented ones and an accepted event is recorded.
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <regex>
 #include <set>
@@ -14,43 +14,15 @@
 #include "hub/events/event_processor.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/unit/hub/fakes/fake_events.hpp"
+#include "tests/unit/hub/fakes/sample_event_rules.hpp"
 
 namespace {
 
 using namespace vitals;
 using namespace vitals::hub::events;
 
-// The rules of tests/unit/hub/events_test.cpp: patterns, enums, defaults, integer and boolean
-// parameters, $target, a fixed agent and operator overrides.
-const char* const kRules = R"(rules:
-  - name: restart-container
-    event_type: container.oom
-    target: "web-*"
-    action: restart-container
-    cooldown: 5m
-    params:
-      name:
-        from: container
-        pattern: "^[a-z0-9-]{1,32}$"
-        required: true
-      signal:
-        enum: [HUP, TERM]
-        default: TERM
-  - name: touch
-    event_type: disk.full
-    action: cleanup
-    agent: node-9
-    allow_operator_override: true
-    cooldown: 0s
-    params:
-      host:
-        from: $target
-      keep:
-        type: integer
-        required: true
-      force:
-        type: boolean
-)";
+// The rules of tests/unit/hub/events_test.cpp.
+const char* const kRules = vitals::test::kSampleEventRules;
 
 const EventRules& rules() {
   static const EventRules r = [] {
@@ -105,9 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(event->payload.is_object(), "the payload is an object");
 
   // Round trip through JSON.
-  nlohmann::json j{{"event_type", event->event_type},
-                   {"target", event->target},
-                   {"payload", event->payload}};
+  nlohmann::json j{
+      {"event_type", event->event_type}, {"target", event->target}, {"payload", event->payload}};
   if (event->controller_override) {
     j["controller_override"] = *event->controller_override;
   }

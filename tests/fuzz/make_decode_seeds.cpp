@@ -6,29 +6,18 @@
 #include <string>
 
 #include "common/model/codec.hpp"
+#include "tests/support/sample_result.hpp"
 
 using namespace vitals;
 
 namespace {
 
+// A failing variant of the shared sample: raw status down, more details.
 CheckResult sampleResult(std::uint64_t seq) {
-  CheckResult r;
-  r.agent_id = "web-01";
-  r.boot_id = "b00t";
-  r.seq = seq;
-  r.service = "shop";
-  r.check = "shop-http";
-  r.kind = "http";
-  r.status = HealthStatus::Degraded;
+  CheckResult r = test::sampleResult(seq);
   r.raw_status = HealthStatus::Down;
-  r.latency = std::chrono::microseconds{123456};
   r.message = "HTTP 503 in 123 ms";
   r.details = {{"http.status", "503"}, {"perfdata", "time=0.1s"}};
-  r.observed_at = SystemTime{std::chrono::milliseconds{1'790'000'000'123}};
-  r.failure_kind = FailureKind::Timeout;
-  r.attempt = 2;
-  r.consecutive_failures = 1;
-  r.flapping = true;
   return r;
 }
 
@@ -45,7 +34,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string dir = argv[1];
-  write(dir, "batch", 0, codec::encodeBatch({"web-01", "b00t", {sampleResult(7), sampleResult(8)}}));
+  write(dir, "batch", 0,
+        codec::encodeBatch({"web-01", "b00t", {sampleResult(7), sampleResult(8)}}));
   write(dir, "batch_one", 0, codec::encodeBatch({"db-2", "x", {sampleResult(1)}}));
 
   Registration reg;

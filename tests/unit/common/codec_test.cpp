@@ -1,32 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include "common/model/codec.hpp"
+#include "tests/support/sample_result.hpp"
 #include "vitals/v1/agent.pb.h"
 
 using namespace vitals;
 
-namespace {
-CheckResult sampleResult(std::uint64_t seq) {
-  CheckResult r;
-  r.agent_id = "web-01";
-  r.boot_id = "b00t";
-  r.seq = seq;
-  r.service = "shop";
-  r.check = "shop-http";
-  r.kind = "http";
-  r.status = HealthStatus::Degraded;
-  r.raw_status = HealthStatus::Degraded;
-  r.latency = std::chrono::microseconds{123456};
-  r.message = "HTTP 200 in 123 ms";
-  r.details = {{"http.status", "200"}};
-  r.observed_at = SystemTime{std::chrono::milliseconds{1'790'000'000'123}};
-  r.failure_kind = FailureKind::Timeout;
-  r.attempt = 2;
-  r.consecutive_failures = 1;
-  r.flapping = true;
-  return r;
-}
-}  // namespace
+using test::sampleResult;
 
 TEST_CASE("result batch survives an encode/decode round trip field for field", "[common][unit]") {
   ResultBatch batch{"web-01", "b00t", {sampleResult(7), sampleResult(8)}};
@@ -68,7 +48,8 @@ TEST_CASE("a batch whose result names another agent is rejected", "[common][unit
 
 TEST_CASE("a result with seq 0 or an unspecified status is rejected", "[common][unit]") {
   SECTION("seq 0") {
-    auto decoded = codec::decodeBatch(codec::encodeBatch(ResultBatch{"web-01", "b00t", {sampleResult(0)}}));
+    auto decoded =
+        codec::decodeBatch(codec::encodeBatch(ResultBatch{"web-01", "b00t", {sampleResult(0)}}));
     REQUIRE_FALSE(decoded.ok());
     CHECK_THAT(decoded.error().message, Catch::Contains("seq"));
   }
@@ -102,8 +83,14 @@ TEST_CASE("registration and heartbeat survive a round trip", "[common][unit]") {
   CHECK(r->actions == std::vector<std::string>{"restart"});
   CHECK(r->labels.at("env") == "dev");
 
-  Heartbeat hb{"a1", "b", "0.1.0", 4, SystemTime{std::chrono::seconds{1'790'000'000}},
-               std::chrono::seconds{10}, 99, 3};
+  Heartbeat hb{"a1",
+               "b",
+               "0.1.0",
+               4,
+               SystemTime{std::chrono::seconds{1'790'000'000}},
+               std::chrono::seconds{10},
+               99,
+               3};
   auto h = codec::decodeHeartbeat(codec::encodeHeartbeat(hb));
   REQUIRE(h.ok());
   CHECK(h->check_count == 4);
@@ -132,7 +119,7 @@ TEST_CASE("a registration with a non-UTF-8 hostname and label still decodes", "[
   Registration reg;
   reg.agent_id = "a1";
   reg.boot_id = "b";
-  reg.hostname = "h\xc0st";  // overlong lead byte
+  reg.hostname = "h\xc0st";                 // overlong lead byte
   reg.labels = {{"team", "\xed\xa0\x80"}};  // an encoded surrogate
   reg.sent_at = SystemTime{std::chrono::seconds{1'790'000'000}};
   auto decoded = codec::decodeRegistration(codec::encodeRegistration(reg));

@@ -13,6 +13,7 @@
 #include "hub/events/hmac_auth.hpp"
 #include "hub/notify/signing.hpp"
 #include "tests/unit/hub/fakes/fake_events.hpp"
+#include "tests/unit/hub/fakes/sample_event_rules.hpp"
 
 using namespace vitals;
 using namespace vitals::hub::events;
@@ -21,35 +22,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const char* const kRules = R"(rules:
-  - name: restart-container
-    event_type: container.oom
-    target: "web-*"
-    action: restart-container
-    cooldown: 5m
-    params:
-      name:
-        from: container
-        pattern: "^[a-z0-9-]{1,32}$"
-        required: true
-      signal:
-        enum: [HUP, TERM]
-        default: TERM
-  - name: touch
-    event_type: disk.full
-    action: cleanup
-    agent: node-9
-    allow_operator_override: true
-    cooldown: 0s
-    params:
-      host:
-        from: $target
-      keep:
-        type: integer
-        required: true
-      force:
-        type: boolean
-)";
+const char* const kRules = test::kSampleEventRules;
 
 EventRules rules() {
   config::Problems problems;

@@ -32,6 +32,20 @@ hub::store::IngestBatch batch(std::vector<CheckResult> results) {
   b.results = std::move(results);
   return b;
 }
+
+// A monitor over a fake store, with a threshold of 10 error lines a minute for service "api".
+struct Rig {
+  static hub::policy::ServiceRules apiRules() {
+    hub::policy::ServiceRules rules;
+    rules["api"].log_errors_per_minute = 10;
+    return rules;
+  }
+  ManualTime time{t0};
+  test::FakeStatusStore store;
+  hub::alerts::LogRateMonitor monitor{
+      store,   time, apiRules(),
+      "error", {},   log::makeLogger("test", log::LogOptions{"off", log::Format::Text})};
+};
 }  // namespace
 
 TEST_CASE(
@@ -52,12 +66,9 @@ TEST_CASE(
     "a service's log error rate over its threshold records one log_rate change, and one "
     "more when it is back under",
     "[hub][unit][alerts]") {
-  ManualTime time{t0};
-  test::FakeStatusStore store;
-  hub::policy::ServiceRules rules;
-  rules["api"].log_errors_per_minute = 10;
-  auto logger = log::makeLogger("test", log::LogOptions{"off", log::Format::Text});
-  hub::alerts::LogRateMonitor monitor(store, time, rules, "error", {}, logger);
+  Rig rig;
+  auto& store = rig.store;
+  auto& monitor = rig.monitor;
   int woken = 0;
   monitor.onRecorded([&] { ++woken; });
 
@@ -83,12 +94,9 @@ TEST_CASE(
 
 TEST_CASE("a log_rate change that could not be written is found again by the next result",
           "[hub][unit][alerts]") {
-  ManualTime time{t0};
-  test::FakeStatusStore store;
-  hub::policy::ServiceRules rules;
-  rules["api"].log_errors_per_minute = 10;
-  auto logger = log::makeLogger("test", log::LogOptions{"off", log::Format::Text});
-  hub::alerts::LogRateMonitor monitor(store, time, rules, "error", {}, logger);
+  Rig rig;
+  auto& store = rig.store;
+  auto& monitor = rig.monitor;
   monitor.onCommitted(batch({logResult(t0, 0)}));
   store.fail_records = 1;
   monitor.onCommitted(batch({logResult(t0 + 60s, 50)}));
