@@ -7,6 +7,7 @@
 
 #include "common/model/codec.hpp"
 #include "common/nats/subjects.hpp"
+#include "common/time/backoff.hpp"
 
 namespace vitals::agent {
 
@@ -125,12 +126,9 @@ void AgentPresence::onRegistrationPublished(std::uint64_t n, const Result<Publis
     logger_->warn("cannot publish the registration ({}); retrying", ack.error().describe());
   }
   // Exponential backoff with +-20% jitter; the same n (and so the same message id) is retried.
-  const int exponent = static_cast<int>(std::min<std::uint32_t>(registration_failures_ - 1, 30));
-  const double base =
-      std::min(static_cast<double>(settings_.retry_min.count()) * std::ldexp(1.0, exponent),
-               static_cast<double>(settings_.retry_max.count()));
-  const auto delay =
-      std::chrono::milliseconds{static_cast<std::int64_t>(base * (0.8 + 0.4 * random_.uniform()))};
+  const Backoff backoff{withSpreadJitter(
+      BackoffPolicy{.initial = settings_.retry_min, .max = settings_.retry_max}, 0.2)};
+  const auto delay = backoff.delay(registration_failures_, random_);
   std::weak_ptr<bool> alive = alive_;
   registration_retry_ = timers_.scheduleAfter(clock_.steadyNow(), delay, [this, alive] {
     if (alive.expired()) {

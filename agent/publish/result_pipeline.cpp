@@ -7,23 +7,9 @@
 
 #include "common/model/codec.hpp"
 #include "common/nats/subjects.hpp"
+#include "common/time/backoff.hpp"
 
 namespace vitals::agent {
-namespace {
-
-using std::chrono::milliseconds;
-
-milliseconds backoff(milliseconds min, milliseconds max, std::uint32_t failures, Random& random) {
-  const int exponent =
-      static_cast<int>(std::min<std::uint32_t>(failures == 0 ? 0 : failures - 1, 30));
-  const double base = std::min(static_cast<double>(min.count()) * std::ldexp(1.0, exponent),
-                               static_cast<double>(max.count()));
-  const double factor = 0.8 + 0.4 * random.uniform();  // +-20%: agents don't retry in step
-  return milliseconds{static_cast<std::int64_t>(base * factor)};
-}
-
-}  // namespace
-
 ResultPipeline::ResultPipeline(PipelineSettings settings, Clock& clock, Timers& timers,
                                Random& random, BusPublisher& publisher, WorkQueue& queue,
                                Spool& spool, metrics::Registry& metrics,
@@ -134,8 +120,8 @@ void ResultPipeline::spoolBatch(std::size_t n) {
       spool_.append(msg_id, codec::encodeBatch(rb), static_cast<std::uint32_t>(rb.results.size()));
   if (!appended) {
     spool_errors_.inc();
-    logger_->error("cannot spool results {}..{}: {}", rb.results.front().seq,
-                   rb.results.back().seq, appended.error().describe());
+    logger_->error("cannot spool results {}..{}: {}", rb.results.front().seq, rb.results.back().seq,
+                   appended.error().describe());
     countDropped(rb.results.size(), "the spool could not be written");
     return;
   }
@@ -149,9 +135,10 @@ void ResultPipeline::countDropped(std::uint64_t results, const std::string& why)
   dropped_total_ += results;
   dropped_counter_.inc(results);
   if (dropped_in_episode_ == 0) {
-    logger_->warn("dropping the oldest unsent results: {}; counted in "
-                  "vitals_agent_spool_dropped_total (logged once until the spool drains)",
-                  why);
+    logger_->warn(
+        "dropping the oldest unsent results: {}; counted in "
+        "vitals_agent_spool_dropped_total (logged once until the spool drains)",
+        why);
   }
   dropped_in_episode_ += results;
 }
@@ -237,7 +224,10 @@ void ResultPipeline::onPublished(std::uint64_t id, std::uint32_t results, const 
   } else {
     logger_->debug("publish attempt {} failed: {}", failures_in_row_, ack.error().describe());
   }
-  const auto delay = backoff(settings_.retry_min, settings_.retry_max, failures_in_row_, random_);
+  // +-20%: agents don't retry in step
+  const Backoff backoff{withSpreadJitter(
+      BackoffPolicy{.initial = settings_.retry_min, .max = settings_.retry_max}, 0.2)};
+  const auto delay = backoff.delay(failures_in_row_, random_);
   retry_timer_ = timers_.scheduleAfter(clock_.steadyNow(), delay, [this, alive] {
     if (alive.expired()) {
       return;

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/config/yaml_reader.hpp"
+#include "common/time/backoff.hpp"
 
 namespace vitals::agent {
 namespace {
@@ -99,13 +100,10 @@ std::string targetKey(const CheckConfig& c) {
 
 milliseconds retryDelay(milliseconds backoff, std::uint32_t failures, milliseconds interval,
                         Random& random) {
-  const std::uint32_t exponent = std::min<std::uint32_t>(failures == 0 ? 0 : failures - 1, 40);
-  const double base =
-      static_cast<double>(backoff.count()) * std::ldexp(1.0, static_cast<int>(exponent));
-  const double factor = 1.0 + kJitter * (2.0 * random.uniform() - 1.0);
-  const double jittered = base * factor;
-  const double cap = static_cast<double>(interval.count());
-  return milliseconds{static_cast<std::int64_t>(std::min(jittered, cap))};
+  BackoffPolicy policy =
+      withSpreadJitter(BackoffPolicy{.initial = backoff, .max = interval}, kJitter);
+  policy.cap_after_jitter = true;  // a retry never waits longer than the next regular run
+  return Backoff{policy}.delay(failures, random);
 }
 
 ProbeScheduler::ProbeScheduler(Clock& clock, Timers& timers, Random& random, Sink sink,
@@ -116,7 +114,8 @@ ProbeScheduler::ProbeScheduler(Clock& clock, Timers& timers, Random& random, Sin
       sink_(std::move(sink)),
       metrics_(metrics),
       logger_(std::move(logger)),
-      runs_total_(metrics.counter("vitals_agent_probe_runs_total", "Probe runs started, all checks")),
+      runs_total_(
+          metrics.counter("vitals_agent_probe_runs_total", "Probe runs started, all checks")),
       lateness_(metrics, kLatenessWindow, kLatenessEvery, kLatenessMaxAge) {}
 
 LatenessWindow::LatenessWindow(metrics::Registry& metrics, std::size_t window, std::size_t every,
@@ -136,7 +135,8 @@ LatenessWindow::LatenessWindow(metrics::Registry& metrics, std::size_t window, s
                          "quantile=\"1\"")) {}
 
 void LatenessWindow::record(SteadyTime::duration lateness, SteadyTime now) {
-  ring_[next_] = std::chrono::duration<float>(std::max(lateness, SteadyTime::duration::zero())).count();
+  ring_[next_] =
+      std::chrono::duration<float>(std::max(lateness, SteadyTime::duration::zero())).count();
   next_ = (next_ + 1) % ring_.size();
   filled_ = std::min(filled_ + 1, ring_.size());
   if (++since_publish_ >= every_ || now - last_publish_ >= max_age_) {
@@ -229,8 +229,8 @@ std::vector<CheckSpec> ProbeScheduler::checkSpecs() const {
     spec.interval = e->check.interval;
     spec.timeout = e->check.timeout;
     spec.retries = e->check.thresholds.retries;
-    spec.degraded_latency = duration_cast<milliseconds>(
-        e->check.thresholds.degraded_latency.value_or(microseconds{0}));
+    spec.degraded_latency =
+        duration_cast<milliseconds>(e->check.thresholds.degraded_latency.value_or(microseconds{0}));
     out.push_back(std::move(spec));
   }
   return out;
@@ -536,7 +536,8 @@ void ProbeScheduler::finish(Entry& e, ProbeOutcome outcome) {
         copy.details["diagnose.flap_percent"] =
             std::to_string(static_cast<int>(e.flap.percent + 0.5));
         copy.details["diagnose.heavy"] = e.check.heavy ? "true" : "false";
-        copy.details["diagnose.runs"] = std::to_string(e.counters[kRuns] != nullptr ? e.counters[kRuns]->value() : 0);
+        copy.details["diagnose.runs"] =
+            std::to_string(e.counters[kRuns] != nullptr ? e.counters[kRuns]->value() : 0);
       }
       try {
         w.done(std::move(copy));

@@ -51,12 +51,12 @@ Incident incidentAt(const PgResult& r, int i) {
     x.silenced_by = r.int64(i, 11);
   }
   x.root_cause = r.str(i, 12);
-  x.notified = r.get(i, 13) == "t";
+  x.notified = r.boolean(i, 13);
   x.level = static_cast<int>(r.int64(i, 14));
   x.level_at = timeAt(r, i, 15);
   x.last_notified_at = timeAt(r, i, 16);
   x.reminders = static_cast<int>(r.int64(i, 17));
-  x.flapping = r.get(i, 18) == "t";
+  x.flapping = r.boolean(i, 18);
   x.transitions = static_cast<int>(r.int64(i, 19));
   x.acked_at = timeAt(r, i, 20);
   x.acked_by = r.str(i, 21);
@@ -96,7 +96,7 @@ Result<std::vector<Silence>> selectSilences(store::PgConnection& conn, const std
     s.check = r->str(i, 3);
     s.starts_at = fromEpochMicros(r->get(i, 4));
     s.ends_at = fromEpochMicros(r->get(i, 5));
-    s.maintenance = r->get(i, 6) == "t";
+    s.maintenance = r->boolean(i, 6);
     s.comment = r->str(i, 7);
     s.creator = r->str(i, 8);
     s.created_at = fromEpochMicros(r->get(i, 9));
@@ -146,7 +146,7 @@ Result<std::vector<Change>> changesAfter(store::PgConnection& conn, std::int64_t
     c.agent = r->str(i, 6);
     c.check = r->str(i, 7);
     c.cause = policy::parseCause(r->get(i, 8)).value_or(policy::Cause::Check);
-    c.flapping = r->get(i, 9) == "t";
+    c.flapping = r->boolean(i, 9);
     out.push_back(std::move(c));
   }
   return out;

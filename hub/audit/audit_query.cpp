@@ -29,7 +29,7 @@ Result<std::vector<AuditRow>> queryAudit(store::PgConnection& conn, const AuditQ
       q.before ? optional<string>(std::to_string(q.before->second)) : std::nullopt,
       std::to_string(q.limit + 1)};
   auto r = conn.exec(
-      "SELECT id, EXTRACT(EPOCH FROM at) * 1000000, actor, action, target, parameters::text, "
+      "SELECT id, " VITALS_EPOCH_US("at") ", actor, action, target, parameters::text, "
       "outcome FROM audit_log "
       "WHERE ($1::timestamptz IS NULL OR at >= $1::timestamptz) "
       "AND ($2::timestamptz IS NULL OR at < $2::timestamptz) "

@@ -29,9 +29,7 @@ int usage(std::ostream& err, const std::string& message) {
   return 2;
 }
 
-std::string optionalTime(const std::optional<SystemTime>& t) {
-  return t ? formatRfc3339(*t) : "-";
-}
+std::string optionalTime(const std::optional<SystemTime>& t) { return t ? formatRfc3339(*t) : "-"; }
 
 // "cli:<login>" so audit rows say who ran it on the host.
 std::string cliActor() {
@@ -87,8 +85,8 @@ int runKeysCommand(const std::vector<std::string>& args, std::ostream& out, std:
     return usage(err, "--config FILE is required");
   }
   const bool create = p.command == "create";
-  if (!create && (p.options.count("--role") || p.options.count("--name") ||
-                  p.options.count("--expires"))) {
+  if (!create &&
+      (p.options.count("--role") || p.options.count("--name") || p.options.count("--expires"))) {
     return usage(err, "--role, --name and --expires belong to keys create");
   }
   NewKey key;
@@ -164,9 +162,8 @@ int runKeysCommand(const std::vector<std::string>& args, std::ostream& out, std:
     out << "ID\tNAME\tROLE\tPREFIX\tSTATE\tCREATOR\tCREATED\tLAST USED\tEXPIRES\n";
     for (const auto& k : keys.value()) {
       out << k.id << "\t" << k.name << "\t" << toString(k.role) << "\t" << k.prefix << "\t"
-          << toString(keyState(k, now)) << "\t" << k.creator << "\t"
-          << formatRfc3339(k.created_at) << "\t" << optionalTime(k.last_used_at) << "\t"
-          << optionalTime(k.expires_at) << "\n";
+          << toString(keyState(k, now)) << "\t" << k.creator << "\t" << formatRfc3339(k.created_at)
+          << "\t" << optionalTime(k.last_used_at) << "\t" << optionalTime(k.expires_at) << "\n";
     }
     return 0;
   }
@@ -175,7 +172,8 @@ int runKeysCommand(const std::vector<std::string>& args, std::ostream& out, std:
   entry.actor = cliActor();
   Result<KeyRecord> done = Error{"internal", "", {}};
   std::string secret;
-  if (auto s = db.begin(); !s.ok()) {
+  store::PgTransaction tx{db};
+  if (auto s = tx.begin(); !s.ok()) {
     err << "vitals-hub keys: " << s.error().describe() << "\n";
     return 1;
   }
@@ -183,7 +181,6 @@ int runKeysCommand(const std::vector<std::string>& args, std::ostream& out, std:
     OpenSslRandom random;
     auto generated = generateKey(random);
     if (!generated.ok()) {
-      db.rollback();
       err << "vitals-hub keys: " << generated.error().message << "\n";
       return 1;
     }
@@ -212,12 +209,10 @@ int runKeysCommand(const std::vector<std::string>& args, std::ostream& out, std:
     }
   }
   if (!done.ok()) {
-    db.rollback();
     err << "vitals-hub keys: " << done.error().describe() << "\n";
     return 1;
   }
-  if (auto s = db.commit(); !s.ok()) {
-    db.rollback();
+  if (auto s = tx.commit(); !s.ok()) {
     err << "vitals-hub keys: " << s.error().describe() << "\n";
     return 1;
   }

@@ -9,18 +9,8 @@ using namespace std::chrono_literals;
 constexpr auto kPoolWait = 5s;
 
 constexpr const char* kColumns =
-    "id, name, role, prefix, hash, creator, "
-    "(EXTRACT(EPOCH FROM created_at) * 1000000)::text, "
-    "(EXTRACT(EPOCH FROM last_used_at) * 1000000)::text, "
-    "(EXTRACT(EPOCH FROM expires_at) * 1000000)::text, "
-    "(EXTRACT(EPOCH FROM revoked_at) * 1000000)::text";
-
-std::optional<SystemTime> optionalTime(const store::PgResult& r, int row, int col) {
-  if (r.isNull(row, col)) {
-    return std::nullopt;
-  }
-  return store::fromEpochMicros(r.get(row, col));
-}
+    "id, name, role, prefix, hash, creator, " VITALS_EPOCH_US("created_at") ", " VITALS_EPOCH_US(
+        "last_used_at") ", " VITALS_EPOCH_US("expires_at") ", " VITALS_EPOCH_US("revoked_at");
 
 std::vector<KeyRecord> records(const store::PgResult& r) {
   std::vector<KeyRecord> out;
@@ -33,9 +23,9 @@ std::vector<KeyRecord> records(const store::PgResult& r) {
     k.hash = r.str(i, 4);
     k.creator = r.str(i, 5);
     k.created_at = store::fromEpochMicros(r.get(i, 6));
-    k.last_used_at = optionalTime(r, i, 7);
-    k.expires_at = optionalTime(r, i, 8);
-    k.revoked_at = optionalTime(r, i, 9);
+    k.last_used_at = r.epochTime(i, 7);
+    k.expires_at = r.epochTime(i, 8);
+    k.revoked_at = r.epochTime(i, 9);
     out.push_back(std::move(k));
   }
   return out;
@@ -63,8 +53,8 @@ Result<KeyRecord> insertKey(store::PgConnection& conn, const NewKey& key, System
                                  "created_at, expires_at) VALUES ($1, $2, $3, $4, $5, "
                                  "$6::timestamptz, $7::timestamptz) RETURNING ") +
                          kColumns,
-                     {key.name, std::string(toString(key.role)), key.prefix, key.hash,
-                      key.creator, store::pgTimestamp(now), expires});
+                     {key.name, std::string(toString(key.role)), key.prefix, key.hash, key.creator,
+                      store::pgTimestamp(now), expires});
   return single(std::move(r), 0);
 }
 
@@ -105,9 +95,8 @@ Result<std::vector<KeyRecord>> PgKeyStore::findByPrefix(const std::string& prefi
   if (!lease.ok()) {
     return lease.error();
   }
-  auto r = lease->conn().exec(std::string("SELECT ") + kColumns +
-                                  " FROM api_keys WHERE prefix = $1",
-                              {prefix});
+  auto r = lease->conn().exec(
+      std::string("SELECT ") + kColumns + " FROM api_keys WHERE prefix = $1", {prefix});
   if (!r.ok()) {
     return r.error();
   }

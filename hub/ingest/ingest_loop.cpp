@@ -2,15 +2,16 @@
 
 #include <algorithm>
 
+#include "common/time/backoff.hpp"
+
 namespace vitals::hub::ingest {
 
 using std::chrono::milliseconds;
 
 milliseconds backoffDelay(int failures, Random& random) {
-  const int exp = std::clamp(failures, 0, 6);
-  const milliseconds full = std::min(milliseconds{250} * (1 << exp), milliseconds{15000});
-  const double pick = 0.5 + 0.5 * random.uniform();
-  return milliseconds{static_cast<milliseconds::rep>(static_cast<double>(full.count()) * pick)};
+  static constexpr BackoffPolicy kPolicy =
+      withHalfJitter(BackoffPolicy{.initial = milliseconds{250}, .max = milliseconds{15000}});
+  return Backoff{kPolicy}.delay(static_cast<std::uint32_t>(std::max(failures, 0)) + 1, random);
 }
 
 IngestLoop::IngestLoop(MessageSource& source, BatchProcessor& processor, store::EventStore& store,
@@ -76,8 +77,8 @@ milliseconds IngestLoop::runOnce() {
   if (!next_maintenance_ || now >= *next_maintenance_) {
     auto s = store_.maintain(clock_.now());
     // A failed run is retried in a minute rather than in an hour.
-    next_maintenance_ = now + (s.ok() ? options_.maintenance_interval
-                                      : milliseconds{std::chrono::minutes{1}});
+    next_maintenance_ =
+        now + (s.ok() ? options_.maintenance_interval : milliseconds{std::chrono::minutes{1}});
     if (!s.ok()) {
       maintenance_errors_.inc();
       logger_->warn("partition maintenance failed: {}", s.error().describe());

@@ -20,8 +20,9 @@
 
 namespace vitals::hub::ingest {
 
-// Exponential backoff with jitter: 250ms * 2^failures, capped at 15s, then a uniform pick in
-// [half, full] so hubs that failed together do not retry together.
+// Backoff (common/time/backoff.hpp) after `failures` earlier failures (0 for the first retry):
+// 250ms * 2^failures, capped at 15s, then a uniform pick in [half, full) so hubs that failed
+// together do not retry together.
 std::chrono::milliseconds backoffDelay(int failures, Random& random);
 
 struct IngestLoopOptions {

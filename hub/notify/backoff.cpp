@@ -2,16 +2,15 @@
 
 #include <algorithm>
 
+#include "common/time/backoff.hpp"
+
 namespace vitals::hub::notify {
 
 std::chrono::milliseconds retryDelay(int failed_attempts, const RetryPolicy& policy,
                                      Random& random) {
-  const int exponent = std::clamp(failed_attempts - 1, 0, 40);
-  const double base = std::min(static_cast<double>(policy.initial.count()) *
-                                   static_cast<double>(1LL << std::min(exponent, 40)),
-                               static_cast<double>(policy.max.count()));
-  const double factor = 0.5 + 0.5 * random.uniform();
-  return std::chrono::milliseconds{static_cast<std::int64_t>(base * factor)};
+  const Backoff backoff{
+      withHalfJitter(BackoffPolicy{.initial = policy.initial, .max = policy.max})};
+  return backoff.delay(static_cast<std::uint32_t>(std::max(failed_attempts, 1)), random);
 }
 
 }  // namespace vitals::hub::notify

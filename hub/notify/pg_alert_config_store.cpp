@@ -42,9 +42,9 @@ Result<std::vector<AlertConfig>> selectAlertConfigs(store::PgConnection& conn,
     }
     c.escalation_delay_seconds = static_cast<int>(r->int64(i, 2));
     c.suppression_window_seconds = static_cast<int>(r->int64(i, 3));
-    c.recovery_notice = r->get(i, 4) == "t";
+    c.recovery_notice = r->boolean(i, 4);
     c.min_severity = r->str(i, 5);
-    c.enabled = r->get(i, 6) == "t";
+    c.enabled = r->boolean(i, 6);
     c.created_at = store::fromEpochMicros(r->get(i, 7));
     c.updated_at = store::fromEpochMicros(r->get(i, 8));
     out.push_back(std::move(c));
@@ -88,7 +88,7 @@ Result<bool> PgAlertConfigStore::put(const AlertConfig& c,
   if (!r.ok()) {
     return r.error();
   }
-  return r->rows() == 1 && r->get(0, 0) == "t";
+  return r->rows() == 1 && r->boolean(0, 0);
 }
 
 Result<bool> PgAlertConfigStore::remove(const std::string& service) {

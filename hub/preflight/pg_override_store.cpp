@@ -22,33 +22,10 @@ Override rowToOverride(const store::PgResult& r, int i) {
   return o;
 }
 
-// Runs fn inside BEGIN/COMMIT on a pooled connection; rolls back when fn or the commit fails.
-template <typename T, typename Fn>
-Result<T> inTransaction(store::PgPool& pool, Fn fn) {
-  auto lease = pool.acquire(kPoolWait);
-  if (!lease.ok()) {
-    return lease.error();
-  }
-  auto& conn = lease->conn();
-  if (auto s = conn.begin(); !s.ok()) {
-    return s.error();
-  }
-  Result<T> out = fn(conn);
-  if (!out.ok()) {
-    conn.rollback();
-    return out;
-  }
-  if (auto s = conn.commit(); !s.ok()) {
-    conn.rollback();
-    return s.error();
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<Override> PgOverrideStore::create(const NewOverride& o, SystemTime now) {
-  return inTransaction<Override>(pool_, [&](store::PgConnection& conn) -> Result<Override> {
+  return store::inTransaction(pool_, kPoolWait, [&](store::PgConnection& conn) -> Result<Override> {
     auto r = conn.exec(
         std::string("INSERT INTO preflight_overrides (check_name, reason, "
                     "created_by, created_at, expires_at) VALUES ($1, $2, $3, "
@@ -93,7 +70,7 @@ Result<std::vector<Override>> PgOverrideStore::active(SystemTime now) {
 }
 
 Result<bool> PgOverrideStore::revoke(std::int64_t id, const std::string& actor, SystemTime now) {
-  return inTransaction<bool>(pool_, [&](store::PgConnection& conn) -> Result<bool> {
+  return store::inTransaction(pool_, kPoolWait, [&](store::PgConnection& conn) -> Result<bool> {
     auto r = conn.exec(
         "UPDATE preflight_overrides SET revoked_at = $2::timestamptz, revoked_by = $3 "
         "WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2::timestamptz "

@@ -95,23 +95,20 @@ Result<MigrationReport> migrate(PgConnection& conn, const std::vector<Migration>
     std::snprintf(tag, sizeof tag, "%04d", m.version);
     const std::string label = std::string(tag) + "_" + m.name;
     logger.info("applying schema migration {}", label);
-    if (auto s = conn.begin(); !s.ok()) {
-      return s.error();
-    }
-    if (auto s = conn.execScript(m.sql); !s.ok()) {
-      conn.rollback();
-      return Error{s.error().code, "migration " + label + " failed: " + s.error().message,
-                   s.error().context};
-    }
-    auto rec = conn.exec("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                         {std::to_string(m.version), m.name});
-    if (!rec.ok()) {
-      conn.rollback();
-      return rec.error();
-    }
-    if (auto s = conn.commit(); !s.ok()) {
-      conn.rollback();
-      return s.error();
+    auto applied_one = inTransaction(conn, [&]() -> Status {
+      if (auto s = conn.execScript(m.sql); !s.ok()) {
+        return Error{s.error().code, "migration " + label + " failed: " + s.error().message,
+                     s.error().context};
+      }
+      auto rec = conn.exec("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                           {std::to_string(m.version), m.name});
+      if (!rec.ok()) {
+        return rec.error();
+      }
+      return okStatus();
+    });
+    if (!applied_one.ok()) {
+      return applied_one.error();
     }
     report.applied.push_back(label);
     report.to_version = m.version;

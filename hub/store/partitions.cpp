@@ -96,25 +96,22 @@ Result<bool> PgPartitions::ensure(Day day) {
   const std::string name = partitionName(day);
   const std::string from = dateLiteral(day);
   const std::string to = dateLiteral(day + days{1});
-  if (auto s = conn_->begin(); !s.ok()) {
+  PgTransaction tx{*conn_};
+  if (auto s = tx.begin(); !s.ok()) {
     return s.error();
   }
-  auto fail = [&](const Error& e) -> Result<bool> {
-    conn_->rollback();
-    return e;
-  };
   if (auto r = conn_->exec("SELECT pg_advisory_xact_lock($1::bigint)", {kPartitionLock}); !r.ok()) {
-    return fail(r.error());
+    return r.error();
   }
   auto exists = conn_->exec(
       "SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
       "WHERE i.inhparent = 'health_checks'::regclass AND c.relname = $1",
       {name});
   if (!exists.ok()) {
-    return fail(exists.error());
+    return exists.error();
   }
   if (exists->rows() > 0) {
-    conn_->rollback();
+    tx.rollback();
     known_.insert(day);
     return false;
   }
@@ -122,19 +119,19 @@ Result<bool> PgPartitions::ensure(Day day) {
   // parked in DEFAULT for this day move into the new partition, or ATTACH would refuse.
   const std::string ts_from = "'" + from + " 00:00:00+00'";
   const std::string ts_to = "'" + to + " 00:00:00+00'";
-  const std::string ddl =
-      "CREATE TABLE IF NOT EXISTS " + name +
-      " (LIKE health_checks INCLUDING DEFAULTS INCLUDING CONSTRAINTS);"
-      "WITH moved AS (DELETE FROM health_checks_default WHERE observed_at >= " + ts_from +
-      " AND observed_at < " + ts_to + " RETURNING *) INSERT INTO " + name +
-      " SELECT * FROM moved;"
-      "ALTER TABLE health_checks ATTACH PARTITION " + name + " FOR VALUES FROM (" + ts_from +
-      ") TO (" + ts_to + ");";
+  const std::string ddl = "CREATE TABLE IF NOT EXISTS " + name +
+                          " (LIKE health_checks INCLUDING DEFAULTS INCLUDING CONSTRAINTS);"
+                          "WITH moved AS (DELETE FROM health_checks_default WHERE observed_at >= " +
+                          ts_from + " AND observed_at < " + ts_to + " RETURNING *) INSERT INTO " +
+                          name +
+                          " SELECT * FROM moved;"
+                          "ALTER TABLE health_checks ATTACH PARTITION " +
+                          name + " FOR VALUES FROM (" + ts_from + ") TO (" + ts_to + ");";
   if (auto s = conn_->execScript(ddl); !s.ok()) {
-    return fail(s.error());
+    return s.error();
   }
-  if (auto s = conn_->commit(); !s.ok()) {
-    return fail(s.error());
+  if (auto s = tx.commit(); !s.ok()) {
+    return s.error();
   }
   known_.insert(day);
   logger_->info("created partition {}", name);

@@ -64,6 +64,13 @@ std::int64_t PgResult::int64(int row, int col) const {
   std::from_chars(v.data(), v.data() + v.size(), out);
   return out;
 }
+bool PgResult::boolean(int row, int col) const { return !isNull(row, col) && get(row, col) == "t"; }
+std::optional<std::chrono::system_clock::time_point> PgResult::epochTime(int row, int col) const {
+  if (isNull(row, col)) {
+    return std::nullopt;
+  }
+  return fromEpochMicros(get(row, col));
+}
 std::uint64_t PgResult::affected() const {
   const char* n = res_ ? PQcmdTuples(res_.get()) : "";
   std::uint64_t out = 0;
@@ -213,6 +220,28 @@ void PgConnection::rollback() {
   }
   pg_result* res = PQexec(conn_, "ROLLBACK");
   PQclear(res);
+}
+
+Status PgTransaction::begin() {
+  auto s = conn_.begin();
+  open_ = s.ok();
+  return s;
+}
+
+Status PgTransaction::commit() {
+  auto s = conn_.commit();
+  if (!s.ok()) {
+    conn_.rollback();
+  }
+  open_ = false;
+  return s;
+}
+
+void PgTransaction::rollback() {
+  if (open_) {
+    conn_.rollback();
+    open_ = false;
+  }
 }
 
 void copyEscape(std::string& out, std::string_view value) {

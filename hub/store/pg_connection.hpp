@@ -35,7 +35,11 @@ class PgResult {
   std::string_view get(int row, int col) const;
   std::string str(int row, int col) const { return std::string(get(row, col)); }
   std::vector<std::string> strings(int col) const;  // column col of every row, in order
-  std::int64_t int64(int row, int col) const;  // 0 when NULL or not a number
+  std::int64_t int64(int row, int col) const;       // 0 when NULL or not a number
+  // A boolean column: true only for PostgreSQL's text form of true ("t"); false for NULL.
+  bool boolean(int row, int col) const;
+  // A column selected as VITALS_EPOCH_US(...): nullopt when NULL.
+  std::optional<std::chrono::system_clock::time_point> epochTime(int row, int col) const;
   // Rows affected by INSERT/UPDATE/DELETE (PQcmdTuples).
   std::uint64_t affected() const;
 
@@ -117,21 +121,45 @@ std::chrono::system_clock::time_point fromEpochMicros(std::string_view text);
 //   "SELECT id, " VITALS_EPOCH_US("created_at") " FROM ..."
 #define VITALS_EPOCH_US(col) "(EXTRACT(EPOCH FROM " col ") * 1000000)::bigint"
 
-// Runs fn (returning Status) inside BEGIN/COMMIT on conn, rolling back on any error.
+// One transaction on a connection (RAII): begin() issues BEGIN, commit() COMMIT; a transaction
+// that was begun and not committed is rolled back on destruction, so every early return leaves
+// the connection clean. A failed commit() rolls back too. Not copyable or movable; lives on the
+// stack of the function that owns the connection for the time being.
+class PgTransaction {
+ public:
+  explicit PgTransaction(PgConnection& conn) : conn_(conn) {}
+  ~PgTransaction() { rollback(); }
+  PgTransaction(const PgTransaction&) = delete;
+  PgTransaction& operator=(const PgTransaction&) = delete;
+
+  [[nodiscard]] Status begin();
+  [[nodiscard]] Status commit();
+  // Ends the transaction now without committing (a no-op when none is open).
+  void rollback();
+  bool open() const { return open_; }
+  PgConnection& conn() { return conn_; }
+
+ private:
+  PgConnection& conn_;
+  bool open_ = false;
+};
+
+// Runs fn inside BEGIN/COMMIT on conn, rolling back on any error. fn returns Status or
+// Result<T>; its error, or the commit's, is returned; otherwise fn's value.
 template <typename Fn>
-Status inTransaction(PgConnection& conn, Fn&& fn) {
-  if (auto s = conn.begin(); !s.ok()) {
-    return s;
+auto inTransaction(PgConnection& conn, Fn&& fn) -> decltype(fn()) {
+  PgTransaction tx{conn};
+  if (auto s = tx.begin(); !s.ok()) {
+    return s.error();
   }
-  if (auto s = fn(); !s.ok()) {
-    conn.rollback();
-    return s;
+  auto out = fn();
+  if (!out.ok()) {
+    return out;  // ~PgTransaction rolls back
   }
-  if (auto s = conn.commit(); !s.ok()) {
-    conn.rollback();
-    return s;
+  if (auto s = tx.commit(); !s.ok()) {
+    return s.error();
   }
-  return okStatus();
+  return out;
 }
 
 }  // namespace vitals::hub::store

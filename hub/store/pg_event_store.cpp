@@ -7,9 +7,9 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "common/log/log.hpp"
 #include <map>
 #include <set>
+#include "common/log/log.hpp"
 
 namespace vitals::hub::store {
 namespace {
@@ -376,8 +376,8 @@ Result<CommitReport> PgEventStore::writeResults(const IngestBatch& batch, bool d
   if (direct) {
     // Fast path: straight into health_checks. A replayed row makes the COPY fail with a unique
     // violation and the caller retries the batch on the staging path below.
-    auto copied = conn_->copyIn(
-        std::string("COPY health_checks (") + kColumns + ") FROM STDIN", rows);
+    auto copied =
+        conn_->copyIn(std::string("COPY health_checks (") + kColumns + ") FROM STDIN", rows);
     if (!copied.ok()) {
       return copied.error();
     }
@@ -388,16 +388,16 @@ Result<CommitReport> PgEventStore::writeResults(const IngestBatch& batch, bool d
     if (!copied.ok()) {
       return copied.error();
     }
-    auto inserted = conn_->exec(std::string("INSERT INTO health_checks (") + kColumns +
-                                ") SELECT " + kColumns +
-                                " FROM health_checks_staging ON CONFLICT DO NOTHING");
+    auto inserted =
+        conn_->exec(std::string("INSERT INTO health_checks (") + kColumns + ") SELECT " + kColumns +
+                    " FROM health_checks_staging ON CONFLICT DO NOTHING");
     if (!inserted.ok()) {
       return inserted.error();
     }
     report.inserted = inserted->affected();
   }
-  report.duplicates = batch.results.size() - std::min<std::uint64_t>(report.inserted,
-                                                                     batch.results.size());
+  report.duplicates =
+      batch.results.size() - std::min<std::uint64_t>(report.inserted, batch.results.size());
   // Agents, services and the newest result per check are computed here rather than by
   // scanning the staging table again: a batch holds thousands of rows but few checks.
   const std::string now = pgTimestamp(batch.received_at);
@@ -470,23 +470,12 @@ Result<CommitReport> PgEventStore::commit(const IngestBatch& batch) {
 }
 
 Result<CommitReport> PgEventStore::commitOnce(const IngestBatch& batch, bool direct) {
-  if (auto s = conn_->begin(); !s.ok()) {
-    return s.error();
-  }
-  if (auto s = writeCatalog(batch); !s.ok()) {
-    conn_->rollback();
-    return s.error();
-  }
-  auto report = writeResults(batch, direct);
-  if (!report.ok()) {
-    conn_->rollback();
-    return report.error();
-  }
-  if (auto s = conn_->commit(); !s.ok()) {
-    conn_->rollback();
-    return s.error();
-  }
-  return report;
+  return inTransaction(*conn_, [&]() -> Result<CommitReport> {
+    if (auto s = writeCatalog(batch); !s.ok()) {
+      return s.error();
+    }
+    return writeResults(batch, direct);
+  });
 }
 
 Status PgEventStore::maintain(SystemTime now) {

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "common/error/result.hpp"
@@ -23,7 +24,9 @@ class PgPool {
   // Exclusive use of one connection until the lease is destroyed.
   class Lease {
    public:
-    Lease(Lease&& other) noexcept : pool_(other.pool_), slot_(other.slot_) { other.pool_ = nullptr; }
+    Lease(Lease&& other) noexcept : pool_(other.pool_), slot_(other.slot_) {
+      other.pool_ = nullptr;
+    }
     Lease& operator=(Lease&&) = delete;
     ~Lease();
     PgConnection& conn() { return *pool_->slots_[slot_]; }
@@ -48,5 +51,18 @@ class PgPool {
   std::vector<std::unique_ptr<PgConnection>> slots_;
   std::vector<std::size_t> free_;
 };
+
+// Runs fn(PgConnection&) inside BEGIN/COMMIT on a connection leased from pool for the call;
+// rolls back when fn or the commit fails. fn returns Status or Result<T>.
+template <typename Fn>
+auto inTransaction(PgPool& pool, std::chrono::milliseconds wait, Fn&& fn)
+    -> decltype(fn(std::declval<PgConnection&>())) {
+  auto lease = pool.acquire(wait);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  auto& conn = lease->conn();
+  return inTransaction(conn, [&] { return fn(conn); });
+}
 
 }  // namespace vitals::hub::store

@@ -96,7 +96,7 @@ Result<HistoryPage> PgReadStore::history(const HistoryQuery& q) {
     r.failure_kind = failureKindOf(rows->get(i, 11));
     r.attempt = static_cast<std::uint32_t>(rows->int64(i, 12));
     r.consecutive_failures = static_cast<std::uint32_t>(rows->int64(i, 13));
-    r.flapping = rows->get(i, 14) == "t";
+    r.flapping = rows->boolean(i, 14);
     r.observed_at = fromEpochMicros(rows->get(i, 15));
     s.received_at = fromEpochMicros(rows->get(i, 16));
     page.results.push_back(std::move(s));

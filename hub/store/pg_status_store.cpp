@@ -270,8 +270,8 @@ Result<std::vector<policy::AgentLiveness>> PgStatusStore::liveness() {
     if (!r->isNull(i, 2)) {
       a.heartbeat_interval = std::chrono::milliseconds{r->int64(i, 2)};
     }
-    a.unreachable = r->get(i, 3) == "t";
-    a.deregistered = r->get(i, 4) == "t";
+    a.unreachable = r->boolean(i, 3);
+    a.deregistered = r->boolean(i, 4);
     out.push_back(std::move(a));
   }
   return out;

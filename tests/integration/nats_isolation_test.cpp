@@ -12,7 +12,7 @@
 #include "common/model/codec.hpp"
 #include "common/nats/nats_client.hpp"
 #include "common/nats/subjects.hpp"
-#include "hub/ctl/nats_config.hpp"
+#include "ctl/nats_config.hpp"
 #include "tests/support/pg_query.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/stack.hpp"

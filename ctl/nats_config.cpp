@@ -1,4 +1,4 @@
-#include "hub/ctl/nats_config.hpp"
+#include "ctl/nats_config.hpp"
 
 #include <crypt.h>
 #include <openssl/evp.h>

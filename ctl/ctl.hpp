@@ -8,7 +8,7 @@
 
 #include "common/error/result.hpp"
 #include "common/time/clock.hpp"
-#include "hub/ctl/ctl_args.hpp"
+#include "ctl/ctl_args.hpp"
 
 namespace vitals::ctl {
 

@@ -1,9 +1,9 @@
-#include "hub/ctl/ctl.hpp"
+#include "ctl/ctl.hpp"
 
 #include <algorithm>
 
 #include "common/config/yaml_reader.hpp"
-#include "hub/ctl/ctl_format.hpp"
+#include "ctl/ctl_format.hpp"
 
 namespace vitals::ctl {
 namespace {

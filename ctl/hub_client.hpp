@@ -3,7 +3,7 @@
 #include <chrono>
 #include <string>
 
-#include "hub/ctl/ctl.hpp"
+#include "ctl/ctl.hpp"
 
 namespace vitals::ctl {
 

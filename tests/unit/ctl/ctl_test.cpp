@@ -3,9 +3,9 @@
 #include <sstream>
 
 #include "common/time/manual_time.hpp"
-#include "hub/ctl/ctl.hpp"
-#include "hub/ctl/ctl_args.hpp"
-#include "hub/ctl/ctl_format.hpp"
+#include "ctl/ctl.hpp"
+#include "ctl/ctl_args.hpp"
+#include "ctl/ctl_format.hpp"
 
 using namespace vitals;
 using namespace vitals::ctl;
@@ -52,7 +52,7 @@ class FakeHub final : public HubApi {
 
 }  // namespace
 
-TEST_CASE("vitalsctl parses global options, the command and its arguments", "[hub][unit][ctl]") {
+TEST_CASE("vitalsctl parses global options, the command and its arguments", "[ctl][unit]") {
   auto a = parse({"--hub", "http://h:1/", "--output=json", "history", "web", "--since", "2h",
                   "--limit", "250"});
   REQUIRE(a.ok());
@@ -71,7 +71,7 @@ TEST_CASE("vitalsctl parses global options, the command and its arguments", "[hu
   CHECK(parse({"agents", "--help"})->help);
 }
 
-TEST_CASE("the hub URL comes from --hub, then --config, then VITALS_HUB", "[hub][unit][ctl]") {
+TEST_CASE("the hub URL comes from --hub, then --config, then VITALS_HUB", "[ctl][unit]") {
   const auto env = fakeEnv({{"VITALS_HUB", "http://env:1"}},
                            {{"/c.yaml", "hub: http://file:2\n"}, {"/bad.yaml", "hubb: x\n"}});
   CHECK(parse({"status"}, env)->hub_url == "http://env:1");
@@ -84,7 +84,7 @@ TEST_CASE("the hub URL comes from --hub, then --config, then VITALS_HUB", "[hub]
   CHECK_FALSE(parse({"--config", "/missing.yaml", "status"}, env).ok());
 }
 
-TEST_CASE("vitalsctl usage errors say what is wrong", "[hub][unit][ctl]") {
+TEST_CASE("vitalsctl usage errors say what is wrong", "[ctl][unit]") {
   struct Case {
     std::vector<std::string> argv;
     const char* message;
@@ -108,7 +108,7 @@ TEST_CASE("vitalsctl usage errors say what is wrong", "[hub][unit][ctl]") {
   CHECK_THAT(r.error().message, Catch::Contains(c.message));
 }
 
-TEST_CASE("latency and age are short and human", "[hub][unit][ctl]") {
+TEST_CASE("latency and age are short and human", "[ctl][unit]") {
   CHECK(formatLatency(json(0.85)) == "850us");
   CHECK(formatLatency(json(12.34)) == "12.3ms");
   CHECK(formatLatency(json(1250.0)) == "1.25s");
@@ -122,7 +122,7 @@ TEST_CASE("latency and age are short and human", "[hub][unit][ctl]") {
 }
 
 TEST_CASE("status prints services and their checks indented, in aligned columns",
-          "[hub][unit][ctl]") {
+          "[ctl][unit]") {
   const auto body = json::parse(R"({"services":[
     {"name":"db","status":"down","latency_ms":null,"age_seconds":null,"agent":"a1","checks":[
       {"name":"pg","kind":"postgres","agent":"a1","status":"down","latency_ms":null,
@@ -139,7 +139,7 @@ TEST_CASE("status prints services and their checks indented, in aligned columns"
   CHECK(formatStatus(json{{"services", json::array()}}) == "no services yet\n");
 }
 
-TEST_CASE("history and agents print one row per item", "[hub][unit][ctl]") {
+TEST_CASE("history and agents print one row per item", "[ctl][unit]") {
   const auto results = json::parse(R"([
     {"observed_at":"2026-01-01T00:00:02.000Z","check":"http","agent":"a1","status":"down",
      "latency_ms":1000.5,"message":"timeout"},
@@ -160,7 +160,7 @@ TEST_CASE("history and agents print one row per item", "[hub][unit][ctl]") {
         "a2     h2    0.1.0    10m ago    0       stopped\n");
 }
 
-TEST_CASE("history follows the hub's cursor until --limit rows are in", "[hub][unit][ctl]") {
+TEST_CASE("history follows the hub's cursor until --limit rows are in", "[ctl][unit]") {
   FakeHub hub;
   auto rows = [](int from, int n) {
     json a = json::array();
@@ -187,7 +187,7 @@ TEST_CASE("history follows the hub's cursor until --limit rows are in", "[hub][u
   CHECK(printed["next"] == "CUR2");
 }
 
-TEST_CASE("vitalsctl prints the hub's error and exits 1", "[hub][unit][ctl]") {
+TEST_CASE("vitalsctl prints the hub's error and exits 1", "[ctl][unit]") {
   FakeHub hub;
   hub.answers.push_back(Error{"hub.error", "the hub answered HTTP 404: no service named \"x\"", {}});
   ManualTime time;
@@ -203,14 +203,14 @@ TEST_CASE("vitalsctl prints the hub's error and exits 1", "[hub][unit][ctl]") {
   CHECK(hub.paths.back() == "/api/v1/services");
 }
 
-TEST_CASE("urlEncode keeps unreserved characters only", "[hub][unit][ctl]") {
+TEST_CASE("urlEncode keeps unreserved characters only", "[ctl][unit]") {
   CHECK(urlEncode("a-b_c.d~e") == "a-b_c.d~e");
   CHECK(urlEncode("a b/c?d&e=f") == "a%20b%2Fc%3Fd%26e%3Df");
   CHECK(urlEncode("\xc3\xa9") == "%C3%A9");
 }
 
 TEST_CASE("vitalsctl alerts and silences commands parse their subcommands and refuse stray flags",
-          "[hub][unit][ctl]") {
+          "[ctl][unit]") {
   auto a = parse({"alerts"});
   REQUIRE(a.ok());
   CHECK(a->command == Command::AlertsList);
@@ -251,7 +251,7 @@ TEST_CASE("vitalsctl alerts and silences commands parse their subcommands and re
 
 TEST_CASE("vitalsctl uptime, repairs, approvals, policies, preflight and audit map to their API "
           "calls",
-          "[hub][unit][ctl]") {
+          "[ctl][unit]") {
   auto call = [](std::vector<std::string> argv) {
     auto r = parse(std::move(argv), fakeEnv());
     REQUIRE(r.ok());

@@ -1,4 +1,4 @@
-#include "hub/ctl/ctl_format.hpp"
+#include "ctl/ctl_format.hpp"
 
 #include <cmath>
 #include <cstdio>

@@ -5,10 +5,10 @@
 #include <vector>
 
 #include "common/time/clock.hpp"
-#include "hub/ctl/ctl.hpp"
-#include "hub/ctl/ctl_args.hpp"
-#include "hub/ctl/hub_client.hpp"
-#include "hub/ctl/nats_config.hpp"
+#include "ctl/ctl.hpp"
+#include "ctl/ctl_args.hpp"
+#include "ctl/hub_client.hpp"
+#include "ctl/nats_config.hpp"
 
 int main(int argc, char** argv) {
   using namespace vitals::ctl;

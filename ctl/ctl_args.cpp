@@ -1,4 +1,4 @@
-#include "hub/ctl/ctl_args.hpp"
+#include "ctl/ctl_args.hpp"
 
 #include <cctype>
 #include <charconv>

@@ -3,8 +3,8 @@
 #include <sstream>
 
 #include "common/time/manual_time.hpp"
-#include "hub/ctl/ctl.hpp"
-#include "hub/ctl/ctl_args.hpp"
+#include "ctl/ctl.hpp"
+#include "ctl/ctl_args.hpp"
 
 using namespace vitals;
 using namespace vitals::ctl;
@@ -50,7 +50,7 @@ class RecordingHub final : public HubApi {
 }  // namespace
 
 TEST_CASE("vitalsctl takes the API key from VITALS_API_KEY, else from api_key_file",
-          "[hub][unit][ctl]") {
+          "[ctl][unit]") {
   auto a = parseCtlArgs({"status"}, env({{"VITALS_API_KEY", "vk_env"}}));
   REQUIRE(a.ok());
   CHECK(a->api_key == "vk_env");
@@ -75,7 +75,7 @@ TEST_CASE("vitalsctl takes the API key from VITALS_API_KEY, else from api_key_fi
 }
 
 TEST_CASE("vitalsctl keys parses list, create and revoke and refuses what does not belong",
-          "[hub][unit][ctl]") {
+          "[ctl][unit]") {
   auto a = parseCtlArgs({"keys", "create", "--name", "ci", "--role", "readonly", "--expires", "30d"},
                         env({}));
   REQUIRE(a.ok());
@@ -101,7 +101,7 @@ TEST_CASE("vitalsctl keys parses list, create and revoke and refuses what does n
 }
 
 TEST_CASE("vitalsctl keys create prints the key alone on stdout; revoke sends DELETE",
-          "[hub][unit][ctl]") {
+          "[ctl][unit]") {
   ManualTime time;
   RecordingHub hub;
   hub.answer = json{{"id", 4}, {"role", "operator"}, {"prefix", "vk_abcdefgh"},

@@ -1,4 +1,4 @@
-#include "hub/ctl/hub_client.hpp"
+#include "ctl/hub_client.hpp"
 
 #include <httplib.h>
 
