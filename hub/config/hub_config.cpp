@@ -50,85 +50,6 @@ void validateToken(config::YamlReader& r, const std::string& key, const std::str
   }
 }
 
-// nats.nkey / nkey_seed_file / inbox_prefix / tls (docs/configuration-hub.md, docs/security.md).
-void readNatsAuth(config::YamlReader& n, NatsSettings& out, const ConfigSources& sources) {
-  auto readable = [&](config::YamlReader& r, const std::string& key, const std::string& path) {
-    if (path.empty()) {
-      return;
-    }
-    if (auto content = sources.read_file(path); !content.ok()) {
-      r.problem(key, "cannot read \"" + path + "\": " + content.error().message);
-    }
-  };
-  if (n.has("password")) {
-    n.problem("password", "secrets are not accepted inline: use password_file or "
-                          "VITALS_NATS_PASSWORD");
-    (void)n.str("password");
-  }
-  out.nkey = n.str("nkey", "");
-  out.nkey_seed_file = n.str("nkey_seed_file", "");
-  if (out.nkey.empty() != out.nkey_seed_file.empty()) {
-    n.problem(out.nkey.empty() ? "nkey_seed_file" : "nkey", "nkey and nkey_seed_file go together");
-  } else if (!out.nkey.empty() && out.nkey[0] != 'U') {
-    n.problem("nkey", "must be a user public key (starting with 'U')");
-  }
-  if (!out.nkey.empty() && (!out.user.empty() || !out.credentials_file.empty())) {
-    n.problem("nkey", "use one of credentials_file, user/password_file or nkey");
-  }
-  readable(n, "nkey_seed_file", out.nkey_seed_file);
-  out.inbox_prefix = n.str("inbox_prefix", "");
-  if (!out.inbox_prefix.empty()) {
-    bool ok = out.inbox_prefix.back() != '.';
-    std::size_t start = 0;
-    while (ok) {
-      const auto dot = out.inbox_prefix.find('.', start);
-      ok = subjects::isValidToken(out.inbox_prefix.substr(start, dot - start));
-      if (dot == std::string::npos) {
-        break;
-      }
-      start = dot + 1;
-    }
-    if (!ok) {
-      n.problem("inbox_prefix", "must be subject tokens of [A-Za-z0-9_-] separated by '.'");
-    }
-  }
-  if (auto t = n.mapping("tls")) {
-    out.tls_ca_file = t->str("ca_file", "");
-    out.tls_cert_file = t->str("cert_file", "");
-    out.tls_key_file = t->str("key_file", "");
-    out.tls_server_name = t->str("server_name", "");
-    if (out.tls_cert_file.empty() != out.tls_key_file.empty()) {
-      t->problem(out.tls_cert_file.empty() ? "cert_file" : "key_file",
-                 "cert_file and key_file go together");
-    }
-    readable(*t, "ca_file", out.tls_ca_file);
-    readable(*t, "cert_file", out.tls_cert_file);
-    readable(*t, "key_file", out.tls_key_file);
-    t->finish();
-  }
-}
-
-bool validNatsUrl(const std::string& list) {
-  std::stringstream ss(list);
-  std::string item;
-  int count = 0;
-  while (std::getline(ss, item, ',')) {
-    ++count;
-    const auto scheme_end = item.find("://");
-    if (scheme_end == std::string::npos) {
-      return false;
-    }
-    const std::string scheme = item.substr(0, scheme_end);
-    if (scheme != "nats" && scheme != "tls" && scheme != "ws" && scheme != "wss") {
-      return false;
-    }
-    if (item.size() <= scheme_end + 3) {
-      return false;
-    }
-  }
-  return count > 0;
-}
-
 // libpq's own parser checks the conninfo/URI, so --check-config catches typos before start.
 void validateConninfo(config::YamlReader& r, const std::string& key, const std::string& url) {
   char* err = nullptr;
@@ -468,29 +389,22 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
   c.hub_id = root.str("hub_id", c.hub_id);
   validateToken(root, "hub_id", c.hub_id);
 
-  if (auto n = root.mapping("nats")) {
-    c.nats.url = n->str("url", c.nats.url);
-    if (!validNatsUrl(c.nats.url)) {
-      n->problem("url", "must be nats://host:port (or tls://, comma-separated for a cluster), "
-                        "got \"" + c.nats.url + "\"");
+  nats::NatsSources nats_sources;
+  nats_sources.readable = [&sources](const std::string& path) -> Status {
+    if (auto content = sources.read_file(path); !content.ok()) {
+      return content.error();
     }
-    c.nats.credentials_file = n->str("credentials_file", "");
-    if (!c.nats.credentials_file.empty()) {
-      if (auto content = sources.read_file(c.nats.credentials_file); !content.ok()) {
-        n->problem("credentials_file", "cannot read \"" + c.nats.credentials_file + "\": " +
-                                           content.error().message);
-      }
+    return okStatus();
+  };
+  nats_sources.read_secret = [&sources](const std::string& path) -> Result<std::string> {
+    auto content = sources.read_file(path);
+    if (!content.ok()) {
+      return content.error();
     }
-    c.nats.user = n->str("user", "");
-    c.nats.password = readSecret(*n, "password_file", "VITALS_NATS_PASSWORD", sources);
-    if (c.nats.user.empty() && !c.nats.password.empty() && n->has("password_file")) {
-      n->problem("password_file", "is set but nats.user is not");
-    }
-    readNatsAuth(*n, c.nats, sources);
-    n->finish();
-  } else if (sources.env) {
-    c.nats.password = sources.env("VITALS_NATS_PASSWORD").value_or("");
-  }
+    return trimRight(content.value());
+  };
+  nats_sources.env = sources.env;
+  nats::readNatsSection(root, nats_sources, c.nats);
 
   if (auto d = root.mapping("database")) {
     c.database.url = d->str("url", c.database.url);

@@ -10,6 +10,7 @@
 #include "common/config/yaml_reader.hpp"
 #include "common/error/result.hpp"
 #include "common/log/log.hpp"
+#include "common/nats/nats_settings.hpp"
 #include "hub/events/events_settings.hpp"
 #include "hub/alerts/alert_settings.hpp"
 #include "hub/notify/notify_settings.hpp"
@@ -19,19 +20,8 @@
 
 namespace vitals::hub {
 
-struct NatsSettings {
-  std::string url = "nats://127.0.0.1:4222";
-  std::string credentials_file;  // optional .creds file
-  std::string user;              // optional; password from password_file or VITALS_NATS_PASSWORD
-  std::string password;          // secret: never logged
-  std::string nkey;              // NKEY public key ("U..."); with nkey_seed_file
-  std::string nkey_seed_file;
-  std::string inbox_prefix;      // empty: "_INBOX_<hub_id>"
-  std::string tls_ca_file;       // tls.* : any set (or a tls:// URL) turns TLS on
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  std::string tls_server_name;
-};
+// `nats:` (the reader and the connect options are shared with the agent: common/nats/).
+using NatsSettings = nats::NatsSettings;
 
 struct DatabaseSettings {
   std::string url = "host=127.0.0.1 port=5432 dbname=vitals user=vitals";  // conninfo or URI

@@ -1,0 +1,445 @@
+#include "hub/app/hub_app.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "common/nats/nats_settings.hpp"
+#include "common/nats/subjects.hpp"
+#include "hub/api/routes.hpp"
+#include "hub/events/service_agent.hpp"
+#include "hub/notify/curl_notifiers.hpp"
+#include "hub/preflight/check_factory.hpp"
+#include "hub/preflight/ready_codec.hpp"
+#include "hub/store/migrations.hpp"
+
+namespace vitals::hub::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+// ---- each module's settings from the hub configuration (one place per module) ----
+
+store::PgConnectOptions pgOptions(const DatabaseSettings& d) {
+  store::PgConnectOptions pg;
+  pg.conninfo = d.url;
+  pg.password = d.password;
+  pg.connect_timeout = d.connect_timeout;
+  return pg;
+}
+
+repair::GuardSettings repairGuardSettings(const RepairSettings& r) {
+  repair::GuardSettings g;
+  g.rate_limit = r.rate_limit;
+  g.rate_window = r.rate_window;
+  g.approval_expiry = r.approval_expiry;
+  g.notify_channels = r.notify_channels;
+  return g;
+}
+
+repair::EngineSettings repairEngineSettings(const RepairSettings& r) {
+  repair::EngineSettings s;
+  s.enabled = r.enabled;
+  s.decider = {r.rate_limit, r.rate_window};
+  s.command_timeout = r.command_timeout;
+  s.tick = r.sweep_interval;
+  s.policy_scan = r.sweep_interval * 10;  // new agents' default policies
+  auto& dp = s.default_policy;
+  dp.enabled = r.default_enabled;
+  dp.dry_run = r.default_dry_run;
+  dp.require_approval = r.default_require_approval;
+  dp.max_attempts = r.default_max_attempts;
+  dp.cooldown = r.default_cooldown;
+  dp.circuit_breaker = r.default_circuit_breaker;
+  dp.verify_after = r.default_verify_after;
+  return s;
+}
+
+alerts::EngineSettings alertEngineSettings(const alerts::AlertSettings& a) {
+  alerts::EngineSettings s;
+  s.tick_interval = a.tick_interval;
+  s.max_notify_age = a.max_notify_age;
+  s.defaults.channels = a.default_channels;
+  s.defaults.escalation_delay_seconds = a.escalation_delay_seconds;
+  s.defaults.suppression_window_seconds = a.suppression_window_seconds;
+  s.defaults.recovery_notice = a.recovery_notice;
+  s.defaults.min_severity = a.min_severity;
+  return s;
+}
+
+api::AccessSettings accessSettings(const ApiSettings& a) {
+  api::AccessSettings s;
+  s.auth_required = a.auth_required;
+  s.metrics_public = a.metrics_public;
+  s.per_key = {static_cast<double>(a.rate_per_second), a.rate_burst};
+  return s;
+}
+
+api::HttpServerSettings httpSettings(const ApiSettings& a) {
+  return {static_cast<std::size_t>(a.max_body_bytes), a.read_timeout, a.write_timeout,
+          a.tls_cert_file, a.tls_key_file};
+}
+
+nats::StreamConfig streamConfig(const IngestSettings& i) {
+  nats::StreamConfig s;
+  s.name = i.stream;
+  s.subjects = {std::string(subjects::kAgentWildcard)};
+  s.max_age = std::chrono::duration_cast<std::chrono::seconds>(i.stream_max_age);
+  s.max_bytes = i.stream_max_bytes;
+  s.duplicate_window = std::chrono::duration_cast<std::chrono::seconds>(i.duplicate_window);
+  return s;
+}
+
+nats::ConsumerConfig consumerConfig(const IngestSettings& i) {
+  nats::ConsumerConfig c;
+  c.stream = i.stream;
+  c.durable = i.durable;
+  c.filter_subject = std::string(subjects::kAgentWildcard);
+  c.ack_wait = i.ack_wait;
+  return c;
+}
+
+std::set<std::string> channelNames(const notify::NotifySettings& n) {
+  std::set<std::string> names;
+  for (const auto& [name, channel] : n.channels) {
+    names.insert(name);
+  }
+  return names;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HubApp>> HubApp::create(const HubConfig& cfg,
+                                               std::shared_ptr<spdlog::logger> logger) {
+  // The flag the callbacks read lives in the app, which does not exist yet: the callbacks reach
+  // it through this holder, filled in once the app is built.
+  auto closing = std::make_shared<std::atomic<const std::atomic<bool>*>>(nullptr);
+  // The password was read with the configuration (password_file or VITALS_NATS_PASSWORD).
+  auto options = nats::toConnectOptions(cfg.nats, "vitals-hub " + cfg.hub_id, cfg.hub_id);
+  if (!options.ok()) {
+    return options.error();
+  }
+  nats::ConnectOptions& nopts = options.value();
+  nopts.on_async_error = [logger](const std::string& message) {
+    logger->warn("NATS server reported: {}", message);
+  };
+  nopts.on_connection_change = [closing, logger](bool up) {
+    const auto* ours = closing->load();
+    if (up) {
+      logger->info("connected to NATS");
+    } else if (ours == nullptr || !ours->load()) {
+      logger->warn("disconnected from NATS; reconnecting");
+    }
+  };
+  auto bus = nats::Connection::connect(nopts);
+  if (!bus.ok()) {
+    return Error{"nats.setup", "cannot set up the NATS connection: " + bus.error().describe(), {}};
+  }
+  if (bus.value()->connected()) {
+    logger->info("connected to NATS at {}", cfg.nats.url);
+  } else {
+    logger->warn("NATS at {} not reachable yet; retrying in the background", cfg.nats.url);
+  }
+  std::unique_ptr<HubApp> app(new HubApp(cfg, std::move(logger), std::move(bus.value())));
+  closing->store(&app->bus_closing_);
+  return app;
+}
+
+HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
+               std::unique_ptr<nats::Connection> bus)
+    : cfg_(cfg),
+      logger_(std::move(logger)),
+      bus_(std::move(bus)),
+      pg_(pgOptions(cfg.database)),
+      connect_db_([this] { return store::PgConnection::connect(pg_, logger_); }),
+      pool_(pg_, cfg.database.pool_size, logger_),
+      reads_(pool_),
+      status_store_(pool_),
+      tracker_(state_, status_store_, clock_, registry_,
+               status::TrackerSettings{cfg.staleness.liveness, cfg.uptime_retention_days}, logger_),
+      bus_sink_(
+          cfg.hub_id,
+          [this](const std::string& subject, std::string_view data) {
+            return bus_->publish(subject, data);
+          },
+          registry_),
+      sender_([this] { return std::make_unique<notify::PgOutboxStore>(pg_, logger_); }, clock_,
+              notify_random_, cfg.notify, registry_, logger_),
+      live_view_(state_),
+      alert_engine_(connect_db_, clock_, live_view_, cfg.services, alertEngineSettings(cfg.alerts),
+                    registry_, logger_),
+      alert_api_store_(pool_),
+      agent_commands_([this](const std::string& subject, std::string_view data,
+                             std::chrono::milliseconds timeout) {
+        return bus_->request(subject, data, timeout);
+      }),
+      repair_store_(clock_, repairGuardSettings(cfg.repair)),
+      repair_engine_(state_, cfg.services, repair_store_, connect_db_, agent_commands_, clock_,
+                     registry_, logger_, repairEngineSettings(cfg.repair)),
+      services_handler_(state_, reads_, clock_),
+      agents_handler_(reads_, clock_),
+      ops_handler_(
+          {
+              {"nats", [this] { return natsStatus(); }},
+              {"database", [this] { return reads_.ping(); }},
+              {"migrations", [this] { return migrationsStatus(); }},
+              {"stream", [this] { return streamStatus(); }},
+          },
+          registry_),
+      // Maintenance windows (silences with maintenance: true) are left out of uptime.
+      uptime_handler_(state_, status_store_, clock_, cfg.uptime.degraded_weight, &alert_api_store_),
+      alert_configs_(pool_),
+      outbox_reader_(pool_),
+      alerts_handler_(alert_configs_, outbox_reader_, channelNames(cfg.notify), clock_),
+      key_store_(pool_),
+      authenticator_(key_store_, clock_, {cfg.api.key_cache_ttl}),
+      keys_handler_(key_store_, secure_random_, clock_, [this] { authenticator_.invalidate(); }),
+      incidents_handler_(alert_api_store_, clock_),
+      repair_handler_(pool_, repair_store_, repair_engine_, agent_commands_, state_, clock_,
+                      std::min(cfg.repair.command_timeout, std::chrono::milliseconds{15000})),
+      audit_handler_(pool_),
+      preflight_overrides_(pool_),
+      preflight_(
+          clock_, preflight_overrides_, registry_,
+          [this, logged = std::optional<bool>()](const preflight::PreflightReport& r) mutable {
+            if (logged != r.ready) {
+              logged = r.ready;
+              logger_->info("pre-flight: {}", r.ready ? "ready" : "not ready");
+            }
+            if (auto st = bus_->publish(subjects::hubReady(cfg_.hub_id),
+                                        preflight::encodeReady(cfg_.hub_id, r));
+                !st.ok()) {
+              logger_->debug("cannot publish the ready flag: {}", st.error().describe());
+            }
+          }),
+      preflight_handler_(preflight_, preflight_overrides_, clock_),
+      event_log_(pool_),
+      action_runner_([this](const std::string& subject, std::string_view data,
+                            std::chrono::milliseconds timeout) {
+        return bus_->request(subject, data, timeout);
+      }),
+      guarded_runner_(action_runner_, pool_),
+      event_processor_(cfg.events.rules, events::serviceAgentResolver(state_), guarded_runner_,
+                       event_log_, clock_, registry_,
+                       {cfg.events.default_cooldown, cfg.events.action_timeout}),
+      events_handler_(event_processor_, event_log_, cfg.events.hmac, clock_),
+      router_(api::buildRouter(apiHandlers())),
+      audit_sink_(pool_, registry_, logger_),
+      access_(router_, &authenticator_, accessSettings(cfg.api), clock_, audit_sink_, registry_),
+      event_store_(pg_, cfg.retention_days, logger_),
+      source_(*bus_, streamConfig(cfg.ingest), consumerConfig(cfg.ingest), logger_),
+      prefetch_(source_, cfg.ingest.batch_size, cfg.ingest.fetch_timeout),
+      processor_(event_store_, state_, registry_, clock_, logger_),
+      ingest_(prefetch_, processor_, event_store_, clock_, random_, registry_,
+              ingest::IngestLoopOptions{cfg.ingest.batch_size, cfg.ingest.fetch_timeout,
+                                        std::chrono::hours{1}},
+              logger_),
+      sweeper_(clock_, sweep_loop_.timers(), cfg.staleness.sweep_interval,
+               [this] { tracker_.sweep(); }),
+      sweep_thread_(sweep_loop_),
+      preflight_scheduler_(clock_, preflight_loop_.timers(), preflight_, cfg.preflight.interval,
+                           cfg.preflight.publish_interval, cfg.preflight.not_ready_interval),
+      preflight_thread_(preflight_loop_),
+      bus_events_(
+          event_processor_, cfg.events.nats_role,
+          [this](const std::string& subject, std::string_view data) {
+            return bus_->publish(subject, data);
+          },
+          registry_, logger_),
+      http_(access_, httpSettings(cfg.api), logger_) {
+  state_.setRules(cfg.services);
+  // Transitions are recorded, then published, queued for repair and handed to the alert policy.
+  tracker_.addSink(bus_sink_);
+  tracker_.addSink(repair_engine_);
+  tracker_.addSink(alert_engine_);
+  addPreflightChecks();
+  if (cfg.events.enabled) {
+    logger_->info("inbound events: {} rule(s) from {}", cfg.events.rules.rules.size(),
+                  cfg.events.rules_file);
+  }
+  if (!cfg.api.auth_required) {
+    logger_->warn("api.auth is disabled: anyone who reaches the API has admin rights");
+  }
+}
+
+HubApp::~HubApp() = default;
+
+Status HubApp::natsStatus() const {
+  return bus_->connected() ? okStatus() : Status(Error{"nats", "not connected", {}});
+}
+
+Status HubApp::migrationsStatus() const {
+  return schema_ready_ ? okStatus() : Status(Error{"migrations", "not applied yet", {}});
+}
+
+Status HubApp::streamStatus() const {
+  // Agents' publishes fail until the stream exists: not ready before that.
+  const auto* src = ingest_source_.load();
+  return src != nullptr && src->consuming()
+             ? okStatus()
+             : Status(Error{"stream", "stream or durable consumer not set up yet", {}});
+}
+
+api::Handlers HubApp::apiHandlers() {
+  api::Handlers h{services_handler_, agents_handler_, ops_handler_, uptime_handler_,
+                  &alerts_handler_};
+  h.incidents = &incidents_handler_;
+  h.keys = &keys_handler_;
+  h.repair = &repair_handler_;
+  h.audit = &audit_handler_;
+  h.preflight = &preflight_handler_;
+  if (cfg_.events.enabled) {
+    h.events = &events_handler_;
+  }
+  return h;
+}
+
+// The configured checks; the ready flag goes out on hub.<hub_id>.ready.
+void HubApp::addPreflightChecks() {
+  preflight::CheckDeps deps;
+  deps.state = &state_;
+  deps.agents = [this] { return reads_.agents(); };
+  deps.applied_migrations = [this] { return preflight::appliedMigrations(pool_); };
+  if (auto known = store::parseMigrations(store::embeddedSchemaFiles()); known.ok()) {
+    for (const auto& m : known.value()) {
+      deps.known_migrations.push_back(m.version);
+    }
+  }
+  deps.stream_probe = [this] { return streamStatus(); };  // the same probe as /readyz "stream"
+  deps.database_probe = [this] { return reads_.ping(); };
+  deps.notifier = [this](const std::string& channel) {
+    return notify::makeNotifier(cfg_.notify.channels.at(channel), cfg_.notify.timeout, clock_);
+  };
+  deps.hub_id = cfg_.hub_id;
+  deps.clock = &clock_;
+  deps.default_max_skew = cfg_.staleness.liveness.skew_threshold;
+  for (const auto& spec : cfg_.preflight.checks) {
+    preflight_.add(spec.name, std::string(preflight::toString(spec.kind)), spec.required,
+                   preflight::makeCheck(spec, deps));
+  }
+}
+
+HubApp::Started HubApp::start(const StopRequested& stop_requested) {
+  auto port = http_.start(cfg_.http.host, cfg_.http.port);
+  if (!port.ok()) {
+    logger_->error("{}", port.error().message);
+    return Started::Failed;
+  }
+  const std::string host =
+      cfg_.http.host.find(':') != std::string::npos ? "[" + cfg_.http.host + "]" : cfg_.http.host;
+  logger_->info("REST API listening on {}://{}:{}/api/v1/services",
+                cfg_.api.tls_cert_file.empty() ? "http" : "https", host, port.value());
+
+  if (const auto ready = prepareDatabase(stop_requested); ready != Started::Running) {
+    return ready;
+  }
+  schema_ready_ = true;
+  startLoops();
+  return Started::Running;
+}
+
+// The database may come up after us: retry with backoff; /readyz says what we wait for.
+HubApp::Started HubApp::prepareDatabase(const StopRequested& stop_requested) {
+  const auto migrations = store::parseMigrations(store::embeddedSchemaFiles());
+  if (!migrations.ok()) {
+    logger_->error("embedded schema is invalid: {}", migrations.error().describe());
+    return Started::Failed;
+  }
+  for (int failures = 0;; ++failures) {
+    std::string why;
+    auto conn = connect_db_();
+    if (conn.ok()) {
+      auto report = store::migrate(*conn.value(), migrations.value(), *logger_);
+      if (report.ok()) {
+        logger_->info("database schema at version {} (was {})", report->to_version,
+                      report->from_version);
+        auto stored = reads_.checks();
+        if (stored.ok()) {
+          for (const auto& c : stored.value()) {
+            state_.restore(c.agent_id, c.spec, c.last);
+          }
+          logger_->info("restored the state of {} checks", stored->size());
+          // Last recorded statuses, agents that died while we were down, unrecorded changes.
+          auto tracked = tracker_.start();
+          if (tracked.ok()) {
+            return Started::Running;
+          }
+          why = tracked.error().describe();
+        } else {
+          why = stored.error().describe();
+        }
+      } else if (report.error().code == "db.unavailable") {
+        why = report.error().describe();
+      } else {
+        logger_->error("cannot start: {}", report.error().describe());
+        return Started::Failed;
+      }
+    } else {
+      why = conn.error().describe();
+    }
+    const auto delay = ingest::backoffDelay(failures, random_);
+    logger_->warn("database not ready, retrying in {} ms: {}", delay.count(), why);
+    if (stop_requested(delay)) {
+      logger_->info("stopped before the database was ready");
+      return Started::Stopped;
+    }
+  }
+}
+
+void HubApp::startLoops() {
+  ingest_source_ = &source_;
+  // Log-rate thresholds (services.<name>.log_errors_per_minute); open log_rate incidents say
+  // which services were over their threshold before a restart.
+  std::set<std::string> log_violating;
+  alerts::AlertQuery open_alerts;
+  open_alerts.state = "open";
+  open_alerts.limit = 1000;
+  if (auto rows = alert_api_store_.list(open_alerts); rows.ok()) {
+    for (const auto& i : rows.value()) {
+      if (i.kind == alerts::IncidentKind::LogRate) {
+        log_violating.insert(i.service);
+      }
+    }
+  }
+  log_rates_.emplace(status_store_, clock_, cfg_.services, "error", std::move(log_violating),
+                     logger_);
+  log_rates_->onRecorded([this] { alert_engine_.wake(); });
+  processor_.setCommitHook([this](const store::IngestBatch& batch) {
+    tracker_.onCommitted(batch);
+    log_rates_->onCommitted(batch);
+  });
+
+  sweep_thread_.start([this] { sweeper_.start(); }, [this] { sweeper_.stop(); });
+
+  // Notification delivery: one worker per configured channel, each with its own connection.
+  for (const auto& [name, channel] : cfg_.notify.channels) {
+    sender_.addChannel(name, notify::makeNotifier(channel, cfg_.notify.timeout, clock_));
+  }
+  sender_.start();
+  alert_engine_.onEnqueued([this] { sender_.wake(); });
+  alert_engine_.start();
+
+  repair_engine_.start();  // after the migrations: it creates default policies at once
+  ingest_.start();
+  logger_->info("ingest started (stream {}, durable {}, batch size {})", cfg_.ingest.stream,
+                cfg_.ingest.durable, cfg_.ingest.batch_size);
+
+  preflight_thread_.start([this] { preflight_scheduler_.start(); },
+                          [this] { preflight_scheduler_.stop(); });
+
+  if (cfg_.events.enabled && cfg_.events.nats) {
+    bus_events_.start();
+    auto sub = bus_->subscribe(std::string(subjects::kEventsWildcard),
+                               [this](const nats::Subscription::Message& m) {
+                                 bus_events_.enqueue({m.subject, m.data, m.reply});
+                               });
+    if (sub.ok()) {
+      events_subscription_ = std::move(sub.value());
+      logger_->info("inbound events on {}", subjects::kEventsWildcard);
+    } else {
+      logger_->error("cannot subscribe to {}: {}", subjects::kEventsWildcard,
+                     sub.error().describe());
+    }
+  }
+}
+
+}  // namespace vitals::hub::app
