@@ -32,6 +32,7 @@
 #include "agent/spool/memory_spool.hpp"
 #include "common/asio/asio.hpp"
 #include "common/asio/asio_timers.hpp"
+#include "common/config/secret_file.hpp"
 #include "common/log/log.hpp"
 #include "common/metrics/metrics.hpp"
 #include "common/nats/nats_client.hpp"
@@ -161,7 +162,7 @@ int run(AgentConfig cfg, const std::string& config_path, const std::string& host
   nopts.credentials_file = cfg.nats.credentials_file;
   nopts.user = cfg.nats.user;
   if (!cfg.nats.password_file.empty()) {
-    auto password = readSecretFile(cfg.nats.password_file);
+    auto password = config::readSecretFile(cfg.nats.password_file);
     if (!password) {
       logger->critical("nats.password_file: {}", password.error().describe());
       return 1;

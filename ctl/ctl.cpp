@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/config/yaml_reader.hpp"
+#include "common/time/duration_format.hpp"
 #include "ctl/ctl_format.hpp"
 
 namespace vitals::ctl {
@@ -14,7 +14,7 @@ constexpr int kPageSize = 1000;
 
 // RFC 3339 as given, or "2h" -> now - 2h.
 std::string resolveTime(const std::string& text, const Clock& clock) {
-  if (auto ago = config::parseDuration(text)) {
+  if (auto ago = parseDuration(text)) {
     return formatRfc3339(clock.now() - *ago);
   }
   return text;

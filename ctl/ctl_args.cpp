@@ -3,10 +3,10 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/config/secret_file.hpp"
 #include "common/config/yaml_reader.hpp"
 #include "common/time/clock.hpp"
 
@@ -106,15 +106,7 @@ CtlEnvironment CtlEnvironment::system() {
     const char* v = std::getenv(name.c_str());
     return v != nullptr ? std::optional<std::string>(v) : std::nullopt;
   };
-  e.read_file = [](const std::string& path) -> Result<std::string> {
-    std::ifstream in(path);
-    if (!in) {
-      return Error{"io", "no such file or not readable", path};
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
+  e.read_file = [](const std::string& path) { return config::readTextFile(path); };
   return e;
 }
 
@@ -527,9 +519,7 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     }
     a.api_key = text.value();
   }
-  while (!a.api_key.empty() && std::isspace(static_cast<unsigned char>(a.api_key.back()))) {
-    a.api_key.pop_back();
-  }
+  a.api_key = config::trimSecret(std::move(a.api_key));
   if (hub_flag) {
     a.hub_url = *hub_flag;
   } else if (from_file) {

@@ -6,15 +6,16 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
 
 #include "agent/config/actions_reader.hpp"
 #include "agent/config/kinds/kind_readers.hpp"
+#include "common/config/secret_file.hpp"
 #include "common/nats/subjects.hpp"
 #include "common/net/target_guard.hpp"
+#include "common/net/url.hpp"
 
 namespace vitals::agent {
 namespace {
@@ -537,21 +538,18 @@ void readIncludes(config::YamlReader& root, const std::string& main_file,
         continue;
       }
       cfg.include_files.push_back(f);
-      std::ifstream in(f);
-      if (!in) {
+      auto text = config::readTextFile(f);
+      if (!text.ok()) {
         problems.add(f, 0, "", "cannot read file");
         continue;
       }
-      std::stringstream ss;
-      ss << in.rdbuf();
-      const std::string text = ss.str();
-      auto inc = config::YamlReader::loadString(text, f, problems);
+      auto inc = config::YamlReader::loadString(text.value(), f, problems);
       if (!inc) {
         continue;
       }
       YAML::Node doc;
       try {
-        doc = YAML::Load(text);
+        doc = YAML::Load(text.value());
       } catch (const std::exception&) {
       }
       readChecks(*inc, doc, defaults, options, names_seen, explained, cfg.checks);
@@ -565,11 +563,11 @@ void readIncludes(config::YamlReader& root, const std::string& main_file,
 std::string CheckConfig::target() const {
   struct Target {
     std::string operator()(const HttpCheckSpec& s) const { return s.url; }
-    std::string operator()(const TcpCheckSpec& s) const { return hostPort(s.host, s.port); }
+    std::string operator()(const TcpCheckSpec& s) const { return net::hostPort(s.host, s.port); }
     std::string operator()(const PostgresCheckSpec& s) const {
       return s.dsn.empty() ? "dsn_file " + s.dsn_file : s.dsn;
     }
-    std::string operator()(const RedisCheckSpec& s) const { return hostPort(s.host, s.port); }
+    std::string operator()(const RedisCheckSpec& s) const { return net::hostPort(s.host, s.port); }
     std::string operator()(const ContainerCheckSpec& s) const {
       return "container " + s.name + " via " + s.socket;
     }
@@ -590,84 +588,21 @@ std::string CheckConfig::target() const {
   return std::visit(Target{}, spec);
 }
 
-std::string hostPort(const std::string& host, std::uint16_t port) {
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
 std::string parseHttpUrl(const std::string& url, HttpCheckSpec& spec) {
-  std::string rest;
-  if (url.rfind("http://", 0) == 0) {
-    spec.scheme = "http";
-    spec.port = 80;
-    rest = url.substr(7);
-  } else if (url.rfind("https://", 0) == 0) {
-    spec.scheme = "https";
-    spec.port = 443;
-    rest = url.substr(8);
-  } else {
+  auto parsed = net::parseUrl(url);
+  if (!parsed.ok() && url.find("://") == std::string::npos) {
     return "must start with http:// or https://";
   }
-  if (url.find_first_of(" \t\r\n") != std::string::npos) {
-    return "must not contain whitespace";
+  if (!parsed.ok()) {
+    return parsed.error().message;
   }
-  const auto path_start = rest.find_first_of("/?#");
-  const std::string authority = rest.substr(0, path_start);
-  std::string path = path_start == std::string::npos ? "" : rest.substr(path_start);
-  if (auto hash = path.find('#'); hash != std::string::npos) {
-    path.erase(hash);  // fragments never go on the wire
+  if (parsed->scheme != "http" && parsed->scheme != "https") {
+    return "must start with http:// or https://";
   }
-  if (path.empty() || path[0] == '?') {
-    path = "/" + path;
-  }
-  spec.path = path;
-  if (authority.find('@') != std::string::npos) {
-    return "user info in URLs is not supported (use headers)";
-  }
-  std::string host;
-  std::string port_text;
-  if (!authority.empty() && authority[0] == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string::npos) {
-      return "unterminated IPv6 address";
-    }
-    host = authority.substr(1, close - 1);
-    const std::string after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') {
-        return "unexpected text after IPv6 address";
-      }
-      port_text = after.substr(1);
-      if (port_text.empty()) {
-        return "empty port";
-      }
-    }
-  } else {
-    const auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string::npos) {
-      port_text = authority.substr(colon + 1);
-      if (port_text.empty()) {
-        return "empty port";
-      }
-    }
-  }
-  if (host.empty()) {
-    return "has no host";
-  }
-  if (!port_text.empty()) {
-    if (port_text.size() > 5 ||
-        !std::all_of(port_text.begin(), port_text.end(),
-                     [](unsigned char ch) { return std::isdigit(ch) != 0; })) {
-      return "invalid port \"" + port_text + "\"";
-    }
-    const int port = std::stoi(port_text);
-    if (port < 1 || port > 65535) {
-      return "port must be between 1 and 65535";
-    }
-    spec.port = static_cast<std::uint16_t>(port);
-  }
-  spec.host = host;
+  spec.scheme = parsed->scheme;
+  spec.host = parsed->host;
+  spec.port = parsed->port;
+  spec.path = parsed->target();
   return "";
 }
 
@@ -689,23 +624,6 @@ std::string checkLoopbackListen(const std::string& listen) {
 
 std::string agentIdFromHostname(const std::string& hostname) {
   return subjects::sanitizeToken(hostname.substr(0, hostname.find('.')));
-}
-
-Result<std::string> readSecretFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return Error{"config.secret", "cannot read secret file", path};
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  if (!text.empty() && text.back() == '\n') {
-    text.pop_back();
-    if (!text.empty() && text.back() == '\r') {
-      text.pop_back();
-    }
-  }
-  return text;
 }
 
 std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::string& file,
@@ -805,14 +723,12 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
 
 std::optional<AgentConfig> loadAgentConfigFile(const std::string& path, const LoadOptions& options,
                                                config::Problems& problems) {
-  std::ifstream in(path);
-  if (!in) {
+  auto text = config::readTextFile(path);
+  if (!text.ok()) {
     problems.add(path, 0, "", "cannot read file");
     return std::nullopt;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parseAgentConfig(ss.str(), path, options, problems);
+  return parseAgentConfig(text.value(), path, options, problems);
 }
 
 }  // namespace vitals::agent

@@ -28,16 +28,10 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
 // Parses an http(s) URL into spec.scheme/host/port/path. Returns an error message, or "".
 std::string parseHttpUrl(const std::string& url, HttpCheckSpec& spec);
 
-// "host:port", with brackets around an IPv6 host.
-std::string hostPort(const std::string& host, std::uint16_t port);
-
 // "" when listen is 127.0.0.1:PORT (or localhost:PORT); otherwise what is wrong.
 std::string checkLoopbackListen(const std::string& listen);
 
 // agent_id default from a host name: the part before the first '.', sanitised to a token.
 std::string agentIdFromHostname(const std::string& hostname);
-
-// Reads a secret (password) file; one trailing newline is dropped.
-Result<std::string> readSecretFile(const std::string& path);
 
 }  // namespace vitals::agent

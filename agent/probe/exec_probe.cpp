@@ -1,7 +1,7 @@
 #include "agent/probe/exec_probe.hpp"
 
 #include "agent/probe/blocking_probe.hpp"
-#include "common/config/yaml_reader.hpp"
+#include "common/time/duration_format.hpp"
 
 namespace vitals::agent {
 namespace {
@@ -33,8 +33,7 @@ ProbeOutcome evaluatePluginResult(const ProcessResult& r) {
   if (r.timed_out) {
     o.raw_status = HealthStatus::Down;
     o.failure_kind = FailureKind::Timeout;
-    o.message = "timed out after " +
-                config::formatDuration(duration_cast<milliseconds>(r.duration)) +
+    o.message = "timed out after " + formatDuration(duration_cast<milliseconds>(r.duration)) +
                 " (process group killed)";
     return o;
   }

@@ -1,7 +1,7 @@
 #include "agent/probe/heartbeat_probe.hpp"
 
 #include "common/asio/asio.hpp"
-#include "common/config/yaml_reader.hpp"
+#include "common/time/duration_format.hpp"
 
 namespace vitals::agent {
 namespace {
@@ -10,7 +10,7 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 std::string ago(SteadyTime then, SteadyTime now) {
-  return config::formatDuration(duration_cast<milliseconds>(now - then) / 1000 * 1000);
+  return formatDuration(duration_cast<milliseconds>(now - then) / 1000 * 1000);
 }
 
 class HeartbeatProbe final : public Probe {
@@ -26,9 +26,7 @@ class HeartbeatProbe final : public Probe {
     board_.expect(check_);
   }
   std::string_view kind() const override { return "heartbeat"; }
-  std::string target() const override {
-    return "push within " + config::formatDuration(spec_.ttl);
-  }
+  std::string target() const override { return "push within " + formatDuration(spec_.ttl); }
   void run(std::chrono::milliseconds, Done done) override {
     auto o = evaluateHeartbeat(spec_, board_.last(check_), clock_.steadyNow(), since_);
     boost::asio::post(io_, [done = std::move(done), o = std::move(o)]() mutable {
@@ -72,11 +70,11 @@ ProbeOutcome evaluateHeartbeat(const HeartbeatCheckSpec& spec,
                                const std::optional<HeartbeatPush>& last, SteadyTime now,
                                SteadyTime watching_since) {
   ProbeOutcome o;
-  o.details["ttl"] = config::formatDuration(spec.ttl);
+  o.details["ttl"] = formatDuration(spec.ttl);
   if (!last) {
     if (now - watching_since < spec.ttl) {
       o.raw_status = HealthStatus::Unknown;
-      o.message = "no push yet (waiting up to " + config::formatDuration(spec.ttl) + ")";
+      o.message = "no push yet (waiting up to " + formatDuration(spec.ttl) + ")";
       return o;
     }
     o.raw_status = HealthStatus::Down;
@@ -88,8 +86,7 @@ ProbeOutcome evaluateHeartbeat(const HeartbeatCheckSpec& spec,
   if (now - last->at > spec.ttl) {
     o.raw_status = HealthStatus::Down;
     o.failure_kind = FailureKind::Timeout;
-    o.message = "last push " + ago(last->at, now) + " ago (ttl " +
-                config::formatDuration(spec.ttl) + ")";
+    o.message = "last push " + ago(last->at, now) + " ago (ttl " + formatDuration(spec.ttl) + ")";
     if (!last->message.empty()) {
       o.details["last_message"] = last->message;
     }

@@ -17,11 +17,11 @@
 #include <boost/asio/ssl.hpp>
 #include <nlohmann/json.hpp>
 
-#include "agent/config/config_loader.hpp"
 #include "agent/probe/http_response_parser.hpp"
 #include "agent/probe/target_restriction.hpp"
 #include "common/asio/asio.hpp"
-#include "common/config/yaml_reader.hpp"
+#include "common/net/url.hpp"
+#include "common/time/duration_format.hpp"
 
 namespace vitals::agent {
 namespace {
@@ -41,10 +41,7 @@ std::string expectedText(const HttpCheckSpec& spec) {
   return out;
 }
 
-std::string hostPort(const HttpCheckSpec& spec) {
-  const bool v6 = spec.host.find(':') != std::string::npos;
-  return (v6 ? "[" + spec.host + "]" : spec.host) + ":" + std::to_string(spec.port);
-}
+std::string hostPort(const HttpCheckSpec& spec) { return net::hostPort(spec.host, spec.port); }
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -57,7 +54,6 @@ ProbeOutcome withUrl(ProbeOutcome o, const HttpCheckSpec& spec) {
   o.details["url"] = spec.url;
   return o;
 }
-
 
 // The value at cond.keys in doc, as text: a string as itself, anything else as compact JSON.
 std::optional<std::string> jsonValue(const nlohmann::json& doc, const JsonCondition& cond) {
@@ -88,13 +84,18 @@ bool isRedirect(int status) {
 std::string followLocation(const HttpCheckSpec& current, const std::string& location,
                            HttpCheckSpec& next) {
   next = current;
-  if (location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0) {
-    next.url = location;
-    return parseHttpUrl(location, next);
-  }
-  if (location.rfind("//", 0) == 0) {
-    next.url = current.scheme + ":" + location;
-    return parseHttpUrl(next.url, next);
+  const bool absolute = location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0;
+  if (absolute || location.rfind("//", 0) == 0) {
+    next.url = absolute ? location : current.scheme + ":" + location;
+    auto url = net::parseUrl(next.url);
+    if (!url.ok()) {
+      return url.error().message;
+    }
+    next.scheme = url->scheme;
+    next.host = url->host;
+    next.port = url->port;
+    next.path = url->target();
+    return "";
   }
   std::string path = location;
   if (path.empty() || path[0] != '/') {
@@ -275,8 +276,8 @@ std::string requestText(const HttpCheckSpec& spec) {
   }
   std::string req = spec.method + " " + spec.path + " HTTP/1.1\r\n";
   if (!has_host) {
-    const bool default_port = (spec.scheme == "http" && spec.port == 80) ||
-                              (spec.scheme == "https" && spec.port == 443);
+    const bool default_port =
+        (spec.scheme == "http" && spec.port == 80) || (spec.scheme == "https" && spec.port == 443);
     const bool v6 = spec.host.find(':') != std::string::npos;
     req += "Host: " + (v6 ? "[" + spec.host + "]" : spec.host);
     if (!default_port) {
@@ -387,9 +388,9 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
             return;
           }
           if (ec) {
-            self->complete(ProbeOutcome::down(
-                FailureKind::Refused, self->elapsed(),
-                "cannot resolve " + self->current().host + ": " + ec.message()));
+            self->complete(
+                ProbeOutcome::down(FailureKind::Refused, self->elapsed(),
+                                   "cannot resolve " + self->current().host + ": " + ec.message()));
             return;
           }
           asio::async_connect(self->lowest(), results,
@@ -440,9 +441,9 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
       return;
     }
     if (ec) {
-      complete(ProbeOutcome::down(FailureKind::Refused, elapsed(),
-                                  "cannot connect to " + hostPort(current()) + ": " +
-                                      ec.message()));
+      complete(
+          ProbeOutcome::down(FailureKind::Refused, elapsed(),
+                             "cannot connect to " + hostPort(current()) + ": " + ec.message()));
       return;
     }
     if (!tls_) {
@@ -467,24 +468,23 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
     // its verdict is ignored.
     hop_verify_error_ = 0;
     tls_->set_verify_mode(ssl::verify_peer);
-    tls_->set_verify_callback(
-        [this, verify = spec.tls_verify, first = redirects_ == 0](bool preverified,
-                                                                   ssl::verify_context& vc) {
-          X509_STORE_CTX* store = vc.native_handle();
-          if (first && !cert_seen_) {
-            if (X509* leaf = X509_STORE_CTX_get0_cert(store); leaf != nullptr) {
-              std::tm tm{};
-              if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1) {
-                cert_seen_ = true;
-                cert_not_after_ = std::chrono::system_clock::from_time_t(::timegm(&tm));
-              }
-            }
+    tls_->set_verify_callback([this, verify = spec.tls_verify, first = redirects_ == 0](
+                                  bool preverified, ssl::verify_context& vc) {
+      X509_STORE_CTX* store = vc.native_handle();
+      if (first && !cert_seen_) {
+        if (X509* leaf = X509_STORE_CTX_get0_cert(store); leaf != nullptr) {
+          std::tm tm{};
+          if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1) {
+            cert_seen_ = true;
+            cert_not_after_ = std::chrono::system_clock::from_time_t(::timegm(&tm));
           }
-          if (!preverified && hop_verify_error_ == 0) {
-            hop_verify_error_ = X509_STORE_CTX_get_error(store);
-          }
-          return verify ? preverified : true;
-        });
+        }
+      }
+      if (!preverified && hop_verify_error_ == 0) {
+        hop_verify_error_ = X509_STORE_CTX_get_error(store);
+      }
+      return verify ? preverified : true;
+    });
     auto self = shared_from_this();
     tls_->async_handshake(ssl::stream_base::client, [self](const boost::system::error_code& hec) {
       if (self->finished_) {
@@ -501,9 +501,9 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
   ProbeOutcome handshakeFailed(const boost::system::error_code& ec) {
     const int code = hop_verify_error_;
     if (code == 0) {
-      return ProbeOutcome::down(FailureKind::Unexpected, elapsed(),
-                                "TLS: handshake with " + hostPort(current()) +
-                                    " failed: " + ec.message());
+      return ProbeOutcome::down(
+          FailureKind::Unexpected, elapsed(),
+          "TLS: handshake with " + hostPort(current()) + " failed: " + ec.message());
     }
     std::string msg = "TLS: certificate verification failed: ";
     if (code == X509_V_ERR_HOSTNAME_MISMATCH || code == X509_V_ERR_IP_ADDRESS_MISMATCH) {
@@ -519,19 +519,18 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
     request_ = requestText(current());
     auto self = shared_from_this();
     withStream([&](auto& stream) {
-      asio::async_write(stream, asio::buffer(request_),
-                        [self](const boost::system::error_code& ec, std::size_t) {
-                          if (self->finished_) {
-                            return;
-                          }
-                          if (ec) {
-                            self->complete(ProbeOutcome::down(
-                                FailureKind::Unexpected, self->elapsed(),
-                                "sending the request failed: " + ec.message()));
-                            return;
-                          }
-                          self->readMore();
-                        });
+      asio::async_write(
+          stream, asio::buffer(request_), [self](const boost::system::error_code& ec, std::size_t) {
+            if (self->finished_) {
+              return;
+            }
+            if (ec) {
+              self->complete(ProbeOutcome::down(FailureKind::Unexpected, self->elapsed(),
+                                                "sending the request failed: " + ec.message()));
+              return;
+            }
+            self->readMore();
+          });
     });
   }
 
@@ -541,8 +540,9 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
     }
     auto self = shared_from_this();
     withStream([&](auto& stream) {
-      stream.async_read_some(asio::buffer(*buffer_), [self](const boost::system::error_code& ec,
-                                                            std::size_t n) { self->received(ec, n); });
+      stream.async_read_some(
+          asio::buffer(*buffer_),
+          [self](const boost::system::error_code& ec, std::size_t n) { self->received(ec, n); });
     });
   }
 
@@ -559,9 +559,9 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
       if (ec == asio::error::eof || ec == ssl::error::stream_truncated) {
         state = parser_->finish();
       } else {
-        complete(ProbeOutcome::down(FailureKind::Unexpected, elapsed(),
-                                    "connection closed before a complete answer (" +
-                                        ec.message() + ")"));
+        complete(ProbeOutcome::down(
+            FailureKind::Unexpected, elapsed(),
+            "connection closed before a complete answer (" + ec.message() + ")"));
         return;
       }
     }
@@ -614,7 +614,7 @@ class HttpRun : public std::enable_shared_from_this<HttpRun> {
     if (finished_) {
       return;
     }
-    const std::string after = config::formatDuration(timeout_);
+    const std::string after = formatDuration(timeout_);
     std::string msg;
     switch (phase_) {
       case Phase::Connecting:

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <memory>
 
-#include "agent/config/config_loader.hpp"
 #include "agent/probe/blocking_probe.hpp"
 #include "agent/probe/redis_probe.hpp"
+#include "common/config/secret_file.hpp"
 
 namespace vitals::agent {
 namespace {
@@ -64,13 +64,12 @@ class LibPq {
     return fn != nullptr;
   }
   bool resolve(std::string& error) {
-    return bind(connectdbParams, "PQconnectdbParams", error) &&
-           bind(status, "PQstatus", error) && bind(errorMessage, "PQerrorMessage", error) &&
-           bind(finish, "PQfinish", error) && bind(execParams, "PQexecParams", error) &&
-           bind(resultStatus, "PQresultStatus", error) && bind(clear, "PQclear", error) &&
-           bind(ntuples, "PQntuples", error) && bind(nfields, "PQnfields", error) &&
-           bind(getisnull, "PQgetisnull", error) && bind(getvalue, "PQgetvalue", error) &&
-           bind(serverVersion, "PQserverVersion", error);
+    return bind(connectdbParams, "PQconnectdbParams", error) && bind(status, "PQstatus", error) &&
+           bind(errorMessage, "PQerrorMessage", error) && bind(finish, "PQfinish", error) &&
+           bind(execParams, "PQexecParams", error) && bind(resultStatus, "PQresultStatus", error) &&
+           bind(clear, "PQclear", error) && bind(ntuples, "PQntuples", error) &&
+           bind(nfields, "PQnfields", error) && bind(getisnull, "PQgetisnull", error) &&
+           bind(getvalue, "PQgetvalue", error) && bind(serverVersion, "PQserverVersion", error);
   }
   void* handle_;
 };
@@ -102,7 +101,7 @@ ProbeOutcome check(const LibPq& pq, const PostgresCheckSpec& spec, Clock& clock,
   using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
   std::string conninfo = spec.dsn;
   if (!spec.dsn_file.empty()) {
-    auto text = readSecretFile(spec.dsn_file);
+    auto text = config::readSecretFile(spec.dsn_file);
     if (!text) {
       return ProbeOutcome::down(FailureKind::Error, elapsed(),
                                 "dsn_file: " + text.error().message + " " + spec.dsn_file);
@@ -135,9 +134,10 @@ ProbeOutcome check(const LibPq& pq, const PostgresCheckSpec& spec, Clock& clock,
     const std::string msg = conn ? oneLine(PQerrorMessage(conn.get())) : "out of memory";
     const bool refused = msg.find("Connection refused") != std::string::npos;
     const bool timed_out = msg.find("timeout expired") != std::string::npos;
-    return ProbeOutcome::down(
-        refused ? FailureKind::Refused : timed_out ? FailureKind::Timeout : FailureKind::Unexpected,
-        elapsed(), msg);
+    return ProbeOutcome::down(refused     ? FailureKind::Refused
+                              : timed_out ? FailureKind::Timeout
+                                          : FailureKind::Unexpected,
+                              elapsed(), msg);
   }
   auto exec = [&](const std::string& sql) {
     return PgResultPtr(

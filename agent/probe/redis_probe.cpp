@@ -4,9 +4,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "agent/config/config_loader.hpp"
 #include "agent/probe/blocking_probe.hpp"
 #include "agent/probe/socket_io.hpp"
+#include "common/config/secret_file.hpp"
+#include "common/net/url.hpp"
 
 namespace vitals::agent {
 namespace {
@@ -17,8 +18,8 @@ using std::chrono::microseconds;
 constexpr std::size_t kMaxReply = 64 * 1024;  // INFO replication is a few hundred bytes
 
 // Sends one command and reads its reply.
-Result<RespReply> roundTrip(const SocketFd& fd, const std::vector<std::string>& args,
-                            Clock& clock, SteadyTime deadline) {
+Result<RespReply> roundTrip(const SocketFd& fd, const std::vector<std::string>& args, Clock& clock,
+                            SteadyTime deadline) {
   if (auto sent = sendAll(fd, respCommand(args), clock, deadline); !sent) {
     return sent.error();
   }
@@ -132,7 +133,7 @@ std::string infoField(std::string_view info, std::string_view key) {
 
 Result<std::string> readSecretSource(const SecretSource& source) {
   if (!source.file.empty()) {
-    return readSecretFile(source.file);
+    return config::readSecretFile(source.file);
   }
   if (!source.env.empty()) {
     const char* v = std::getenv(source.env.c_str());
@@ -145,7 +146,7 @@ Result<std::string> readSecretSource(const SecretSource& source) {
 }
 
 std::unique_ptr<Probe> makeRedisProbe(RedisCheckSpec spec, Clock& clock, WorkQueue& queue) {
-  const std::string target = hostPort(spec.host, spec.port);
+  const std::string target = net::hostPort(spec.host, spec.port);
   return std::make_unique<BlockingProbe>(
       "redis", target,
       [spec = std::move(spec), target, &clock](std::chrono::milliseconds timeout) {
@@ -158,9 +159,9 @@ std::unique_ptr<Probe> makeRedisProbe(RedisCheckSpec spec, Clock& clock, WorkQue
           if (e.code == "connect.refused") {
             return ProbeOutcome::down(FailureKind::Refused, elapsed(), "connection refused");
           }
-          return ProbeOutcome::down(e.code == "connect.timeout" ? FailureKind::Timeout
-                                                                 : FailureKind::Refused,
-                                    elapsed(), "cannot connect to " + target + ": " + e.message);
+          return ProbeOutcome::down(
+              e.code == "connect.timeout" ? FailureKind::Timeout : FailureKind::Refused, elapsed(),
+              "cannot connect to " + target + ": " + e.message);
         }
         if (!spec.password.empty()) {
           auto password = readSecretSource(spec.password);
@@ -188,8 +189,7 @@ std::unique_ptr<Probe> makeRedisProbe(RedisCheckSpec spec, Clock& clock, WorkQue
         }
         if (pong->type == RespReply::Type::Error || pong->text != "PONG") {
           // NOAUTH, LOADING, MASTERDOWN...: the server's words are the message.
-          return ProbeOutcome::down(FailureKind::Unexpected, elapsed(),
-                                    "PING: " + pong->text);
+          return ProbeOutcome::down(FailureKind::Unexpected, elapsed(), "PING: " + pong->text);
         }
         const auto latency = elapsed();
         ProbeOutcome o = ProbeOutcome::healthy(latency, "PONG in " + formatLatency(latency));

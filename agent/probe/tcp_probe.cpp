@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "common/asio/asio.hpp"
-#include "common/config/yaml_reader.hpp"
+#include "common/time/duration_format.hpp"
 
 namespace vitals::agent {
 namespace {
@@ -47,7 +47,7 @@ class TcpRun : public std::enable_shared_from_this<TcpRun> {
     timer_.expires_after(timeout_);
     timer_.async_wait([self](const boost::system::error_code& ec) {
       if (!ec) {
-        const std::string after = config::formatDuration(self->timeout_);
+        const std::string after = formatDuration(self->timeout_);
         self->finish(ProbeOutcome::down(
             FailureKind::Timeout, self->elapsed(),
             self->connected_ ? "no reply containing \"" + self->spec_.expect + "\" after " + after

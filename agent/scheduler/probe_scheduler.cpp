@@ -6,8 +6,8 @@
 #include <array>
 #include <cmath>
 
-#include "common/config/yaml_reader.hpp"
 #include "common/time/backoff.hpp"
+#include "common/time/duration_format.hpp"
 
 namespace vitals::agent {
 namespace {
@@ -462,7 +462,7 @@ void ProbeScheduler::onTimeout(Entry& e, std::uint64_t run_id) {
   count(e, kTimeouts);
   releaseGate(e);  // a hung probe must not hold other heavy checks of its target forever
   finish(e, ProbeOutcome::down(FailureKind::Timeout, duration_cast<microseconds>(e.check.timeout),
-                               "timed out after " + config::formatDuration(e.check.timeout)));
+                               "timed out after " + formatDuration(e.check.timeout)));
 }
 
 void ProbeScheduler::finish(Entry& e, ProbeOutcome outcome) {
@@ -529,8 +529,8 @@ void ProbeScheduler::finish(Entry& e, ProbeOutcome outcome) {
       CheckResult copy = r;
       if (w.verbose) {
         copy.details["diagnose.target"] = e.check.target;
-        copy.details["diagnose.interval"] = config::formatDuration(e.check.interval);
-        copy.details["diagnose.timeout"] = config::formatDuration(e.check.timeout);
+        copy.details["diagnose.interval"] = formatDuration(e.check.interval);
+        copy.details["diagnose.timeout"] = formatDuration(e.check.timeout);
         copy.details["diagnose.retries"] = std::to_string(e.check.thresholds.retries);
         copy.details["diagnose.status_before"] = std::string(toString(before.status));
         copy.details["diagnose.flap_percent"] =

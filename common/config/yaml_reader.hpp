@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "common/time/duration_format.hpp"
+
 namespace vitals::config {
 
 struct Problem {
@@ -39,10 +41,10 @@ class Problems {
   std::vector<Problem> list_;
 };
 
-// Parses "250ms", "30s", "5m", "1h", "7d" (also combined: "1m30s"). Bare numbers are refused:
-// "interval: 30" is too easy to misread.
-std::optional<std::chrono::milliseconds> parseDuration(const std::string& text);
-std::string formatDuration(std::chrono::milliseconds d);
+// Durations live in common/time/duration_format.hpp; these names keep config code that reads
+// them next to YAML short.
+using ::vitals::formatDuration;
+using ::vitals::parseDuration;
 
 // A view on one YAML mapping. Reading a key marks it as known; finish() reports the rest.
 class YamlReader {

@@ -292,8 +292,7 @@ bool Cidr::contains(const IpAddress& a) const {
   }
   int bits = prefix;
   for (std::size_t i = 0; bits > 0; ++i, bits -= 8) {
-    const std::uint8_t mask =
-        bits >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - bits));
+    const std::uint8_t mask = bits >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - bits));
     if ((a.bytes[i] & mask) != (base.bytes[i] & mask)) {
       return false;
     }
@@ -405,80 +404,25 @@ Result<std::vector<IpAddress>> StaticResolver::resolve(const std::string& host) 
 
 // ---- URL parsing ----
 
-Result<ParsedUrl> parseHttpUrl(std::string_view url) {
+Result<Url> parseHttpUrl(std::string_view url) {
   for (char c : url) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f || c == '\\') {
       return invalid("URL contains a space, control, non-ASCII or backslash character");
     }
   }
-  const auto colon = url.find("://");
-  if (colon == std::string_view::npos) {
-    return invalid("not an absolute http(s) URL");
+  auto parsed = parseUrl(url);
+  if (!parsed.ok()) {
+    return invalid(parsed.error().message);
   }
-  ParsedUrl p;
-  p.scheme = toLower(url.substr(0, colon));
+  Url p = std::move(parsed.value());
   if (p.scheme != "http" && p.scheme != "https") {
     return invalid("scheme \"" + p.scheme + "\" is not allowed (only http and https)");
   }
-  std::string_view rest = url.substr(colon + 3);
-  const auto end = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, end);
-  std::string_view tail = end == std::string_view::npos ? "" : rest.substr(end);
-  if (authority.find('@') != std::string_view::npos) {
-    return invalid("credentials (user@host) in the URL are not allowed");
-  }
-  if (authority.find('%') != std::string_view::npos) {
+  if (p.host.find('%') != std::string::npos) {
     return invalid("percent-encoding in the host is not allowed");
   }
-  std::string_view host;
-  std::string_view port_text;
-  if (!authority.empty() && authority[0] == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return invalid("unterminated IPv6 literal");
-    }
-    host = authority.substr(1, close - 1);
-    p.ipv6_literal = true;
-    const auto after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') {
-        return invalid("junk after the IPv6 literal");
-      }
-      port_text = after.substr(1);
-      if (port_text.empty()) {
-        return invalid("empty port");
-      }
-    }
-  } else {
-    const auto c = authority.find(':');
-    host = authority.substr(0, c);
-    if (c != std::string_view::npos) {
-      port_text = authority.substr(c + 1);
-      if (port_text.empty()) {
-        return invalid("empty port");
-      }
-    }
-  }
-  if (host.empty()) {
-    return invalid("no host");
-  }
-  p.port = p.scheme == "https" ? 443 : 80;
-  if (!port_text.empty()) {
-    if (port_text.size() > 5) {
-      return invalid("port out of range");
-    }
-    int v = 0;
-    for (char ch : port_text) {
-      if (!isDigit(ch)) {
-        return invalid("port \"" + std::string(port_text) + "\" is not a number");
-      }
-      v = v * 10 + (ch - '0');
-    }
-    p.port = v;
-  }
-  p.host = toLower(host);
-  if (!p.ipv6_literal && !p.host.empty() && p.host.back() == '.') {
+  if (!p.ipv6_literal && p.host.back() == '.') {
     p.host.pop_back();  // "localhost." is localhost
   }
   if (p.ipv6_literal) {
@@ -491,11 +435,6 @@ Result<ParsedUrl> parseHttpUrl(std::string_view url) {
     }
   } else if (!validHostName(p.host)) {
     return invalid("\"" + p.host + "\" is not a valid host name");
-  }
-  const auto hash = tail.find('#');
-  p.path = std::string(tail.substr(0, hash));
-  if (p.path.empty() || p.path[0] == '?') {
-    p.path = "/" + p.path;
   }
   return p;
 }
@@ -547,8 +486,9 @@ Result<IpAddress> TargetGuard::pin(const std::string& host, bool ipv6_literal) c
     return *literal;
   }
   const bool trusted_name = hostAllowlisted(host);
-  if (!trusted_name && (host == "localhost" || (host.size() > 10 &&
-                                                host.compare(host.size() - 10, 10, ".localhost") == 0))) {
+  if (!trusted_name &&
+      (host == "localhost" ||
+       (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0))) {
     return blocked("\"" + host + "\" is a loopback name");
   }
   auto addresses = resolver_.resolve(host);
@@ -578,7 +518,7 @@ Result<PinnedTarget> TargetGuard::checkUrl(std::string_view url) const {
     return parsed.error();
   }
   const auto& p = parsed.value();
-  if (p.port < policy_.min_port || p.port > policy_.max_port || p.port < 1 || p.port > 65535) {
+  if (p.port < policy_.min_port || p.port > policy_.max_port) {
     return invalid("port " + std::to_string(p.port) + " is outside " +
                    std::to_string(policy_.min_port) + "-" + std::to_string(policy_.max_port));
   }
@@ -591,11 +531,10 @@ Result<PinnedTarget> TargetGuard::checkUrl(std::string_view url) const {
   t.host = p.host;
   t.address = address.value();
   t.port = p.port;
-  t.path = p.path;
-  const bool default_port = (p.scheme == "http" && p.port == 80) ||
-                            (p.scheme == "https" && p.port == 443);
+  t.path = p.target();
+  const bool default_port = p.port == defaultPort(p.scheme);
   t.url = p.scheme + "://" + bracketed(p.host) +
-          (default_port ? "" : ":" + std::to_string(p.port)) + p.path;
+          (default_port ? "" : ":" + std::to_string(p.port)) + t.path;
   return t;
 }
 
@@ -664,8 +603,8 @@ Result<PinnedTarget> TargetGuard::validateRedirect(const PinnedTarget& from,
       return checkUrl(location);
     }
   }
-  const bool default_port = (from.scheme == "http" && from.port == 80) ||
-                            (from.scheme == "https" && from.port == 443);
+  const bool default_port =
+      (from.scheme == "http" && from.port == 80) || (from.scheme == "https" && from.port == 443);
   const std::string origin = from.scheme + "://" + bracketed(from.host) +
                              (default_port ? "" : ":" + std::to_string(from.port));
   std::string target;

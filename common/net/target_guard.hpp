@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error/result.hpp"
+#include "common/net/url.hpp"
 
 namespace vitals::net {
 
@@ -74,7 +75,7 @@ class StaticResolver : public Resolver {
 };
 
 struct GuardPolicy {
-  std::vector<Cidr> allow_cidrs;        // addresses allowed although not public
+  std::vector<Cidr> allow_cidrs;         // addresses allowed although not public
   std::vector<std::string> allow_hosts;  // "status.internal" or "*.internal": any address
   int min_port = 1;
   int max_port = 65535;
@@ -86,19 +87,15 @@ struct PinnedTarget {
   std::string host;    // lower-case host as written (no brackets), for Host/SNI
   IpAddress address;
   int port = 0;
-  std::string path;    // path + query of a URL ("/" when empty); fragment dropped
-  std::string url;     // normalised URL (empty for tcp targets)
+  std::string path;  // path + query of a URL ("/" when empty); fragment dropped
+  std::string url;   // normalised URL (empty for tcp targets)
 };
 
-// Parsed pieces of an http(s) URL, before any resolution (pure; exposed for tests).
-struct ParsedUrl {
-  std::string scheme;
-  std::string host;  // lower-case, brackets removed, trailing dot removed
-  bool ipv6_literal = false;
-  int port = 0;
-  std::string path;
-};
-Result<ParsedUrl> parseHttpUrl(std::string_view url);
+// parseUrl() with the guard's stricter rules, before any resolution (pure; exposed for tests):
+// http or https only; no non-ASCII or backslash anywhere, no percent-encoding in the host; the
+// host is a valid name (trailing dot removed), an inet_aton(3) IPv4 form or an IPv6 literal.
+// Error code "target.invalid".
+Result<Url> parseHttpUrl(std::string_view url);
 
 // Error codes: "target.invalid" (malformed, bad scheme, userinfo, port), "target.blocked"
 // (a non-public address), "target.resolve" (the name did not resolve).

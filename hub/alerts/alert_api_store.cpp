@@ -94,14 +94,14 @@ Result<bool> PgAlertApiStore::expireSilence(std::int64_t id, SystemTime now) {
   return pg::expireSilence(conn, id, now);
 }
 
-Result<std::vector<api::MaintenanceWindow>> PgAlertApiStore::maintenance(SystemTime from,
-                                                                         SystemTime until) {
+Result<std::vector<MaintenanceWindow>> PgAlertApiStore::maintenance(SystemTime from,
+                                                                    SystemTime until) {
   WITH_CONN(conn);
   auto rows = pg::silences(conn, from, until);
   if (!rows.ok()) {
     return rows.error();
   }
-  std::vector<api::MaintenanceWindow> out;
+  std::vector<MaintenanceWindow> out;
   for (const auto& s : rows.value()) {
     if (s.maintenance && s.agent == "*" && s.check == "*") {
       out.push_back({s.service, s.starts_at, s.ends_at});

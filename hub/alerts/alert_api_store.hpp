@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "hub/alerts/alert_policy.hpp"
+#include "hub/alerts/maintenance_source.hpp"
 #include "hub/alerts/pg_alert_store.hpp"
-#include "hub/api/uptime_handler.hpp"
 #include "hub/store/pg_pool.hpp"
 
 namespace vitals::hub::alerts {
@@ -29,7 +29,7 @@ class AlertApiStore {
   virtual Result<bool> expireSilence(std::int64_t id, SystemTime now) = 0;
 };
 
-class PgAlertApiStore final : public AlertApiStore, public api::MaintenanceSource {
+class PgAlertApiStore final : public AlertApiStore, public MaintenanceSource {
  public:
   explicit PgAlertApiStore(store::PgPool& pool) : pool_(pool) {}
   Result<std::vector<Incident>> list(const AlertQuery& q) override;
@@ -41,8 +41,7 @@ class PgAlertApiStore final : public AlertApiStore, public api::MaintenanceSourc
   Result<std::int64_t> addSilence(const Silence& s) override;
   Result<bool> expireSilence(std::int64_t id, SystemTime now) override;
   // Maintenance silences on whole services (agent and check '*') overlapping [from, until).
-  Result<std::vector<api::MaintenanceWindow>> maintenance(SystemTime from,
-                                                          SystemTime until) override;
+  Result<std::vector<MaintenanceWindow>> maintenance(SystemTime from, SystemTime until) override;
 
  private:
   store::PgPool& pool_;

@@ -1,4 +1,5 @@
 #include "hub/api/access_control.hpp"
+#include "hub/api/request_helpers.hpp"
 
 #include <chrono>
 
@@ -37,7 +38,7 @@ std::string bearerToken(const std::string& header) {
 }
 
 ApiResponse unauthorized(const std::string& message, bool token_given) {
-  auto r = errorResponse(401, "unauthorized", message);
+  auto r = errorResponse(401, code::kUnauthorized, message);
   r.headers.emplace_back("WWW-Authenticate", token_given
                                                  ? R"(Bearer realm="vitals", error="invalid_token")"
                                                  : R"(Bearer realm="vitals")");

@@ -1,15 +1,12 @@
 #include "hub/api/alerts_handler.hpp"
 
+#include "hub/api/request_helpers.hpp"
 #include "hub/api/services_handler.hpp"
 
 namespace vitals::hub::api {
 namespace {
 
 using nlohmann::json;
-
-ApiResponse invalid(const std::string& message) {
-  return errorResponse(400, "bad_request", message);
-}
 
 }  // namespace
 
@@ -40,15 +37,15 @@ ApiResponse AlertsHandler::getConfig(const ApiRequest& req) const {
 ApiResponse AlertsHandler::putConfig(const ApiRequest& req) const {
   const auto& service = req.path_params.at("service");
   if (service.empty() || service.size() > 256) {
-    return invalid("service: must be 1-256 characters");
+    return badRequest("service: must be 1-256 characters");
   }
   const json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) {
-    return invalid("the body is not valid JSON");
+    return badRequest("the body is not valid JSON");
   }
   auto parsed = notify::parseAlertConfig(body, service, channels_);
   if (!parsed.ok()) {
-    return invalid(parsed.error().message);
+    return badRequest(parsed.error().message);
   }
   const auto now = clock_.now();
   auto created = configs_.put(parsed.value(), now);
@@ -84,21 +81,15 @@ ApiResponse AlertsHandler::notifications(const ApiRequest& req) const {
   std::string status;
   if (const auto* s = req.param("status")) {
     if (*s != "pending" && *s != "sending" && *s != "delivered" && *s != "failed") {
-      return invalid("invalid value for \"status\": must be pending, sending, delivered or failed");
+      return badParameter("status", "must be pending, sending, delivered or failed");
     }
     status = *s;
   }
-  int limit = kDefaultNotificationLimit;
-  if (const auto* l = req.param("limit")) {
-    char* end = nullptr;
-    const long v = std::strtol(l->c_str(), &end, 10);
-    if (l->empty() || end != l->c_str() + l->size() || v < 1 || v > kMaxNotificationLimit) {
-      return invalid("invalid value for \"limit\": must be an integer from 1 to " +
-                     std::to_string(kMaxNotificationLimit));
-    }
-    limit = static_cast<int>(v);
+  const auto limit = limitParam(req, kDefaultNotificationLimit, kMaxNotificationLimit);
+  if (!limit.ok()) {
+    return errorFrom(limit.error());
   }
-  auto rows = outbox_.list(status, limit);
+  auto rows = outbox_.list(status, limit.value());
   if (!rows.ok()) {
     return storeError(rows.error());
   }

@@ -2,6 +2,7 @@
 
 #include "common/time/clock.hpp"
 #include "hub/api/cursor.hpp"
+#include "hub/api/request_helpers.hpp"
 #include "hub/api/services_handler.hpp"
 #include "hub/audit/audit_query.hpp"
 
@@ -9,10 +10,6 @@ namespace vitals::hub::api {
 namespace {
 
 using nlohmann::json;
-
-ApiResponse badParam(const std::string& name, const std::string& why) {
-  return errorResponse(400, "bad_request", "query parameter \"" + name + "\": " + why);
-}
 
 std::string encodeAuditCursor(std::int64_t at_us, std::int64_t id) {
   return base64UrlEncode(json::array({1, at_us, id}).dump());
@@ -70,27 +67,23 @@ ApiResponse AuditHandler::list(const ApiRequest& req) const {
   std::string format = "json";
   if (const auto* f = req.param("format")) {
     if (*f != "json" && *f != "jsonl" && *f != "csv") {
-      return badParam("format", "expected json, jsonl or csv");
+      return badParameter("format", "expected json, jsonl or csv");
     }
     format = *f;
   }
   const int max = format == "json" ? kMaxAuditLimit : kMaxAuditExportLimit;
-  q.limit = format == "json" ? kDefaultAuditLimit : max;
-  if (const auto* v = req.param("limit")) {
-    char* end = nullptr;
-    const long n = std::strtol(v->c_str(), &end, 10);
-    if (v->empty() || *end != '\0' || n < 1 || n > max) {
-      return badParam("limit", "expected an integer from 1 to " + std::to_string(max));
-    }
-    q.limit = static_cast<int>(n);
+  auto limit = limitParam(req, format == "json" ? kDefaultAuditLimit : max, max);
+  if (!limit.ok()) {
+    return errorFrom(limit.error());
   }
+  q.limit = limit.value();
   for (const char* key : {"since", "until"}) {
-    if (const auto* v = req.param(key)) {
-      SystemTime t;
-      if (!parseRfc3339(*v, t)) {
-        return badParam(key, "expected an RFC 3339 time, e.g. 2026-11-21T20:00:00Z");
-      }
-      (std::string(key) == "since" ? q.since : q.until) = t;
+    auto t = timeParam(req, key);
+    if (!t.ok()) {
+      return errorFrom(t.error());
+    }
+    if (t.value()) {
+      (std::string(key) == "since" ? q.since : q.until) = *t.value();
     }
   }
   if (const auto* v = req.param("actor")) {
@@ -105,7 +98,7 @@ ApiResponse AuditHandler::list(const ApiRequest& req) const {
   if (const auto* v = req.param("cursor")) {
     { q.before = decodeAuditCursor(*v); }
     if (!q.before) {
-      return badParam("cursor", "not a cursor this server issued");
+      return badParameter("cursor", "not a cursor this server issued");
     }
   }
   auto lease = pool_.acquire(std::chrono::seconds{5});

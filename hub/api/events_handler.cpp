@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "hub/api/request_helpers.hpp"
 #include "hub/events/hmac_auth.hpp"
 
 namespace vitals::hub::api {
@@ -15,12 +16,12 @@ ApiResponse EventsHandler::post(const ApiRequest& req) const {
                                       signature != nullptr ? *signature : "", req.body,
                                       clock_.now());
     if (!ok.ok()) {
-      auto r = errorResponse(401, "bad_signature", ok.error().message);
+      auto r = errorResponse(401, code::kUnauthorized, ok.error().message);
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
     }
     if (!replays_.firstUse(*signature, clock_.now(), hmac_.max_age)) {
-      auto r = errorResponse(401, "bad_signature", "this signed request was already accepted");
+      auto r = errorResponse(401, code::kUnauthorized, "this signed request was already accepted");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
     }
@@ -32,7 +33,7 @@ ApiResponse EventsHandler::post(const ApiRequest& req) const {
     caller.role = req.role;
     caller.source = "http:" + req.actor;
   } else {
-    auto r = errorResponse(401, "unauthenticated",
+    auto r = errorResponse(401, code::kUnauthorized,
                            "send an API key (Authorization: Bearer <key>) or sign the request "
                            "(X-Vitals-Timestamp, X-Vitals-Signature)");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -44,14 +45,11 @@ ApiResponse EventsHandler::post(const ApiRequest& req) const {
 }
 
 ApiResponse EventsHandler::list(const ApiRequest& req) const {
-  int limit = kDefaultEventLimit;
-  if (const auto* l = req.param("limit")) {
-    const auto [end, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
-    if (ec != std::errc() || end != l->data() + l->size() || limit < 1 || limit > kMaxEventLimit) {
-      return errorResponse(400, "invalid_parameter", "limit: must be an integer from 1 to 1000");
-    }
+  const auto limit = limitParam(req, kDefaultEventLimit, kMaxEventLimit);
+  if (!limit.ok()) {
+    return errorFrom(limit.error());
   }
-  auto rows = log_.recent(limit);
+  auto rows = log_.recent(limit.value());
   if (!rows.ok()) {
     return errorResponse(503, "unavailable", "the database is not reachable: " +
                                                  rows.error().message);

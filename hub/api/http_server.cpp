@@ -6,6 +6,8 @@
 #include <memory>
 #include <thread>
 
+#include "hub/api/request_helpers.hpp"
+
 namespace vitals::hub::api {
 
 bool tlsSupported() {
@@ -41,7 +43,14 @@ struct HttpServer::Impl {
     IncomingRequest in;
     in.method = req.method;
     in.raw_path = req.target.substr(0, q);
-    in.query.assign(req.params.begin(), req.params.end());
+    // From the target only: httplib also files a form-encoded body under params.
+    auto query = parseQueryString(
+        q == std::string::npos ? std::string_view{} : std::string_view(req.target).substr(q + 1));
+    if (!query.ok()) {
+      send(errorFrom(query.error()), res);
+      return;
+    }
+    in.query = std::move(query.value());
     in.body = req.body;
     in.authorization = req.get_header_value("Authorization");
     in.remote_addr = req.remote_addr;
@@ -50,7 +59,10 @@ struct HttpServer::Impl {
         in.headers.emplace_back(name, value);
       }
     }
-    ApiResponse out = access.handle(in);
+    send(access.handle(in), res);
+  }
+
+  static void send(const ApiResponse& out, httplib::Response& res) {
     res.status = out.status;
     for (const auto& [k, v] : out.headers) {
       res.set_header(k, v);
@@ -111,20 +123,27 @@ Result<int> HttpServer::start(const std::string& host, int port) {
                     "application/json");
     impl_->logger->error("HTTP handler threw");
   });
-  // Errors httplib answers by itself (malformed request, body too large): JSON like ours.
-  const std::string too_large = "the request body is larger than api.max_body_bytes (" +
-                                std::to_string(cfg.max_body_bytes) + " bytes)";
-  srv.set_error_handler([too_large](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      const std::string code = res.status == 404   ? "not_found"
-                               : res.status == 413 ? "payload_too_large"
-                                                   : "bad_request";
-      const std::string message =
-          res.status == 413 ? too_large : "HTTP " + std::to_string(res.status);
-      res.set_content(R"({"error":{"code":")" + code + R"(","message":")" + message + R"("}})",
-                      "application/json");
+  // A request without Content-Length or chunked Transfer-Encoding has no body (RFC 9112 6.3);
+  // httplib would wait for the peer to close and then answer 400, so such requests are handled
+  // here, before it reads anything.
+  srv.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+        !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+      impl_->handle(req, res);
+      return httplib::Server::HandlerResponse::Handled;
     }
+    return httplib::Server::HandlerResponse::Unhandled;
   });
+  // Errors httplib answers by itself (malformed request, body too large, URL too long): JSON
+  // like ours, saying what was wrong.
+  srv.set_error_handler(
+      [max_body = cfg.max_body_bytes](const httplib::Request&, httplib::Response& res) {
+        if (res.body.empty()) {
+          const ApiResponse out =
+              httpLayerError(res.status, max_body, CPPHTTPLIB_REQUEST_URI_MAX_LENGTH);
+          res.set_content(out.body.dump(), "application/json");
+        }
+      });
   srv.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     impl_->logger->debug("{} {} -> {}", req.method, req.target, res.status);
   });

@@ -1,6 +1,7 @@
 #include "hub/api/incidents_handler.hpp"
 
-#include "common/config/yaml_reader.hpp"
+#include "common/time/duration_format.hpp"
+#include "hub/api/request_helpers.hpp"
 #include "hub/api/services_handler.hpp"
 
 namespace vitals::hub::api {
@@ -12,43 +13,10 @@ constexpr int kDefaultLimit = 100;
 constexpr int kMaxLimit = 1000;
 constexpr auto kMaxSilence = std::chrono::hours{24 * 366};
 
-ApiResponse invalid(const std::string& message) {
-  return errorResponse(400, "bad_request", message);
-}
-
 Error bad(const std::string& message) { return Error{"invalid", message, {}}; }
 
 json timeOrNull(const std::optional<SystemTime>& t) {
   return t ? json(formatRfc3339(*t)) : json(nullptr);
-}
-
-// A positive id from a path segment; nullopt when it is not one.
-std::optional<std::int64_t> idParam(const ApiRequest& req) {
-  const auto& text = req.path_params.at("id");
-  if (text.empty() || text.size() > 18 ||
-      text.find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  const auto id = std::stoll(text);
-  return id > 0 ? std::optional<std::int64_t>(id) : std::nullopt;
-}
-
-std::optional<int> limitParam(const ApiRequest& req, std::string& error) {
-  const auto* text = req.param("limit");
-  if (text == nullptr) {
-    return kDefaultLimit;
-  }
-  if (text->empty() || text->size() > 5 ||
-      text->find_first_not_of("0123456789") != std::string::npos) {
-    error = "limit: must be an integer 1-" + std::to_string(kMaxLimit);
-    return std::nullopt;
-  }
-  const int v = std::stoi(*text);
-  if (v < 1 || v > kMaxLimit) {
-    error = "limit: must be an integer 1-" + std::to_string(kMaxLimit);
-    return std::nullopt;
-  }
-  return v;
 }
 
 Result<SystemTime> timeField(const json& v, const std::string& name) {
@@ -139,7 +107,7 @@ Result<alerts::Silence> parseSilence(const json& body, SystemTime now) {
       if (!v.is_string()) {
         return bad("duration: must be a string like \"2h\"");
       }
-      duration = config::parseDuration(v.get<std::string>());
+      duration = parseDuration(v.get<std::string>());
       if (!duration || duration->count() <= 0) {
         return bad("duration: must be a positive duration like \"30m\" or \"2h\"");
       }
@@ -181,23 +149,22 @@ ApiResponse IncidentsHandler::list(const ApiRequest& req) const {
   alerts::AlertQuery q;
   if (const auto* st = req.param("state")) {
     if (*st != "open" && *st != "resolved" && *st != "all") {
-      return invalid("state: must be open, resolved or all");
+      return badRequest("state: must be open, resolved or all");
     }
     q.state = *st == "all" ? "" : *st;
   }
   if (const auto* svc = req.param("service")) {
     q.service = *svc;
   }
-  std::string error;
-  auto limit = limitParam(req, error);
-  if (!limit) {
-    return invalid(error);
+  auto limit = limitParam(req, kDefaultLimit, kMaxLimit);
+  if (!limit.ok()) {
+    return errorFrom(limit.error());
   }
   q.limit = *limit;
   if (const auto* before = req.param("before")) {
     if (before->empty() || before->size() > 18 ||
         before->find_first_not_of("0123456789") != std::string::npos) {
-      return invalid("before: must be an alert id");
+      return badRequest("before: must be an alert id");
     }
     q.before_id = std::stoll(*before);
   }
@@ -218,7 +185,7 @@ ApiResponse IncidentsHandler::list(const ApiRequest& req) const {
 
 ApiResponse IncidentsHandler::get(const ApiRequest& req) const {
   const auto id = idParam(req);
-  if (!id) {
+  if (!id.ok()) {
     return errorResponse(404, "not_found", "no alert " + req.path_params.at("id"));
   }
   auto found = store_.get(*id);
@@ -242,17 +209,17 @@ ApiResponse IncidentsHandler::get(const ApiRequest& req) const {
 
 ApiResponse IncidentsHandler::ack(const ApiRequest& req) const {
   const auto id = idParam(req);
-  if (!id) {
+  if (!id.ok()) {
     return errorResponse(404, "not_found", "no alert " + req.path_params.at("id"));
   }
   if (!req.body.empty()) {
     const json body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
-      return invalid("the body must be a JSON object (or empty)");
+      return badRequest("the body must be a JSON object (or empty)");
     }
     for (const auto& [key, v] : body.items()) {
       (void)v;
-      return invalid(key + ": unknown field");
+      return badRequest(key + ": unknown field");
     }
   }
   auto r = store_.ack(*id, req.actor, clock_.now());
@@ -279,14 +246,13 @@ ApiResponse IncidentsHandler::listSilences(const ApiRequest& req) const {
   bool include_expired = false;
   if (const auto* st = req.param("state")) {
     if (*st != "active" && *st != "all") {
-      return invalid("state: must be active (current and future) or all");
+      return badRequest("state: must be active (current and future) or all");
     }
     include_expired = *st == "all";
   }
-  std::string error;
-  auto limit = limitParam(req, error);
-  if (!limit) {
-    return invalid(error);
+  auto limit = limitParam(req, kDefaultLimit, kMaxLimit);
+  if (!limit.ok()) {
+    return errorFrom(limit.error());
   }
   const auto now = clock_.now();
   auto rows = store_.silences(include_expired, now, *limit);
@@ -302,7 +268,7 @@ ApiResponse IncidentsHandler::listSilences(const ApiRequest& req) const {
 
 ApiResponse IncidentsHandler::getSilence(const ApiRequest& req) const {
   const auto id = idParam(req);
-  if (!id) {
+  if (!id.ok()) {
     return errorResponse(404, "not_found", "no silence " + req.path_params.at("id"));
   }
   auto s = store_.silence(*id);
@@ -316,14 +282,14 @@ ApiResponse IncidentsHandler::getSilence(const ApiRequest& req) const {
 }
 
 ApiResponse IncidentsHandler::createSilence(const ApiRequest& req) const {
-  const json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded()) {
-    return invalid("the body is not valid JSON");
+  auto body = jsonObjectBody(req);
+  if (!body.ok()) {
+    return errorFrom(body.error());
   }
   const auto now = clock_.now();
-  auto parsed = parseSilence(body, now);
+  auto parsed = parseSilence(body.value(), now);
   if (!parsed.ok()) {
-    return invalid(parsed.error().message);
+    return badRequest(parsed.error().message);
   }
   auto s = parsed.value();
   s.creator = req.actor;
@@ -340,7 +306,7 @@ ApiResponse IncidentsHandler::createSilence(const ApiRequest& req) const {
 
 ApiResponse IncidentsHandler::expireSilence(const ApiRequest& req) const {
   const auto id = idParam(req);
-  if (!id) {
+  if (!id.ok()) {
     return errorResponse(404, "not_found", "no silence " + req.path_params.at("id"));
   }
   const auto now = clock_.now();

@@ -2,17 +2,14 @@
 
 #include <charconv>
 
-#include "common/config/yaml_reader.hpp"
+#include "common/time/duration_format.hpp"
+#include "hub/api/request_helpers.hpp"
 #include "hub/api/services_handler.hpp"
 
 namespace vitals::hub::api {
 namespace {
 
 using nlohmann::json;
-
-ApiResponse invalid(const std::string& message) {
-  return errorResponse(400, "bad_request", message);
-}
 
 json optionalTime(const std::optional<SystemTime>& t) {
   return t ? json(formatRfc3339(*t)) : json(nullptr);
@@ -49,37 +46,39 @@ ApiResponse KeysHandler::list(const ApiRequest&) const {
 ApiResponse KeysHandler::create(const ApiRequest& req) const {
   const json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
-    return invalid("the body must be a JSON object such as {\"name\":\"ci\",\"role\":\"readonly\"}");
+    return badRequest(
+        "the body must be a JSON object such as {\"name\":\"ci\",\"role\":\"readonly\"}");
   }
   for (const auto& [field, value] : body.items()) {
     if (field != "name" && field != "role" && field != "expires_in") {
-      return invalid("unknown field \"" + field + "\" (allowed: name, role, expires_in)");
+      return badRequest("unknown field \"" + field + "\" (allowed: name, role, expires_in)");
     }
     if (!value.is_string()) {
-      return invalid(field + ": must be a string");
+      return badRequest(field + ": must be a string");
     }
   }
   auth::NewKey key;
   if (!body.contains("name") || !auth::validKeyName(body["name"].get<std::string>())) {
-    return invalid("name: required, 1-64 characters without control characters");
+    return badRequest("name: required, 1-64 characters without control characters");
   }
   key.name = body["name"].get<std::string>();
   if (!body.contains("role")) {
-    return invalid("role: required (admin, operator or readonly)");
+    return badRequest("role: required (admin, operator or readonly)");
   }
   const auto role = auth::parseRole(body["role"].get<std::string>());
   if (!role) {
-    return invalid("role: must be admin, operator or readonly, got \"" +
-                   body["role"].get<std::string>() + "\"");
+    return badRequest("role: must be admin, operator or readonly, got \"" +
+                      body["role"].get<std::string>() + "\"");
   }
   key.role = *role;
   const auto now = clock_.now();
   if (body.contains("expires_in")) {
     const auto text = body["expires_in"].get<std::string>();
-    const auto d = config::parseDuration(text);
+    const auto d = parseDuration(text);
     if (!d || *d < std::chrono::minutes{1} || *d > std::chrono::hours{24 * 3650}) {
-      return invalid("expires_in: must be a duration from 1m to 3650d such as 12h or 90d, got \"" +
-                     text + "\"");
+      return badRequest(
+          "expires_in: must be a duration from 1m to 3650d such as 12h or 90d, got \"" + text +
+          "\"");
     }
     key.expires_at = now + *d;
   }
@@ -100,13 +99,11 @@ ApiResponse KeysHandler::create(const ApiRequest& req) const {
 }
 
 ApiResponse KeysHandler::revoke(const ApiRequest& req) const {
-  const auto& text = req.path_params.at("id");
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0) {
-    return invalid("id: must be a positive integer, got \"" + text + "\"");
+  const auto id = idParam(req);
+  if (!id.ok()) {
+    return errorFrom(id.error());
   }
-  auto revoked = store_.revoke(id, clock_.now());
+  auto revoked = store_.revoke(id.value(), clock_.now());
   if (!revoked.ok()) {
     if (revoked.error().code == "auth.no_such_key") {
       return errorResponse(404, "not_found", revoked.error().message);

@@ -2,7 +2,8 @@
 
 #include <charconv>
 
-#include "common/config/yaml_reader.hpp"
+#include "common/time/duration_format.hpp"
+#include "hub/api/request_helpers.hpp"
 
 namespace vitals::hub::api {
 namespace {
@@ -88,7 +89,7 @@ ApiResponse PreflightHandler::createOverride(const ApiRequest& req) const {
   }
   const json body = json::parse(req.body, nullptr, false);
   if (!body.is_object()) {
-    return errorResponse(400, "invalid_body", "body: must be a JSON object");
+    return badRequest("body: must be a JSON object");
   }
   preflight::NewOverride o;
   o.actor = req.actor;
@@ -99,57 +100,56 @@ ApiResponse PreflightHandler::createOverride(const ApiRequest& req) const {
     const auto& v = it.value();
     if (k == "check") {
       if (!v.is_string()) {
-        return errorResponse(400, "invalid_body", "check: must be a string");
+        return badRequest("check: must be a string");
       }
       o.check = v.get<std::string>();
     } else if (k == "reason") {
       if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 1000) {
-        return errorResponse(400, "invalid_body", "reason: must be a string of 1-1000 characters");
+        return badRequest("reason: must be a string of 1-1000 characters");
       }
       o.reason = v.get<std::string>();
     } else if (k == "expires_at" || k == "expires_in") {
       if (has_expiry) {
-        return errorResponse(400, "invalid_body", "give expires_at or expires_in, not both");
+        return badRequest("give expires_at or expires_in, not both");
       }
       has_expiry = true;
       if (!v.is_string()) {
-        return errorResponse(400, "invalid_body", k + ": must be a string");
+        return badRequest(k + ": must be a string");
       }
       if (k == "expires_at") {
         if (!parseRfc3339(v.get<std::string>(), o.expires_at)) {
-          return errorResponse(400, "invalid_body", "expires_at: must be an RFC 3339 time");
+          return badRequest("expires_at: must be an RFC 3339 time");
         }
       } else {
-        auto d = config::parseDuration(v.get<std::string>());
+        auto d = parseDuration(v.get<std::string>());
         if (!d) {
-          return errorResponse(400, "invalid_body",
-                               "expires_in: must be a duration such as 30m, 4h or 2d");
+          return badRequest("expires_in: must be a duration such as 30m, 4h or 2d");
         }
         o.expires_at = now + *d;
       }
     } else {
-      return errorResponse(400, "invalid_body",
-                           k + ": unknown field (expected check, reason, expires_at or "
-                               "expires_in)");
+      return badRequest(k +
+                        ": unknown field (expected check, reason, expires_at or "
+                        "expires_in)");
     }
   }
   if (o.check.empty()) {
-    return errorResponse(400, "invalid_body", "check: is required");
+    return badRequest("check: is required");
   }
   if (!runner_.has(o.check)) {
-    return errorResponse(400, "invalid_body", "check: no pre-flight check named \"" + o.check + "\"");
+    return badRequest("check: no pre-flight check named \"" + o.check + "\"");
   }
   if (o.reason.empty()) {
-    return errorResponse(400, "invalid_body", "reason: is required");
+    return badRequest("reason: is required");
   }
   if (!has_expiry) {
-    return errorResponse(400, "invalid_body", "expires_at or expires_in: is required");
+    return badRequest("expires_at or expires_in: is required");
   }
   if (o.expires_at <= now) {
-    return errorResponse(400, "invalid_body", "the expiry must be in the future");
+    return badRequest("the expiry must be in the future");
   }
   if (o.expires_at > now + kMaxOverride) {
-    return errorResponse(400, "invalid_body", "the expiry must be within 30 days");
+    return badRequest("the expiry must be within 30 days");
   }
   auto created = overrides_.create(o, now);
   if (!created.ok()) {
@@ -165,16 +165,12 @@ ApiResponse PreflightHandler::deleteOverride(const ApiRequest& req) const {
   if (!isAdmin(req)) {
     return forbidden();
   }
-  const auto it = req.path_params.find("id");
-  std::int64_t id = 0;
-  if (it == req.path_params.end()) {
-    return errorResponse(400, "invalid_id", "id: missing");
+  const auto parsed_id = idParam(req);
+  if (!parsed_id.ok()) {
+    return errorFrom(parsed_id.error());
   }
-  const auto& text = it->second;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    return errorResponse(400, "invalid_id", "id: must be a positive integer");
-  }
+  const std::int64_t id = parsed_id.value();
+  const std::string text = std::to_string(id);
   auto revoked = overrides_.revoke(id, req.actor, clock_.now());
   if (!revoked.ok()) {
     return unavailable(revoked.error());

@@ -1,5 +1,7 @@
 #include "hub/api/router.hpp"
 
+#include "hub/api/request_helpers.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -152,7 +154,7 @@ ApiResponse Router::dispatch(const std::string& method, const std::string& raw_p
   auto m = match(method, raw_path);
   switch (m.kind) {
     case RouteMatch::Kind::BadPath:
-      return errorResponse(400, "bad_request", "malformed percent-encoding in the path");
+      return errorResponse(400, code::kBadRequest, "malformed percent-encoding in the path");
     case RouteMatch::Kind::NotFound:
       return errorResponse(404, "not_found",
                            raw_path.empty() ? std::string("no such path")
@@ -168,6 +170,9 @@ ApiResponse Router::dispatch(const std::string& method, const std::string& raw_p
   }
   const Route* chosen = m.route;
   auto& params = m.params;
+  if (auto refused = checkContentType(body, headers)) {
+    return *refused;
+  }
 
   std::set<std::string> seen;
   for (const auto& [key, value] : query) {
@@ -180,7 +185,7 @@ ApiResponse Router::dispatch(const std::string& method, const std::string& raw_p
                           : " (allowed: " + joined(ok) + ")"));
     }
     if (!seen.insert(key).second) {
-      return errorResponse(400, "bad_request", "query parameter \"" + key + "\" given twice");
+      return errorResponse(400, code::kBadRequest, "query parameter \"" + key + "\" given twice");
     }
   }
 

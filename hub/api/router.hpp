@@ -1,8 +1,8 @@
 #pragma once
 // Matching of method + path to a handler, query-parameter validation, and the JSON errors for
 // everything that does not match (404 unknown path, 405 known path with another method + Allow,
-// 400 unknown or repeated query parameter). Handlers never let an exception out: the router
-// turns one into a 500.
+// 415 a body that is not JSON, 400 unknown or repeated query parameter). Handlers never let an
+// exception out: the router turns one into a 500.
 #include <functional>
 #include <map>
 #include <optional>

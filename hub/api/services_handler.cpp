@@ -4,15 +4,12 @@
 
 #include "hub/api/cursor.hpp"
 #include "hub/api/json_views.hpp"
+#include "hub/api/request_helpers.hpp"
 
 namespace vitals::hub::api {
 namespace {
 
 using nlohmann::json;
-
-ApiResponse badParam(const std::string& name, const std::string& why) {
-  return errorResponse(400, "bad_request", "invalid value for \"" + name + "\": " + why);
-}
 
 }  // namespace
 
@@ -59,36 +56,28 @@ ApiResponse ServicesHandler::history(const ApiRequest& req) const {
   store::HistoryQuery q;
   q.service = name;
   q.limit = kDefaultHistoryLimit;
-  if (const auto* v = req.param("since")) {
-    SystemTime t;
-    if (!parseRfc3339(*v, t)) {
-      return badParam("since", "expected an RFC 3339 time such as 2026-01-02T03:04:05Z");
-    }
-    q.since = t;
+  auto since = timeParam(req, "since");
+  if (!since.ok()) {
+    return errorFrom(since.error());
   }
-  if (const auto* v = req.param("until")) {
-    SystemTime t;
-    if (!parseRfc3339(*v, t)) {
-      return badParam("until", "expected an RFC 3339 time such as 2026-01-02T03:04:05Z");
-    }
-    q.until = t;
+  q.since = since.value();
+  auto until = timeParam(req, "until");
+  if (!until.ok()) {
+    return errorFrom(until.error());
   }
+  q.until = until.value();
   if (q.since && q.until && *q.since >= *q.until) {
-    return badParam("until", "must be later than since");
+    return badParameter("until", "must be later than since");
   }
-  if (const auto* v = req.param("limit")) {
-    int n = 0;
-    const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (ec != std::errc{} || end != v->data() + v->size() || n < 1 || n > kMaxHistoryLimit) {
-      return badParam("limit", "expected an integer from 1 to " +
-                                   std::to_string(kMaxHistoryLimit) + ", got \"" + *v + "\"");
-    }
-    q.limit = n;
+  auto limit = limitParam(req, kDefaultHistoryLimit, kMaxHistoryLimit);
+  if (!limit.ok()) {
+    return errorFrom(limit.error());
   }
+  q.limit = limit.value();
   if (const auto* v = req.param("cursor")) {
     auto c = decodeCursor(*v);
     if (!c) {
-      return badParam("cursor", "not a cursor returned by this endpoint");
+      return badParameter("cursor", "not a cursor returned by this endpoint");
     }
     q.after = *c;
   }

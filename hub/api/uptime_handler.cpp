@@ -3,16 +3,13 @@
 #include <charconv>
 
 #include "hub/alerts/alert_policy.hpp"
+#include "hub/api/request_helpers.hpp"
 #include "hub/api/services_handler.hpp"
 
 namespace vitals::hub::api {
 namespace {
 
 using nlohmann::json;
-
-ApiResponse badParam(const std::string& name, const std::string& why) {
-  return errorResponse(400, "bad_request", "invalid value for \"" + name + "\": " + why);
-}
 
 // "7d" | "30d" (default 30d).
 std::optional<std::pair<std::string, std::chrono::hours>> windowOf(const ApiRequest& req) {
@@ -87,7 +84,7 @@ Status UptimeHandler::applyMaintenance(std::map<std::string, policy::StatusSecon
 ApiResponse UptimeHandler::all(const ApiRequest& req) const {
   const auto window = windowOf(req);
   if (!window) {
-    return badParam("window", "expected 7d or 30d, got \"" + *req.param("window") + "\"");
+    return badParameter("window", "expected 7d or 30d, got \"" + *req.param("window") + "\"");
   }
   const SystemTime now = clock_.now();
   const SystemTime since = policy::hourOf(now - window->second);
@@ -116,7 +113,7 @@ ApiResponse UptimeHandler::service(const ApiRequest& req) const {
   const std::string& name = req.path_params.at("name");
   const auto window = windowOf(req);
   if (!window) {
-    return badParam("window", "expected 7d or 30d, got \"" + *req.param("window") + "\"");
+    return badParameter("window", "expected 7d or 30d, got \"" + *req.param("window") + "\"");
   }
   if (auto missing = unknownService(name)) {
     return *missing;
@@ -160,15 +157,11 @@ ApiResponse UptimeHandler::service(const ApiRequest& req) const {
 
 ApiResponse UptimeHandler::trends(const ApiRequest& req) const {
   const std::string& name = req.path_params.at("name");
-  int hours = kDefaultTrendHours;
-  if (const auto* v = req.param("hours")) {
-    const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), hours);
-    if (ec != std::errc{} || end != v->data() + v->size() || hours < 1 ||
-        hours > kMaxTrendHours) {
-      return badParam("hours", "expected an integer from 1 to " + std::to_string(kMaxTrendHours) +
-                                   ", got \"" + *v + "\"");
-    }
+  const auto parsed_hours = intParam(req, "hours", kDefaultTrendHours, kMaxTrendHours);
+  if (!parsed_hours.ok()) {
+    return errorFrom(parsed_hours.error());
   }
+  const int hours = parsed_hours.value();
   if (auto missing = unknownService(name)) {
     return *missing;
   }

@@ -3,6 +3,7 @@
 // ratios from the hourly rollups, the status windows for drawing, hourly latency and status
 // buckets. Reads from the UptimeReader (PostgreSQL) on HTTP threads.
 #include "common/time/clock.hpp"
+#include "hub/alerts/maintenance_source.hpp"
 #include "hub/api/api_types.hpp"
 #include "hub/state/hub_state.hpp"
 #include "hub/store/status_store.hpp"
@@ -11,18 +12,9 @@ namespace vitals::hub::api {
 
 inline constexpr int kDefaultTrendHours = 24;
 
-// Maintenance windows (silences with maintenance: true that match whole services): their time
-// is left out of uptime.
-struct MaintenanceWindow {
-  std::string service_glob;
-  SystemTime start{};
-  SystemTime end{};
-};
-class MaintenanceSource {
- public:
-  virtual ~MaintenanceSource() = default;
-  virtual Result<std::vector<MaintenanceWindow>> maintenance(SystemTime from, SystemTime until) = 0;
-};
+// Maintenance windows (hub/alerts/maintenance_source.hpp): their time is left out of uptime.
+using alerts::MaintenanceSource;
+using alerts::MaintenanceWindow;
 inline constexpr int kMaxTrendHours = 24 * 31;
 
 class UptimeHandler {

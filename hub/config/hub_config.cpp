@@ -4,10 +4,10 @@
 
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <set>
 #include <sstream>
 
+#include "common/config/secret_file.hpp"
 #include "common/nats/subjects.hpp"
 #include "hub/events/events_config.hpp"
 #include "hub/preflight/preflight_config.hpp"
@@ -18,13 +18,6 @@ namespace {
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
-std::string trimRight(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.pop_back();
-  }
-  return s;
-}
-
 // A secret from `<key>` (a file path) or else from the environment variable.
 std::string readSecret(config::YamlReader& r, const std::string& key, const std::string& env_name,
                        const ConfigSources& sources) {
@@ -34,7 +27,7 @@ std::string readSecret(config::YamlReader& r, const std::string& key, const std:
       r.problem(key, "cannot read \"" + *path + "\": " + content.error().message);
       return {};
     }
-    return trimRight(content.value());
+    return config::trimSecret(content.value());
   }
   if (sources.env) {
     if (auto v = sources.env(env_name)) {
@@ -55,7 +48,8 @@ void validateConninfo(config::YamlReader& r, const std::string& key, const std::
   char* err = nullptr;
   PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
   if (opts == nullptr) {
-    std::string msg = err != nullptr ? trimRight(err) : "out of memory";
+    std::string msg = err != nullptr ? std::string(err) : "out of memory";
+    msg.erase(msg.find_last_not_of(" \t\r\n") + 1);
     PQfreemem(err);
     r.problem(key, "invalid libpq connection string: " + msg);
     return;
@@ -147,7 +141,7 @@ void readNotify(config::YamlReader& n, const ConfigSources& sources, notify::Not
             ch->problem(key, "cannot read \"" + *path + "\": " + content.error().message);
             return {};
           }
-          auto v = trimRight(content.value());
+          auto v = config::trimSecret(content.value());
           if (v.empty()) {
             ch->problem(key, "\"" + *path + "\" is empty");
           }
@@ -248,27 +242,6 @@ void readApi(config::YamlReader& a, const ConfigSources& sources, ApiSettings& o
 }
 
 }  // namespace
-
-ConfigSources ConfigSources::system() {
-  ConfigSources s;
-  s.env = [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (v == nullptr) {
-      return std::nullopt;
-    }
-    return std::string(v);
-  };
-  s.read_file = [](const std::string& path) -> Result<std::string> {
-    std::ifstream in(path);
-    if (!in) {
-      return Error{"config.file", "no such file or not readable", path};
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  return s;
-}
 
 bool parseListen(const std::string& text, std::string& host, int& port) {
   const auto colon = text.rfind(':');

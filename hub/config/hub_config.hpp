@@ -7,12 +7,17 @@
 #include <optional>
 #include <string>
 
+#include "common/config/config_sources.hpp"
 #include "common/config/yaml_reader.hpp"
 #include "common/error/result.hpp"
 #include "common/log/log.hpp"
+<<<<<<< HEAD
 #include "common/nats/nats_settings.hpp"
 #include "hub/events/events_settings.hpp"
+=======
+>>>>>>> h3-helpers
 #include "hub/alerts/alert_settings.hpp"
+#include "hub/events/events_settings.hpp"
 #include "hub/notify/notify_settings.hpp"
 #include "hub/policy/liveness.hpp"
 #include "hub/policy/service_rule.hpp"
@@ -109,13 +114,8 @@ struct HubConfig {
   log::LogOptions log;
 };
 
-// Where secrets come from; injected so tests need neither env nor files.
-struct ConfigSources {
-  std::function<std::optional<std::string>(const std::string& name)> env;
-  std::function<Result<std::string>(const std::string& path)> read_file;
-  // The process environment and the real file system.
-  static ConfigSources system();
-};
+// Where secrets and the files the config names come from (common/config/config_sources.hpp).
+using ConfigSources = config::ConfigSources;
 
 // Validates a parsed YAML document; problems are appended, and a config is returned only when
 // there were none.

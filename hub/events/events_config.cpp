@@ -1,8 +1,6 @@
 #include "hub/events/events_config.hpp"
 
-#include <cctype>
-
-#include "hub/config/hub_config.hpp"
+#include "common/config/secret_file.hpp"
 
 namespace vitals::hub::events {
 namespace {
@@ -10,15 +8,8 @@ namespace {
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
-std::string trimRight(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.pop_back();
-  }
-  return s;
-}
-
 std::string readSecretFile(config::YamlReader& r, const std::string& key,
-                           const ConfigSources& sources) {
+                           const config::ConfigSources& sources) {
   auto path = r.str(key);
   if (!path) {
     return {};
@@ -28,7 +19,7 @@ std::string readSecretFile(config::YamlReader& r, const std::string& key,
     r.problem(key, "cannot read \"" + *path + "\": " + content.error().message);
     return {};
   }
-  auto secret = trimRight(content.value());
+  auto secret = config::trimSecret(content.value());
   if (secret.size() < 16) {
     r.problem(key, "the secret in \"" + *path + "\" is shorter than 16 bytes");
   }
@@ -39,7 +30,7 @@ bool validRole(const std::string& role) { return role == "admin" || role == "ope
 
 }  // namespace
 
-void readEventsSettings(config::YamlReader& section, const ConfigSources& sources,
+void readEventsSettings(config::YamlReader& section, const config::ConfigSources& sources,
                         EventsSettings& out) {
   out.enabled = true;
   if (auto file = section.str("rules_file")) {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <set>
 
-#include "common/config/yaml_reader.hpp"
+#include "common/time/duration_format.hpp"
 
 namespace vitals::hub::preflight {
 
@@ -58,12 +58,12 @@ CheckOutcome ClockSkewCheck::run(const RunContext&) {
     ++online;
     if (a.clock_skew && std::abs(a.clock_skew->count()) > max_skew_.count()) {
       bad += (bad.empty() ? "" : ", ") + a.agent_id + " is " +
-             config::formatDuration(std::chrono::milliseconds{std::abs(a.clock_skew->count())}) +
+             formatDuration(std::chrono::milliseconds{std::abs(a.clock_skew->count())}) +
              (a.clock_skew->count() > 0 ? " ahead" : " behind");
     }
   }
-  const std::string seen = std::to_string(online) + " online agent(s), max skew " +
-                           config::formatDuration(max_skew_);
+  const std::string seen =
+      std::to_string(online) + " online agent(s), max skew " + formatDuration(max_skew_);
   return bad.empty() ? CheckOutcome::pass(seen) : CheckOutcome::fail(bad, seen);
 }
 

@@ -1,9 +1,15 @@
 // The REST API's front door against a real hub and PostgreSQL: keys made with
 // `vitals-hub keys create`, 401/403/200, revocation (API and CLI), vitalsctl with a key, the
 // audit rows of mutating calls (served and refused), 413 on a huge body, 429 with Retry-After,
-// and the optional TLS listener.
+// the errors of the HTTP layer itself (414, 415, no Content-Length, a garbled request line), and
+// the optional TLS listener.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -26,6 +32,29 @@ int runCtl(const Fixture& fx, const std::string& dir, std::vector<std::string> a
   const int code = p.waitExit(20000);
   output = p.log();
   return code;
+}
+
+// Sends `request` as is on a fresh connection and returns everything the hub answers before it
+// closes (or 5 s pass).
+std::string rawExchange(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  std::string reply;
+  char buf[4096];
+  ssize_t n = 0;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+    reply.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return reply;
 }
 
 }  // namespace
@@ -216,4 +245,53 @@ TEST_CASE("with tls_cert_file and tls_key_file the hub serves HTTPS only",
   HubProcess broken(fx, bad_dir, bad);
   CHECK(broken.process().waitExit(20000) != 0);
   CHECK_THAT(broken.log(), Catch::Contains("TLS certificate"));
+}
+
+TEST_CASE("requests the HTTP layer cannot take get a JSON error that says what is wrong",
+          "[integration][security]") {
+  const auto fx = Fixture::load();
+  const auto dir = fx.workDir("api_http_errors");
+  HubOptions ho;
+  ho.db_conninfo = fx.freshDatabase("api_http_errors");
+  ho.http_port = freeTcpPort();
+  HubProcess hub(fx, dir, ho);
+  if (!hub.waitReady(20s)) {
+    FAIL("hub did not become ready:\n" << hub.log());
+  }
+  const int port = hub.port();
+  const std::string key = hub.adminKey();
+
+  // A POST without Content-Length has an empty body: answered at once by the handler, which
+  // says what the body should have been.
+  const std::string reply =
+      rawExchange(port, "POST /api/v1/keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                            key + "\r\nConnection: close\r\n\r\n");
+  CHECK_THAT(reply, Catch::StartsWith("HTTP/1.1 400"));
+  CHECK_THAT(reply, Catch::Contains("the body must be a JSON object"));
+
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_read_timeout(5, 0);
+  const httplib::Headers auth = {{"Authorization", "Bearer " + key}};
+
+  // A URL over the HTTP layer's limit.
+  auto r = cli.Get(("/api/v1/services/" + std::string(9000, 'a')).c_str(), auth);
+  REQUIRE(r);
+  CHECK(r->status == 414);
+  auto body = json::parse(r->body);
+  CHECK(body["error"]["code"] == "uri_too_long");
+  CHECK_THAT(body["error"]["message"].get<std::string>(), Catch::Contains("longer than"));
+
+  // A form-encoded body is neither read as query parameters nor as JSON.
+  r = cli.Post("/api/v1/keys", auth, "name=ci&role=readonly", "application/x-www-form-urlencoded");
+  REQUIRE(r);
+  CHECK(r->status == 415);
+  body = json::parse(r->body);
+  CHECK(body["error"]["code"] == "unsupported_media_type");
+  CHECK(body["error"]["message"] ==
+        "Content-Type must be application/json, got \"application/x-www-form-urlencoded\"");
+
+  // A request line the HTTP layer cannot parse.
+  const std::string garbage = rawExchange(port, "NONSENSE\r\n\r\n");
+  CHECK_THAT(garbage, Catch::StartsWith("HTTP/1.1 400"));
+  CHECK_THAT(garbage, Catch::Contains("malformed HTTP request"));
 }

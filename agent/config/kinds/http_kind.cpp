@@ -57,8 +57,11 @@ void readHttp(config::YamlReader& c, const LoadOptions& options, CheckConfig& ch
     http.url = *url;
     if (auto err = parseHttpUrl(*url, http); !err.empty()) {
       c.problem("url", err);
-    } else if (auto guarded = net::parseHttpUrl(*url); restricted && !guarded.ok()) {
-      c.problem("url", guarded.error().message);
+    } else if (restricted) {
+      // The same parser with the guard's stricter rules on top (docs/security.md).
+      if (auto guarded = net::parseHttpUrl(*url); !guarded.ok()) {
+        c.problem("url", guarded.error().message);
+      }
     }
   } else {
     c.problem("url", "is required for kind http");

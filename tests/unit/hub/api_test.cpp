@@ -194,13 +194,13 @@ TEST_CASE("history validates since, until, limit and cursor", "[hub][unit][api]"
     const char* message;
   };
   const auto c = GENERATE(values<Case>({
-      {"since", "yesterday", "invalid value for \"since\""},
-      {"until", "2026-13-01T00:00:00Z", "invalid value for \"until\""},
-      {"limit", "0", "invalid value for \"limit\": expected an integer from 1 to 1000"},
-      {"limit", "1001", "invalid value for \"limit\""},
-      {"limit", "10x", "invalid value for \"limit\""},
-      {"cursor", "!!!", "invalid value for \"cursor\""},
-      {"cursor", "e30", "invalid value for \"cursor\""},  // base64url of "{}"
+      {"since", "yesterday", "query parameter \"since\""},
+      {"until", "2026-13-01T00:00:00Z", "query parameter \"until\""},
+      {"limit", "0", "query parameter \"limit\": expected an integer from 1 to 1000"},
+      {"limit", "1001", "query parameter \"limit\""},
+      {"limit", "10x", "query parameter \"limit\""},
+      {"cursor", "!!!", "query parameter \"cursor\""},
+      {"cursor", "e30", "query parameter \"cursor\""},  // base64url of "{}"
   }));
   auto r = api.get("/api/v1/services/web/history", {{c.param, c.value}});
   CHECK(r.status == 400);
