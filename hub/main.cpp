@@ -49,11 +49,10 @@
 #include "hub/store/pg_pool.hpp"
 #include "hub/store/pg_read_store.hpp"
 #include "hub/store/pg_status_store.hpp"
-#include "hub/events/action_runner.hpp"
 #include "hub/events/bus_event_listener.hpp"
 #include "hub/events/event_processor.hpp"
-#include "hub/events/guarded_action_runner.hpp"
 #include "hub/events/pg_event_log.hpp"
+#include "hub/events/repair_action_runner.hpp"
 #include "hub/events/service_agent.hpp"
 #include "hub/preflight/check_factory.hpp"
 #include "hub/preflight/pg_override_store.hpp"
@@ -382,13 +381,8 @@ int main(int argc, char** argv) {
   handlers.preflight = &preflight_handler;
   // Inbound events: rules from events.rules_file; actions asked of agents over NATS.
   hub::events::PgEventLog event_log(pool);
-  hub::events::NatsActionRunner action_runner(
-      [&connection](const std::string& subject, std::string_view data,
-                    std::chrono::milliseconds timeout) {
-        return connection.request(subject, data, timeout);
-      });
-  // The rule's cooldown also holds across hubs and restarts (PostgreSQL guard).
-  hub::events::GuardedActionRunner guarded_runner(action_runner, pool);
+  // Event actions take the repair engine's guarded path (one guard, rate limit, approvals).
+  hub::events::RepairActionRunner guarded_runner(repair_engine, pool);
   hub::events::EventProcessor event_processor(
       cfg->events.rules, hub::events::serviceAgentResolver(state), guarded_runner, event_log, clock,
       registry, {cfg->events.default_cooldown, cfg->events.action_timeout});
