@@ -7,7 +7,7 @@
 #include "common/time/clock.hpp"
 #include "hub/api/api_types.hpp"
 #include "hub/events/event_processor.hpp"
-#include "hub/events/event_store.hpp"
+#include "hub/events/event_log.hpp"
 #include "hub/events/events_settings.hpp"
 #include "hub/events/hmac_auth.hpp"
 

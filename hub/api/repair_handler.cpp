@@ -30,6 +30,42 @@ std::optional<std::int64_t> parseId(const std::string& text) {
   return v > 0 ? std::optional<std::int64_t>(v) : std::nullopt;
 }
 
+// One auto_repairs row as the API shows it (the Repair schema of docs/openapi.yaml).
+json repairJson(const repair::RepairRecord& r) {
+  auto t = [](const std::optional<SystemTime>& v) {
+    return v ? json(formatRfc3339(*v)) : json(nullptr);
+  };
+  json j = {{"id", r.id},
+            {"service", r.service},
+            {"agent", r.agent},
+            {"action", r.action},
+            {"incident", r.incident},
+            {"trigger", r.trigger},
+            {"failure_class", r.failure_class.empty() ? json(nullptr) : json(r.failure_class)},
+            {"decision", r.decision},
+            {"reasons", r.reasons},
+            {"status", r.status},
+            {"requested_by", r.requested_by},
+            {"decided_by", r.decided_by.empty() ? json(nullptr) : json(r.decided_by)},
+            {"request_id", r.request_id.empty() ? json(nullptr) : json(r.request_id)},
+            {"outcome", r.outcome.empty() ? json(nullptr) : json(r.outcome)},
+            {"exit_code", r.exit_code ? json(*r.exit_code) : json(nullptr)},
+            {"duration_ms", r.duration_ms ? json(*r.duration_ms) : json(nullptr)},
+            {"output", r.output},
+            {"output_truncated", r.output_truncated},
+            {"error", r.error.empty() ? json(nullptr) : json(r.error)},
+            {"verified", r.verified ? json(*r.verified) : json(nullptr)},
+            {"verify_message", r.verify_message},
+            {"created_at", t(r.created_at)},
+            {"decided_at", t(r.decided_at)},
+            {"expires_at", t(r.expires_at)},
+            {"started_at", t(r.started_at)},
+            {"finished_at", t(r.finished_at)},
+            {"verified_at", t(r.verified_at)},
+            {"params", r.params}};
+  return j;
+}
+
 json checkResultJson(const CheckResult& r) {
   json details = json::object();
   for (const auto& [k, v] : r.details) {
@@ -76,12 +112,12 @@ ApiResponse outcomeResponse(const repair::ActionOutcome& o) {
     ApiResponse r =
         errorResponse(o.http_status, o.http_status == 404 ? "not_found" : "conflict", o.message);
     if (o.repair) {
-      r.body["repair"] = repair::toJson(*o.repair);  // the held-back decision, as recorded
+      r.body["repair"] = repairJson(*o.repair);  // the held-back decision, as recorded
     }
     return r;
   }
   json body = {{"message", o.message}};
-  body["repair"] = o.repair ? repair::toJson(*o.repair) : json(nullptr);
+  body["repair"] = o.repair ? repairJson(*o.repair) : json(nullptr);
   return jsonResponse(std::move(body), o.http_status);
 }
 
@@ -205,7 +241,7 @@ ApiResponse RepairHandler::repairs(const ApiRequest& req, const std::string& sta
   }
   json out = json::array();
   for (const auto& r : rows.value()) {
-    out.push_back(repair::toJson(r));
+    out.push_back(repairJson(r));
   }
   return jsonResponse(
       {{status == "pending" ? "approvals" : "repairs", out}, {"next_cursor", next}});
@@ -233,7 +269,7 @@ ApiResponse RepairHandler::getRepair(const ApiRequest& req) const {
   if (!r->has_value()) {
     return errorResponse(404, "not_found", "no repair " + std::to_string(*id));
   }
-  return jsonResponse(repair::toJson(**r));
+  return jsonResponse(repairJson(**r));
 }
 
 ApiResponse RepairHandler::decide(const ApiRequest& req, bool approve) const {

@@ -63,10 +63,9 @@
 #include "hub/auth/authenticator.hpp"
 #include "hub/auth/pg_key_store.hpp"
 #include "hub/config/hub_config.hpp"
-#include "hub/events/action_runner.hpp"
+#include "hub/events/repair_action_runner.hpp"
 #include "hub/events/bus_event_listener.hpp"
 #include "hub/events/event_processor.hpp"
-#include "hub/events/guarded_action_runner.hpp"
 #include "hub/events/pg_event_log.hpp"
 #include "hub/ingest/batch_processor.hpp"
 #include "hub/ingest/ingest_loop.hpp"
@@ -192,8 +191,8 @@ class HubApp {
 
   // ---- events ----
   events::PgEventLog event_log_;
-  events::NatsActionRunner action_runner_;
-  events::GuardedActionRunner guarded_runner_;  // the rule's cooldown across hubs and restarts
+  // Event actions go through the repair engine: one guard, cooldown, rate limit and approval.
+  events::RepairActionRunner action_runner_;
   events::EventProcessor event_processor_;
   api::EventsHandler events_handler_;
 

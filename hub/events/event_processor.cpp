@@ -55,8 +55,9 @@ Result<InboundEvent> parseInboundEvent(std::string_view body) {
       }
       e.controller_override = v.get<std::string>();
     } else {
-      return invalid(key, "unknown field (expected event_type, target, payload, "
-                          "controller_override)");
+      return invalid(key,
+                     "unknown field (expected event_type, target, payload, "
+                     "controller_override)");
     }
   }
   if (e.event_type.empty()) {
@@ -81,8 +82,7 @@ EventProcessor::EventProcessor(EventRules rules, AgentResolver resolve, ActionRu
 
 EventOutcome EventProcessor::refuse(int status, std::string code, std::string message) {
   metrics_
-      .counter("vitals_inbound_events_total", "Inbound events by result",
-               "result=\"" + code + "\"")
+      .counter("vitals_inbound_events_total", "Inbound events by result", "result=\"" + code + "\"")
       .inc();
   EventOutcome out;
   out.status = status;
@@ -134,12 +134,13 @@ EventOutcome EventProcessor::handle(const InboundEvent& event, const EventCaller
   }
   std::string agent;
   if (event.controller_override) {
-    const bool may = caller.role == "admin" ||
-                     (caller.role == "operator" && rule->allow_operator_override);
+    const bool may =
+        caller.role == "admin" || (caller.role == "operator" && rule->allow_operator_override);
     if (!may) {
-      return refuse(403, "override_forbidden",
-                    "controller_override needs the admin role" +
-                        std::string(rule->allow_operator_override ? "" : " for rule " + rule->name));
+      return refuse(
+          403, "override_forbidden",
+          "controller_override needs the admin role" +
+              std::string(rule->allow_operator_override ? "" : " for rule " + rule->name));
     }
     agent = *event.controller_override;
   } else if (!rule->agent.empty()) {
@@ -192,18 +193,24 @@ EventOutcome EventProcessor::handle(const InboundEvent& event, const EventCaller
   }
 
   ActionRequest req;
-  req.request_id = "event-" + std::to_string(rec.id);
+  req.event_id = rec.id;
+  req.service = event.target;
   req.agent = agent;
   req.action = rule->action;
   req.params = rec.params;
   req.requested_by = caller.actor;
+  req.reason = "inbound event #" + std::to_string(rec.id) + " (rule " + rule->name + ")";
   req.timeout = settings_.action_timeout;
   req.cooldown = cooldown;
   auto reply = runner_.run(req);
   const std::string outcome = outcomeOf(reply);
   std::string detail;
   if (reply.ok()) {
-    detail = reply->error.empty() ? "exit " + std::to_string(reply->exit_code) : reply->error;
+    if (reply->outcome == "pending-approval") {
+      detail = reply->error;  // which repair row waits for whose approval
+    } else {
+      detail = reply->error.empty() ? "exit " + std::to_string(reply->exit_code) : reply->error;
+    }
     out.reply = reply.value();
   } else {
     detail = reply.error().message;
@@ -263,6 +270,9 @@ nlohmann::json toJson(const EventOutcome& o) {
                    {"output", o.reply->output},
                    {"error", o.reply->error},
                    {"argv", o.reply->argv}};
+    if (o.reply->repair_id != 0) {
+      j["result"]["repair_id"] = o.reply->repair_id;
+    }
   }
   if (o.retry_after.count() > 0) {
     j["retry_after_ms"] = o.retry_after.count();

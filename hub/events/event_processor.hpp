@@ -19,8 +19,8 @@
 #include "common/metrics/metrics.hpp"
 #include "common/time/clock.hpp"
 #include "hub/events/action_runner.hpp"
+#include "hub/events/event_log.hpp"
 #include "hub/events/event_rules.hpp"
-#include "hub/events/event_store.hpp"
 
 namespace vitals::hub::events {
 
@@ -43,11 +43,11 @@ struct EventCaller {
 };
 
 struct EventOutcome {
-  int status = 200;   // HTTP-like: 200, 400, 403, 422, 503
-  std::string code;   // error code when status != 200
+  int status = 200;  // HTTP-like: 200, 400, 403, 422, 503
+  std::string code;  // error code when status != 200
   std::string message;
-  std::optional<EventRecord> record;  // when accepted
-  std::optional<ActionReply> reply;   // when the agent answered
+  std::optional<EventRecord> record;         // when accepted
+  std::optional<ActionReply> reply;          // when the agent answered
   std::chrono::milliseconds retry_after{0};  // outcome "cooldown": when it may run again
 };
 

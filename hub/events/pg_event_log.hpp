@@ -1,5 +1,5 @@
 #pragma once
-#include "hub/events/event_store.hpp"
+#include "hub/events/event_log.hpp"
 #include "hub/store/pg_pool.hpp"
 
 namespace vitals::hub::events {

@@ -24,7 +24,8 @@ constexpr const char* kRecordColumns =
     "coalesce(verify_message, ''), coalesce(verify_after_ms, 0), "
     "EXTRACT(EPOCH FROM created_at) * 1000000, EXTRACT(EPOCH FROM decided_at) * 1000000, "
     "EXTRACT(EPOCH FROM expires_at) * 1000000, EXTRACT(EPOCH FROM started_at) * 1000000, "
-    "EXTRACT(EPOCH FROM finished_at) * 1000000, EXTRACT(EPOCH FROM verified_at) * 1000000";
+    "EXTRACT(EPOCH FROM finished_at) * 1000000, EXTRACT(EPOCH FROM verified_at) * 1000000, "
+    "params::text";
 
 constexpr const char* kPolicyColumns =
     "service, enabled, dry_run, require_approval, actions::text, restart_action, max_attempts, "
@@ -81,6 +82,14 @@ std::string reasonsJson(const std::vector<std::string>& reasons) {
   json j = json::array();
   for (const auto& r : reasons) {
     j.push_back(r);
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string paramsJson(const std::map<std::string, std::string>& params) {
+  json j = json::object();
+  for (const auto& [k, v] : params) {
+    j[k] = v;
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -177,6 +186,14 @@ RepairRecord recordAt(const PgResult& r, int i) {
   x.started_at = timeAt(r, i, 25);
   x.finished_at = timeAt(r, i, 26);
   x.verified_at = timeAt(r, i, 27);
+  const json params = json::parse(r.get(i, 28), nullptr, false);
+  if (params.is_object()) {
+    for (const auto& [k, v] : params.items()) {
+      if (v.is_string()) {
+        x.params[k] = v.get<std::string>();
+      }
+    }
+  }
   return x;
 }
 
@@ -217,6 +234,9 @@ json auditParams(std::int64_t id, const NewRepair& n, const std::string& request
   if (!request_id.empty()) {
     j["request_id"] = request_id;
   }
+  if (!n.params.empty()) {
+    j["params"] = n.params;
+  }
   return j;
 }
 
@@ -227,40 +247,6 @@ std::string target(const std::string& agent, const std::string& action) {
 }
 
 }  // namespace
-
-nlohmann::json toJson(const RepairRecord& r) {
-  auto t = [](const std::optional<SystemTime>& v) {
-    return v ? json(formatRfc3339(*v)) : json(nullptr);
-  };
-  json j = {{"id", r.id},
-            {"service", r.service},
-            {"agent", r.agent},
-            {"action", r.action},
-            {"incident", r.incident},
-            {"trigger", r.trigger},
-            {"failure_class", r.failure_class.empty() ? json(nullptr) : json(r.failure_class)},
-            {"decision", r.decision},
-            {"reasons", r.reasons},
-            {"status", r.status},
-            {"requested_by", r.requested_by},
-            {"decided_by", r.decided_by.empty() ? json(nullptr) : json(r.decided_by)},
-            {"request_id", r.request_id.empty() ? json(nullptr) : json(r.request_id)},
-            {"outcome", r.outcome.empty() ? json(nullptr) : json(r.outcome)},
-            {"exit_code", r.exit_code ? json(*r.exit_code) : json(nullptr)},
-            {"duration_ms", r.duration_ms ? json(*r.duration_ms) : json(nullptr)},
-            {"output", r.output},
-            {"output_truncated", r.output_truncated},
-            {"error", r.error.empty() ? json(nullptr) : json(r.error)},
-            {"verified", r.verified ? json(*r.verified) : json(nullptr)},
-            {"verify_message", r.verify_message},
-            {"created_at", t(r.created_at)},
-            {"decided_at", t(r.decided_at)},
-            {"expires_at", t(r.expires_at)},
-            {"started_at", t(r.started_at)},
-            {"finished_at", t(r.finished_at)},
-            {"verified_at", t(r.verified_at)}};
-  return j;
-}
 
 // ---- policies ----
 
@@ -427,7 +413,7 @@ Result<RepairHistory> PgRepairStore::history(PgConnection& c, const std::string&
       "   status = 'pending'), "
       "(SELECT count(*) FROM auto_repairs WHERE incident = $1 AND incident <> '' AND "
       "   status = 'escalated'), "
-      "(SELECT EXTRACT(EPOCH FROM last_started_at) * 1000000 FROM repair_guard "
+      "(SELECT EXTRACT(EPOCH FROM last_started_at) * 1000000 FROM action_guard "
       "   WHERE agent_id = $2 AND action = $3), "
       "(SELECT count(*) FROM auto_repairs WHERE started_at > clock_timestamp() - $4::interval)",
       {incident, agent, action, interval(settings_.rate_window)});
@@ -508,12 +494,13 @@ Result<std::int64_t> PgRepairStore::record(PgConnection& c, const NewRepair& n,
           ? std::optional<std::string>(store::pgTimestamp(now + settings_.approval_expiry))
           : std::nullopt,
       std::to_string(n.cooldown.count()),
-      std::to_string(n.verify_after.count())};
+      std::to_string(n.verify_after.count()),
+      paramsJson(n.params)};
   auto r = c.exec(
       "INSERT INTO auto_repairs (service, agent_id, action, incident, trigger, failure_class, "
       "decision, reasons, status, requested_by, created_at, expires_at, cooldown_ms, "
-      "verify_after_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, "
-      "$14) RETURNING id",
+      "verify_after_ms, params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, "
+      "$13, $14, $15::jsonb) RETURNING id",
       params);
   if (!r.ok()) {
     return r.error();
@@ -576,26 +563,28 @@ Result<Start> PgRepairStore::guardAndAudit(PgConnection& c, std::int64_t id, con
                 " executions in the window (limit " + std::to_string(settings_.rate_limit) + ")";
     return st;
   }
+  // The one cooldown of every action the hub asks an agent to run, by the database clock.
   auto g = c.exec(
-      "INSERT INTO repair_guard AS g (agent_id, action, last_started_at, repair_id) "
-      "VALUES ($1, $2, clock_timestamp(), $3) "
+      "INSERT INTO action_guard AS g (agent_id, action, last_started_at, request_id, repair_id) "
+      "VALUES ($1, $2, clock_timestamp(), $3, $4) "
       "ON CONFLICT (agent_id, action) DO UPDATE SET last_started_at = EXCLUDED.last_started_at, "
-      "repair_id = EXCLUDED.repair_id "
-      "WHERE g.last_started_at <= EXCLUDED.last_started_at - $4::interval "
+      "request_id = EXCLUDED.request_id, repair_id = EXCLUDED.repair_id "
+      "WHERE g.last_started_at <= EXCLUDED.last_started_at - $5::interval "
       "RETURNING repair_id",
-      {n.agent, n.action, std::to_string(id), interval(n.cooldown)});
+      {n.agent, n.action, st.request_id, std::to_string(id), interval(n.cooldown)});
   if (!g.ok()) {
     return g.error();
   }
   if (g->rows() == 0) {
     auto last = c.exec(
-        "SELECT repair_id, EXTRACT(EPOCH FROM last_started_at) * 1000000 FROM repair_guard "
+        "SELECT CASE WHEN repair_id IS NULL THEN request_id ELSE 'repair #' || repair_id END, "
+        "EXTRACT(EPOCH FROM last_started_at) * 1000000 FROM action_guard "
         "WHERE agent_id = $1 AND action = $2",
         {n.agent, n.action});
     st.result = Start::Result::Refused;
     st.reason = "cooldown (database guard): " + n.action + " on " + n.agent + " started";
     if (last.ok() && last->rows() == 1) {
-      st.reason += " by repair #" + last->str(0, 0) + " at " +
+      st.reason += " by " + last->str(0, 0) + " at " +
                    formatRfc3339(store::fromEpochMicros(last->get(0, 1)));
     }
     st.reason += "; cooldown " + std::to_string(n.cooldown.count() / 1000) + "s";
@@ -639,12 +628,13 @@ Result<Start> PgRepairStore::startNew(PgConnection& c, const NewRepair& n) {
                            store::pgTimestamp(now),
                            "repair-" + std::to_string(id),
                            std::to_string(n.cooldown.count()),
-                           std::to_string(n.verify_after.count())};
+                           std::to_string(n.verify_after.count()),
+                           paramsJson(n.params)};
     auto ins = c.exec(
         "INSERT INTO auto_repairs (id, service, agent_id, action, incident, trigger, "
         "failure_class, decision, reasons, status, requested_by, created_at, started_at, "
-        "request_id, cooldown_ms, verify_after_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-        "'execute', $8::jsonb, 'running', $9, $10, clock_timestamp(), $11, $12, $13)",
+        "request_id, cooldown_ms, verify_after_ms, params) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+        "'execute', $8::jsonb, 'running', $9, $10, clock_timestamp(), $11, $12, $13, $14::jsonb)",
         params);
     if (!ins.ok()) {
       return ins.error();
@@ -686,7 +676,8 @@ Result<Start> PgRepairStore::startApproved(PgConnection& c, std::int64_t id) {
         "UPDATE auto_repairs SET status = 'running', started_at = clock_timestamp(), "
         "request_id = 'repair-' || id WHERE id = $1 AND status = 'approved' "
         "RETURNING service, agent_id, action, incident, trigger, requested_by, "
-        "coalesce(cooldown_ms, 0), coalesce(verify_after_ms, 0), coalesce(decided_by, '')",
+        "coalesce(cooldown_ms, 0), coalesce(verify_after_ms, 0), coalesce(decided_by, ''), "
+        "params::text",
         {std::to_string(id)});
     if (!u.ok()) {
       return u.error();
@@ -702,9 +693,15 @@ Result<Start> PgRepairStore::startApproved(PgConnection& c, std::int64_t id) {
     n.action = u->str(0, 2);
     n.incident = u->str(0, 3);
     const std::string trig = u->str(0, 4);
-    n.trigger = trig == "manual"   ? Trigger::Manual
-                : trig == "verify" ? Trigger::Verify
-                                   : Trigger::Transition;
+    n.trigger = parseTrigger(trig).value_or(Trigger::Transition);
+    const json params = json::parse(u->get(0, 9), nullptr, false);
+    if (params.is_object()) {
+      for (const auto& [k, v] : params.items()) {
+        if (v.is_string()) {
+          n.params[k] = v.get<std::string>();
+        }
+      }
+    }
     // The approver is who let it run; the requester is in the parameters.
     n.requested_by = u->str(0, 8).empty() ? u->str(0, 5) : u->str(0, 8);
     n.cooldown = milliseconds{u->int64(0, 6)};

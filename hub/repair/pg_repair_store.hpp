@@ -3,13 +3,15 @@
 // transaction on the connection it is given (one PgConnection per thread: the repair worker has
 // its own, API calls lease one from the pool) and writes its audit row in that transaction.
 //
-// The guarantee lives in start(): the auto_repairs row (status running), the repair_guard upsert
-// (refused unless the last start of that (agent, action) is a cooldown ago by the database
-// clock), the global rate-limit count (under a transaction-scoped advisory lock) and the audit
-// row "repair.execute" commit together, before the caller may ask the agent. Two hubs, a
-// redelivered transition or two concurrent approvals cannot all pass it.
+// The guarantee lives in startNew()/startApproved(): the auto_repairs row (status running), the
+// action_guard upsert (refused unless the last start of that (agent, action), by whatever
+// trigger, is the requester's cooldown ago by the database clock), the global rate-limit count
+// (under a transaction-scoped advisory lock) and the audit row "repair.execute" commit together,
+// before the caller may ask the agent. Two hubs, a redelivered transition, an inbound event and a
+// repair of the same action, or two concurrent approvals cannot all pass it.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,7 +24,7 @@
 
 namespace vitals::hub::repair {
 
-// One auto_repairs row as the API shows it.
+// One auto_repairs row (the API renders it: hub/api/repair_handler.cpp).
 struct RepairRecord {
   std::int64_t id = 0;
   std::string service;
@@ -46,10 +48,10 @@ struct RepairRecord {
   std::optional<bool> verified;
   std::string verify_message;
   std::int64_t verify_after_ms = 0;
+  std::map<std::string, std::string> params;  // the action's parameters (inbound events)
   std::optional<SystemTime> created_at, decided_at, expires_at, started_at, finished_at,
       verified_at;
 };
-nlohmann::json toJson(const RepairRecord& r);
 
 // A decision to record.
 struct NewRepair {
@@ -61,7 +63,8 @@ struct NewRepair {
   std::optional<FailureClass> failure_class;
   Verdict verdict = Verdict::None;
   std::vector<std::string> reasons;
-  std::string requested_by;  // "policy" or the API caller's actor
+  std::string requested_by;                   // "policy" or the API caller's actor
+  std::map<std::string, std::string> params;  // passed to the agent's action (inbound events)
   std::chrono::milliseconds cooldown{0};
   std::chrono::milliseconds verify_after{0};
 };

@@ -22,8 +22,19 @@ std::string_view toString(Trigger t) {
       return "verify";
     case Trigger::Manual:
       return "manual";
+    case Trigger::Event:
+      return "event";
   }
   return "transition";
+}
+
+std::optional<Trigger> parseTrigger(std::string_view s) {
+  for (Trigger t : {Trigger::Transition, Trigger::Verify, Trigger::Manual, Trigger::Event}) {
+    if (toString(t) == s) {
+      return t;
+    }
+  }
+  return std::nullopt;
 }
 
 std::string_view toString(Verdict v) {
@@ -73,14 +84,17 @@ Decision RepairDecider::decide(const RepairPolicy* policy, const RepairRequest& 
     d.reasons.push_back(std::move(reason));
     return d;
   };
-  const bool manual = request.trigger == Trigger::Manual;
+  // Quick actions and inbound events name their action; only automatic triggers derive it from
+  // the policy and count against an incident.
+  const bool event = request.trigger == Trigger::Event;
+  const bool manual = request.trigger == Trigger::Manual || event;
   // A quick action on a service without a policy gets the default guardrails.
   const RepairPolicy fallback = defaultPolicy(request.service, false);
   const RepairPolicy& p = policy != nullptr ? *policy : fallback;
 
   if (manual) {
     d.action = request.action;
-    d.reasons.push_back("requested by an operator");
+    d.reasons.push_back(event ? "requested by an inbound event" : "requested by an operator");
     if (d.action.empty()) {
       return verdict(Verdict::Skip, "no action named for service " + inQuotes(request.service));
     }
@@ -118,8 +132,10 @@ Decision RepairDecider::decide(const RepairPolicy* policy, const RepairRequest& 
   if (request.agent.empty()) {
     return verdict(Verdict::Skip, "no agent to run " + inQuotes(d.action) + " on");
   }
-  if (std::find(request.agent_actions.begin(), request.agent_actions.end(), d.action) ==
-      request.agent_actions.end()) {
+  // An event's agent may be named by its rule or an override rather than found by the service;
+  // the agent itself refuses an action it does not have.
+  if (!event && std::find(request.agent_actions.begin(), request.agent_actions.end(), d.action) ==
+                    request.agent_actions.end()) {
     return verdict(Verdict::Skip, "agent " + inQuotes(request.agent) + " does not offer action " +
                                       inQuotes(d.action));
   }
@@ -145,15 +161,15 @@ Decision RepairDecider::decide(const RepairPolicy* policy, const RepairRequest& 
   }
 
   const SystemTime now = clock_.now();
-  if (history.last_execution && p.cooldown.count() > 0 &&
-      now < *history.last_execution + p.cooldown) {
-    const SystemTime next = *history.last_execution + p.cooldown;
+  const milliseconds cooldown = request.cooldown.value_or(p.cooldown);
+  if (history.last_execution && cooldown.count() > 0 && now < *history.last_execution + cooldown) {
+    const SystemTime next = *history.last_execution + cooldown;
     d.retry_at = next;
     return verdict(Verdict::Skip, "cooldown: " + inQuotes(d.action) + " on " +
                                       inQuotes(request.agent) + " ran at " +
                                       formatRfc3339(*history.last_execution) +
                                       "; next allowed at " + formatRfc3339(next) + " (cooldown " +
-                                      config::formatDuration(p.cooldown) + ")");
+                                      config::formatDuration(cooldown) + ")");
   }
   if (history.executions_in_window >= settings_.rate_limit) {
     return verdict(Verdict::Skip,

@@ -21,8 +21,10 @@ enum class Trigger {
   Transition,  // a service status transition (automatic)
   Verify,      // a verification after a repair found the service still failing (automatic)
   Manual,      // an operator's quick action (POST .../actions/restart)
+  Event,       // an inbound event whose rule names the action (POST /api/v1/events, NATS)
 };
 std::string_view toString(Trigger t);
+std::optional<Trigger> parseTrigger(std::string_view s);
 
 // What is to be decided. For automatic triggers the agent is the deciding check's agent.
 struct RepairRequest {
@@ -34,9 +36,12 @@ struct RepairRequest {
   std::string agent;
   std::vector<std::string> agent_actions;  // the actions that agent registered
   std::string dependency_down;             // a service it depends on that is down ("" = none)
-  std::string action;                      // Manual: the action asked for
+  std::string action;                      // Manual, Event: the action asked for
   bool dry_run = false;                    // asked for by the caller (in addition to the policy's)
   std::string incident;
+  // Event: the rule's cooldown, used instead of the policy's. Whoever asks, the cooldown is
+  // measured from the last start of (agent, action), whoever started it.
+  std::optional<std::chrono::milliseconds> cooldown;
 };
 
 // The attempts so far, as the store counts them.

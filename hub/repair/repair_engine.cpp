@@ -261,6 +261,7 @@ void RepairEngine::tick() {
         j.action = (*rec)->action;
         j.service = (*rec)->service;
         j.requested_by = (*rec)->decided_by;
+        j.params = (*rec)->params;
         j.verify_after = milliseconds{(*rec)->verify_after_ms};
         send(j);
       }
@@ -407,7 +408,7 @@ void RepairEngine::decideFor(const std::string& service, HealthStatus status, po
     logger_->info("repair #{}: {} {} on {}: {} ({})", id.value(), toString(d.verdict), d.action,
                   d.agent, service, d.reasons.back());
     if (d.verdict == Verdict::DryRun) {
-      askDryRun(*conn_, id.value(), d.agent, d.action, "policy");
+      (void)askDryRun(*conn_, id.value(), d.agent, d.action, "policy");
     }
     if (d.retry_at) {
       // Held back by cooldown: look again when it ends, if the service is still failing.
@@ -445,6 +446,18 @@ void RepairEngine::decideFor(const std::string& service, HealthStatus status, po
 }
 
 void RepairEngine::send(const Job& job) {
+  const auto reply = execute(nullptr, job, settings_.command_timeout);
+  const bool ok = reply.ok() && (reply->outcome == "ok" || reply->outcome == "duplicate") &&
+                  reply->exit_code == 0 && reply->error.empty();
+  if (ok && job.verify_after.count() > 0 && !job.service.empty()) {
+    Job v = job;
+    v.kind = Job::Kind::Verify;
+    defer(v, clock_.steadyNow() + job.verify_after);
+  }
+}
+
+Result<AgentReply> RepairEngine::execute(store::PgConnection* c, const Job& job,
+                                         milliseconds timeout) {
   logger_->info("repair #{}: asking {} to run {} (request {})", job.repair_id, job.agent,
                 job.action, job.request_id);
   AgentCommand cmd;
@@ -452,15 +465,23 @@ void RepairEngine::send(const Job& job) {
   cmd.request_id = job.request_id;
   cmd.agent = job.agent;
   cmd.action = job.action;
+  cmd.params = job.params;
   cmd.requested_by = job.requested_by;
-  cmd.timeout = settings_.command_timeout;
-  const auto reply = agents_.send(cmd);
+  cmd.timeout = timeout;
+  auto reply = agents_.send(cmd);
   const ExecutionResult x = resultOf(reply);
   const bool ok =
       (x.outcome == "ok" || x.outcome == "duplicate") && x.exit_code == 0 && x.error.empty();
   (ok ? executions_ok_ : executions_failed_).inc();
   logger_->info("repair #{}: {} on {}: {} (exit {}){}", job.repair_id, job.action, job.agent,
                 x.outcome, x.exit_code, x.error.empty() ? "" : ": " + x.error);
+  if (c != nullptr) {
+    if (auto s = store_.finish(*c, job.repair_id, x); !s.ok()) {
+      noteDbError(s.error(), "recording a repair's result");
+    }
+    return reply;
+  }
+  // Worker thread: its own connection, re-established if needed.
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (!ensureConnection()) {
       continue;
@@ -471,30 +492,31 @@ void RepairEngine::send(const Job& job) {
     }
     noteDbError(s.error(), "recording a repair's result");
   }
-  if (ok && job.verify_after.count() > 0 && !job.service.empty()) {
-    Job v = job;
-    v.kind = Job::Kind::Verify;
-    defer(v, clock_.steadyNow() + job.verify_after);
-  }
+  return reply;
 }
 
-void RepairEngine::askDryRun(store::PgConnection& c, std::int64_t id, const std::string& agent,
-                             const std::string& action, const std::string& actor) {
+Result<AgentReply> RepairEngine::askDryRun(store::PgConnection& c, std::int64_t id,
+                                           const std::string& agent, const std::string& action,
+                                           const std::string& actor,
+                                           const std::map<std::string, std::string>& params) {
   AgentCommand cmd;
   cmd.verb = "run-action";
   cmd.request_id = "repair-" + std::to_string(id) + "-dry-run";
   cmd.agent = agent;
   cmd.action = action;
+  cmd.params = params;
   cmd.dry_run = true;
   cmd.requested_by = actor;
   cmd.timeout = std::min(settings_.command_timeout, milliseconds{10000});
-  auto x = resultOf(agents_.send(cmd));
+  auto reply = agents_.send(cmd);
+  auto x = resultOf(reply);
   if (x.outcome == "ok") {
     x.outcome = "dry-run";
   }
   if (auto s = store_.recordDryRunReply(c, id, x); !s.ok()) {
     noteDbError(s.error(), "recording a dry run's answer");
   }
+  return reply;
 }
 
 void RepairEngine::verify(const Job& job) {
@@ -633,7 +655,7 @@ Result<ActionOutcome> RepairEngine::restart(store::PgConnection& c, const std::s
     }
     id = rec.value();
     if (d.verdict == Verdict::DryRun) {
-      askDryRun(c, id, chosen, action, actor);
+      (void)askDryRun(c, id, chosen, action, actor);
     }
     out.http_status = d.verdict == Verdict::PendingApproval ? 202
                       : d.verdict == Verdict::DryRun        ? 200
@@ -691,6 +713,7 @@ Result<ActionOutcome> RepairEngine::decideApproval(store::PgConnection& c, std::
         j.action = (*rec)->action;
         j.service = (*rec)->service;
         j.requested_by = actor;
+        j.params = (*rec)->params;
         j.verify_after = milliseconds{(*rec)->verify_after_ms};
         enqueue(std::move(j));
       }
@@ -704,6 +727,106 @@ Result<ActionOutcome> RepairEngine::decideApproval(store::PgConnection& c, std::
     out.repair = **rec;
   }
   return out;
+}
+
+Result<ActionRun> RepairEngine::runAction(store::PgConnection& c, const ActionAsk& ask) {
+  auto policy = store_.policy(c, ask.service);
+  if (!policy.ok()) {
+    return policy.error();
+  }
+  const RepairPolicy* p = policy->has_value() ? &**policy : nullptr;
+  RepairRequest req;
+  req.trigger = ask.trigger;
+  req.service = ask.service;
+  req.agent = ask.agent;
+  req.action = ask.action;
+  req.cooldown = ask.cooldown;
+  req.incident = incidentOf(ask.service, false, clock_.now());
+  auto history = store_.history(c, ask.service, req.incident, ask.agent, ask.action,
+                                p != nullptr ? p->breaker_reset_at : std::nullopt);
+  if (!history.ok()) {
+    return history.error();
+  }
+  Decision d = decider_.decide(p, req, history.value());
+  if (!ask.reason.empty()) {
+    d.reasons.insert(d.reasons.begin(), ask.reason);
+  }
+  const RepairPolicy fallback = defaultPolicy(ask.service, false);
+  NewRepair n;
+  n.service = ask.service;
+  n.agent = ask.agent;
+  n.action = ask.action;
+  n.incident = req.incident;
+  n.trigger = ask.trigger;
+  n.verdict = d.verdict;
+  n.reasons = d.reasons;
+  n.requested_by = ask.requested_by;
+  n.params = ask.params;
+  n.cooldown = ask.cooldown.value_or((p != nullptr ? *p : fallback).cooldown);
+  n.verify_after = milliseconds{0};  // the event's caller sees the result; nothing to verify
+  ActionRun run;
+  run.reason = d.reasons.empty() ? std::string(toString(d.verdict)) : d.reasons.back();
+  if (d.verdict == Verdict::Execute) {
+    decisions_execute_.inc();
+    auto st = store_.startNew(c, n);
+    if (!st.ok()) {
+      return st.error();
+    }
+    run.repair_id = st->repair_id;
+    if (st->result != Start::Result::Started) {
+      guard_refusals_.inc();
+      run.kind = ActionRun::Kind::Refused;
+      run.reason = st->reason;
+      logger_->info("repair #{}: {} on {} ({}) held back: {}", st->repair_id, n.action, n.agent,
+                    toString(n.trigger), st->reason);
+      return run;
+    }
+    Job j;
+    j.kind = Job::Kind::Send;
+    j.repair_id = st->repair_id;
+    j.request_id = st->request_id;
+    j.agent = n.agent;
+    j.action = n.action;
+    j.service = n.service;
+    j.requested_by = n.requested_by;
+    j.params = n.params;
+    auto reply = execute(&c, j, ask.timeout);
+    run.kind = ActionRun::Kind::Ran;
+    if (reply.ok()) {
+      run.reply = std::move(reply.value());
+    } else {
+      run.error = reply.error().message;
+    }
+    return run;
+  }
+  (d.verdict == Verdict::Skip ? decisions_skip_ : decisions_other_).inc();
+  auto s = state_.service(ask.service);
+  auto id = store_.record(c, n, s ? std::string(vitals::toString(s->status)) : "unknown");
+  if (!id.ok()) {
+    return id.error();
+  }
+  run.repair_id = id.value();
+  switch (d.verdict) {
+    case Verdict::PendingApproval:
+      run.kind = ActionRun::Kind::PendingApproval;
+      break;
+    case Verdict::DryRun: {
+      run.kind = ActionRun::Kind::DryRun;
+      auto reply = askDryRun(c, id.value(), n.agent, n.action, n.requested_by, n.params);
+      if (reply.ok()) {
+        run.reply = std::move(reply.value());
+      } else {
+        run.error = reply.error().message;
+      }
+      break;
+    }
+    default:
+      run.kind = ActionRun::Kind::Refused;
+      break;
+  }
+  logger_->info("repair #{}: {} {} on {} ({}): {}", run.repair_id, toString(d.verdict), n.action,
+                n.agent, toString(n.trigger), run.reason);
+  return run;
 }
 
 }  // namespace vitals::hub::repair

@@ -8,6 +8,13 @@
 //
 // Quick actions and approvals come from API threads (restart(), decideApproval()): they decide
 // and pass the guard on the caller's connection and hand the agent request to the worker.
+// Inbound events come through runAction() on their caller's thread: the same decision (the
+// service's policy: approval, dry run, cooldown, global rate limit), the same guard and audit,
+// and the agent is asked there, so the event's caller gets the reply.
+//
+// This is the hub's one path for "ask agent X to run action Y": every such request is an
+// auto_repairs row, passes PgRepairStore's guard and is sent by the one CommandRequest codec
+// (AgentCommands).
 #include <spdlog/logger.h>
 
 #include <chrono>
@@ -50,6 +57,33 @@ struct ActionOutcome {
   std::optional<RepairRecord> repair;
 };
 
+// An action asked for by another part of the hub (an inbound event's rule).
+struct ActionAsk {
+  Trigger trigger = Trigger::Event;
+  std::string service;  // whose repair policy applies (none: the default guardrails)
+  std::string agent;
+  std::string action;
+  std::map<std::string, std::string> params;
+  std::string requested_by;                           // the audit actor
+  std::string reason;                                 // recorded first among the decision's reasons
+  std::optional<std::chrono::milliseconds> cooldown;  // instead of the policy's
+  std::chrono::milliseconds timeout{30000};           // waiting for the agent's reply
+};
+
+// What runAction() did.
+struct ActionRun {
+  enum class Kind {
+    Ran,              // the agent was asked: reply, or error when none came
+    Refused,          // a guardrail held it back (cooldown, rate limit): nothing ran
+    PendingApproval,  // recorded as pending; runs once, when approved
+    DryRun,           // recorded as what would run; reply: what the agent would run
+  } kind = Kind::Refused;
+  std::int64_t repair_id = 0;
+  std::string reason;  // the deciding reason
+  std::optional<AgentReply> reply;
+  std::string error;  // Ran without a reply: why
+};
+
 class RepairEngine final : public status::TransitionSink {
  public:
   using ConnectFn = std::function<Result<std::unique_ptr<store::PgConnection>>()>;
@@ -73,6 +107,8 @@ class RepairEngine final : public status::TransitionSink {
   // POST /api/v1/approvals/{id}/approve|reject (HTTP thread).
   Result<ActionOutcome> decideApproval(store::PgConnection& c, std::int64_t id, bool approve,
                                        const std::string& actor);
+  // An inbound event's action (any thread, its own connection). Blocks while the agent runs it.
+  Result<ActionRun> runAction(store::PgConnection& c, const ActionAsk& ask);
 
  private:
   struct Job {
@@ -82,6 +118,7 @@ class RepairEngine final : public status::TransitionSink {
     std::int64_t repair_id = 0;     // Send / Verify
     std::string request_id;         // Send
     std::string agent, action, requested_by;
+    std::map<std::string, std::string> params;  // Send
     std::chrono::milliseconds verify_after{0};
     Trigger trigger = Trigger::Transition;
   };
@@ -95,8 +132,12 @@ class RepairEngine final : public status::TransitionSink {
   void send(const Job& job);
   void verify(const Job& job);
   // Asks the agent what a dry run would run (it runs nothing) and stores its answer.
-  void askDryRun(store::PgConnection& c, std::int64_t id, const std::string& agent,
-                 const std::string& action, const std::string& actor);
+  Result<AgentReply> askDryRun(store::PgConnection& c, std::int64_t id, const std::string& agent,
+                               const std::string& action, const std::string& actor,
+                               const std::map<std::string, std::string>& params = {});
+  // Asks the agent to run the action of a started repair and records the reply.
+  Result<AgentReply> execute(store::PgConnection* c, const Job& job,
+                             std::chrono::milliseconds timeout);
   void tick();
   std::string incidentOf(const std::string& service, bool open_if_missing, SystemTime at);
   std::string dependencyDown(const std::string& service) const;

@@ -516,9 +516,10 @@ TEST_CASE("repair: the global rate limit holds across two hubs under concurrent 
   rig.checkAuditBeforeEachExecution();
 }
 
-TEST_CASE("repair: a repair that does not fix the service is verified as such, and the incident "
-          "is escalated to the alert channels once max attempts are used",
-          "[hub][integration][repair]") {
+TEST_CASE(
+    "repair: a repair that does not fix the service is verified as such, and the incident "
+    "is escalated to the alert channels once max attempts are used",
+    "[hub][integration][repair]") {
   Rig rig("repair_escalate");
   writeFile(rig.dir + "/secret", "s3cret\n");
   auto& hub = rig.startHub("hub-repair-escalate",
@@ -552,5 +553,113 @@ TEST_CASE("repair: a repair that does not fix the service is verified as such, a
               "SELECT count(*) FROM notification_outbox WHERE channel = 'ops' AND "
               "idempotency_key LIKE 'repair-%:repair-escalated:ops'") == 1);
   CHECK(linesOf(rig.out).size() == 1);
+  rig.checkAuditBeforeEachExecution();
+}
+
+// Inbound events take the same guarded path as repairs and quick actions (one guard per
+// (agent, action), one rate limit, approvals, one audit shape).
+namespace {
+
+std::string eventRules(const std::string& path, const std::string& cooldown) {
+  writeFile(path,
+            "rules:\n  - name: web-oom\n    event_type: web.oom\n    target: web\n"
+            "    action: restart-web\n    cooldown: " +
+                cooldown + "\n");
+  return "events:\n  rules_file: " + path + "\n";
+}
+
+const json kOomEvent = {{"event_type", "web.oom"}, {"target", "web"}};
+
+}  // namespace
+
+TEST_CASE("repair: a repair and an event for the same (agent, action) within the cooldown run once",
+          "[hub][integration][repair][events]") {
+  Rig rig("repair_event_once");
+  auto& hub = rig.startHub("hub-repair-event", eventRules(rig.dir + "/rules.yaml", "1h"));
+  rig.startAgent();
+  const int port = hub.port();
+  auto put = rig.put(port, "/api/v1/policies/web", policyBody(true, 3600));
+  INFO(put.body);
+  REQUIRE((put.status == 200 || put.status == 201));
+
+  SECTION("the repair first: the event within the cooldown runs nothing") {
+    rig.flap(port);
+    REQUIRE(waitUntil([&] { return linesOf(rig.out).size() == 1; }, 15s));
+    auto event = rig.post(port, "/api/v1/events", kOomEvent);
+    INFO(event.body);
+    REQUIRE(event.status == 200);
+    CHECK(parse(event)["outcome"] == "rejected");
+    CHECK(parse(event)["detail"].get<std::string>().find("cooldown") != std::string::npos);
+  }
+  SECTION("the event first: the repair and a quick action within the cooldown run nothing") {
+    auto event = rig.post(port, "/api/v1/events", kOomEvent);
+    INFO(event.body);
+    REQUIRE(event.status == 200);
+    CHECK(parse(event)["outcome"] == "ok");
+    REQUIRE(linesOf(rig.out).size() == 1);
+    rig.flap(port);
+    REQUIRE(waitUntil(
+        [&] {
+          return count(rig.db,
+                       "SELECT count(*) FROM auto_repairs WHERE trigger = 'transition' AND "
+                       "status = 'skipped' AND reasons::text LIKE '%cooldown%'") >= 1;
+        },
+        15s));
+    auto quick = rig.post(port, "/api/v1/services/web/actions/restart", {{"confirm", true}});
+    INFO(quick.body);
+    CHECK(quick.status == 409);
+  }
+  CHECK(linesOf(rig.out).size() == 1);
+  CHECK(count(rig.db, "SELECT count(*) FROM auto_repairs WHERE status = 'succeeded'") == 1);
+  rig.checkAuditBeforeEachExecution();
+}
+
+TEST_CASE("repair: an event for an action whose policy needs approval waits for it",
+          "[hub][integration][repair][events]") {
+  Rig rig("repair_event_approval");
+  auto& hub = rig.startHub("hub-repair-event-approval",
+                           "  approval_expiry: 3s\n" + eventRules(rig.dir + "/rules.yaml", "0s"));
+  rig.startAgent();
+  const int port = hub.port();
+  auto put = rig.put(port, "/api/v1/policies/web", policyBody(false, 0, true));
+  REQUIRE((put.status == 200 || put.status == 201));
+
+  auto pendingEvent = [&] {
+    auto event = rig.post(port, "/api/v1/events", kOomEvent);
+    INFO(event.body);
+    REQUIRE(event.status == 200);
+    CHECK(parse(event)["outcome"] == "pending-approval");
+    return parse(event)["result"]["repair_id"].get<long long>();
+  };
+  // Approved: it runs once.
+  const long long id = pendingEvent();
+  CHECK(linesOf(rig.out).empty());
+  auto approvals = parse(httpGet(port, "/api/v1/approvals"));
+  REQUIRE(approvals["approvals"].size() == 1);
+  CHECK(approvals["approvals"][0]["id"] == id);
+  CHECK(approvals["approvals"][0]["trigger"] == "event");
+  auto approve = rig.post(port, "/api/v1/approvals/" + std::to_string(id) + "/approve");
+  INFO(approve.body);
+  CHECK(approve.status == 202);
+  REQUIRE(waitUntil([&] { return linesOf(rig.out).size() == 1; }, 15s));
+  REQUIRE(waitUntil(
+      [&] {
+        return parse(httpGet(port, "/api/v1/repairs/" + std::to_string(id)))["status"] ==
+               "succeeded";
+      },
+      15s));
+  // Rejected: nothing runs.
+  const long long rejected = pendingEvent();
+  CHECK(rig.post(port, "/api/v1/approvals/" + std::to_string(rejected) + "/reject").status == 200);
+  // Expired: nothing runs.
+  const long long expiring = pendingEvent();
+  REQUIRE(waitUntil(
+      [&] {
+        return parse(httpGet(port, "/api/v1/repairs/" + std::to_string(expiring)))["status"] ==
+               "expired";
+      },
+      15s));
+  CHECK(linesOf(rig.out).size() == 1);
+  CHECK(count(rig.db, "SELECT count(*) FROM audit_log WHERE action = 'event.accept'") == 3);
   rig.checkAuditBeforeEachExecution();
 }

@@ -5,8 +5,8 @@
 
 #include "common/metrics/metrics.hpp"
 #include "common/time/manual_time.hpp"
-#include "hub/config/hub_config.hpp"
 #include "hub/api/events_handler.hpp"
+#include "hub/config/hub_config.hpp"
 #include "hub/events/bus_event_listener.hpp"
 #include "hub/events/event_processor.hpp"
 #include "hub/events/event_rules.hpp"
@@ -108,8 +108,7 @@ TEST_CASE("the rules file is read strictly with file:line problems", "[hub][unit
         std::string::npos);
   CHECK(text.find("actions.yaml:8: rules[1].name: \"a\" is used by another rule") !=
         std::string::npos);
-  CHECK(text.find("actions.yaml:10: rules[1].action: must be an action name") !=
-        std::string::npos);
+  CHECK(text.find("actions.yaml:10: rules[1].action: must be an action name") != std::string::npos);
   CHECK(text.find("actions.yaml:11: rules[1].shell: unknown key") != std::string::npos);
 }
 
@@ -187,14 +186,16 @@ TEST_CASE("an event runs its rule's action on the target's agent and is audited 
   CHECK(req.agent == "node-1");
   CHECK(req.action == "restart-container");
   CHECK(req.params.at("name") == "web-a");
-  CHECK(req.request_id == "event-1");
+  CHECK(req.event_id == 1);
+  CHECK(req.service == "web-1");
+  CHECK(req.reason.rfind("inbound event #1 (rule ", 0) == 0);
   CHECK(req.requested_by == "key:2");
   CHECK(req.timeout == 5s);
   REQUIRE(rig.log.rows.size() == 1);
   CHECK(rig.log.rows[0].outcome == "ok");
   CHECK(rig.log.rows[0].source == "http:key:2");
-  CHECK(rig.log.audit == std::vector<std::string>{"key:2 event.accept accepted",
-                                                  "key:2 event.action ok"});
+  CHECK(rig.log.audit ==
+        std::vector<std::string>{"key:2 event.accept accepted", "key:2 event.action ok"});
   const auto body = toJson(out);
   CHECK(body["result"]["output"] == "done\n");
   CHECK(body["agent"] == "node-1");
@@ -203,8 +204,8 @@ TEST_CASE("an event runs its rule's action on the target's agent and is audited 
 TEST_CASE("unknown type and no rule and no agent give 422 and a bad payload 400 and readonly 403",
           "[hub][unit][events]") {
   Rig rig;
-  auto out = rig.processor.handleBody(R"({"event_type":"nope","target":"web-1"})",
-                                      rig.operatorCaller);
+  auto out =
+      rig.processor.handleBody(R"({"event_type":"nope","target":"web-1"})", rig.operatorCaller);
   CHECK(out.status == 422);
   CHECK(out.code == "unknown_event_type");
   out = rig.processor.handleBody(R"({"event_type":"container.oom","target":"db-1"})",
@@ -313,7 +314,8 @@ TEST_CASE("HMAC accepts the current and previous secret and refuses wrong or sta
   };
   CHECK(verifySignature(s, "1800000000", sign(s.secret, 1'800'000'000), body, now).ok());
   CHECK(verifySignature(s, "1799999800", sign(s.previous_secret, 1'799'999'800), body, now).ok());
-  auto bad = verifySignature(s, "1800000000", sign("other-secret-xxxxxx", 1'800'000'000), body, now);
+  auto bad =
+      verifySignature(s, "1800000000", sign("other-secret-xxxxxx", 1'800'000'000), body, now);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == "auth.signature");
   bad = verifySignature(s, "1800000000", sign(s.secret, 1'800'000'000), body + " ", now);
@@ -330,8 +332,9 @@ TEST_CASE("HMAC accepts the current and previous secret and refuses wrong or sta
   CHECK_FALSE(constantTimeEquals("abc", "abcd"));
 }
 
-TEST_CASE("events from NATS take the source from the subject and the bus role and answer on the reply",
-          "[hub][unit][events]") {
+TEST_CASE(
+    "events from NATS take the source from the subject and the bus role and answer on the reply",
+    "[hub][unit][events]") {
   Rig rig;
   std::vector<std::pair<std::string, std::string>> published;
   BusEventListener listener(
@@ -432,8 +435,9 @@ TEST_CASE("the events API takes a key's role or a verified signature and refuses
   CHECK(r.body["source"] == "http:key:4");
 
   auto signed_req = anonymous;
-  signed_req.headers = {{"x-vitals-timestamp", std::to_string(ts)},
-                        {"X-Vitals-Signature", hub::notify::webhookSignature(hmac.secret, ts, body)}};
+  signed_req.headers = {
+      {"x-vitals-timestamp", std::to_string(ts)},
+      {"X-Vitals-Signature", hub::notify::webhookSignature(hmac.secret, ts, body)}};
   r = h.post(signed_req);
   REQUIRE(r.status == 200);
   CHECK(r.body["source"] == "http:hmac");
@@ -444,8 +448,7 @@ TEST_CASE("the events API takes a key's role or a verified signature and refuses
 
   // A signature header is verified even when a key is there too.
   auto both = keyed;
-  both.headers = {{"X-Vitals-Timestamp", std::to_string(ts)},
-                  {"X-Vitals-Signature", "sha256=00"}};
+  both.headers = {{"X-Vitals-Timestamp", std::to_string(ts)}, {"X-Vitals-Signature", "sha256=00"}};
   CHECK(h.post(both).status == 401);
   CHECK(rig.runner.requests.size() == 2);
   CHECK(h.list(keyed).body["events"].size() == 2);

@@ -268,6 +268,68 @@ TEST_CASE("repair: a quick action needs no enabled policy but keeps cooldown and
   CHECK(rig.decider.decide(&p, r, h).verdict == Verdict::Execute);
 }
 
+TEST_CASE("repair: an inbound event keeps the policy's approval, dry run and rate limit",
+          "[hub][unit][repair][events]") {
+  Rig rig(DeciderSettings{2, 1h});
+  RepairRequest r = downBy(FailureKind::None);
+  r.trigger = Trigger::Event;
+  r.status = HealthStatus::Healthy;
+  r.action = "restart-web";
+  // No policy: the default guardrails, and it runs.
+  auto d = rig.decider.decide(nullptr, r, {});
+  CHECK(d.verdict == Verdict::Execute);
+  CHECK(mentions(d, "requested by an inbound event"));
+  RepairPolicy p = enabledPolicy();
+  p.enabled = false;  // automation off does not stop an event, as it does not stop a human
+  p.require_approval = true;
+  CHECK(rig.decider.decide(&p, r, {}).verdict == Verdict::PendingApproval);
+  p.require_approval = false;
+  p.dry_run = true;
+  CHECK(rig.decider.decide(&p, r, {}).verdict == Verdict::DryRun);
+  p.dry_run = false;
+  RepairHistory h;
+  h.executions_in_window = 2;
+  CHECK(mentions(rig.decider.decide(&p, r, h), "global rate limit"));
+}
+
+TEST_CASE("repair: an inbound event is held back by its rule's cooldown from any start",
+          "[hub][unit][repair][events]") {
+  Rig rig;
+  RepairPolicy p = enabledPolicy();  // cooldown 5min
+  RepairRequest r = downBy(FailureKind::None);
+  r.trigger = Trigger::Event;
+  r.action = "restart-web";
+  r.cooldown = 1h;
+  RepairHistory h;
+  h.last_execution = rig.time.now() - 30min;  // started by a repair, a quick action or an event
+  auto d = rig.decider.decide(&p, r, h);
+  CHECK(d.verdict == Verdict::Skip);
+  CHECK(mentions(d, "cooldown 1h"));
+  REQUIRE(d.retry_at.has_value());
+  CHECK(*d.retry_at == *h.last_execution + 1h);
+  r.cooldown = 0ms;  // a rule without a cooldown does not wait
+  CHECK(rig.decider.decide(&p, r, h).verdict == Verdict::Execute);
+}
+
+TEST_CASE("repair: an inbound event's agent need not have registered the action",
+          "[hub][unit][repair][events]") {
+  Rig rig;
+  RepairRequest r = downBy(FailureKind::None);
+  r.trigger = Trigger::Event;
+  r.action = "flush-cache";  // not in agent_actions: the agent itself refuses what it lacks
+  CHECK(rig.decider.decide(nullptr, r, {}).verdict == Verdict::Execute);
+  r.trigger = Trigger::Manual;
+  CHECK(rig.decider.decide(nullptr, r, {}).verdict == Verdict::Skip);
+}
+
+TEST_CASE("repair: triggers print and parse as stored", "[hub][unit][repair]") {
+  for (Trigger t : {Trigger::Transition, Trigger::Verify, Trigger::Manual, Trigger::Event}) {
+    CHECK(parseTrigger(toString(t)) == t);
+  }
+  CHECK(toString(Trigger::Event) == "event");
+  CHECK_FALSE(parseTrigger("cron").has_value());
+}
+
 TEST_CASE("repair policy JSON: round trip, partial updates and refusals", "[hub][unit][repair]") {
   RepairPolicy base = defaultPolicy("web", false);
   auto same = policyFromJson(toJson(base), base);

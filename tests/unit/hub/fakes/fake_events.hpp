@@ -3,7 +3,7 @@
 #include <mutex>
 
 #include "hub/events/action_runner.hpp"
-#include "hub/events/event_store.hpp"
+#include "hub/events/event_log.hpp"
 
 namespace vitals::test {
 
