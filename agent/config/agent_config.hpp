@@ -13,21 +13,13 @@
 
 #include "agent/config/kind_specs.hpp"
 #include "common/log/log.hpp"
+#include "common/nats/nats_settings.hpp"
 
 namespace vitals::agent {
 
-struct NatsSettings {
-  std::string url = "nats://127.0.0.1:4222";
-  std::string credentials_file;  // empty: none
-  std::string user;              // empty: none
-  std::string password_file;     // read at start; never inline in the YAML
-  std::string nkey;              // NKEY public key ("U..."); with nkey_seed_file
-  std::string nkey_seed_file;
-  std::string inbox_prefix;      // empty: "_INBOX_<agent_id>" (see docs/security.md)
-  std::string tls_ca_file;       // tls.* : any set (or a tls:// URL) turns TLS on
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  std::string tls_server_name;
+// `nats:`: the keys both binaries share (common/nats/nats_settings.hpp) and the agent's own.
+// password_file is read at start, not by the loader.
+struct NatsSettings : nats::NatsSettings {
   std::chrono::milliseconds publish_timeout{2000};
 };
 

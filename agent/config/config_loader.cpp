@@ -193,99 +193,19 @@ void applyTargetAllowlist(config::YamlReader& root, std::vector<CheckConfig>& ch
   }
 }
 
-// "_INBOX_a1" or "site.inbox": NATS subject tokens without wildcards.
-bool validInboxPrefix(const std::string& prefix) {
-  std::stringstream ss(prefix);
-  std::string token;
-  int tokens = 0;
-  while (std::getline(ss, token, '.')) {
-    if (!subjects::isValidToken(token)) {
-      return false;
-    }
-    ++tokens;
-  }
-  return tokens > 0 && prefix.back() != '.';
-}
-
 void readNats(config::YamlReader& root, const LoadOptions& options, NatsSettings& out) {
-  auto n = root.mapping("nats");
-  if (!n) {
-    return;
-  }
-  out.url = n->str("url", out.url);
-  {
-    std::stringstream ss(out.url);
-    std::string part;
-    bool any = false;
-    while (std::getline(ss, part, ',')) {
-      any = true;
-      if (part.rfind("nats://", 0) != 0 && part.rfind("tls://", 0) != 0) {
-        n->problem("url", "must be a nats:// or tls:// URL (comma-separated for several), got \"" +
-                              part + "\"");
-        break;
-      }
+  nats::NatsSources sources;
+  sources.readable = [&options](const std::string& path) -> Status {
+    if (options.readable(path)) {
+      return okStatus();
     }
-    if (!any) {
-      n->problem("url", "must not be empty");
+    return Error{"config.unreadable", "", path};
+  };
+  nats::readNatsSection(root, sources, out, [&out](config::YamlReader& n) {
+    if (auto v = n.duration("publish_timeout", 100ms, 60s)) {
+      out.publish_timeout = *v;
     }
-  }
-  out.credentials_file = n->str("credentials_file", "");
-  out.user = n->str("user", "");
-  out.password_file = n->str("password_file", "");
-  if (n->has("password")) {
-    n->problem("password", "secrets are not accepted inline: use password_file");
-    n->str("password");
-  }
-  if (!out.credentials_file.empty() && !out.user.empty()) {
-    n->problem("user", "use either credentials_file or user/password_file, not both");
-  }
-  if (!out.password_file.empty() && out.user.empty()) {
-    n->problem("password_file", "needs user");
-  }
-  out.nkey = n->str("nkey", "");
-  out.nkey_seed_file = n->str("nkey_seed_file", "");
-  if (out.nkey.empty() != out.nkey_seed_file.empty()) {
-    n->problem(out.nkey.empty() ? "nkey_seed_file" : "nkey",
-               "nkey and nkey_seed_file go together");
-  } else if (!out.nkey.empty() && out.nkey[0] != 'U') {
-    n->problem("nkey", "must be a user public key (starting with 'U')");
-  }
-  if (!out.nkey.empty() && (!out.user.empty() || !out.credentials_file.empty())) {
-    n->problem("nkey", "use one of credentials_file, user/password_file or nkey");
-  }
-  out.inbox_prefix = n->str("inbox_prefix", "");
-  if (!out.inbox_prefix.empty() && !validInboxPrefix(out.inbox_prefix)) {
-    n->problem("inbox_prefix", "must be subject tokens of [A-Za-z0-9_-] separated by '.'");
-  }
-  if (auto t = n->mapping("tls")) {
-    out.tls_ca_file = t->str("ca_file", "");
-    out.tls_cert_file = t->str("cert_file", "");
-    out.tls_key_file = t->str("key_file", "");
-    out.tls_server_name = t->str("server_name", "");
-    if (out.tls_cert_file.empty() != out.tls_key_file.empty()) {
-      t->problem(out.tls_cert_file.empty() ? "cert_file" : "key_file",
-                 "cert_file and key_file go together");
-    }
-    for (const auto& [key, path] :
-         {std::pair<std::string, std::string>{"ca_file", out.tls_ca_file},
-          {"cert_file", out.tls_cert_file},
-          {"key_file", out.tls_key_file}}) {
-      if (!path.empty() && !options.readable(path)) {
-        t->problem(key, "cannot read \"" + path + "\"");
-      }
-    }
-    t->finish();
-  }
-  for (const auto& [key, path] :
-       {std::pair<std::string, std::string>{"credentials_file", out.credentials_file},
-        {"password_file", out.password_file},
-        {"nkey_seed_file", out.nkey_seed_file}}) {
-    if (!path.empty() && !options.readable(path)) {
-      n->problem(key, "cannot read \"" + path + "\"");
-    }
-  }
-  if (auto v = n->duration("publish_timeout", 100ms, 60s)) out.publish_timeout = *v;
-  n->finish();
+  });
 }
 
 void readLog(config::YamlReader& root, LogSettings& out) {

@@ -54,8 +54,7 @@ Read read(const std::string& yaml, const World& world = {}) {
   config::Problems problems;
   Read r;
   if (auto root = config::YamlReader::loadString(yaml, "x.yaml", problems)) {
-    readNatsSection(*root, world.sources(), r.settings);
-    root->finish();
+    readNatsSection(*root, world.sources(), r.settings);  // the section's own keys only
   }
   r.problems = problems.format();
   return r;
