@@ -11,11 +11,7 @@
 #include "common/config/yaml_reader.hpp"
 #include "common/error/result.hpp"
 #include "common/log/log.hpp"
-<<<<<<< HEAD
 #include "common/nats/nats_settings.hpp"
-#include "hub/events/events_settings.hpp"
-=======
->>>>>>> h3-helpers
 #include "hub/alerts/alert_settings.hpp"
 #include "hub/events/events_settings.hpp"
 #include "hub/notify/notify_settings.hpp"
