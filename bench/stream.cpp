@@ -60,7 +60,7 @@ struct NoAudit final : api::AuditSink {
 };
 
 // The hub side. Writes its port to `out`, waits for a byte on `in` (clients connected), publishes,
-// then writes "<cpu seconds> <wall seconds>\n" of the publishing window to `out`.
+// then writes "<cpu seconds> <wall seconds> <clients dropped>\n" to `out`.
 int hubSide(const Options& o, int in, int out) {
   SystemClock clock;
   metrics::Registry registry;
@@ -97,6 +97,11 @@ int hubSide(const Options& o, int in, int out) {
   if (read(in, &go, 1) != 1) {
     return 1;
   }
+  // Every client connected first, so each can be expected to read every change.
+  const auto connect_deadline = Mono::now() + std::chrono::seconds(60);
+  while (hub.clients() < static_cast<std::size_t>(o.clients) && Mono::now() < connect_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   const double cpu0 = cpuSeconds();
   const auto t0 = Mono::now();
   const long total = static_cast<long>(o.rate) * o.seconds;
@@ -116,8 +121,11 @@ int hubSide(const Options& o, int in, int out) {
   }
   const double wall = std::chrono::duration<double>(Mono::now() - t0).count();
   const double cpu = cpuSeconds() - cpu0;
-  char line[64];
-  const int n = std::snprintf(line, sizeof line, "%.3f %.3f\n", cpu, wall);
+  char line[96];
+  const int n = std::snprintf(
+      line, sizeof line, "%.3f %.3f %llu\n", cpu, wall,
+      static_cast<unsigned long long>(
+          registry.counter("vitals_stream_dropped_clients_total", "").value()));
   if (write(out, line, static_cast<std::size_t>(n)) < 0) {
     return 1;
   }
@@ -137,6 +145,7 @@ std::string readLine(int fd) {
 
 struct Run {
   double cpu = 0, wall = 0;
+  unsigned long long dropped = 0;
   std::vector<double> latencies_ms;
   long lost = 0;
 };
@@ -165,8 +174,11 @@ Run runOnce(const Options& o) {
     threads.emplace_back([&, c] {
       test::readSse(port, "/api/v1/stream?kinds=status", {}, [&](const test::SseEvent& e) {
         const auto now = monoNs();
+        if (e.event != "status") {
+          return e.event != "dropped" && e.event != "closed";
+        }
         auto j = nlohmann::json::parse(e.data, nullptr, false);
-        if (j.is_discarded()) {
+        if (j.is_discarded() || !j.contains("data")) {
           return true;
         }
         const auto& d = j["data"];
@@ -177,8 +189,6 @@ Run runOnce(const Options& o) {
       });
     });
   }
-  // The clients are connected once the hub side counts them; give them a moment.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500 + 10 * o.clients));
   if (write(to_child[1], "g", 1) != 1) {
     std::perror("write");
   }
@@ -189,7 +199,7 @@ Run runOnce(const Options& o) {
   int status = 0;
   waitpid(pid, &status, 0);
   Run r;
-  std::sscanf(result.c_str(), "%lf %lf", &r.cpu, &r.wall);
+  std::sscanf(result.c_str(), "%lf %lf %llu", &r.cpu, &r.wall, &r.dropped);
   for (int c = 0; c < o.clients; ++c) {
     r.lost += total - got[static_cast<std::size_t>(c)];
     r.latencies_ms.insert(r.latencies_ms.end(), lat[static_cast<std::size_t>(c)].begin(),
@@ -234,7 +244,8 @@ int main(int argc, char** argv) {
   std::printf("clients              %d\n", o.clients);
   std::printf("changes              %d/s for %d s (%ld)\n", o.rate, o.seconds,
               static_cast<long>(o.rate) * o.seconds);
-  std::printf("events read          %zu (lost %ld)\n", r.latencies_ms.size(), r.lost);
+  std::printf("events read          %zu (lost %ld; clients dropped as too slow: %llu)\n",
+              r.latencies_ms.size(), r.lost, r.dropped);
   std::printf("latency p50          %.2f ms\n", pct(r.latencies_ms, 0.50));
   std::printf("latency p99          %.2f ms\n", pct(r.latencies_ms, 0.99));
   std::printf("latency max          %.2f ms\n", r.latencies_ms.empty() ? 0 : r.latencies_ms.back());

@@ -201,8 +201,7 @@ async function loadServices() {
 }
 function cardHtml(s) {
   const since = state.changedAt.get(s.name);
-  return `<a class="card ${esc(s.status)}" href="#/service/${encodeURIComponent(s.name)}" data-name="${esc(s.name)}"
-      aria-label="${esc(s.name)}: ${esc(s.status)}">
+  return `<a class="card ${esc(s.status)}" href="#/service/${encodeURIComponent(s.name)}" data-name="${esc(s.name)}">
     <div class="name"><span>${esc(s.name)}</span>${statusLabel(s.status)}</div>
     <div class="meta">${ms(s.latency_ms)} · checked ${esc(ago(s.last_checked))} ago${since ? " · " + esc(s.status) + " for " + esc(ago(since)) : ""}</div>
     <div class="meta">agent ${esc(s.agent || "–")} · ${(s.checks || []).length} check(s)</div></a>`;
@@ -561,12 +560,14 @@ async function start(ticket) {
   $("#login").style.display = "none";
   $("#logout").hidden = false;
   $("#role").textContent = state.role;
-  await loadServices().catch(() => {});
+  if (!state.services.size) await loadServices().catch(() => {});
   await render();
   connect(ticket);
 }
 if (state.key) {
-  signIn(state.key).then(start).catch(err => signOut(err.status === 401 ? "the key was refused" : "cannot reach the hub: " + err.message));
+  // The ticket and the services in parallel: the grid paints as soon as both are in.
+  Promise.all([signIn(state.key), loadServices()]).then(([ticket]) => start(ticket))
+    .catch(err => signOut(err.status === 401 ? "the key was refused" : "cannot reach the hub: " + err.message));
 } else {
   signOut("");
 }

@@ -9,6 +9,8 @@
 // VITALS_BROWSER_OUT (a directory for screenshots). Control endpoints (POST, query parameters):
 //   /result?service=S&status=healthy|degraded|down|unknown   one result for S's check
 //   /seed?count=N&prefix=P                                   N healthy services P0..P(N-1)
+//   /pending?service=S     a repair of S waiting for approval, as the repair engine records one
+//                          (the pretend agent offers no actions, so the hub would refuse to ask)
 // Every service's last status is published again every 10 s, so the pretend agent stays alive.
 // Exit code: the script's; 77 (skipped) when node, chromium or the npm packages are missing.
 #include <httplib.h>
@@ -27,6 +29,7 @@
 #include "common/nats/nats_client.hpp"
 #include "common/nats/subjects.hpp"
 #include "tests/support/fixture.hpp"
+#include "tests/support/pg_query.hpp"
 #include "tests/support/stack.hpp"
 
 using namespace vitals;
@@ -183,6 +186,21 @@ int main(int argc, char** argv) {
       }
       res.status = agent.set(all) ? 200 : 503;
     });
+    control.Post("/pending", [&](const httplib::Request& req, httplib::Response& res) {
+      const auto service = req.get_param_value("service");
+      if (service.empty() || service.find('\'') != std::string::npos) {
+        res.status = 400;
+        return;
+      }
+      const auto id = scalar(ho.db_conninfo,
+                             "INSERT INTO auto_repairs (service, agent_id, action, trigger, "
+                             "decision, status, requested_by, expires_at, created_at) VALUES ('" +
+                                 service +
+                                 "', 'browser-agent', 'restart-" + service +
+                                 "', 'manual', 'needs approval', 'pending', 'key:2', "
+                                 "now() + interval '10 minutes', now()) RETURNING id");
+      res.set_content("{\"id\":" + id + "}", "application/json");
+    });
     const int control_port = control.bind_to_any_port("127.0.0.1");
     std::thread control_thread([&] { control.listen_after_bind(); });
     std::atomic<bool> done{false};
@@ -205,7 +223,7 @@ int main(int argc, char** argv) {
     if (std::getenv("VITALS_BROWSER_OUT") == nullptr) {
       ::setenv("VITALS_BROWSER_OUT", out_dir.c_str(), 1);
     }
-    std::vector<std::string> node_argv{"node", script.string()};
+    std::vector<std::string> node_argv{"/usr/bin/env", "node", script.string()};  // execv: no PATH
     for (int i = 2; i < argc; ++i) {
       node_argv.emplace_back(argv[i]);
     }

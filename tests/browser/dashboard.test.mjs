@@ -51,16 +51,16 @@ async function test(name, fn) {
 }
 
 const userDataDir = mkdtempSync(path.join(tmpdir(), "vitals-chromium-"));
-const browser = await chromium.launch({
+// A fresh profile per run; one tab per role (the key lives in each tab's sessionStorage).
+const browser = await chromium.launchPersistentContext(userDataDir, {
   executablePath: "/usr/bin/chromium",
+  viewport: { width: 1280, height: 860 },
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         `--user-data-dir=${userDataDir}`],
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 
 async function signedIn(role, hash = "#/") {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const page = await context.newPage();
+  const page = await browser.newPage();
   page.on("pageerror", e => console.log(`[${role}] page error: ${e.message}`));
   await page.goto(HUB + "/" + hash);
   await page.fill("#key", KEYS[role]);
@@ -148,14 +148,9 @@ await test("the timeline shows the outage window the test created", async () => 
 });
 
 await test("an approval can be approved from the page", async () => {
-  const put = await hub("/api/v1/policies/db", KEYS.admin, { method: "PUT", body: JSON.stringify({
-    enabled: false, dry_run: false, require_approval: true, actions: { unexpected: "restart-db" },
-    cooldown_seconds: 0, verify_after_seconds: 1, max_attempts: 100, circuit_breaker: 100 }) });
-  assert.ok(put.status === 200 || put.status === 201, JSON.stringify(put.body));
-  const pending = await hub("/api/v1/services/db/actions/restart", KEYS.operator,
-                            { method: "POST", body: JSON.stringify({ confirm: true }) });
-  assert.equal(pending.status, 202, JSON.stringify(pending.body));
-  const id = pending.body.repair.id;
+  const r = await fetch(CONTROL + "/pending?service=db", { method: "POST" });
+  assert.equal(r.status, 200);
+  const { id } = await r.json();
   await op.goto(HUB + "/#/repairs");
   await op.click(`button[data-approve="${id}"]`);
   await op.fill("#confirm-fields input[name=reason]", "approved in the browser test");
@@ -166,7 +161,7 @@ await test("an approval can be approved from the page", async () => {
     return r.status === 200 && r.body.status !== "pending";
   });
   await op.goto(HUB + "/#/repairs");
-  await op.waitForSelector("h3:text('History')");
+  await op.waitForSelector("#view h3:text('History')");
   await shot(op, "repairs");
 });
 
@@ -206,7 +201,7 @@ await test("readonly sees no action buttons and a direct API call from the page 
   assert.equal((await ro.$$("button[data-act]")).length, 0);
   for (const hash of ["#/incidents", "#/repairs", "#/preflight"]) {
     await ro.goto(HUB + "/" + hash);
-    await ro.waitForSelector("main h2");
+    await ro.waitForSelector("#view h2");
     await sleep(300);
     const buttons = await ro.$$eval("#view button", bs => bs.map(b => b.textContent));
     assert.deepEqual(buttons, [], hash);
@@ -225,7 +220,7 @@ await test("no view has a serious or critical axe-core violation", async () => {
                               ["#/incidents", "incidents"], ["#/repairs", "repairs"], ["#/preflight", "preflight"],
                               ["#/agents", "agents"], ["#/federation", "federation"]]) {
     await admin.goto(HUB + "/" + hash);
-    await admin.waitForSelector("main h2");
+    await admin.waitForSelector("#view h2");
     await sleep(300);
     const minor = await axeScan(admin, name);
     if (name === "agents" || name === "federation") await shot(admin, name);
