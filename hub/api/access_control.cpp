@@ -142,9 +142,9 @@ ApiResponse AccessControl::handle(const IncomingRequest& req) {
   bool signed_without_key = false;
   if (!settings_.auth_required) {
     caller.role = "admin";
-  } else if (need == Access::Signed && req.authorization.empty()) {
-    // No key: the handler verifies the request's signature (and refuses it without one). Bad
-    // signatures count as failed authentications of the address, like bad keys.
+  } else if ((need == Access::Signed || need == Access::Ticket) && req.authorization.empty()) {
+    // No key: the handler verifies the request's signature or stream ticket (and refuses it
+    // without one). Bad ones count as failed authentications of the address, like bad keys.
     if (auto wait = failed_auth_.check("ip:" + req.remote_addr, clock_.steadyNow())) {
       refusal = refuse("rate_limited",
                        tooManyRequests(*wait, "too many failed authentications from this "

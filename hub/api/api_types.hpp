@@ -4,12 +4,15 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <memory>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "hub/api/body_stream.hpp"
 
 namespace vitals::hub::api {
 
@@ -60,6 +63,8 @@ struct ApiResponse {
   std::optional<std::string> text;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is streamed from it (chunked) instead of body/text.
+  std::shared_ptr<BodyStream> stream;
 };
 
 inline ApiResponse jsonResponse(nlohmann::json body, int status = 200) {

@@ -1,11 +1,29 @@
 # Writes a .cpp defining `std::string_view <SYMBOL>()` with the text of INPUT, so the hub serves
-# its dashboard page without files at run time. Run by the build (hub/CMakeLists.txt):
+# its dashboard page without files at run time. Every `<script type="module" src="NAME"></script>`
+# in INPUT is replaced by the file NAME (next to INPUT) inline, so the page is one response and
+# works offline. Run by the build (hub/CMakeLists.txt):
 #   cmake -DINPUT=<file> -DSYMBOL=<ns::name> -DOUTPUT=<file.cpp> -P embed_text.cmake
 file(READ "${INPUT}" content)
+get_filename_component(dir "${INPUT}" DIRECTORY)
+string(REGEX MATCHALL "<script type=\"module\" src=\"[A-Za-z0-9_./-]+\"></script>" tags "${content}")
+foreach(tag IN LISTS tags)
+  string(REGEX REPLACE "^<script type=\"module\" src=\"([^\"]+)\"></script>$" "\\1" name "${tag}")
+  if(NOT EXISTS "${dir}/${name}")
+    message(FATAL_ERROR "${INPUT} includes ${name}, which does not exist")
+  endif()
+  file(READ "${dir}/${name}" script)
+  string(FIND "${script}" "</script" closing)
+  if(NOT closing EQUAL -1)
+    message(FATAL_ERROR "${dir}/${name} contains </script, which would end the inlined script")
+  endif()
+  string(REPLACE "${tag}" "<script type=\"module\">\n${script}</script>" content "${content}")
+endforeach()
 string(FIND "${content}" ")vitals_text\"" clash)
 if(NOT clash EQUAL -1)
   message(FATAL_ERROR "${INPUT} contains the raw-string delimiter )vitals_text\"")
 endif()
+# A raw string literal is limited in length by some compilers (MSVC 16 KB); GCC and Clang are
+# not, and they are what the hub builds with.
 string(REGEX MATCH "^(.*)::([^:]+)$" _ "${SYMBOL}")
 set(ns "${CMAKE_MATCH_1}")
 set(name "${CMAKE_MATCH_2}")

@@ -67,7 +67,21 @@ struct HttpServer::Impl {
     for (const auto& [k, v] : out.headers) {
       res.set_header(k, v);
     }
-    if (out.text) {
+    if (out.stream) {
+      // Chunked; httplib calls the provider again until done() or a failed write (client gone).
+      res.set_chunked_content_provider(
+          out.content_type, [body = out.stream](std::size_t, httplib::DataSink& sink) {
+            std::string piece;
+            const bool more = body->next(piece);
+            if (!piece.empty() && !sink.write(piece.data(), piece.size())) {
+              return false;
+            }
+            if (!more) {
+              sink.done();
+            }
+            return true;
+          });
+    } else if (out.text) {
       res.set_content(*out.text, out.content_type.c_str());
     } else {
       res.set_content(out.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
@@ -103,6 +117,10 @@ Result<int> HttpServer::start(const std::string& host, int port) {
     impl_->server = std::make_unique<httplib::Server>();
   }
   auto& srv = *impl_->server;
+  if (cfg.worker_threads > 0) {
+    // A stream client holds its worker thread for as long as it is connected.
+    srv.new_task_queue = [n = cfg.worker_threads] { return new httplib::ThreadPool(n); };
+  }
   srv.set_payload_max_length(cfg.max_body_bytes);
   srv.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(cfg.read_timeout));
   srv.set_write_timeout(std::chrono::duration_cast<std::chrono::microseconds>(cfg.write_timeout));

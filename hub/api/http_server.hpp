@@ -22,6 +22,8 @@ struct HttpServerSettings {
   // Both set: serve HTTPS only (PEM files).
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Worker threads (0: cpp-httplib's default). Each open stream (SSE) holds one.
+  std::size_t worker_threads = 0;
 };
 
 // Whether this build's cpp-httplib can serve TLS (Debian's is built with OpenSSL).

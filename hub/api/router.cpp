@@ -108,6 +108,8 @@ std::string_view toString(Access access) {
       return "admin";
     case Access::Signed:
       return "signed";
+    case Access::Ticket:
+      return "ticket";
   }
   return "admin";
 }

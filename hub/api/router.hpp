@@ -28,6 +28,9 @@ enum class Access {
   // Operator with a key; without an Authorization header the request reaches the handler as
   // "anonymous", which must authenticate it itself (POST /api/v1/events: HMAC signature).
   Signed,
+  // Readonly with a key; without an Authorization header the request reaches the handler as
+  // "anonymous", which must authenticate it itself (GET /api/v1/stream: a stream ticket).
+  Ticket,
 };
 
 struct Route {

@@ -129,6 +129,20 @@ Router buildRouter(const Handlers& h) {
            bind(*h.audit, &AuditHandler::list),
            Access::Admin});
   }
+  if (h.stream != nullptr) {
+    // A key, or (browsers' EventSource) a single-use ticket the handler redeems.
+    r.add({"GET",
+           "/api/v1/stream",
+           {"kinds", "services", "ticket", "last_event_id"},
+           bind(*h.stream, &StreamHandler::stream),
+           Access::Ticket});
+    // Any key may get a ticket for its own role.
+    r.add({"POST",
+           "/api/v1/stream/tickets",
+           {},
+           bind(*h.stream, &StreamHandler::createTicket),
+           Access::Readonly});
+  }
   r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard), Access::Public});
   r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz), Access::Public});
   r.add({"GET", "/readyz", {}, bind(h.ops, &OpsHandler::readyz), Access::Public});

@@ -9,6 +9,7 @@
 #include "hub/api/preflight_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/services_handler.hpp"
+#include "hub/api/stream_handler.hpp"
 #include "hub/api/repair_handler.hpp"
 #include "hub/api/uptime_handler.hpp"
 
@@ -33,6 +34,8 @@ struct Handlers {
   const RepairHandler* repair = nullptr;
   // The audit trail (read, export); served only when set.
   const AuditHandler* audit = nullptr;
+  // The live stream (SSE) and its tickets; served only when set.
+  const StreamHandler* stream = nullptr;
 };
 
 // The handlers must outlive the router.

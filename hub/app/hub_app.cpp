@@ -75,8 +75,13 @@ api::AccessSettings accessSettings(const ApiSettings& a) {
 }
 
 api::HttpServerSettings httpSettings(const ApiSettings& a) {
-  return {static_cast<std::size_t>(a.max_body_bytes), a.read_timeout, a.write_timeout,
-          a.tls_cert_file, a.tls_key_file};
+  // Every open stream holds a worker thread: room for all of them besides the REST calls.
+  return {static_cast<std::size_t>(a.max_body_bytes),
+          a.read_timeout,
+          a.write_timeout,
+          a.tls_cert_file,
+          a.tls_key_file,
+          16 + stream::StreamSettings{}.max_clients};
 }
 
 nats::StreamConfig streamConfig(const IngestSettings& i) {
@@ -162,6 +167,9 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
             return bus_->publish(subject, data);
           },
           registry_),
+      stream_hub_(clock_, stream::newEpoch(stream_random_, clock_), {}, registry_),
+      stream_status_(stream_hub_),
+      stream_tickets_(clock_, stream_random_),
       sender_([this] { return std::make_unique<notify::PgOutboxStore>(pg_, logger_); }, clock_,
               notify_random_, cfg.notify, registry_, logger_),
       live_view_(state_),
@@ -197,13 +205,28 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       repair_handler_(pool_, repair_store_, repair_engine_, agent_commands_, state_, clock_,
                       std::min(cfg.repair.command_timeout, std::chrono::milliseconds{15000})),
       audit_handler_(pool_),
+      stream_handler_(stream_hub_, stream_tickets_, clock_),
       preflight_overrides_(pool_),
       preflight_(
           clock_, preflight_overrides_, registry_,
-          [this, logged = std::optional<bool>()](const preflight::PreflightReport& r) mutable {
+          [this, logged = std::optional<bool>(),
+           streamed = std::string()](const preflight::PreflightReport& r) mutable {
             if (logged != r.ready) {
               logged = r.ready;
               logger_->info("pre-flight: {}", r.ready ? "ready" : "not ready");
+            }
+            // On the live stream when the verdict or the set of failing checks changes.
+            nlohmann::json failing = nlohmann::json::array();
+            for (const auto& c : r.checks) {
+              if (c.ran && !c.passed) {
+                failing.push_back(
+                    {{"name", c.name}, {"required", c.required}, {"overridden", c.overridden}});
+              }
+            }
+            nlohmann::json data{{"ready", r.ready}, {"failing", failing}};
+            if (auto text = data.dump(); text != streamed) {
+              streamed = std::move(text);
+              stream_hub_.publish("preflight", "", std::move(data));
             }
             if (auto st = bus_->publish(subjects::hubReady(cfg_.hub_id),
                                         preflight::encodeReady(cfg_.hub_id, r));
@@ -247,6 +270,7 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
   tracker_.addSink(bus_sink_);
   tracker_.addSink(repair_engine_);
   tracker_.addSink(alert_engine_);
+  tracker_.addSink(stream_status_);
   addPreflightChecks();
   if (cfg.events.enabled) {
     logger_->info("inbound events: {} rule(s) from {}", cfg.events.rules.rules.size(),
@@ -257,7 +281,10 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
   }
 }
 
-HubApp::~HubApp() = default;
+HubApp::~HubApp() {
+  // Open streams end with a "closed" event before the HTTP server (destroyed first) stops.
+  stream_hub_.shutdown();
+}
 
 Status HubApp::natsStatus() const {
   return bus_->connected() ? okStatus() : Status(Error{"nats", "not connected", {}});
@@ -282,6 +309,7 @@ api::Handlers HubApp::apiHandlers() {
   h.keys = &keys_handler_;
   h.repair = &repair_handler_;
   h.audit = &audit_handler_;
+  h.stream = &stream_handler_;
   h.preflight = &preflight_handler_;
   if (cfg_.events.enabled) {
     h.events = &events_handler_;

@@ -9,6 +9,7 @@
 //               marks the disconnect at shutdown as ours
 //   database    connection options, the one connection factory, the pool and the read stores
 //   status      the tracker (records transitions) and its bus sink (hub.<id>.status...)
+//   stream      the live event stream (SSE, the dashboard) and its tickets; a tracker sink
 //   notify      the sender (one worker per channel); above alerts, which wake it
 //   alerts      the alert engine over status_changes; the API's incident store
 //   repair      agent commands, the repair guard store and the repair engine
@@ -57,6 +58,7 @@
 #include "hub/api/router.hpp"
 #include "hub/api/routes.hpp"
 #include "hub/api/services_handler.hpp"
+#include "hub/api/stream_handler.hpp"
 #include "hub/api/uptime_handler.hpp"
 #include "hub/app/loop_thread.hpp"
 #include "hub/auth/api_key.hpp"
@@ -89,6 +91,9 @@
 #include "hub/store/pg_pool.hpp"
 #include "hub/store/pg_read_store.hpp"
 #include "hub/store/pg_status_store.hpp"
+#include "hub/stream/status_events.hpp"
+#include "hub/stream/stream_hub.hpp"
+#include "hub/stream/ticket_store.hpp"
 
 namespace vitals::hub::app {
 
@@ -155,6 +160,12 @@ class HubApp {
   status::StatusTracker tracker_;
   status::BusTransitionSink bus_sink_;
 
+  // ---- live stream (GET /api/v1/stream): committed transitions and pre-flight changes ----
+  auth::OpenSslRandom stream_random_;
+  stream::StreamHub stream_hub_;
+  stream::StatusEvents stream_status_;
+  stream::TicketStore stream_tickets_;
+
   // ---- notify ----
   notify::Sender sender_;
 
@@ -183,6 +194,7 @@ class HubApp {
   api::IncidentsHandler incidents_handler_;
   api::RepairHandler repair_handler_;
   api::AuditHandler audit_handler_;
+  api::StreamHandler stream_handler_;
 
   // ---- preflight ----
   preflight::PgOverrideStore preflight_overrides_;

@@ -32,6 +32,13 @@ Access expectedAccess(const api::Route& r) {
   if (r.method == "POST" && r.pattern == "/api/v1/events") {
     return Access::Signed;
   }
+  // The stream takes a key or (browsers) a single-use ticket; any key may ask for a ticket.
+  if (r.method == "GET" && r.pattern == "/api/v1/stream") {
+    return Access::Ticket;
+  }
+  if (r.method == "POST" && r.pattern == "/api/v1/stream/tickets") {
+    return Access::Readonly;
+  }
   if (r.pattern.rfind("/api/v1/keys", 0) == 0 ||
       (r.pattern.find("override") != std::string::npos && r.method != "GET") ||
       r.pattern.rfind("/api/v1/audit", 0) == 0 ||
@@ -166,6 +173,9 @@ TEST_CASE("every route answers every caller as the role rules say (401, 403 or s
       }
       if (need == Access::Signed) {
         need = caller == "none" ? Access::Public : Access::Operator;
+      }
+      if (need == Access::Ticket) {
+        need = caller == "none" ? Access::Public : Access::Readonly;
       }
       const int need_rank = need == Access::Public     ? 0
                             : need == Access::Readonly ? 1

@@ -72,6 +72,11 @@ struct AllHandlers {
   // Incidents and silences.
   hub::alerts::PgAlertApiStore alert_api{pool};
   hub::api::IncidentsHandler incidents{alert_api, time};
+  // The live stream and its tickets.
+  hub::stream::StreamHub stream_hub{time, "e0", {}, registry};
+  CountingRandom ticket_random;
+  hub::stream::TicketStore tickets{time, ticket_random};
+  hub::api::StreamHandler stream_handler{stream_hub, tickets, time};
 
   // The handlers must outlive the router.
   hub::api::Router router() const {
@@ -82,6 +87,7 @@ struct AllHandlers {
     h.preflight = &preflight_handler;
     h.events = &events_handler;
     h.incidents = &incidents;
+    h.stream = &stream_handler;
     return hub::api::buildRouter(h);
   }
 };
