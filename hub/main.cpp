@@ -41,6 +41,7 @@
 #include "hub/repair/pg_repair_store.hpp"
 #include "hub/repair/repair_engine.hpp"
 #include "hub/state/hub_state.hpp"
+#include "hub/state/service_status_metrics.hpp"
 #include "hub/status/bus_transition_sink.hpp"
 #include "hub/status/staleness_sweeper.hpp"
 #include "hub/status/status_tracker.hpp"
@@ -172,6 +173,9 @@ int main(int argc, char** argv) {
   metrics::Registry registry;
   hub::state::HubState state;
   state.setRules(cfg->services);
+  registry.collectGauges("vitals_service_status",
+                         "1 for each service's current status, 0 for its other statuses",
+                         [&state] { return hub::state::serviceStatusSamples(state.services()); });
   std::atomic<bool> schema_ready{false};
   std::atomic<bool> closing{false};  // our own shutdown is not a "connection lost"
 
