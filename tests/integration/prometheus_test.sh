@@ -78,7 +78,7 @@ checks:
     kind: http
     url: http://127.0.0.1:$hub_port/healthz
     interval: 1s
-    timeout: 1s
+    timeout: 500ms
   - name: nowhere
     service: nowhere
     kind: tcp
