@@ -39,18 +39,17 @@ trap cleanup EXIT
 started() { pids+=("$1"); echo "$1" > "$RUN/pids/prom-$1"; }
 wait_for() {  # seconds, description, command...
   local secs=$1 what=$2; shift 2
-  local i=0
+  local end=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
-    i=$((i + 1))
-    if [ $i -gt $((secs * 10)) ]; then bad "$what (not within ${secs}s)"; return 0; fi
-    sleep 0.1
+    if [ $SECONDS -ge $end ]; then bad "$what (not within ${secs}s)"; return 0; fi
+    sleep 0.2
   done
   ok "$what"
 }
 
 rm -rf "$WORK"
 mkdir -p "$WORK"/{nats,agent-spool,prom}
-nats_port=$(free_port); hub_port=$(free_port); agent_port=$(free_port); prom_port=$(free_port)
+nats_port=$(free_port); hub_port=$(free_port); agent_port=$(free_port); prom_port=$(free_port); dead_port=$(free_port)
 nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$WORK/nats" -l "$WORK/nats.log" </dev/null >/dev/null 2>&1 &
 started $!
 $PGBIN/dropdb -h 127.0.0.1 -p "$pg_port" -U postgres --if-exists vitals_prom >/dev/null 2>&1 || true
@@ -83,14 +82,14 @@ checks:
     service: nowhere
     kind: tcp
     host: 127.0.0.1
-    port: $prom_port
+    port: $dead_port
     interval: 1s
     timeout: 500ms
-    retries: 0
+    retries: 1
 EOC
 "$BIN/vitals-hub" --config "$WORK/hub.yaml" </dev/null >"$WORK/hub.log" 2>&1 &
 started $!
-wait_for 30 "the hub is ready" curl -sf "http://127.0.0.1:$hub_port/readyz"
+wait_for 30 "the hub is ready" curl -sf -m 5 "http://127.0.0.1:$hub_port/readyz"
 "$BIN/vitals-agent" --config "$WORK/agent.yaml" </dev/null >"$WORK/agent.log" 2>&1 &
 started $!
 
@@ -121,13 +120,15 @@ prometheus --config.file="$WORK/prom/prometheus.yml" --storage.tsdb.path="$WORK/
 started $!
 
 query() {  # PromQL -> the JSON result's values, one "job value" per line
-  curl -sf --get --data-urlencode "query=$1" "http://127.0.0.1:$prom_port/api/v1/query" |
+  curl -sf -m 5 --get --data-urlencode "query=$1" "http://127.0.0.1:$prom_port/api/v1/query" |
     python3 -c 'import json, sys
 for r in json.load(sys.stdin)["data"]["result"]:
     print(r["metric"].get("job", "") + " " + r["metric"].get("status", "") + " " + r["value"][1])'
 }
 both_up() { [ "$(query 'up == 1' | awk '{print $1}' | sort | tr '\n' ' ')" = "vitals-agent vitals-hub " ]; }
-wait_for 30 "Prometheus scrapes both targets: up{job=\"vitals-hub\"} == 1 and up{job=\"vitals-agent\"} == 1" both_up
+wait_for 60 "Prometheus scrapes both targets: up{job=\"vitals-hub\"} == 1 and up{job=\"vitals-agent\"} == 1" both_up
+echo "   up: $(query up | tr '\n' ';')"
+kill -0 "${pids[2]}" 2>/dev/null || { bad "the agent exited"; tail -n 5 "$WORK/agent.log"; }
 hub_down_seen() { query 'vitals_service_status{service="nowhere",status="down"} == 1' | grep -q .; }
 wait_for 30 "Prometheus has vitals_service_status{service=\"nowhere\",status=\"down\"} == 1" hub_down_seen
 hub_healthy_seen() { query 'vitals_service_status{service="hub",status="healthy"} == 1' | grep -q .; }
@@ -135,20 +136,20 @@ wait_for 10 "Prometheus has vitals_service_status{service=\"hub\",status=\"healt
 lateness_seen() { query 'vitals_agent_schedule_lateness_seconds_count > 0' | grep -q .; }
 wait_for 30 "Prometheus has the agent's lateness summary (_count > 0)" lateness_seen
 rules_ok() {
-  curl -sf "http://127.0.0.1:$prom_port/api/v1/rules" | python3 -c 'import json, sys
+  curl -sf -m 5 "http://127.0.0.1:$prom_port/api/v1/rules" | python3 -c 'import json, sys
 groups = json.load(sys.stdin)["data"]["groups"]
 rules = [r for g in groups for r in g["rules"]]
 sys.exit(0 if len(rules) == 14 and all(r["health"] == "ok" for r in rules) else 1)'
 }
 wait_for 20 "Prometheus evaluates all 14 example rules with health ok" rules_ok
 down_alert() {
-  curl -sf "http://127.0.0.1:$prom_port/api/v1/alerts" | grep -q '"alertname":"VitalsServiceDown".*"service":"nowhere"\|"service":"nowhere".*"alertname":"VitalsServiceDown"'
+  curl -sf -m 5 "http://127.0.0.1:$prom_port/api/v1/alerts" | grep -q '"alertname":"VitalsServiceDown".*"service":"nowhere"\|"service":"nowhere".*"alertname":"VitalsServiceDown"'
 }
 wait_for 20 "the rule VitalsServiceDown is pending or firing for the service that is down" down_alert
 
 for target in "hub 127.0.0.1:$hub_port" "agent 127.0.0.1:$agent_port"; do
   set -- $target
-  curl -sf "http://$2/metrics" > "$WORK/$1.metrics" || bad "GET $1 /metrics"
+  curl -sf -m 5 "http://$2/metrics" > "$WORK/$1.metrics" || bad "GET $1 /metrics"
   if promtool check metrics < "$WORK/$1.metrics" > "$WORK/$1.promtool" 2>&1; then
     ok "promtool check metrics: $1 clean ($(grep -c '^# TYPE' "$WORK/$1.metrics") families)"
   else
@@ -169,7 +170,7 @@ for name in vitals_agent_results_total vitals_agent_probe_runs_total; do
 done
 
 if [ $failures -gt 0 ]; then
-  echo "FAILED: $failures check(s). Logs in $WORK:"; tail -5 "$WORK"/hub.log "$WORK"/agent.log "$WORK"/prometheus.log
+  echo "FAILED: $failures check(s). Logs in $WORK:"; tail -n 5 "$WORK"/hub.log "$WORK"/agent.log "$WORK"/prometheus.log
   exit 1
 fi
 echo "prometheus test passed"

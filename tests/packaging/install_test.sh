@@ -257,11 +257,10 @@ agent_pid=$(start_unit vitals-agent); pids+=("$agent_pid"); echo "$agent_pid" > 
 
 wait_for() {  # seconds, description, command...
   local secs=$1 what=$2; shift 2
-  local i=0
+  local end=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
-    i=$((i + 1))
-    if [ $i -gt $((secs * 10)) ]; then bad "$what (not within ${secs}s)"; return 0; fi
-    sleep 0.1
+    if [ $SECONDS -ge $end ]; then bad "$what (not within ${secs}s)"; return 0; fi
+    sleep 0.2
   done
   ok "$what"
 }
