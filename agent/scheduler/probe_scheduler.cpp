@@ -124,19 +124,15 @@ LatenessWindow::LatenessWindow(metrics::Registry& metrics, std::size_t window, s
       scratch_(window),
       every_(every),
       max_age_(max_age),
-      p50_(metrics.gauge("vitals_agent_schedule_lateness_seconds",
-                         "Actual minus planned start of probe runs, over the last 4096 runs",
-                         "quantile=\"0.5\"")),
-      p99_(metrics.gauge("vitals_agent_schedule_lateness_seconds",
-                         "Actual minus planned start of probe runs, over the last 4096 runs",
-                         "quantile=\"0.99\"")),
-      max_(metrics.gauge("vitals_agent_schedule_lateness_seconds",
-                         "Actual minus planned start of probe runs, over the last 4096 runs",
-                         "quantile=\"1\"")) {}
+      summary_(metrics.summary("vitals_agent_schedule_lateness_seconds",
+                               "Actual minus planned start of probe runs (quantiles over the "
+                               "last 4096 runs; sum and count since start)",
+                               {0.5, 0.99, 1.0})) {}
 
 void LatenessWindow::record(SteadyTime::duration lateness, SteadyTime now) {
   ring_[next_] =
       std::chrono::duration<float>(std::max(lateness, SteadyTime::duration::zero())).count();
+  summary_.observe(static_cast<double>(ring_[next_]));
   next_ = (next_ + 1) % ring_.size();
   filled_ = std::min(filled_ + 1, ring_.size());
   if (++since_publish_ >= every_ || now - last_publish_ >= max_age_) {
@@ -155,9 +151,9 @@ void LatenessWindow::publish(SteadyTime now) {
     std::nth_element(begin, begin + k, end);
     return static_cast<double>(*(begin + k));
   };
-  p50_.set(at(0.5));
-  p99_.set(at(0.99));
-  max_.set(static_cast<double>(*std::max_element(begin, end)));
+  summary_.setQuantile(0, at(0.5));
+  summary_.setQuantile(1, at(0.99));
+  summary_.setQuantile(2, static_cast<double>(*std::max_element(begin, end)));
 }
 
 ProbeScheduler::~ProbeScheduler() { stop(); }

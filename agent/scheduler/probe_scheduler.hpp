@@ -6,8 +6,9 @@
 // run one at a time: a turn that finds another heavy check of its target running waits until that
 // run returns (or times out). Flap detection (agent/state/flap_detector.hpp) marks results.
 // Single-threaded: every method and callback runs on the loop thread that drives the Timers.
-// Lateness (a run's actual start minus its planned start) is exported as quantile gauges over
-// the last kLatenessWindow runs: vitals_agent_schedule_lateness_seconds{quantile="0.5|0.99|1"}.
+// Lateness (a run's actual start minus its planned start) is exported as a summary: quantiles over
+// the last kLatenessWindow runs, vitals_agent_schedule_lateness_seconds{quantile="0.5|0.99|1"},
+// with _sum and _count over every run since start.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -81,9 +82,8 @@ class LatenessWindow {
   std::size_t every_;
   SteadyTime::duration max_age_;
   SteadyTime last_publish_{};
-  metrics::Gauge& p50_;
-  metrics::Gauge& p99_;
-  metrics::Gauge& max_;
+  // quantiles 0.5, 0.99 and 1 (the maximum) of the window; _sum and _count over every run.
+  metrics::Summary& summary_;
 };
 
 class ProbeScheduler {

@@ -6,12 +6,37 @@
 
 namespace vitals::metrics {
 
+namespace {
+const char* typeName(bool counter) { return counter ? "counter" : "gauge"; }
+
+std::string joinLabels(const std::string& a, const std::string& b) {
+  if (a.empty()) {
+    return b;
+  }
+  return b.empty() ? a : a + "," + b;
+}
+}  // namespace
+
+Summary::Summary(std::vector<double> quantiles)
+    : quantiles_(std::move(quantiles)),
+      values_(std::make_unique<std::atomic<double>[]>(quantiles_.size())) {}
+
+void Summary::setQuantile(std::size_t index, double v) {
+  if (index < quantiles_.size()) {
+    values_[index].store(v, std::memory_order_relaxed);
+  }
+}
+
+double Summary::quantileValue(std::size_t index) const {
+  return index < quantiles_.size() ? values_[index].load(std::memory_order_relaxed) : 0.0;
+}
+
 Counter& Registry::counter(const std::string& name, const std::string& help,
                            const std::string& labels) {
   std::lock_guard lock(mu_);
   auto& fam = families_[name];
   fam.help = help;
-  fam.is_counter = true;
+  fam.type = Type::Counter;
   return fam.counters.try_emplace(labels).first->second;
 }
 
@@ -20,16 +45,58 @@ Gauge& Registry::gauge(const std::string& name, const std::string& help,
   std::lock_guard lock(mu_);
   auto& fam = families_[name];
   fam.help = help;
-  fam.is_counter = false;
+  fam.type = Type::Gauge;
   return fam.gauges.try_emplace(labels).first->second;
 }
 
-std::string Registry::render() const {
+Summary& Registry::summary(const std::string& name, const std::string& help,
+                           std::vector<double> quantiles, const std::string& labels) {
   std::lock_guard lock(mu_);
+  auto& fam = families_[name];
+  fam.help = help;
+  fam.type = Type::Summary;
+  return fam.summaries.try_emplace(labels, std::move(quantiles)).first->second;
+}
+
+void Registry::collectGauges(const std::string& name, const std::string& help,
+                             std::function<std::vector<Sample>()> collect) {
+  std::lock_guard lock(mu_);
+  collected_[name] = Collected{help, std::move(collect)};
+}
+
+std::string Registry::render() const {
   std::ostringstream out;
+  std::map<std::string, Collected> collected;
+  {
+    std::lock_guard lock(mu_);
+    collected = collected_;
+  }
+  // Outside the lock: a collector may take its owner's locks, and its owner may bump counters.
+  for (const auto& [name, c] : collected) {
+    out << "# HELP " << name << ' ' << c.help << '\n';
+    out << "# TYPE " << name << " gauge\n";
+    for (const auto& [labels, value] : c.collect()) {
+      out << (labels.empty() ? name : name + "{" + labels + "}") << ' ' << fmt::format("{}", value)
+          << '\n';
+    }
+  }
+  std::lock_guard lock(mu_);
   for (const auto& [name, fam] : families_) {
     out << "# HELP " << name << ' ' << fam.help << '\n';
-    out << "# TYPE " << name << ' ' << (fam.is_counter ? "counter" : "gauge") << '\n';
+    if (fam.type == Type::Summary) {
+      out << "# TYPE " << name << " summary\n";
+      for (const auto& [labels, s] : fam.summaries) {
+        for (std::size_t i = 0; i < s.quantiles().size(); ++i) {
+          out << name << '{' << joinLabels(labels, fmt::format("quantile=\"{}\"", s.quantiles()[i]))
+              << "} " << fmt::format("{}", s.quantileValue(i)) << '\n';
+        }
+        const std::string suffix = labels.empty() ? "" : "{" + labels + "}";
+        out << name << "_sum" << suffix << ' ' << fmt::format("{}", s.sum()) << '\n';
+        out << name << "_count" << suffix << ' ' << s.count() << '\n';
+      }
+      continue;
+    }
+    out << "# TYPE " << name << ' ' << typeName(fam.type == Type::Counter) << '\n';
     // Named capture: clang 14 cannot capture a structured binding.
     auto series = [&, &family = name](const std::string& labels) {
       return labels.empty() ? family : family + "{" + labels + "}";

@@ -1,5 +1,7 @@
 #include "hub/app/hub_app.hpp"
 
+#include "hub/state/service_status_metrics.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -266,6 +268,9 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
           registry_, logger_),
       http_(access_, httpSettings(cfg.api), logger_) {
   state_.setRules(cfg.services);
+  registry_.collectGauges("vitals_service_status",
+                          "1 for each service's current status, 0 for its other statuses",
+                          [this] { return state::serviceStatusSamples(state_.services()); });
   // Transitions are recorded, then published, queued for repair and handed to the alert policy.
   tracker_.addSink(bus_sink_);
   tracker_.addSink(repair_engine_);

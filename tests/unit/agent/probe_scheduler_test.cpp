@@ -394,13 +394,19 @@ TEST_CASE("results carry flapping, and the start of flapping is noted in details
   CHECK(h.scheduler.flapState("web").flapping);
 }
 
+namespace {
+// Quantile i (0.5, 0.99, 1) of the lateness summary.
+double lateness(metrics::Registry& m, std::size_t i) {
+  return m.summary("vitals_agent_schedule_lateness_seconds", "", {0.5, 0.99, 1.0}).quantileValue(i);
+}
+}  // namespace
+
 TEST_CASE("lateness quantiles are published once a batch of runs is in",
           "[agent][unit][scheduler]") {
   metrics::Registry m;
   LatenessWindow window(m, 100, 10, 1h);
-  auto gauge = [&m](const char* q) {
-    return m.gauge("vitals_agent_schedule_lateness_seconds", "",
-                   std::string("quantile=\"") + q + "\"").value();
+  auto gauge = [&m](const std::string& q) {
+    return lateness(m, q == "0.5" ? 0 : q == "0.99" ? 1 : 2);
   };
   const SteadyTime t0{};
   for (int i = 1; i <= 9; ++i) {
@@ -411,6 +417,11 @@ TEST_CASE("lateness quantiles are published once a batch of runs is in",
   CHECK(gauge("0.5") == Approx(0.005));
   CHECK(gauge("0.99") == Approx(0.009));
   CHECK(gauge("1") == Approx(0.010));
+  // A summary for Prometheus: _sum and _count over every run next to the quantiles.
+  const std::string text = m.render();
+  CHECK_THAT(text, Catch::Contains("# TYPE vitals_agent_schedule_lateness_seconds summary\n"));
+  CHECK_THAT(text, Catch::Contains("vitals_agent_schedule_lateness_seconds_count 10\n"));
+  CHECK_THAT(text, Catch::Contains("vitals_agent_schedule_lateness_seconds_sum 0.055"));
 }
 
 TEST_CASE("lateness quantiles cover only the last window of runs", "[agent][unit][scheduler]") {
@@ -423,8 +434,7 @@ TEST_CASE("lateness quantiles cover only the last window of runs", "[agent][unit
   for (int i = 0; i < 4; ++i) {
     window.record(1ms, t0);
   }
-  CHECK(m.gauge("vitals_agent_schedule_lateness_seconds", "", "quantile=\"1\"").value() ==
-        Approx(0.001));
+  CHECK(lateness(m, 2) == Approx(0.001));
 }
 
 TEST_CASE("lateness is published after max_age even with few runs, and early starts count as 0",
@@ -434,14 +444,11 @@ TEST_CASE("lateness is published after max_age even with few runs, and early sta
   const SteadyTime t0{};
   window.record(-3ms, t0);
   window.record(2ms, t0 + 1s);
-  auto max = [&m] {
-    return m.gauge("vitals_agent_schedule_lateness_seconds", "", "quantile=\"1\"").value();
-  };
+  auto max = [&m] { return lateness(m, 2); };
   CHECK(max() == 0.0);
   window.record(4ms, t0 + 6s);
   CHECK(max() == Approx(0.004));
-  CHECK(m.gauge("vitals_agent_schedule_lateness_seconds", "", "quantile=\"0.5\"").value() ==
-        Approx(0.002));
+  CHECK(lateness(m, 0) == Approx(0.002));
 }
 
 TEST_CASE("vitals_agent_probe_runs_total counts the runs of every check",
