@@ -57,6 +57,10 @@ std::string hubServiceRegistered(std::string_view hub) {
 std::string hubServiceDeregistered(std::string_view hub) {
   return join("hub", hub, "service.deregistered");
 }
+std::string replicaState(std::string_view group) {
+  return "vitals.hub." + sanitizeToken(group) + ".state";
+}
+
 std::string hubReady(std::string_view hub) { return join("hub", hub, "ready"); }
 std::string events(std::string_view source) {
   return "vitals.events." + sanitizeToken(source);

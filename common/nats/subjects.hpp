@@ -27,6 +27,8 @@ inline constexpr std::string_view kGlobalHealth = "hub.global.health";
 std::string hubServiceRegistered(std::string_view hub);
 std::string hubServiceDeregistered(std::string_view hub);
 std::string hubReady(std::string_view hub);            // hub.<h>.ready
+// Replicas of one site share their state here (core NATS; stays inside the site).
+std::string replicaState(std::string_view group);  // vitals.hub.<g>.state
 // Inbound events from other tools (JSON, see docs/protocol.md).
 std::string events(std::string_view source);           // vitals.events.<source>
 inline constexpr std::string_view kEventsWildcard = "vitals.events.>";

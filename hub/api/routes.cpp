@@ -142,6 +142,8 @@ Router buildRouter(const Handlers& h) {
            {},
            bind(*h.stream, &StreamHandler::createTicket),
            Access::Readonly});
+  if (h.hub != nullptr) {
+    r.add({"GET", "/api/v1/hub", {}, bind(*h.hub, &HubHandler::get)});
   }
   r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard), Access::Public});
   r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz), Access::Public});

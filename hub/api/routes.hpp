@@ -3,14 +3,15 @@
 #include "hub/api/alerts_handler.hpp"
 #include "hub/api/audit_handler.hpp"
 #include "hub/api/events_handler.hpp"
+#include "hub/api/hub_handler.hpp"
 #include "hub/api/incidents_handler.hpp"
 #include "hub/api/keys_handler.hpp"
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/preflight_handler.hpp"
+#include "hub/api/repair_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/services_handler.hpp"
 #include "hub/api/stream_handler.hpp"
-#include "hub/api/repair_handler.hpp"
 #include "hub/api/uptime_handler.hpp"
 
 namespace vitals::hub::api {
@@ -36,6 +37,8 @@ struct Handlers {
   const AuditHandler* audit = nullptr;
   // The live stream (SSE) and its tickets; served only when set.
   const StreamHandler* stream = nullptr;
+  // This hub/replica and the holders of the once-per-site jobs; served only when set.
+  const HubHandler* hub = nullptr;
 };
 
 // The handlers must outlive the router.

@@ -120,6 +120,8 @@ Result<std::unique_ptr<HubApp>> HubApp::create(const HubConfig& cfg,
   // The flag the callbacks read lives in the app, which does not exist yet: the callbacks reach
   // it through this holder, filled in once the app is built.
   auto closing = std::make_shared<std::atomic<const std::atomic<bool>*>>(nullptr);
+  // A reconnect may have lost state updates from the other replicas: rebuild then.
+  auto sync = std::make_shared<std::atomic<replica::StateSync*>>(nullptr);
   // The password was read with the configuration (password_file or VITALS_NATS_PASSWORD).
   auto options = nats::toConnectOptions(cfg.nats, "vitals-hub " + cfg.hub_id, cfg.hub_id);
   if (!options.ok()) {
@@ -129,10 +131,13 @@ Result<std::unique_ptr<HubApp>> HubApp::create(const HubConfig& cfg,
   nopts.on_async_error = [logger](const std::string& message) {
     logger->warn("NATS server reported: {}", message);
   };
-  nopts.on_connection_change = [closing, logger](bool up) {
+  nopts.on_connection_change = [closing, sync, logger](bool up) {
     const auto* ours = closing->load();
     if (up) {
       logger->info("connected to NATS");
+      if (auto* s = sync->load()) {
+        s->requestRebuild();
+      }
     } else if (ours == nullptr || !ours->load()) {
       logger->warn("disconnected from NATS; reconnecting");
     }
@@ -146,13 +151,15 @@ Result<std::unique_ptr<HubApp>> HubApp::create(const HubConfig& cfg,
   } else {
     logger->warn("NATS at {} not reachable yet; retrying in the background", cfg.nats.url);
   }
-  std::unique_ptr<HubApp> app(new HubApp(cfg, std::move(logger), std::move(bus.value())));
+  std::unique_ptr<HubApp> app(
+      new HubApp(cfg, std::move(logger), std::move(bus.value()), std::move(sync)));
   closing->store(&app->bus_closing_);
   return app;
 }
 
 HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
-               std::unique_ptr<nats::Connection> bus)
+               std::unique_ptr<nats::Connection> bus,
+               std::shared_ptr<std::atomic<replica::StateSync*>> sync_holder)
     : cfg_(cfg),
       logger_(std::move(logger)),
       bus_(std::move(bus)),
@@ -169,6 +176,13 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
             return bus_->publish(subject, data);
           },
           registry_),
+      sync_holder_(std::move(sync_holder)),
+      state_sync_(cfg.replica.id, state_, replicaHooks(), registry_, logger_),
+      lock_session_(pg_, logger_),
+      job_lease_(cfg.replica.id,
+                 {std::string(replica::kJobSweeper), std::string(replica::kJobPartitions),
+                  std::string(replica::kJobSummary)},
+                 lock_session_, clock_, registry_, logger_),
       stream_hub_(clock_, stream::newEpoch(stream_random_, clock_), {}, registry_),
       stream_status_(stream_hub_),
       stream_tickets_(clock_, stream_random_),
@@ -207,6 +221,28 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       repair_handler_(pool_, repair_store_, repair_engine_, agent_commands_, state_, clock_,
                       std::min(cfg.repair.command_timeout, std::chrono::milliseconds{15000})),
       audit_handler_(pool_),
+      hub_handler_(
+          {cfg.hub_id, cfg.replica.id, cfg.replica.group, VITALS_VERSION},
+          [this]() -> Result<std::vector<api::LeaseRow>> {
+            auto rows = replica::readLeases(pool_);
+            if (!rows.ok()) {
+              return rows.error();
+            }
+            std::vector<api::LeaseRow> out;
+            for (const auto& r : rows.value()) {
+              out.push_back({r.job, r.holder, r.since, r.live});
+            }
+            return out;
+          },
+          [this] {
+            std::vector<std::string> held;
+            for (const auto& h : job_lease_.holdings()) {
+              if (h.held) {
+                held.push_back(h.job);
+              }
+            }
+            return held;
+          }),
       stream_handler_(stream_hub_, stream_tickets_, clock_),
       preflight_overrides_(pool_),
       preflight_(
@@ -255,8 +291,15 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
                                         std::chrono::hours{1}},
               logger_),
       sweeper_(clock_, sweep_loop_.timers(), cfg.staleness.sweep_interval,
-               [this] { tracker_.sweep(); }),
+               [this] {
+                 if (job_lease_.holds(replica::kJobSweeper)) {
+                   tracker_.sweep();
+                   state_sync_.publishSweep();
+                 }
+               }),
       sweep_thread_(sweep_loop_),
+      lease_renewer_(job_lease_, clock_, lease_loop_.timers(), cfg.replica.lease_interval),
+      lease_thread_(lease_loop_),
       preflight_scheduler_(clock_, preflight_loop_.timers(), preflight_, cfg.preflight.interval,
                            cfg.preflight.publish_interval, cfg.preflight.not_ready_interval),
       preflight_thread_(preflight_loop_),
@@ -275,6 +318,10 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
   tracker_.addSink(bus_sink_);
   tracker_.addSink(repair_engine_);
   tracker_.addSink(alert_engine_);
+  tracker_.addSink(state_sync_);  // what was recorded goes along with the next state update
+  ingest_.setMaintenanceGate([this] { return job_lease_.holds(replica::kJobPartitions); });
+  job_lease_.onAcquired([this](std::string_view job) { onJobAcquired(job); });
+  logger_->info("replica {} of group {}", cfg.replica.id, cfg.replica.group);
   tracker_.addSink(stream_status_);
   addPreflightChecks();
   if (cfg.events.enabled) {
@@ -287,8 +334,52 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
 }
 
 HubApp::~HubApp() {
+  sync_holder_->store(nullptr);  // no reconnect reaches the state sync from now on
   // Open streams end with a "closed" event before the HTTP server (destroyed first) stops.
   stream_hub_.shutdown();
+}
+
+Status HubApp::rebuildFromDatabase() {
+  auto stored = reads_.checks();
+  if (!stored.ok()) {
+    return stored.error();
+  }
+  for (const auto& c : stored.value()) {
+    state_.mergeStored(c.agent_id, c.spec, c.last);
+  }
+  auto agents = status_store_.liveness();
+  if (!agents.ok()) {
+    return agents.error();
+  }
+  for (const auto& a : agents.value()) {
+    state_.setUnreachable(a.agent_id, a.unreachable);
+  }
+  return tracker_.resync();
+}
+
+replica::SyncHooks HubApp::replicaHooks() {
+  return replica::SyncHooks{[this, subject = subjects::replicaState(cfg_.replica.group)](
+                                std::string_view data) { return bus_->publish(subject, data); },
+                            [this](const std::map<std::string, HealthStatus>& recorded) {
+                              tracker_.adoptRecorded(recorded);
+                            },
+                            [this] { return rebuildFromDatabase(); }};
+}
+
+// On the lease's thread, before holds(job) turns true.
+void HubApp::onJobAcquired(std::string_view job) {
+  if (job != replica::kJobSweeper) {
+    return;
+  }
+  // The new holder starts from the database, not from what it had in memory: the previous
+  // holder may have died between a commit and its state update.
+  if (auto s = rebuildFromDatabase(); !s.ok()) {
+    logger_->warn("sweeper takeover could not rebuild the state: {}", s.error().describe());
+  }
+  if (auto s = tracker_.takeOver(); !s.ok()) {
+    logger_->warn("sweeper takeover could not read the database: {}", s.error().describe());
+  }
+  state_sync_.publishSweep();
 }
 
 Status HubApp::natsStatus() const {
@@ -314,6 +405,7 @@ api::Handlers HubApp::apiHandlers() {
   h.keys = &keys_handler_;
   h.repair = &repair_handler_;
   h.audit = &audit_handler_;
+  h.hub = &hub_handler_;
   h.stream = &stream_handler_;
   h.preflight = &preflight_handler_;
   if (cfg_.events.enabled) {
@@ -358,6 +450,17 @@ HubApp::Started HubApp::start(const StopRequested& stop_requested) {
   logger_->info("REST API listening on {}://{}:{}/api/v1/services",
                 cfg_.api.tls_cert_file.empty() ? "http" : "https", host, port.value());
 
+  // Updates from the other replicas queue from now on; applied once the state is restored.
+  auto sub = bus_->subscribe(
+      subjects::replicaState(cfg_.replica.group),
+      [this](const nats::Subscription::Message& m) { state_sync_.enqueue(m.data); });
+  if (!sub.ok()) {
+    logger_->error("cannot subscribe to {}: {}", subjects::replicaState(cfg_.replica.group),
+                   sub.error().describe());
+    return Started::Failed;
+  }
+  replica_subscription_ = std::move(sub.value());
+
   if (const auto ready = prepareDatabase(stop_requested); ready != Started::Running) {
     return ready;
   }
@@ -388,7 +491,8 @@ HubApp::Started HubApp::prepareDatabase(const StopRequested& stop_requested) {
           }
           logger_->info("restored the state of {} checks", stored->size());
           // Last recorded statuses, agents that died while we were down, unrecorded changes.
-          auto tracked = tracker_.start();
+          // The sweep waits for the sweeper job (onJobAcquired -> StatusTracker::takeOver).
+          auto tracked = tracker_.start(false);
           if (tracked.ok()) {
             return Started::Running;
           }
@@ -435,7 +539,15 @@ void HubApp::startLoops() {
   processor_.setCommitHook([this](const store::IngestBatch& batch) {
     tracker_.onCommitted(batch);
     log_rates_->onCommitted(batch);
+    state_sync_.publishBatch(batch);  // after the tracker: its recorded statuses go along
   });
+  state_sync_.start();
+  sync_holder_->store(&state_sync_);
+  lease_thread_.start([this] { lease_renewer_.start(); },
+                      [this] {
+                        lease_renewer_.stop();
+                        job_lease_.release();
+                      });
 
   sweep_thread_.start([this] { sweeper_.start(); }, [this] { sweeper_.stop(); });
 

@@ -9,6 +9,8 @@
 //               marks the disconnect at shutdown as ours
 //   database    connection options, the one connection factory, the pool and the read stores
 //   status      the tracker (records transitions) and its bus sink (hub.<id>.status...)
+//   replicas    state updates to/from the other replicas of the site (vitals.hub.<group>.state,
+//               their subscription) and the job leases (advisory locks) on their own session
 //   stream      the live event stream (SSE, the dashboard) and its tickets; a tracker sink
 //   notify      the sender (one worker per channel); above alerts, which wake it
 //   alerts      the alert engine over status_changes; the API's incident store
@@ -19,7 +21,9 @@
 //   access      the router over every handler, the audit sink and access control
 //   ingest      JetStream source, prefetch, batch processor, log-rate monitor, the ingest loop:
 //               stopped before everything its commit hook reaches (tracker, engines)
-//   sweeper     staleness sweeps on their own loop (they reach the tracker and its sinks)
+//   sweeper     staleness sweeps on their own loop (they reach the tracker and its sinks), run
+//               by the replica holding the sweeper job
+//   lease loop  the job leases' renewal on its own loop (a round may wait for the database)
 //   preflight loop  the checklist schedule on its own loop
 //   bus events  inbound events from NATS and their subscription (stopped early: nothing new)
 //   http        the REST API: declared last, so it stops first (no new requests)
@@ -50,6 +54,7 @@
 #include "hub/api/audit_handler.hpp"
 #include "hub/api/events_handler.hpp"
 #include "hub/api/http_server.hpp"
+#include "hub/api/hub_handler.hpp"
 #include "hub/api/incidents_handler.hpp"
 #include "hub/api/keys_handler.hpp"
 #include "hub/api/ops_handler.hpp"
@@ -65,10 +70,10 @@
 #include "hub/auth/authenticator.hpp"
 #include "hub/auth/pg_key_store.hpp"
 #include "hub/config/hub_config.hpp"
-#include "hub/events/repair_action_runner.hpp"
 #include "hub/events/bus_event_listener.hpp"
 #include "hub/events/event_processor.hpp"
 #include "hub/events/pg_event_log.hpp"
+#include "hub/events/repair_action_runner.hpp"
 #include "hub/ingest/batch_processor.hpp"
 #include "hub/ingest/ingest_loop.hpp"
 #include "hub/ingest/nats_message_source.hpp"
@@ -82,6 +87,9 @@
 #include "hub/repair/agent_commands.hpp"
 #include "hub/repair/pg_repair_store.hpp"
 #include "hub/repair/repair_engine.hpp"
+#include "hub/replica/job_lease.hpp"
+#include "hub/replica/pg_lock_session.hpp"
+#include "hub/replica/state_sync.hpp"
 #include "hub/state/hub_state.hpp"
 #include "hub/status/bus_transition_sink.hpp"
 #include "hub/status/staleness_sweeper.hpp"
@@ -121,11 +129,16 @@ class HubApp {
 
  private:
   HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
-         std::unique_ptr<nats::Connection> bus);
+         std::unique_ptr<nats::Connection> bus,
+         std::shared_ptr<std::atomic<replica::StateSync*>> sync_holder);
   // The readiness probes (/readyz and the pre-flight checks use the same ones).
   Status natsStatus() const;
   Status migrationsStatus() const;
   Status streamStatus() const;
+  // Replicas: the state from PostgreSQL (after a gap, and when this replica takes the sweeper).
+  Status rebuildFromDatabase();
+  replica::SyncHooks replicaHooks();
+  void onJobAcquired(std::string_view job);
   api::Handlers apiHandlers();
   void addPreflightChecks();
   // Migrations, state restore and the tracker's first pass, retried until the database is
@@ -159,6 +172,14 @@ class HubApp {
   // ---- status ----
   status::StatusTracker tracker_;
   status::BusTransitionSink bus_sink_;
+
+  // ---- replicas ----
+  // The connection's callbacks reach the sync through this holder (cleared first at shutdown).
+  std::shared_ptr<std::atomic<replica::StateSync*>> sync_holder_;
+  replica::StateSync state_sync_;
+  std::unique_ptr<nats::Subscription> replica_subscription_;
+  replica::PgLockSession lock_session_;
+  replica::JobLease job_lease_;
 
   // ---- live stream (GET /api/v1/stream): committed transitions and pre-flight changes ----
   auth::OpenSslRandom stream_random_;
@@ -194,6 +215,7 @@ class HubApp {
   api::IncidentsHandler incidents_handler_;
   api::RepairHandler repair_handler_;
   api::AuditHandler audit_handler_;
+  api::HubHandler hub_handler_;
   api::StreamHandler stream_handler_;
 
   // ---- preflight ----
@@ -225,6 +247,11 @@ class HubApp {
   AsioLoop sweep_loop_;
   status::StalenessSweeper sweeper_;
   LoopThread sweep_thread_;
+
+  // ---- job leases (released at shutdown: another replica takes over at its next round) ----
+  AsioLoop lease_loop_;
+  replica::LeaseRenewer lease_renewer_;
+  LoopThread lease_thread_;
 
   // ---- preflight schedule (a run may wait for a notifier or the database) ----
   AsioLoop preflight_loop_;

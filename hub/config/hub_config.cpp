@@ -512,6 +512,26 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
     u->finish();
   }
 
+  if (auto rp = root.mapping("replica")) {
+    c.replica.id = rp->str("id", c.replica.id);
+    if (!c.replica.id.empty()) {
+      validateToken(*rp, "id", c.replica.id);
+    }
+    c.replica.group = rp->str("group", c.replica.group);
+    if (!c.replica.group.empty()) {
+      validateToken(*rp, "group", c.replica.group);
+    }
+    c.replica.lease_interval =
+        rp->duration("lease_interval", c.replica.lease_interval, 100ms, 1min);
+    rp->finish();
+  }
+  if (c.replica.id.empty()) {
+    c.replica.id = c.hub_id;
+  }
+  if (c.replica.group.empty()) {
+    c.replica.group = c.hub_id;
+  }
+
   if (auto n = root.mapping("notify")) {
     readNotify(*n, sources, c.notify);
   }

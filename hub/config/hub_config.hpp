@@ -90,6 +90,13 @@ struct RepairSettings {
   std::chrono::milliseconds default_verify_after{30000};
 };
 
+// Several hubs (replicas) per site (`replica:`).
+struct ReplicaSettings {
+  std::string id;     // this replica; empty = hub_id. Distinct per replica.
+  std::string group;  // replicas that share state (vitals.hub.<group>.state); empty = hub_id
+  std::chrono::milliseconds lease_interval{1000};  // job lease renewal and takeover checks
+};
+
 struct HubConfig {
   std::string hub_id = "hub-main";
   NatsSettings nats;
@@ -107,6 +114,7 @@ struct HubConfig {
   events::EventsSettings events;           // inbound events and their rules (`events:`)
   ApiSettings api;                // REST API security and limits (`api:`)
   RepairSettings repair;         // auto-repair guardrails (`repair:`)
+  ReplicaSettings replica;       // replicas per site (`replica:`); ids default to hub_id
   log::LogOptions log;
 };
 

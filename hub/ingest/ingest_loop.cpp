@@ -74,7 +74,10 @@ milliseconds IngestLoop::runOnce() {
     db_broken_ = false;
   }
   const SteadyTime now = clock_.steadyNow();
-  if (!next_maintenance_ || now >= *next_maintenance_) {
+  const bool maintainer = !maintenance_active_ || maintenance_active_();
+  if (!maintainer) {
+    next_maintenance_.reset();  // a new holder maintains at once
+  } else if (!next_maintenance_ || now >= *next_maintenance_) {
     auto s = store_.maintain(clock_.now());
     // A failed run is retried in a minute rather than in an hour.
     next_maintenance_ =

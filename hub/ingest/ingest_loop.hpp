@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,10 @@ class IngestLoop {
   IngestLoop(const IngestLoop&) = delete;
   IngestLoop& operator=(const IngestLoop&) = delete;
 
+  // With replicas: whether this one holds the partition-maintenance job (unset: always).
+  // Before start().
+  void setMaintenanceGate(std::function<bool()> active) { maintenance_active_ = std::move(active); }
+
   void start();
   // Lets the current fetch and transaction finish, then joins the thread.
   void stop();
@@ -59,6 +64,7 @@ class IngestLoop {
   const Clock& clock_;
   Random& random_;
   IngestLoopOptions options_;
+  std::function<bool()> maintenance_active_;
   std::shared_ptr<spdlog::logger> logger_;
   metrics::Counter& fetch_errors_;
   metrics::Counter& maintenance_errors_;

@@ -102,6 +102,16 @@ void HubState::restore(const std::string& agent_id, const CheckSpec& spec,
   }
 }
 
+void HubState::mergeStored(const std::string& agent_id, const CheckSpec& spec,
+                           const std::optional<CheckResult>& last) {
+  std::unique_lock lock(mu_);
+  auto& c = checks_[Key{agent_id, spec.name}];
+  takeSpec(c, agent_id, spec);
+  if (last && isNewer(*last, c)) {
+    takeResult(c, *last);
+  }
+}
+
 bool HubState::applyResult(const CheckResult& r) {
   std::unique_lock lock(mu_);
   auto [it, inserted] = checks_.try_emplace(Key{r.agent_id, r.check});

@@ -64,6 +64,10 @@ class HubState {
   // A registered spec with its stored newest result (start-up rebuild from `checks`).
   void restore(const std::string& agent_id, const CheckSpec& spec,
                const std::optional<CheckResult>& last);
+  // Replica rebuild from `checks`: the stored spec, and the stored result only when it is newer
+  // than the one held (another replica's update may have arrived after the read).
+  void mergeStored(const std::string& agent_id, const CheckSpec& spec,
+                   const std::optional<CheckResult>& last);
   // Applies a result if it is newer than what the check holds; creates unknown checks.
   // Returns true when it changed the check.
   bool applyResult(const CheckResult& result);

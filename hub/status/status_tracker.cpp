@@ -85,7 +85,7 @@ std::size_t StatusTracker::pendingTransitions() const {
   return pending_;
 }
 
-Status StatusTracker::start() {
+Status StatusTracker::start(bool sweep_now) {
   std::lock_guard lock(mu_);
   auto open = store_.openWindows();
   if (!open.ok()) {
@@ -108,6 +108,36 @@ Status StatusTracker::start() {
   }
   // Agents that died while the hub was down are overdue now; the transitions this finds (and
   // any left unrecorded by a crash) are Reconcile transitions.
+  if (sweep_now) {
+    sweepLocked(Cause::Reconcile);
+  }
+  return okStatus();
+}
+
+void StatusTracker::adoptRecorded(const std::map<std::string, HealthStatus>& recorded) {
+  std::lock_guard lock(mu_);
+  for (const auto& [service, status] : recorded) {
+    previous_[service] = status;
+  }
+}
+
+Status StatusTracker::resync() {
+  std::lock_guard lock(mu_);
+  auto open = store_.openWindows();
+  if (!open.ok()) {
+    return open.error();
+  }
+  for (const auto& w : open.value()) {
+    previous_[w.service] = w.status;
+  }
+  return okStatus();
+}
+
+Status StatusTracker::takeOver() {
+  if (auto s = resync(); !s.ok()) {
+    return s;
+  }
+  std::lock_guard lock(mu_);
   sweepLocked(Cause::Reconcile);
   return okStatus();
 }

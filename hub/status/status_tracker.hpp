@@ -53,11 +53,23 @@ class StatusTracker {
   // After the state was restored from `checks`: loads the last recorded status per service,
   // sweeps once (agents that died while the hub was down become unreachable now), and records
   // what differs (cause Reconcile). Errors are returned (the caller retries).
-  [[nodiscard]] Status start();
+  // With replicas the sweep is left to the holder of the sweeper job (sweep_now = false; see
+  // takeOver()).
+  [[nodiscard]] Status start(bool sweep_now = true);
   // Ingest thread, after a commit and after the state took the batch.
   void onCommitted(const store::IngestBatch& batch);
   // Sweeper thread: keepalive deadlines, retries of unrecorded transitions, hourly rollups.
   void sweep();
+
+  // Replicas. Statuses another replica recorded become the last recorded ones here, so this
+  // tracker does not record the same transition again (any thread).
+  void adoptRecorded(const std::map<std::string, HealthStatus>& recorded);
+  // Reloads the last recorded status per service from the database (a replica's rebuild, and
+  // a new holder of the sweeper job), without sweeping.
+  [[nodiscard]] Status resync();
+  // This replica just took the sweeper job: resync, then one sweep whose findings are
+  // Reconcile transitions (what the previous holder left undone).
+  [[nodiscard]] Status takeOver();
 
   std::size_t pendingTransitions() const;  // evaluated but not yet recorded (tests)
 

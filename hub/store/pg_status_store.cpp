@@ -171,6 +171,11 @@ Status PgStatusStore::record(const std::vector<policy::Transition>& transitions)
     return lease.error();
   }
   return inTransaction(lease->conn(), [&]() -> Status {
+    // Replicas record concurrently: one writer at a time makes status_changes ids commit in
+    // order, so the alert engine's cursor (id > last) never skips a row committed late.
+    if (auto l = lease->conn().exec("SELECT pg_advisory_xact_lock(7305291163150640001)"); !l.ok()) {
+      return l.error();
+    }
     for (const auto& t : transitions) {
       if (auto s = recordOne(lease->conn(), t); !s.ok()) {
         return s;

@@ -77,6 +77,8 @@ struct AllHandlers {
   CountingRandom ticket_random;
   hub::stream::TicketStore tickets{time, ticket_random};
   hub::api::StreamHandler stream_handler{stream_hub, tickets, time};
+  // This hub and its replicas' job leases.
+  hub::api::HubHandler hub_handler{{"hub-test", "replica-1", "hub-test", "0.0.0"}, {}, {}};
 
   // The handlers must outlive the router.
   hub::api::Router router() const {
@@ -88,6 +90,7 @@ struct AllHandlers {
     h.events = &events_handler;
     h.incidents = &incidents;
     h.stream = &stream_handler;
+    h.hub = &hub_handler;
     return hub::api::buildRouter(h);
   }
 };
