@@ -88,9 +88,12 @@ int main(int argc, char** argv) {
   if (int rc = parseArgs(argc, argv, args); rc != 0) {
     return rc;
   }
-  if (args.help || args.version) {
-    args.help ? (void)std::fputs(kUsage, stdout)
-              : (void)std::printf("vitals-hub %s\n", VITALS_VERSION);
+  if (args.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (args.version) {
+    std::printf("vitals-hub %s\n", VITALS_VERSION);
     return 0;
   }
   config::Problems problems;
