@@ -3,13 +3,14 @@
 #include "hub/api/alerts_handler.hpp"
 #include "hub/api/audit_handler.hpp"
 #include "hub/api/events_handler.hpp"
+#include "hub/api/federation_handler.hpp"
 #include "hub/api/incidents_handler.hpp"
 #include "hub/api/keys_handler.hpp"
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/preflight_handler.hpp"
+#include "hub/api/repair_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/services_handler.hpp"
-#include "hub/api/repair_handler.hpp"
 #include "hub/api/uptime_handler.hpp"
 
 namespace vitals::hub::api {
@@ -33,6 +34,8 @@ struct Handlers {
   const RepairHandler* repair = nullptr;
   // The audit trail (read, export); served only when set.
   const AuditHandler* audit = nullptr;
+  // Other hubs and the global service view; served only when set.
+  const FederationHandler* federation = nullptr;
 };
 
 // The handlers must outlive the router.

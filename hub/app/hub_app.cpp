@@ -175,6 +175,7 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       repair_store_(clock_, repairGuardSettings(cfg.repair)),
       repair_engine_(state_, cfg.services, repair_store_, connect_db_, agent_commands_, clock_,
                      registry_, logger_, repairEngineSettings(cfg.repair)),
+      federation_(makeFederation()),
       services_handler_(state_, reads_, clock_),
       agents_handler_(reads_, clock_),
       ops_handler_(
@@ -197,6 +198,16 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       repair_handler_(pool_, repair_store_, repair_engine_, agent_commands_, state_, clock_,
                       std::min(cfg.repair.command_timeout, std::chrono::milliseconds{15000})),
       audit_handler_(pool_),
+      federation_handler_(
+          federation_ ? std::make_unique<api::FederationHandler>(
+                            cfg.hub_id, state_, federation_->view(),
+                            [this](const std::string& id, const std::string& url,
+                                   const std::string& version,
+                                   const std::vector<std::string>& capabilities) {
+                              return federation_->announce(id, url, version, capabilities);
+                            },
+                            clock_)
+                      : nullptr),
       preflight_overrides_(pool_),
       preflight_(
           clock_, preflight_overrides_, registry_,
@@ -251,6 +262,9 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
   tracker_.addSink(bus_sink_);
   tracker_.addSink(repair_engine_);
   tracker_.addSink(alert_engine_);
+  if (federation_) {
+    tracker_.addSink(federation_->sink());  // status changes make summary deltas
+  }
   addPreflightChecks();
   if (cfg.events.enabled) {
     logger_->info("inbound events: {} rule(s) from {}", cfg.events.rules.rules.size(),
@@ -279,6 +293,27 @@ Status HubApp::streamStatus() const {
              : Status(Error{"stream", "stream or durable consumer not set up yet", {}});
 }
 
+// Federation (docs/federation.md): summaries out, the other hubs' in. A watched remote hub's
+// trouble (federation.alert_on) is recorded as the status of service "hub:<id>", so the alert
+// engine handles it like any service.
+std::unique_ptr<federation::Federation> HubApp::makeFederation() {
+  if (!cfg_.federation.enabled) {
+    return nullptr;
+  }
+  return std::make_unique<federation::Federation>(
+      cfg_.hub_id, VITALS_VERSION, cfg_.federation,
+      federation::FederationDeps{state_, clock_, *bus_, pool_, registry_, logger_,
+                                 [this](const policy::Transition& t) {
+                                   if (auto st = status_store_.record({t}); !st.ok()) {
+                                     logger_->warn("federation: cannot record {}: {}", t.service,
+                                                   st.error().describe());
+                                     return;
+                                   }
+                                   alert_engine_.wake();
+                                 },
+                                 {}});
+}
+
 api::Handlers HubApp::apiHandlers() {
   api::Handlers h{services_handler_, agents_handler_, ops_handler_, uptime_handler_,
                   &alerts_handler_};
@@ -287,6 +322,7 @@ api::Handlers HubApp::apiHandlers() {
   h.repair = &repair_handler_;
   h.audit = &audit_handler_;
   h.preflight = &preflight_handler_;
+  h.federation = federation_handler_.get();
   if (cfg_.events.enabled) {
     h.events = &events_handler_;
   }
@@ -419,6 +455,9 @@ void HubApp::startLoops() {
   alert_engine_.start();
 
   repair_engine_.start();  // after the migrations: it creates default policies at once
+  if (federation_) {
+    federation_->start();  // loads the stored registry: after the migrations
+  }
   ingest_.start();
   logger_->info("ingest started (stream {}, durable {}, batch size {})", cfg_.ingest.stream,
                 cfg_.ingest.durable, cfg_.ingest.batch_size);

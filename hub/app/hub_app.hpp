@@ -12,6 +12,7 @@
 //   notify      the sender (one worker per channel); above alerts, which wake it
 //   alerts      the alert engine over status_changes; the API's incident store
 //   repair      agent commands, the repair guard store and the repair engine
+//   federation  summaries out, the other hubs' in, the registry and global view (optional)
 //   api reads   services, agents, readiness, uptime, alert configs, keys, incidents, repair, audit
 //   preflight   the checklist runner (its checks read the stores above) and its handler
 //   events      inbound event rules, the guarded action runner and the processor
@@ -68,6 +69,7 @@
 #include "hub/events/event_processor.hpp"
 #include "hub/events/guarded_action_runner.hpp"
 #include "hub/events/pg_event_log.hpp"
+#include "hub/federation/federation.hpp"
 #include "hub/ingest/batch_processor.hpp"
 #include "hub/ingest/ingest_loop.hpp"
 #include "hub/ingest/nats_message_source.hpp"
@@ -123,6 +125,7 @@ class HubApp {
   Status migrationsStatus() const;
   Status streamStatus() const;
   api::Handlers apiHandlers();
+  std::unique_ptr<federation::Federation> makeFederation();
   void addPreflightChecks();
   // Migrations, state restore and the tracker's first pass, retried until the database is
   // there. Started::Running when done.
@@ -169,6 +172,9 @@ class HubApp {
   repair::PgRepairStore repair_store_;
   repair::RepairEngine repair_engine_;
 
+  // ---- federation (federation.enabled; docs/federation.md) ----
+  std::unique_ptr<federation::Federation> federation_;
+
   // ---- api reads ----
   api::ServicesHandler services_handler_;
   api::AgentsHandler agents_handler_;
@@ -184,6 +190,7 @@ class HubApp {
   api::IncidentsHandler incidents_handler_;
   api::RepairHandler repair_handler_;
   api::AuditHandler audit_handler_;
+  std::unique_ptr<api::FederationHandler> federation_handler_;  // with federation_
 
   // ---- preflight ----
   preflight::PgOverrideStore preflight_overrides_;

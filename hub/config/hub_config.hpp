@@ -11,13 +11,10 @@
 #include "common/config/yaml_reader.hpp"
 #include "common/error/result.hpp"
 #include "common/log/log.hpp"
-<<<<<<< HEAD
 #include "common/nats/nats_settings.hpp"
-#include "hub/events/events_settings.hpp"
-=======
->>>>>>> h3-helpers
 #include "hub/alerts/alert_settings.hpp"
 #include "hub/events/events_settings.hpp"
+#include "hub/federation/federation_settings.hpp"
 #include "hub/notify/notify_settings.hpp"
 #include "hub/policy/liveness.hpp"
 #include "hub/policy/service_rule.hpp"
@@ -111,6 +108,7 @@ struct HubConfig {
   events::EventsSettings events;           // inbound events and their rules (`events:`)
   ApiSettings api;                // REST API security and limits (`api:`)
   RepairSettings repair;         // auto-repair guardrails (`repair:`)
+  federation::FederationSettings federation;  // summaries and the global view (`federation:`)
   log::LogOptions log;
 };
 

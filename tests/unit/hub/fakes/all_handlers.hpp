@@ -72,6 +72,15 @@ struct AllHandlers {
   // Incidents and silences.
   hub::alerts::PgAlertApiStore alert_api{pool};
   hub::api::IncidentsHandler incidents{alert_api, time};
+  // Other hubs and the global view (announcements are refused: nothing is stored).
+  hub::federation::GlobalView federation_view;
+  hub::api::FederationHandler federation{
+      "hub-test", state, federation_view,
+      [](const std::string&, const std::string&, const std::string&,
+         const std::vector<std::string>&) -> Result<hub::federation::RemoteHub> {
+        return Error{"db.unavailable", "no database in unit tests", {}};
+      },
+      time};
 
   // The handlers must outlive the router.
   hub::api::Router router() const {
@@ -82,6 +91,7 @@ struct AllHandlers {
     h.preflight = &preflight_handler;
     h.events = &events_handler;
     h.incidents = &incidents;
+    h.federation = &federation;
     return hub::api::buildRouter(h);
   }
 };
