@@ -183,9 +183,9 @@ TEST_CASE(
   const auto fa = net.a.site();
   const auto fb = net.b.site();
   const auto fc = net.c.site();
-  HubProcess hub_a(fa, dir + "/a", siteHub(fx, "site-a", "  alert_on: [site-b]\n"));
-  HubProcess hub_b(fb, dir + "/b", siteHub(fx, "site-b", ""));
-  HubProcess hub_c(fc, dir + "/c", siteHub(fx, "site-c", ""));
+  HubProcess hub_a(fa, fx.workDir("federation-a"), siteHub(fx, "site-a", "  alert_on: [site-b]\n"));
+  HubProcess hub_b(fb, fx.workDir("federation-b"), siteHub(fx, "site-b", ""));
+  HubProcess hub_c(fc, fx.workDir("federation-c"), siteHub(fx, "site-c", ""));
   for (auto* h : {&hub_a, &hub_b, &hub_c}) {
     if (!h->waitReady(30s)) {
       FAIL("hub did not become ready:\n" << h->log());
@@ -195,7 +195,7 @@ TEST_CASE(
   SampleServer web(web_port);
   web.start();
   AgentProcess agent(
-      fb, dir + "/b", "agent-b",
+      fb, dir, "agent-b",
       "  - name: web-b\n    kind: http\n    url: http://127.0.0.1:" + std::to_string(web_port) +
           "/healthz\n    interval: 500ms\n    timeout: 400ms\n");
   INFO("hub A log:\n"
@@ -221,8 +221,10 @@ TEST_CASE(
   CHECK(waitUntil([&] { return globalStatus(hub_a.port(), "site-b", "web-b") == "down"; }, 2s));
   REQUIRE(waitUntil([&] { return globalStatus(hub_c.port(), "site-b", "web-b") == "down"; }, 5s));
 
-  // Cut B's leafnode: B's server comes back without it.
-  net.b.restart(false);
+  // Cut B's leafnode: B's server comes back without it (after B's hub noticed it was gone).
+  net.b.stop();
+  REQUIRE(waitUntil([&] { return httpGet(hub_b.port(), "/readyz").status != 200; }, 10s));
+  net.b.start(false);
   REQUIRE(waitUntil([&] { return net.hoh.leafs() == 2; }, 10s));
   CHECK(waitUntil([&] { return remoteStale(hub_a.port(), "site-b"); }, 10s));
   CHECK(waitUntil([&] { return remoteStale(hub_c.port(), "site-b"); }, 10s));
@@ -243,7 +245,9 @@ TEST_CASE(
   CHECK(globalStatus(hub_a.port(), "site-b", "web-b") == "down");
 
   // Heal: B's server rejoins; every view converges on B's current state.
-  net.b.restart(true);
+  net.b.stop();
+  REQUIRE(waitUntil([&] { return httpGet(hub_b.port(), "/readyz").status != 200; }, 10s));
+  net.b.start(true);
   REQUIRE(waitUntil([&] { return net.hoh.leafs() == 3; }, 15s));
   CHECK(waitUntil([&] { return remoteFresh(hub_a.port(), "site-b"); }, 10s));
   CHECK(waitUntil([&] { return globalStatus(hub_a.port(), "site-b", "web-b") == "up"; }, 10s));
@@ -268,9 +272,9 @@ TEST_CASE(
   const auto dir = fx.workDir("federation-bad-input");
   Topology net(fx, dir);
   const auto fa = net.a.site();
-  HubProcess hub_a(fa, dir + "/a",
+  HubProcess hub_a(fa, fx.workDir("federation-bad-a"),
                    siteHub(fx, "site-a", "  max_summary_bytes: 65536\n  max_age: 1m\n"));
-  HubProcess hub_c(net.c.site(), dir + "/c", siteHub(fx, "site-c", ""));
+  HubProcess hub_c(net.c.site(), fx.workDir("federation-bad-c"), siteHub(fx, "site-c", ""));
   for (auto* h : {&hub_a, &hub_c}) {
     if (!h->waitReady(30s)) {
       FAIL("hub did not become ready:\n" << h->log());
