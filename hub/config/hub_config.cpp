@@ -375,7 +375,7 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
     if (!content.ok()) {
       return content.error();
     }
-    return trimRight(content.value());
+    return config::trimSecret(content.value());
   };
   nats_sources.env = sources.env;
   nats::readNatsSection(root, nats_sources, c.nats);
