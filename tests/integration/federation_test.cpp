@@ -50,7 +50,7 @@ class NatsNode {
       std::string users;
       for (const char* site : {"site-a", "site-b", "site-c"}) {
         if (linked || std::string(site) != "site-b") {
-          users += std::string("{user: \"") + site + "\", password: \"pw-" + site + "\"} ";
+          users += std::string("{user: \"") + site + "\", password: \"pw-" + site + "\"}, ";
         }
       }
       conf += "leafnodes { listen: 127.0.0.1:" + std::to_string(leaf_listen_) +
