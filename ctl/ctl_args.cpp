@@ -89,7 +89,9 @@ const char* const kCtlUsage =
     "  preflight run                  run it now (operator)\n"
     "  preflight override CHECK --reason TEXT [--expires 4h]   override a failed check (admin)\n"
     "  audit [--since T] [--actor A] [--action X] [--target T] [--limit N]   audit trail (admin)\n"
-    "  federation                     (not built yet: says so and exits 1)\n"
+    "  federation hubs [ID]           the other hubs this hub hears (federation)\n"
+    "  federation services [HUB] [--status up|degraded|down|unknown]\n"
+    "                                 the global service view\n"
     "\n"
     "options:\n"
     "  --hub URL        hub base URL (default: $VITALS_HUB, else http://127.0.0.1:8080)\n"
@@ -231,9 +233,25 @@ Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvi
     }
     a.api_path = "/api/v1/audit" + query;
     a.api_list_key = "entries";
-  } else {
-    return Error{"unsupported",
-                 "federation is not built yet: hubs do not exchange summaries in this version", {}};
+  } else if (cmd == "federation") {
+    if (sub == "hubs") {
+      if (pos.size() == 2) {
+        a.api_path = "/api/v1/federation/hubs";
+        a.api_list_key = "hubs";
+      } else {
+        shape = only(3, "federation hubs takes at most one hub ID");
+        a.api_path = "/api/v1/federation/hubs/" + encode(pos[2]);
+        a.api_list_key = "service_list";
+      }
+    } else if (sub == "services") {
+      shape = only(pos.size() == 3 ? 3 : 2, "federation services takes at most one hub ID");
+      add("status", a.status);
+      add("hub", pos.size() == 3 ? pos[2] : "");
+      a.api_path = "/api/v1/federation/services" + query;
+      a.api_list_key = "services";
+    } else {
+      return fail("federation needs hubs [ID] or services [HUB] [--status S]");
+    }
   }
   if (!shape.ok()) {
     return shape;
@@ -242,8 +260,8 @@ Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvi
   if (!a.window.empty() && cmd != "uptime") {
     return fail("--window belongs to uptime");
   }
-  if (!a.status.empty() && cmd != "repairs") {
-    return fail("--status belongs to repairs");
+  if (!a.status.empty() && cmd != "repairs" && !(cmd == "federation" && sub == "services")) {
+    return fail("--status belongs to repairs and federation services");
   }
   if (!a.alert_service.empty() && cmd != "repairs") {
     return fail("--service belongs to alerts, repairs and silences add");

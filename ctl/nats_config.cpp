@@ -38,15 +38,6 @@ std::vector<std::string> splitCommas(const std::string& text) {
   return out;
 }
 
-// What the hub does on the bus: JetStream stream/consumer management and fetch (the API),
-// acks, commands to agents (request/reply), its own hub.* subjects and inbound events.
-std::vector<std::string> hubPublishAllow(const NatsConfigRequest& r) {
-  return {"$JS.API.>", "$JS.ACK." + r.stream + ".>", "vitals.cmd.>", "hub.>", "vitals.events.>"};
-}
-std::vector<std::string> hubSubscribeAllow(const NatsConfigRequest& r) {
-  return {"_INBOX_" + r.hub_id + ".>", "hub.>", "vitals.events.>"};
-}
-
 void writeUser(std::ostream& o, const std::string& comment, const NatsIdentity& id,
                const std::vector<std::string>& pub, const std::vector<std::string>& sub,
                bool allow_responses) {
@@ -124,6 +115,19 @@ constexpr unsigned char kPrefixSeed = 18 << 3;  // 'S'
 constexpr unsigned char kPrefixUser = 20 << 3;  // 'U'
 
 }  // namespace
+
+// What the hub does on the bus: JetStream stream/consumer management and fetch (the API),
+// acks, commands to agents (request/reply), inbound events, and on hub.*: only its own
+// hub.<hub_id>.> subjects and hub.global.health (federation: no hub can speak for another),
+// while it hears every hub's.
+std::vector<std::string> hubPublishAllow(const NatsConfigRequest& r) {
+  return {"$JS.API.>",         "$JS.ACK." + r.stream + ".>",
+          "vitals.cmd.>",      "hub." + r.hub_id + ".>",
+          "hub.global.health", "vitals.events.>"};
+}
+std::vector<std::string> hubSubscribeAllow(const NatsConfigRequest& r) {
+  return {"_INBOX_" + r.hub_id + ".>", "hub.>", "vitals.events.>"};
+}
 
 std::string encodeNkeyPublicUser(const std::array<unsigned char, 32>& public_key) {
   std::vector<unsigned char> raw{kPrefixUser};

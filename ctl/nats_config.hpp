@@ -57,6 +57,9 @@ std::string encodeNkeySeedUser(const std::array<unsigned char, 32>& seed);
 // Publish/subscribe permissions, also used by tests that check the generated block.
 std::vector<std::string> agentPublishAllow(const std::string& agent);
 std::vector<std::string> agentSubscribeAllow(const std::string& agent);
+// The hub may publish on hub.* only its own hub.<hub_id>.> and hub.global.health.
+std::vector<std::string> hubPublishAllow(const NatsConfigRequest& request);
+std::vector<std::string> hubSubscribeAllow(const NatsConfigRequest& request);
 
 Result<NatsConfigOutput> generateNatsConfig(const NatsConfigRequest& request,
                                             const NatsConfigDeps& deps);

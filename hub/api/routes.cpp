@@ -142,8 +142,24 @@ Router buildRouter(const Handlers& h) {
            {},
            bind(*h.stream, &StreamHandler::createTicket),
            Access::Readonly});
+  }
   if (h.hub != nullptr) {
     r.add({"GET", "/api/v1/hub", {}, bind(*h.hub, &HubHandler::get)});
+  }
+  if (h.federation != nullptr) {
+    const auto& f = *h.federation;
+    r.add({"GET", "/api/v1/federation/hubs", {}, bind(f, &FederationHandler::hubs)});
+    r.add({"GET", "/api/v1/federation/hubs/{id}", {}, bind(f, &FederationHandler::hub)});
+    r.add({"GET",
+           "/api/v1/federation/services",
+           {"status", "hub"},
+           bind(f, &FederationHandler::services)});
+    // A hub's URL is where operators are sent: an admin's decision.
+    r.add({"POST",
+           "/api/v1/federation/register",
+           {},
+           bind(f, &FederationHandler::registerHub),
+           Access::Admin});
   }
   r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard), Access::Public});
   r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz), Access::Public});

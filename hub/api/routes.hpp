@@ -4,6 +4,7 @@
 #include "hub/api/audit_handler.hpp"
 #include "hub/api/events_handler.hpp"
 #include "hub/api/hub_handler.hpp"
+#include "hub/api/federation_handler.hpp"
 #include "hub/api/incidents_handler.hpp"
 #include "hub/api/keys_handler.hpp"
 #include "hub/api/ops_handler.hpp"
@@ -39,6 +40,8 @@ struct Handlers {
   const StreamHandler* stream = nullptr;
   // This hub/replica and the holders of the once-per-site jobs; served only when set.
   const HubHandler* hub = nullptr;
+  // Other hubs and the global service view; served only when set.
+  const FederationHandler* federation = nullptr;
 };
 
 // The handlers must outlive the router.

@@ -199,6 +199,7 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       repair_store_(clock_, repairGuardSettings(cfg.repair)),
       repair_engine_(state_, cfg.services, repair_store_, connect_db_, agent_commands_, clock_,
                      registry_, logger_, repairEngineSettings(cfg.repair)),
+      federation_(makeFederation()),
       services_handler_(state_, reads_, clock_),
       agents_handler_(reads_, clock_),
       ops_handler_(
@@ -244,6 +245,16 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
             return held;
           }),
       stream_handler_(stream_hub_, stream_tickets_, clock_),
+      federation_handler_(
+          federation_ ? std::make_unique<api::FederationHandler>(
+                            cfg.hub_id, state_, federation_->view(),
+                            [this](const std::string& id, const std::string& url,
+                                   const std::string& version,
+                                   const std::vector<std::string>& capabilities) {
+                              return federation_->announce(id, url, version, capabilities);
+                            },
+                            clock_)
+                      : nullptr),
       preflight_overrides_(pool_),
       preflight_(
           clock_, preflight_overrides_, registry_,
@@ -323,6 +334,9 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
   job_lease_.onAcquired([this](std::string_view job) { onJobAcquired(job); });
   logger_->info("replica {} of group {}", cfg.replica.id, cfg.replica.group);
   tracker_.addSink(stream_status_);
+  if (federation_) {
+    tracker_.addSink(federation_->sink());  // status changes make summary deltas
+  }
   addPreflightChecks();
   if (cfg.events.enabled) {
     logger_->info("inbound events: {} rule(s) from {}", cfg.events.rules.rules.size(),
@@ -398,6 +412,31 @@ Status HubApp::streamStatus() const {
              : Status(Error{"stream", "stream or durable consumer not set up yet", {}});
 }
 
+// Federation (docs/federation.md): summaries out, the other hubs' in. A watched remote hub's
+// trouble (federation.alert_on) is recorded as the status of service "hub:<id>", so the alert
+// engine handles it like any service.
+std::unique_ptr<federation::Federation> HubApp::makeFederation() {
+  if (!cfg_.federation.enabled) {
+    return nullptr;
+  }
+  return std::make_unique<federation::Federation>(
+      cfg_.hub_id, VITALS_VERSION, cfg_.federation,
+      federation::FederationDeps{state_, clock_, *bus_, pool_, registry_, logger_,
+                                 [this](const policy::Transition& t) {
+                                   // One replica per site records it (the summary lease).
+                                   if (!job_lease_.holds("summary")) {
+                                     return;
+                                   }
+                                   if (auto st = status_store_.record({t}); !st.ok()) {
+                                     logger_->warn("federation: cannot record {}: {}", t.service,
+                                                   st.error().describe());
+                                     return;
+                                   }
+                                   alert_engine_.wake();
+                                 },
+                                 [this] { return job_lease_.holds("summary"); }});
+}
+
 api::Handlers HubApp::apiHandlers() {
   api::Handlers h{services_handler_, agents_handler_, ops_handler_, uptime_handler_,
                   &alerts_handler_};
@@ -408,6 +447,7 @@ api::Handlers HubApp::apiHandlers() {
   h.hub = &hub_handler_;
   h.stream = &stream_handler_;
   h.preflight = &preflight_handler_;
+  h.federation = federation_handler_.get();
   if (cfg_.events.enabled) {
     h.events = &events_handler_;
   }
@@ -560,6 +600,9 @@ void HubApp::startLoops() {
   alert_engine_.start();
 
   repair_engine_.start();  // after the migrations: it creates default policies at once
+  if (federation_) {
+    federation_->start();  // loads the stored registry: after the migrations
+  }
   ingest_.start();
   logger_->info("ingest started (stream {}, durable {}, batch size {})", cfg_.ingest.stream,
                 cfg_.ingest.durable, cfg_.ingest.batch_size);

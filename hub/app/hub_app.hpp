@@ -15,6 +15,7 @@
 //   notify      the sender (one worker per channel); above alerts, which wake it
 //   alerts      the alert engine over status_changes; the API's incident store
 //   repair      agent commands, the repair guard store and the repair engine
+//   federation  summaries out, the other hubs' in, the registry and global view (optional)
 //   api reads   services, agents, readiness, uptime, alert configs, keys, incidents, repair, audit
 //   preflight   the checklist runner (its checks read the stores above) and its handler
 //   events      inbound event rules, the guarded action runner and the processor
@@ -74,6 +75,7 @@
 #include "hub/events/event_processor.hpp"
 #include "hub/events/pg_event_log.hpp"
 #include "hub/events/repair_action_runner.hpp"
+#include "hub/federation/federation.hpp"
 #include "hub/ingest/batch_processor.hpp"
 #include "hub/ingest/ingest_loop.hpp"
 #include "hub/ingest/nats_message_source.hpp"
@@ -140,6 +142,7 @@ class HubApp {
   replica::SyncHooks replicaHooks();
   void onJobAcquired(std::string_view job);
   api::Handlers apiHandlers();
+  std::unique_ptr<federation::Federation> makeFederation();
   void addPreflightChecks();
   // Migrations, state restore and the tracker's first pass, retried until the database is
   // there. Started::Running when done.
@@ -200,6 +203,9 @@ class HubApp {
   repair::PgRepairStore repair_store_;
   repair::RepairEngine repair_engine_;
 
+  // ---- federation (federation.enabled; docs/federation.md) ----
+  std::unique_ptr<federation::Federation> federation_;
+
   // ---- api reads ----
   api::ServicesHandler services_handler_;
   api::AgentsHandler agents_handler_;
@@ -217,6 +223,7 @@ class HubApp {
   api::AuditHandler audit_handler_;
   api::HubHandler hub_handler_;
   api::StreamHandler stream_handler_;
+  std::unique_ptr<api::FederationHandler> federation_handler_;  // with federation_
 
   // ---- preflight ----
   preflight::PgOverrideStore preflight_overrides_;

@@ -10,6 +10,7 @@
 #include "common/config/secret_file.hpp"
 #include "common/nats/subjects.hpp"
 #include "hub/events/events_config.hpp"
+#include "hub/federation/federation_config.hpp"
 #include "hub/preflight/preflight_config.hpp"
 
 namespace vitals::hub {
@@ -559,6 +560,9 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
 
   if (auto a = root.mapping("api")) {
     readApi(*a, sources, c.api);
+  }
+  if (auto f = root.mapping("federation")) {
+    federation::readFederationSettings(*f, c.hub_id, c.federation);
   }
 
   if (auto l = root.mapping("log")) {

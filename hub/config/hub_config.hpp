@@ -14,6 +14,7 @@
 #include "common/nats/nats_settings.hpp"
 #include "hub/alerts/alert_settings.hpp"
 #include "hub/events/events_settings.hpp"
+#include "hub/federation/federation_settings.hpp"
 #include "hub/notify/notify_settings.hpp"
 #include "hub/policy/liveness.hpp"
 #include "hub/policy/service_rule.hpp"
@@ -115,6 +116,7 @@ struct HubConfig {
   ApiSettings api;                // REST API security and limits (`api:`)
   RepairSettings repair;         // auto-repair guardrails (`repair:`)
   ReplicaSettings replica;       // replicas per site (`replica:`); ids default to hub_id
+  federation::FederationSettings federation;  // summaries and the global view (`federation:`)
   log::LogOptions log;
 };
 

@@ -282,7 +282,15 @@ TEST_CASE("vitalsctl uptime, repairs, approvals, policies, preflight and audit m
   CHECK_THAT(msg({"preflight", "override", "agents"}), Catch::Contains("--reason"));
   CHECK_THAT(msg({"repairs", "--window", "7d"}), Catch::Contains("--window belongs to uptime"));
   CHECK_THAT(msg({"policies", "set", "web"}), Catch::Contains("--file"));
-  auto fed = parse({"federation"});
-  REQUIRE_FALSE(fed.ok());
-  CHECK(fed.error().code == "unsupported");
+  CHECK_THAT(msg({"federation"}), Catch::Contains("hubs [ID] or services"));
+  auto hubs = parse({"federation", "hubs"});
+  REQUIRE(hubs.ok());
+  CHECK(hubs->api_path == "/api/v1/federation/hubs");
+  auto one = parse({"federation", "hubs", "site-b"});
+  REQUIRE(one.ok());
+  CHECK(one->api_path == "/api/v1/federation/hubs/site-b");
+  auto svcs = parse({"federation", "services", "site-b", "--status", "down"});
+  REQUIRE(svcs.ok());
+  CHECK(svcs->api_path == "/api/v1/federation/services?status=down&hub=site-b");
+  CHECK(svcs->api_list_key == "services");
 }

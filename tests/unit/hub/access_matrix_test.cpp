@@ -20,7 +20,8 @@ using api::Access;
 namespace {
 
 // The rules (docs/security.md), independent of Route::access: public probes and page; admin for
-// keys, overrides, the audit trail and repair policy changes; signed-or-operator for inbound
+// keys, overrides, the audit trail, repair policy changes and hub registration;
+// signed-or-operator for inbound
 // events; else readonly to read and operator to act.
 Access expectedAccess(const api::Route& r) {
   if (r.method == "GET" && (r.pattern == "/" || r.pattern == "/healthz" || r.pattern == "/readyz")) {
@@ -42,7 +43,8 @@ Access expectedAccess(const api::Route& r) {
   if (r.pattern.rfind("/api/v1/keys", 0) == 0 ||
       (r.pattern.find("override") != std::string::npos && r.method != "GET") ||
       r.pattern.rfind("/api/v1/audit", 0) == 0 ||
-      (r.pattern.rfind("/api/v1/policies", 0) == 0 && r.method != "GET")) {
+      (r.pattern.rfind("/api/v1/policies", 0) == 0 && r.method != "GET") ||
+      r.pattern == "/api/v1/federation/register") {
     return Access::Admin;
   }
   return r.method == "GET" || r.method == "HEAD" ? Access::Readonly : Access::Operator;

@@ -79,6 +79,15 @@ struct AllHandlers {
   hub::api::StreamHandler stream_handler{stream_hub, tickets, time};
   // This hub and its replicas' job leases.
   hub::api::HubHandler hub_handler{{"hub-test", "replica-1", "hub-test", "0.0.0"}, {}, {}};
+  // Other hubs and the global view (announcements are refused: nothing is stored).
+  hub::federation::GlobalView federation_view;
+  hub::api::FederationHandler federation{
+      "hub-test", state, federation_view,
+      [](const std::string&, const std::string&, const std::string&,
+         const std::vector<std::string>&) -> Result<hub::federation::RemoteHub> {
+        return Error{"db.unavailable", "no database in unit tests", {}};
+      },
+      time};
 
   // The handlers must outlive the router.
   hub::api::Router router() const {
@@ -91,6 +100,7 @@ struct AllHandlers {
     h.incidents = &incidents;
     h.stream = &stream_handler;
     h.hub = &hub_handler;
+    h.federation = &federation;
     return hub::api::buildRouter(h);
   }
 };

@@ -1,0 +1,22 @@
+// vitalsctl nats-config for hub identities: a hub publishes only its own hub.<id> subjects.
+#include <catch2/catch.hpp>
+
+#include "ctl/nats_config.hpp"
+
+using namespace vitals;
+
+TEST_CASE("a hub identity may publish only hub.<its id>.> and hub.global.health on hub.*",
+          "[hub][unit][nats][federation]") {
+  ctl::NatsConfigRequest r;
+  r.hub_id = "site-a";
+  const auto pub = ctl::hubPublishAllow(r);
+  CHECK(std::find(pub.begin(), pub.end(), "hub.site-a.>") != pub.end());
+  CHECK(std::find(pub.begin(), pub.end(), "hub.global.health") != pub.end());
+  CHECK(std::find(pub.begin(), pub.end(), "hub.>") == pub.end());
+  for (const auto& s : pub) {
+    INFO(s);
+    CHECK((s.rfind("hub.", 0) != 0 || s == "hub.site-a.>" || s == "hub.global.health"));
+  }
+  const auto sub = ctl::hubSubscribeAllow(r);
+  CHECK(std::find(sub.begin(), sub.end(), "hub.>") != sub.end());  // hears every hub
+}
