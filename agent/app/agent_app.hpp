@@ -29,7 +29,7 @@
 #include "agent/actions/scheduler_check_runner.hpp"
 #include "agent/config/agent_config.hpp"
 #include "agent/config/config_loader.hpp"
-#include "agent/config/config_reloader.hpp"
+#include "agent/reload/config_reloader.hpp"
 #include "agent/probe/heartbeat_listener.hpp"
 #include "agent/probe/probe_registry.hpp"
 #include "agent/publish/agent_presence.hpp"

@@ -1,8 +1,8 @@
 #include "hub/alerts/alert_policy.hpp"
 
-#include <fnmatch.h>
-
 #include <algorithm>
+
+#include "common/text/glob.hpp"
 
 namespace vitals::hub::alerts {
 namespace {
@@ -133,10 +133,7 @@ bool severeEnough(HealthStatus status, const std::string& min_severity) {
 }
 
 bool globMatch(std::string_view pattern, std::string_view text) {
-  if (pattern.empty() || pattern == "*") {
-    return true;
-  }
-  return ::fnmatch(std::string(pattern).c_str(), std::string(text).c_str(), 0) == 0;
+  return pattern.empty() || text::globMatch(pattern, text);
 }
 
 Plan onChange(const std::optional<Incident>& open, const Change& c, const Circumstances& cx) {

@@ -1,6 +1,6 @@
 #include "hub/api/stream_handler.hpp"
 
-#include "hub/stream/sse_stream.hpp"
+#include "hub/api/sse_stream.hpp"
 
 namespace vitals::hub::api {
 
@@ -49,7 +49,7 @@ ApiResponse StreamHandler::stream(const ApiRequest& req) const {
   r.content_type = "text/event-stream";
   r.headers.emplace_back("Cache-Control", "no-cache");
   r.headers.emplace_back("X-Accel-Buffering", "no");  // proxies: do not buffer the stream
-  r.stream = std::make_shared<stream::SseStream>(std::move(*sub), clock_);
+  r.stream = std::make_shared<SseStream>(std::move(*sub), clock_);
   return r;
 }
 

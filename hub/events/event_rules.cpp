@@ -3,6 +3,7 @@
 #include <set>
 
 #include "common/nats/subjects.hpp"
+#include "common/text/glob.hpp"
 
 namespace vitals::hub::events {
 namespace {
@@ -59,26 +60,7 @@ void readParam(config::YamlReader& p, const std::string& name, ParamRule& out) {
 }  // namespace
 
 bool globMatch(std::string_view pattern, std::string_view text) {
-  // Iterative glob with one backtrack point (the last '*'): linear enough for short targets.
-  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') {
-    ++p;
-  }
-  return p == pattern.size();
+  return text::globMatch(pattern, text);
 }
 
 bool EventRules::knowsType(const std::string& event_type) const {
@@ -90,8 +72,7 @@ bool EventRules::knowsType(const std::string& event_type) const {
   return false;
 }
 
-const EventRule* EventRules::match(const std::string& event_type,
-                                   const std::string& target) const {
+const EventRule* EventRules::match(const std::string& event_type, const std::string& target) const {
   for (const auto& r : rules) {
     if (r.event_type == event_type && globMatch(r.target, target)) {
       return &r;

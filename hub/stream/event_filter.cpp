@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/text/glob.hpp"
 #include "hub/stream/event_publisher.hpp"
 
 namespace vitals::hub::stream {
@@ -32,29 +33,7 @@ bool isKnownKind(std::string_view kind) {
 }
 
 bool globMatch(std::string_view pattern, std::string_view text) {
-  // Iterative matcher with one backtrack point for the last '*': linear for typical globs.
-  std::size_t p = 0;
-  std::size_t t = 0;
-  std::size_t star = std::string_view::npos;
-  std::size_t star_t = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      star_t = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++star_t;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') {
-    ++p;
-  }
-  return p == pattern.size();
+  return text::globMatch(pattern, text);
 }
 
 bool EventFilter::matches(std::string_view kind, std::string_view service) const {

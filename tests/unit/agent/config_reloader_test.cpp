@@ -7,7 +7,7 @@
 #include <set>
 
 #include "agent/config/config_loader.hpp"
-#include "agent/config/config_reloader.hpp"
+#include "agent/reload/config_reloader.hpp"
 #include "common/random/random.hpp"
 #include "common/time/manual_time.hpp"
 #include "fakes/fake_probe.hpp"

@@ -5,7 +5,7 @@
 #include "common/time/manual_time.hpp"
 #include "hub/api/stream_handler.hpp"
 #include "hub/policy/transition.hpp"
-#include "hub/stream/sse_stream.hpp"
+#include "hub/api/sse_stream.hpp"
 #include "hub/stream/status_events.hpp"
 #include "hub/stream/stream_hub.hpp"
 #include "hub/stream/ticket_store.hpp"
@@ -45,7 +45,7 @@ std::vector<std::string> ids(const stream::Subscription::Batch& b) {
   return out;
 }
 
-std::string drain(stream::SseStream& s) {
+std::string drain(api::SseStream& s) {
   std::string out;
   std::string piece;
   s.next(piece);
@@ -252,7 +252,7 @@ TEST_CASE(
   f.publish(8);
   auto sub = f.hub.subscribe({}, auth::Role::Readonly, "ab12-1");
   REQUIRE(sub.ok());
-  stream::SseStream sse(std::move(*sub), f.time, 15s, 0ms);
+  api::SseStream sse(std::move(*sub), f.time, 15s, 0ms);
   CHECK_THAT(drain(sse), Catch::StartsWith("retry: 3000\n"));
   f.publish(1);
   const auto text = drain(sse);

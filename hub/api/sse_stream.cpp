@@ -1,8 +1,8 @@
-#include "hub/stream/sse_stream.hpp"
+#include "hub/api/sse_stream.hpp"
 
-namespace vitals::hub::stream {
+namespace vitals::hub::api {
 
-SseStream::SseStream(std::unique_ptr<Subscription> subscription, const Clock& clock,
+SseStream::SseStream(std::unique_ptr<stream::Subscription> subscription, const Clock& clock,
                      std::chrono::milliseconds keepalive, std::chrono::milliseconds poll)
     : subscription_(std::move(subscription)),
       clock_(clock),
@@ -52,4 +52,4 @@ bool SseStream::next(std::string& out) {
   return true;
 }
 
-}  // namespace vitals::hub::stream
+}  // namespace vitals::hub::api

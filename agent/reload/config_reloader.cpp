@@ -1,4 +1,4 @@
-#include "agent/config/config_reloader.hpp"
+#include "agent/reload/config_reloader.hpp"
 
 #include <spdlog/spdlog.h>
 

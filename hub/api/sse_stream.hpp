@@ -14,17 +14,17 @@
 #include "hub/api/body_stream.hpp"
 #include "hub/stream/stream_hub.hpp"
 
-namespace vitals::hub::stream {
+namespace vitals::hub::api {
 
-class SseStream final : public api::BodyStream {
+class SseStream final : public BodyStream {
  public:
-  SseStream(std::unique_ptr<Subscription> subscription, const Clock& clock,
+  SseStream(std::unique_ptr<stream::Subscription> subscription, const Clock& clock,
             std::chrono::milliseconds keepalive = std::chrono::seconds(15),
             std::chrono::milliseconds poll = std::chrono::seconds(1));
   bool next(std::string& out) override;
 
  private:
-  std::unique_ptr<Subscription> subscription_;
+  std::unique_ptr<stream::Subscription> subscription_;
   const Clock& clock_;
   const std::chrono::milliseconds keepalive_;
   const std::chrono::milliseconds poll_;
@@ -33,4 +33,4 @@ class SseStream final : public api::BodyStream {
   std::string last_id_;
 };
 
-}  // namespace vitals::hub::stream
+}  // namespace vitals::hub::api
