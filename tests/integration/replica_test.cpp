@@ -186,13 +186,18 @@ TEST_CASE("two replicas agree within 1 s across 1,000 changes", "[integration][r
   CHECK(metric(a.port(), "vitals_replica_updates_applied_total") > 0);
   CHECK(metric(b.port(), "vitals_replica_updates_applied_total") > 0);
   CHECK(statuses(a.port()) == statuses(b.port()));
-  // Each job runs on exactly one of them, and GET /api/v1/hub names the holder.
+  // Each job runs on exactly one of them, and GET /api/v1/hub names the holder. The loop above
+  // used up this key's per-second request budget: let it refill first.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   const auto held_a = jobsHeld(a.port());
   const auto held_b = jobsHeld(b.port());
   for (const std::string job : {"sweeper", "partitions", "summary"}) {
     CHECK(held_a.count(job) + held_b.count(job) == 1);
   }
-  const auto hub = json::parse(httpGet(a.port(), "/api/v1/hub").body);
+  const auto hub_reply = httpGet(a.port(), "/api/v1/hub");
+  INFO("GET /api/v1/hub: " << hub_reply.status << " " << hub_reply.body);
+  REQUIRE(hub_reply.status == 200);
+  const auto hub = json::parse(hub_reply.body);
   CHECK(hub["replica_id"] == "r1");
   CHECK(hub["hub_id"] == "site-a");
   REQUIRE(hub["jobs"].size() == 3);

@@ -63,6 +63,10 @@ inline int readSse(int port, const std::string& path, httplib::Headers headers,
                    const std::function<bool(const SseEvent&)>& on_event) {
   httplib::Client client("127.0.0.1", port);
   client.set_read_timeout(std::chrono::seconds(30));
+  // httplib's server listens with a backlog of 5: in a burst of connects the kernel drops SYNs
+  // and the client retries after 1 s, 3 s, ... (as a browser does); httplib's default 300 ms
+  // connect timeout would give up first.
+  client.set_connection_timeout(std::chrono::seconds(10));
   SseParser parser;
   int status = -1;
   auto res = client.Get(
