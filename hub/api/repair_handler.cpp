@@ -4,6 +4,7 @@
 
 #include "common/random/random.hpp"
 #include "hub/api/cursor.hpp"
+#include "hub/api/request_helpers.hpp"
 #include "hub/api/services_handler.hpp"
 
 namespace vitals::hub::api {
@@ -11,10 +12,6 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::seconds;
-
-ApiResponse badParam(const std::string& name, const std::string& why) {
-  return errorResponse(400, "bad_request", "query parameter \"" + name + "\": " + why);
-}
 
 std::optional<std::int64_t> parseId(const std::string& text) {
   if (text.empty() || text.size() > 18) {
@@ -201,7 +198,7 @@ ApiResponse RepairHandler::repairs(const ApiRequest& req, const std::string& sta
                                                     "approved",  "rejected",  "expired", "running",
                                                     "succeeded", "failed"};
     if (!kStatuses.count(*v)) {
-      return badParam("status", "unknown status \"" + *v + "\"");
+      return badParameter("status", "unknown status \"" + *v + "\"");
     }
     f.status = *v;
   }
@@ -212,7 +209,8 @@ ApiResponse RepairHandler::repairs(const ApiRequest& req, const std::string& sta
     char* end = nullptr;
     const long n = std::strtol(v->c_str(), &end, 10);
     if (v->empty() || *end != '\0' || n < 1 || n > kMaxRepairLimit) {
-      return badParam("limit", "expected an integer from 1 to " + std::to_string(kMaxRepairLimit));
+      return badParameter("limit",
+                          "expected an integer from 1 to " + std::to_string(kMaxRepairLimit));
     }
     f.limit = static_cast<int>(n);
   }
@@ -220,7 +218,7 @@ ApiResponse RepairHandler::repairs(const ApiRequest& req, const std::string& sta
     auto raw = base64UrlDecode(*v);
     auto id = raw && raw->rfind("r:", 0) == 0 ? parseId(raw->substr(2)) : std::nullopt;
     if (!id) {
-      return badParam("cursor", "not a cursor this server issued");
+      return badParameter("cursor", "not a cursor this server issued");
     }
     f.before_id = *id;
   }
@@ -387,7 +385,7 @@ ApiResponse RepairHandler::logs(const ApiRequest& req) const {
     char* end = nullptr;
     const long n = std::strtol(v->c_str(), &end, 10);
     if (v->empty() || *end != '\0' || n < 1 || n > 1000) {
-      return badParam("lines", "expected an integer from 1 to 1000");
+      return badParameter("lines", "expected an integer from 1 to 1000");
     }
     lines = static_cast<std::uint32_t>(n);
   }

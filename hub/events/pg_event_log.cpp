@@ -17,77 +17,63 @@ nlohmann::json paramsJson(const std::map<std::string, std::string>& params) {
   return j;
 }
 
-template <typename T, typename Fn>
-Result<T> inTransaction(store::PgPool& pool, Fn fn) {
-  auto lease = pool.acquire(kPoolWait);
-  if (!lease.ok()) {
-    return lease.error();
-  }
-  auto& conn = lease->conn();
-  if (auto s = conn.begin(); !s.ok()) {
-    return s.error();
-  }
-  Result<T> out = fn(conn);
-  if (!out.ok()) {
-    conn.rollback();
-    return out;
-  }
-  if (auto s = conn.commit(); !s.ok()) {
-    conn.rollback();
-    return s.error();
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<std::int64_t> PgEventLog::accept(const EventRecord& e, SystemTime now) {
-  return inTransaction<std::int64_t>(pool_, [&](store::PgConnection& conn) -> Result<std::int64_t> {
-    const std::string params = paramsJson(e.params).dump();
-    auto r = conn.exec(
-        "INSERT INTO inbound_events (source, event_type, target, payload, rule, agent_id, action, "
-        "params, outcome, detail, received_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, "
-        "$8::jsonb, $9, $10, $11::timestamptz) RETURNING id",
-        {e.source, e.event_type, e.target, e.payload_json, e.rule, e.agent, e.action, params,
-         e.outcome, e.detail, store::pgTimestamp(e.received_at)});
-    if (!r.ok()) {
-      return r.error();
-    }
-    const std::int64_t id = r->int64(0, 0);
-    const nlohmann::json audit_params = {
-        {"event_id", id},   {"source", e.source}, {"event_type", e.event_type},    {"rule", e.rule},
-        {"agent", e.agent}, {"action", e.action}, {"params", paramsJson(e.params)}};
-    auto a = audit::append(
-        conn, {e.actor, "event.accept", "event-target:" + e.target, audit_params.dump(), e.outcome},
-        now);
-    if (!a.ok()) {
-      return a.error();
-    }
-    return id;
-  });
+  return store::inTransaction(
+      pool_, kPoolWait, [&](store::PgConnection& conn) -> Result<std::int64_t> {
+        const std::string params = paramsJson(e.params).dump();
+        auto r = conn.exec(
+            "INSERT INTO inbound_events (source, event_type, target, payload, rule, agent_id, "
+            "action, "
+            "params, outcome, detail, received_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, "
+            "$8::jsonb, $9, $10, $11::timestamptz) RETURNING id",
+            {e.source, e.event_type, e.target, e.payload_json, e.rule, e.agent, e.action, params,
+             e.outcome, e.detail, store::pgTimestamp(e.received_at)});
+        if (!r.ok()) {
+          return r.error();
+        }
+        const std::int64_t id = r->int64(0, 0);
+        const nlohmann::json audit_params = {{"event_id", id},
+                                             {"source", e.source},
+                                             {"event_type", e.event_type},
+                                             {"rule", e.rule},
+                                             {"agent", e.agent},
+                                             {"action", e.action},
+                                             {"params", paramsJson(e.params)}};
+        auto a = audit::append(
+            conn,
+            {e.actor, "event.accept", "event-target:" + e.target, audit_params.dump(), e.outcome},
+            now);
+        if (!a.ok()) {
+          return a.error();
+        }
+        return id;
+      });
 }
 
 Status PgEventLog::finish(const EventRecord& e, const std::string& outcome,
                           const std::string& detail, SystemTime now) {
-  auto done = inTransaction<bool>(pool_, [&](store::PgConnection& conn) -> Result<bool> {
-    auto r = conn.exec(
-        "UPDATE inbound_events SET outcome = $2, detail = $3, finished_at = $4::timestamptz "
-        "WHERE id = $1",
-        {std::to_string(e.id), outcome, detail, store::pgTimestamp(now)});
-    if (!r.ok()) {
-      return r.error();
-    }
-    const nlohmann::json audit_params = {{"event_id", e.id},
-                                         {"action", e.action},
-                                         {"params", paramsJson(e.params)},
-                                         {"detail", detail}};
-    auto a = audit::append(
-        conn, {e.actor, "event.action", "agent:" + e.agent, audit_params.dump(), outcome}, now);
-    if (!a.ok()) {
-      return a.error();
-    }
-    return true;
-  });
+  auto done =
+      store::inTransaction(pool_, kPoolWait, [&](store::PgConnection& conn) -> Result<bool> {
+        auto r = conn.exec(
+            "UPDATE inbound_events SET outcome = $2, detail = $3, finished_at = $4::timestamptz "
+            "WHERE id = $1",
+            {std::to_string(e.id), outcome, detail, store::pgTimestamp(now)});
+        if (!r.ok()) {
+          return r.error();
+        }
+        const nlohmann::json audit_params = {{"event_id", e.id},
+                                             {"action", e.action},
+                                             {"params", paramsJson(e.params)},
+                                             {"detail", detail}};
+        auto a = audit::append(
+            conn, {e.actor, "event.action", "agent:" + e.agent, audit_params.dump(), outcome}, now);
+        if (!a.ok()) {
+          return a.error();
+        }
+        return true;
+      });
   if (!done.ok()) {
     return done.error();
   }

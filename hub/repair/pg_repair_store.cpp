@@ -22,50 +22,19 @@ constexpr const char* kRecordColumns =
     "coalesce(outcome, ''), exit_code, duration_ms, coalesce(output, ''), "
     "coalesce(output_truncated, false), coalesce(error, ''), verified, "
     "coalesce(verify_message, ''), coalesce(verify_after_ms, 0), "
-    "EXTRACT(EPOCH FROM created_at) * 1000000, EXTRACT(EPOCH FROM decided_at) * 1000000, "
-    "EXTRACT(EPOCH FROM expires_at) * 1000000, EXTRACT(EPOCH FROM started_at) * 1000000, "
-    "EXTRACT(EPOCH FROM finished_at) * 1000000, EXTRACT(EPOCH FROM verified_at) * 1000000, "
+    "" VITALS_EPOCH_US("created_at") ", " VITALS_EPOCH_US("decided_at") ", "
+    "" VITALS_EPOCH_US("expires_at") ", " VITALS_EPOCH_US("started_at") ", "
+    "" VITALS_EPOCH_US("finished_at") ", " VITALS_EPOCH_US("verified_at") ", "
     "params::text";
 
 constexpr const char* kPolicyColumns =
     "service, enabled, dry_run, require_approval, actions::text, restart_action, max_attempts, "
     "cooldown_ms, circuit_breaker, verify_after_ms, "
-    "EXTRACT(EPOCH FROM breaker_reset_at) * 1000000, EXTRACT(EPOCH FROM updated_at) * 1000000, "
+    "" VITALS_EPOCH_US("breaker_reset_at") ", " VITALS_EPOCH_US("updated_at") ", "
     "updated_by";
 
 // Rolls back unless committed: every early return leaves the connection clean.
-class Tx {
- public:
-  explicit Tx(PgConnection& c) : c_(c) {}
-  ~Tx() {
-    if (open_) {
-      c_.rollback();
-    }
-  }
-  Status begin() {
-    auto s = c_.begin();
-    open_ = s.ok();
-    return s;
-  }
-  Status commit() {
-    auto s = c_.commit();
-    open_ = false;
-    if (!s.ok()) {
-      c_.rollback();
-    }
-    return s;
-  }
-  void rollback() {
-    if (open_) {
-      c_.rollback();
-      open_ = false;
-    }
-  }
-
- private:
-  PgConnection& c_;
-  bool open_ = false;
-};
+using Tx = store::PgTransaction;
 
 std::optional<SystemTime> timeAt(const PgResult& r, int row, int col) {
   if (r.isNull(row, col)) {
@@ -73,8 +42,6 @@ std::optional<SystemTime> timeAt(const PgResult& r, int row, int col) {
   }
   return store::fromEpochMicros(r.get(row, col));
 }
-
-bool boolAt(const PgResult& r, int row, int col) { return r.get(row, col) == "t"; }
 
 std::string interval(milliseconds d) { return std::to_string(d.count()) + " milliseconds"; }
 
@@ -173,10 +140,10 @@ RepairRecord recordAt(const PgResult& r, int i) {
     x.duration_ms = r.int64(i, 15);
   }
   x.output = r.str(i, 16);
-  x.output_truncated = boolAt(r, i, 17);
+  x.output_truncated = r.boolean(i, 17);
   x.error = r.str(i, 18);
   if (!r.isNull(i, 19)) {
-    x.verified = boolAt(r, i, 19);
+    x.verified = r.boolean(i, 19);
   }
   x.verify_message = r.str(i, 20);
   x.verify_after_ms = r.int64(i, 21);
@@ -200,9 +167,9 @@ RepairRecord recordAt(const PgResult& r, int i) {
 RepairPolicy policyAt(const PgResult& r, int i) {
   RepairPolicy p;
   p.service = r.str(i, 0);
-  p.enabled = boolAt(r, i, 1);
-  p.dry_run = boolAt(r, i, 2);
-  p.require_approval = boolAt(r, i, 3);
+  p.enabled = r.boolean(i, 1);
+  p.dry_run = r.boolean(i, 2);
+  p.require_approval = r.boolean(i, 3);
   const json actions = json::parse(r.get(i, 4), nullptr, false);
   if (actions.is_object()) {
     for (const auto& [k, v] : actions.items()) {
@@ -305,7 +272,7 @@ Result<bool> PgRepairStore::putPolicy(PgConnection& c, const RepairPolicy& p,
   if (!r.ok()) {
     return r.error();
   }
-  const bool created = r->rows() == 1 && boolAt(*r, 0, 0);
+  const bool created = r->rows() == 1 && r->boolean(0, 0);
   json params = toJson(p);
   params.erase("updated_at");
   params.erase("updated_by");
@@ -413,7 +380,7 @@ Result<RepairHistory> PgRepairStore::history(PgConnection& c, const std::string&
       "   status = 'pending'), "
       "(SELECT count(*) FROM auto_repairs WHERE incident = $1 AND incident <> '' AND "
       "   status = 'escalated'), "
-      "(SELECT EXTRACT(EPOCH FROM last_started_at) * 1000000 FROM action_guard "
+      "(SELECT " VITALS_EPOCH_US("last_started_at") " FROM action_guard "
       "   WHERE agent_id = $2 AND action = $3), "
       "(SELECT count(*) FROM auto_repairs WHERE started_at > clock_timestamp() - $4::interval)",
       {incident, agent, action, interval(settings_.rate_window)});
@@ -439,7 +406,7 @@ Result<RepairHistory> PgRepairStore::history(PgConnection& c, const std::string&
   if (!f.ok()) {
     return f.error();
   }
-  for (int i = 0; i < f->rows() && boolAt(*f, i, 0); ++i) {
+  for (int i = 0; i < f->rows() && f->boolean(i, 0); ++i) {
     ++h.consecutive_failures;
   }
   return h;
@@ -578,7 +545,7 @@ Result<Start> PgRepairStore::guardAndAudit(PgConnection& c, std::int64_t id, con
   if (g->rows() == 0) {
     auto last = c.exec(
         "SELECT CASE WHEN repair_id IS NULL THEN request_id ELSE 'repair #' || repair_id END, "
-        "EXTRACT(EPOCH FROM last_started_at) * 1000000 FROM action_guard "
+        "" VITALS_EPOCH_US("last_started_at") " FROM action_guard "
         "WHERE agent_id = $1 AND action = $2",
         {n.agent, n.action});
     st.result = Start::Result::Refused;
@@ -854,7 +821,7 @@ Result<ApprovalOutcome> PgRepairStore::decideApproval(PgConnection& c, std::int6
       return ApprovalOutcome::NotFound;
     }
     status = cur->str(0, 0);
-    if (status == "pending" && boolAt(*cur, 0, 1)) {
+    if (status == "pending" && cur->boolean(0, 1)) {
       status = "expired";
       return ApprovalOutcome::Expired;
     }
