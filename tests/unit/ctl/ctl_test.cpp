@@ -6,6 +6,7 @@
 #include "ctl/ctl.hpp"
 #include "ctl/ctl_args.hpp"
 #include "ctl/ctl_format.hpp"
+#include "tests/unit/ctl/fake_environment.hpp"
 
 using namespace vitals;
 using namespace vitals::ctl;
@@ -13,24 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-CtlEnvironment fakeEnv(std::map<std::string, std::string> env = {},
-                       std::map<std::string, std::string> files = {}) {
-  CtlEnvironment e;
-  e.env = [env](const std::string& n) -> std::optional<std::string> {
-    auto it = env.find(n);
-    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
-  };
-  e.read_file = [files](const std::string& p) -> Result<std::string> {
-    auto it = files.find(p);
-    if (it == files.end()) {
-      return Error{"io", "no such file or not readable", p};
-    }
-    return it->second;
-  };
-  return e;
-}
-
-Result<CtlArgs> parse(std::vector<std::string> argv, const CtlEnvironment& env = fakeEnv()) {
+Result<CtlArgs> parse(std::vector<std::string> argv, const CtlEnvironment& env = test::fakeEnv()) {
   return parseCtlArgs(argv, env);
 }
 
@@ -72,8 +56,8 @@ TEST_CASE("vitalsctl parses global options, the command and its arguments", "[ct
 }
 
 TEST_CASE("the hub URL comes from --hub, then --config, then VITALS_HUB", "[ctl][unit]") {
-  const auto env = fakeEnv({{"VITALS_HUB", "http://env:1"}},
-                           {{"/c.yaml", "hub: http://file:2\n"}, {"/bad.yaml", "hubb: x\n"}});
+  const auto env = test::fakeEnv({{"VITALS_HUB", "http://env:1"}},
+                                 {{"/c.yaml", "hub: http://file:2\n"}, {"/bad.yaml", "hubb: x\n"}});
   CHECK(parse({"status"}, env)->hub_url == "http://env:1");
   CHECK(parse({"--config", "/c.yaml", "status"}, env)->hub_url == "http://file:2");
   CHECK(parse({"--config", "/c.yaml", "--hub", "https://flag:3", "status"}, env)->hub_url ==
@@ -121,8 +105,7 @@ TEST_CASE("latency and age are short and human", "[ctl][unit]") {
   CHECK(formatAge(json(nullptr)) == "-");
 }
 
-TEST_CASE("status prints services and their checks indented, in aligned columns",
-          "[ctl][unit]") {
+TEST_CASE("status prints services and their checks indented, in aligned columns", "[ctl][unit]") {
   const auto body = json::parse(R"({"services":[
     {"name":"db","status":"down","latency_ms":null,"age_seconds":null,"agent":"a1","checks":[
       {"name":"pg","kind":"postgres","agent":"a1","status":"down","latency_ms":null,
@@ -171,9 +154,8 @@ TEST_CASE("history follows the hub's cursor until --limit rows are in", "[ctl][u
   };
   hub.answers.push_back(json{{"results", rows(2500, 1000)}, {"next", "CUR/1"}});
   hub.answers.push_back(json{{"results", rows(1500, 500)}, {"next", "CUR2"}});
-  CtlArgs args = parse({"--output", "json", "history", "my svc", "--limit", "1500", "--since",
-                        "1h"})
-                     .value();
+  CtlArgs args =
+      parse({"--output", "json", "history", "my svc", "--limit", "1500", "--since", "1h"}).value();
   ManualTime time;
   std::ostringstream out, err;
   REQUIRE(runCtl(args, hub, time, out, err) == 0);
@@ -189,7 +171,8 @@ TEST_CASE("history follows the hub's cursor until --limit rows are in", "[ctl][u
 
 TEST_CASE("vitalsctl prints the hub's error and exits 1", "[ctl][unit]") {
   FakeHub hub;
-  hub.answers.push_back(Error{"hub.error", "the hub answered HTTP 404: no service named \"x\"", {}});
+  hub.answers.push_back(
+      Error{"hub.error", "the hub answered HTTP 404: no service named \"x\"", {}});
   ManualTime time;
   std::ostringstream out, err;
   CHECK(runCtl(parse({"history", "x"}).value(), hub, time, out, err) == 1);
@@ -249,11 +232,12 @@ TEST_CASE("vitalsctl alerts and silences commands parse their subcommands and re
   CHECK_THAT(msg({"silences", "mute"}), Catch::Contains("silences takes list"));
 }
 
-TEST_CASE("vitalsctl uptime, repairs, approvals, policies, preflight and audit map to their API "
-          "calls",
-          "[ctl][unit]") {
+TEST_CASE(
+    "vitalsctl uptime, repairs, approvals, policies, preflight and audit map to their API "
+    "calls",
+    "[ctl][unit]") {
   auto call = [](std::vector<std::string> argv) {
-    auto r = parse(std::move(argv), fakeEnv());
+    auto r = parse(std::move(argv), test::fakeEnv());
     REQUIRE(r.ok());
     CHECK(r->command == Command::Api);
     return r->api_method + " " + r->api_path;
