@@ -269,3 +269,23 @@ TEST_CASE("the alerts section and log-rate thresholds are read, and bad values a
   CHECK_THAT(bad.problems, Catch::Contains("services.api.log_errors_per_minute: must be a "
                                            "positive number"));
 }
+
+TEST_CASE("bad federation and replica settings are named with file and line",
+          "[hub][unit][config]") {
+  auto good = parse("federation:\n  enabled: true\n  summary_interval: 2s\n");
+  INFO(good.problems);
+  REQUIRE(good.config);
+  CHECK(good.config->federation.stale_after == std::chrono::seconds{6});
+  CHECK(good.config->replica.id == good.config->hub_id);  // defaults to the hub id
+  CHECK(good.config->replica.group == good.config->hub_id);
+
+  auto bad = parse(
+      "federation:\n  enabled: true\n  summary_interval: 10ms\n  alert_on: [bad.id]\n"
+      "replica:\n  id: \"r 1\"\n  lease_interval: 5m\n");
+  CHECK_FALSE(bad.config);
+  CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:3: federation.summary_interval"));
+  CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:4: federation.alert_on: \"bad.id\" is not "
+                                           "a hub id"));
+  CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:6: replica.id"));
+  CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:7: replica.lease_interval"));
+}
