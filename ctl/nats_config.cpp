@@ -119,14 +119,20 @@ constexpr unsigned char kPrefixUser = 20 << 3;  // 'U'
 // What the hub does on the bus: JetStream stream/consumer management and fetch (the API),
 // acks, commands to agents (request/reply), inbound events, and on hub.*: only its own
 // hub.<hub_id>.> subjects and hub.global.health (federation: no hub can speak for another),
-// while it hears every hub's.
+// while it hears every hub's; and its replica group's state sync (the group defaults to the
+// hub id; replicas of one site share the identity).
 std::vector<std::string> hubPublishAllow(const NatsConfigRequest& r) {
-  return {"$JS.API.>",         "$JS.ACK." + r.stream + ".>",
-          "vitals.cmd.>",      "hub." + r.hub_id + ".>",
-          "hub.global.health", "vitals.events.>"};
+  return {"$JS.API.>",
+          "$JS.ACK." + r.stream + ".>",
+          "vitals.cmd.>",
+          "hub." + r.hub_id + ".>",
+          "hub.global.health",
+          "vitals.events.>",
+          subjects::replicaState(r.hub_id)};
 }
 std::vector<std::string> hubSubscribeAllow(const NatsConfigRequest& r) {
-  return {"_INBOX_" + r.hub_id + ".>", "hub.>", "vitals.events.>"};
+  return {"_INBOX_" + r.hub_id + ".>", "hub.>", "vitals.events.>",
+          subjects::replicaState(r.hub_id)};
 }
 
 std::string encodeNkeyPublicUser(const std::array<unsigned char, 32>& public_key) {
@@ -150,7 +156,8 @@ const char* const kNatsConfigUsage =
     "  hub, and writes a random password for each to DIR/<user>.password (mode 0600). Only\n"
     "  bcrypt hashes go into the printed block. Point each agent's nats.password_file (and the\n"
     "  hub's) at its file. --event-sources adds identities that may only publish inbound events\n"
-    "  on vitals.events.<source> (and read their replies). With --auth nkey, each identity is an NKEY instead: DIR/<user>.nk\n"
+    "  on vitals.events.<source> (and read their replies). With --auth nkey, each identity is an "
+    "NKEY instead: DIR/<user>.nk\n"
     "  holds the seed (nats.nkey_seed_file) and DIR/<user>.pub the public key (nats.nkey).\n"
     "  See docs/security.md.\n";
 
@@ -226,7 +233,8 @@ Result<NatsConfigOutput> generateNatsConfig(const NatsConfigRequest& r,
   for (const auto& user : r.agents) {
     if (!subjects::isValidToken(user)) {
       return Error{"nats_config.usage",
-                   "agent id \"" + user + "\" must be 1-128 characters of A-Z a-z 0-9 _ -", {}};
+                   "agent id \"" + user + "\" must be 1-128 characters of A-Z a-z 0-9 _ -",
+                   {}};
     }
     if (!seen.insert(user).second) {
       return Error{"nats_config.usage", "agent id \"" + user + "\" is listed twice", {}};
@@ -237,7 +245,8 @@ Result<NatsConfigOutput> generateNatsConfig(const NatsConfigRequest& r,
                                     {"--stream", r.stream}}) {
     if (!subjects::isValidToken(value)) {
       return Error{"nats_config.usage",
-                   what + " \"" + value + "\" must be 1-128 characters of A-Z a-z 0-9 _ -", {}};
+                   what + " \"" + value + "\" must be 1-128 characters of A-Z a-z 0-9 _ -",
+                   {}};
     }
   }
   if (seen.count(r.hub_user) != 0) {
@@ -246,8 +255,9 @@ Result<NatsConfigOutput> generateNatsConfig(const NatsConfigRequest& r,
   seen.insert(r.hub_user);
   for (const auto& source : r.event_sources) {
     if (!subjects::isValidToken(source)) {
-      return Error{"nats_config.usage", "event source \"" + source +
-                                            "\" must be 1-128 characters of A-Z a-z 0-9 _ -", {}};
+      return Error{"nats_config.usage",
+                   "event source \"" + source + "\" must be 1-128 characters of A-Z a-z 0-9 _ -",
+                   {}};
     }
     if (!seen.insert(source).second) {
       return Error{"nats_config.usage",
@@ -300,8 +310,8 @@ Result<NatsConfigOutput> generateNatsConfig(const NatsConfigRequest& r,
     if (!id.ok()) {
       return id.error();
     }
-    writeUser(o, "agent " + agent, id.value(), agentPublishAllow(agent),
-              agentSubscribeAllow(agent), true);
+    writeUser(o, "agent " + agent, id.value(), agentPublishAllow(agent), agentSubscribeAllow(agent),
+              true);
     out.identities.push_back(id.value());
   }
   for (const auto& source : r.event_sources) {
@@ -363,15 +373,15 @@ int runNatsConfig(const std::vector<std::string>& args, const NatsConfigDeps& de
     err << "vitalsctl nats-config: " << generated.error().message << "\n";
     return generated.error().code == "nats_config.usage" ? 2 : 1;
   }
-  struct stat st{};
+  struct stat st {};
   if (::stat(r.secrets_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    err << "vitalsctl nats-config: --secrets-dir \"" << r.secrets_dir
-        << "\" is not a directory\n";
+    err << "vitalsctl nats-config: --secrets-dir \"" << r.secrets_dir << "\" is not a directory\n";
     return 1;
   }
   for (const auto& id : generated->identities) {
     const std::string base = r.secrets_dir + "/" + id.user;
-    auto w = r.nkeys ? writeSecret(base + ".nk", id.nkey_seed) : writeSecret(base + ".password", id.password);
+    auto w = r.nkeys ? writeSecret(base + ".nk", id.nkey_seed)
+                     : writeSecret(base + ".password", id.password);
     if (w.ok() && r.nkeys) {
       w = writeSecret(base + ".pub", id.nkey_public);  // not secret; 0600 does no harm
     }

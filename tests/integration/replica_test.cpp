@@ -310,6 +310,18 @@ TEST_CASE("failover: SIGKILL the lease holder 20 times during bursts of transiti
   watching = false;
   watcher.join();
   INFO("r1 log:\n" << hubs[0]->log() << "\nr2 log:\n" << hubs[1]->log());
+  if (!converged) {
+    // Say which part did not settle: a replica's view, or the outbox.
+    for (int i = 0; i < 2; ++i) {
+      for (const auto& [name, st] : statuses(hubs[i]->port())) {
+        UNSCOPED_INFO("r" << i + 1 << " shows " << name << " " << st);
+      }
+    }
+    UNSCOPED_INFO("expected every service " << last << "; outbox not settled: "
+                                            << count(db,
+                                                     "SELECT count(*) FROM notification_outbox "
+                                                     "WHERE status IN ('pending', 'sending')"));
+  }
   REQUIRE(converged);
   CHECK(overlaps == 0);
 
