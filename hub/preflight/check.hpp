@@ -27,6 +27,9 @@ class PreflightCheck {
  public:
   virtual ~PreflightCheck() = default;
   virtual CheckOutcome run(const RunContext& ctx) = 0;
+  // True for checks that only read the hub's in-memory state (cheap, no I/O): the scheduler
+  // re-runs them every `watch_interval` so `ready` follows status changes within it.
+  virtual bool followsLiveState() const { return false; }
 };
 
 }  // namespace vitals::hub::preflight

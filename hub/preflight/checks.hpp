@@ -32,6 +32,7 @@ class ServiceStatusCheck final : public PreflightCheck {
                      std::vector<HealthStatus> accept)
       : state_(state), services_(std::move(services)), accept_(std::move(accept)) {}
   CheckOutcome run(const RunContext& ctx) override;
+  bool followsLiveState() const override { return true; }
 
  private:
   const state::HubState& state_;

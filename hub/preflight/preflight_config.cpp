@@ -64,8 +64,8 @@ void readKindKeys(config::YamlReader& r, const std::set<std::string>& channels, 
       } else {
         r.problem("channel", "is required: a channel of notify.channels");
       }
-      s.resend_interval =
-          r.duration("resend_interval", s.resend_interval, 1s, milliseconds{std::chrono::hours{24 * 7}});
+      s.resend_interval = r.duration("resend_interval", s.resend_interval, 1s,
+                                     milliseconds{std::chrono::hours{24 * 7}});
       break;
     case CheckKind::ClockSkew:
       if (r.has("max_skew")) {
@@ -110,11 +110,17 @@ std::vector<CheckSpec> defaultChecks() {
 
 void readPreflightSettings(config::YamlReader& section, const std::set<std::string>& channels,
                            PreflightSettings& out) {
-  out.interval = section.duration("interval", out.interval, 1s, milliseconds{std::chrono::hours{24}});
-  out.publish_interval =
-      section.duration("publish_interval", out.publish_interval, 1s, milliseconds{std::chrono::hours{1}});
+  out.interval =
+      section.duration("interval", out.interval, 1s, milliseconds{std::chrono::hours{24}});
+  out.publish_interval = section.duration("publish_interval", out.publish_interval, 1s,
+                                          milliseconds{std::chrono::hours{1}});
   out.not_ready_interval = section.duration("not_ready_interval", out.not_ready_interval, 1s,
                                             milliseconds{std::chrono::hours{1}});
+  out.watch_interval = section.duration("watch_interval", out.watch_interval, 0s,
+                                        milliseconds{std::chrono::minutes{1}});
+  if (out.watch_interval.count() > 0 && out.watch_interval < 100ms) {
+    section.problem("watch_interval", "must be 0 (off) or at least 100ms");
+  }
   if (!section.has("checks")) {
     out.checks = defaultChecks();
     section.finish();
@@ -147,7 +153,8 @@ void readPreflightSettings(config::YamlReader& section, const std::set<std::stri
     } else if (kind = parseCheckKind(*kind_text); !kind) {
       r.problem("kind",
                 "must be service_status, agents_online, migrations_current, stream_present, "
-                "database_reachable, notifier_test or clock_skew, got \"" + *kind_text + "\"");
+                "database_reachable, notifier_test or clock_skew, got \"" +
+                    *kind_text + "\"");
     }
     s.required = r.boolean("required", true);
     if (kind) {

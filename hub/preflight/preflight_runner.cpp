@@ -57,30 +57,54 @@ bool PreflightRunner::has(const std::string& name) const {
                      [&name](const Entry& e) { return e.name == name; });
 }
 
+bool PreflightRunner::runEntry(Entry& e, const RunContext& ctx) {
+  const auto start = clock_.steadyNow();
+  CheckOutcome out;
+  try {
+    out = e.check->run(ctx);
+  } catch (const std::exception& ex) {
+    out = CheckOutcome::fail(std::string("check threw: ") + ex.what());
+  }
+  const bool changed =
+      !e.last.ran || e.last.passed != out.passed || (!out.passed && e.last.error != out.error);
+  e.last.ran = true;
+  e.last.passed = out.passed;
+  e.last.error = out.passed ? std::string() : out.error;
+  e.last.detail = out.detail;
+  e.last.checked_at = clock_.now();
+  e.last.duration =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steadyNow() - start);
+  metrics_
+      .gauge("vitals_preflight_check_passed", "1 when the pre-flight check passed",
+             "check=\"" + e.name + "\"")
+      .set(out.passed ? 1 : 0);
+  return changed;
+}
+
 PreflightReport PreflightRunner::run(const RunContext& ctx) {
   std::lock_guard lock(run_mu_);
   for (auto& e : entries_) {
-    const auto start = clock_.steadyNow();
-    CheckOutcome out;
-    try {
-      out = e.check->run(ctx);
-    } catch (const std::exception& ex) {
-      out = CheckOutcome::fail(std::string("check threw: ") + ex.what());
-    }
-    e.last.ran = true;
-    e.last.passed = out.passed;
-    e.last.error = out.passed ? std::string() : out.error;
-    e.last.detail = out.detail;
-    e.last.checked_at = clock_.now();
-    e.last.duration =
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steadyNow() - start);
-    metrics_.gauge("vitals_preflight_check_passed", "1 when the pre-flight check passed",
-                   "check=\"" + e.name + "\"")
-        .set(out.passed ? 1 : 0);
+    runEntry(e, ctx);
   }
   last_run_ = clock_.now();
   runs_.inc();
   return evaluateLocked();
+}
+
+void PreflightRunner::runLive() {
+  std::lock_guard lock(run_mu_);
+  if (!last_run_) {
+    return;
+  }
+  bool changed = false;
+  for (auto& e : entries_) {
+    if (e.check->followsLiveState()) {
+      changed = runEntry(e, RunContext{false}) || changed;
+    }
+  }
+  if (changed) {
+    evaluateLocked();
+  }
 }
 
 PreflightReport PreflightRunner::evaluate() {

@@ -55,11 +55,15 @@ class PreflightRunner {
   PreflightRunner& operator=(const PreflightRunner&) = delete;
 
   // Before the first run. The runner owns the check.
-  void add(std::string name, std::string kind, bool required, std::unique_ptr<PreflightCheck> check);
+  void add(std::string name, std::string kind, bool required,
+           std::unique_ptr<PreflightCheck> check);
   bool has(const std::string& name) const;
 
   // Runs every check, then evaluates. Publishes when `ready` changed (or never was published).
   PreflightReport run(const RunContext& ctx);
+  // Runs only the checks that follow the hub's live state (service_status), then evaluates when
+  // one of them changed its verdict. Does nothing before the first full run.
+  void runLive();
   // Re-reads the overrides and re-decides `ready` from the last results (after an override was
   // created or revoked, and when one may have expired). Publishes when `ready` changed.
   PreflightReport evaluate();
@@ -77,6 +81,8 @@ class PreflightRunner {
     CheckReport last;
   };
   PreflightReport evaluateLocked();  // run_mu_ held
+  // Runs one check and records its outcome; true when its verdict changed. run_mu_ held.
+  bool runEntry(Entry& e, const RunContext& ctx);
 
   const Clock& clock_;
   OverrideStore& overrides_;

@@ -7,12 +7,26 @@ void PreflightScheduler::start() {
   runner_.run(RunContext{true});
   scheduleRun();
   schedulePublish();
+  if (watch_interval_.count() > 0) {
+    scheduleWatch();
+  }
 }
 
 void PreflightScheduler::stop() {
   stopped_ = true;
   timers_.cancel(run_timer_);
   timers_.cancel(publish_timer_);
+  timers_.cancel(watch_timer_);
+}
+
+void PreflightScheduler::scheduleWatch() {
+  watch_timer_ = timers_.scheduleAfter(clock_.steadyNow(), watch_interval_, [this] {
+    if (stopped_) {
+      return;
+    }
+    runner_.runLive();
+    scheduleWatch();
+  });
 }
 
 void PreflightScheduler::scheduleRun() {

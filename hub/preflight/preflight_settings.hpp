@@ -41,9 +41,12 @@ struct CheckSpec {
 };
 
 struct PreflightSettings {
-  std::chrono::milliseconds interval{std::chrono::seconds{60}};          // re-run period
-  std::chrono::milliseconds publish_interval{std::chrono::seconds{15}};  // hub.<id>.ready repeat
+  std::chrono::milliseconds interval{std::chrono::seconds{60}};           // re-run period
+  std::chrono::milliseconds publish_interval{std::chrono::seconds{15}};   // hub.<id>.ready repeat
   std::chrono::milliseconds not_ready_interval{std::chrono::seconds{5}};  // re-run while not ready
+  // service_status checks (in-memory, cheap) re-run this often, so `ready` follows the status
+  // of the services they name within it; 0 = only with the others.
+  std::chrono::milliseconds watch_interval{std::chrono::milliseconds{500}};
   std::vector<CheckSpec> checks;  // defaultChecks() when the section or `checks` is absent
 };
 

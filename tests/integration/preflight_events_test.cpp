@@ -71,9 +71,10 @@ HttpReply postWithHeaders(const std::string& dir, int port, const std::string& p
 
 }  // namespace
 
-TEST_CASE("pre-flight is not ready with a failing required check until an audited admin "
-          "override and hub.<id>.ready carries the flag",
-          "[integration][hub][preflight]") {
+TEST_CASE(
+    "pre-flight is not ready with a failing required check until an audited admin "
+    "override and hub.<id>.ready carries the flag",
+    "[integration][hub][preflight]") {
   const auto fx = Fixture::load();
   const std::string dir = fx.workDir("preflight");
   HubOptions o;
@@ -159,8 +160,8 @@ TEST_CASE("pre-flight is not ready with a failing required check until an audite
   CHECK(report["ready"] == true);
   CHECK(report["checks"][3]["overridden"] == true);
   CHECK(report["checks"][3]["override"]["reason"] == "workers are being replaced");
-  CHECK(json::parse(httpGet(hubp.port(), "/api/v1/preflight/overrides").body)["overrides"]
-            .size() == 1);
+  CHECK(json::parse(httpGet(hubp.port(), "/api/v1/preflight/overrides").body)["overrides"].size() ==
+        1);
   CHECK(waitUntil([&] { return lastSeen()->report.ready; }, 10s));
   CHECK(count(o.db_conninfo,
               "SELECT count(*) FROM audit_log WHERE action = 'preflight.override.create' AND "
@@ -185,10 +186,95 @@ TEST_CASE("pre-flight is not ready with a failing required check until an audite
   hubp.process().stop(SIGTERM);
 }
 
-TEST_CASE("inbound events over HTTP with a key or an HMAC signature and over NATS run the "
-          "agent's action and are audited and bad payloads or signatures and unknown types are "
-          "refused",
-          "[integration][hub][events]") {
+TEST_CASE(
+    "a service_status check follows its service: ready turns false soon after it goes down, "
+    "long before the next run, and the flag is published",
+    "[integration][hub][preflight]") {
+  const auto fx = Fixture::load();
+  resetStream(fx);
+  const std::string dir = fx.workDir("preflight-follow");
+  HubOptions o;
+  o.hub_id = "hub-preflight-follow";
+  o.db_conninfo = fx.freshDatabase("preflight_follow");
+  o.http_port = freeTcpPort();
+  // Full runs and repeats of the flag only hourly: a change seen sooner came from the watch.
+  o.extra_yaml =
+      "preflight:\n"
+      "  interval: 1h\n"
+      "  not_ready_interval: 1h\n"
+      "  publish_interval: 1h\n"
+      "  checks:\n"
+      "    - {name: core, kind: service_status, services: [web]}\n";
+  auto bus = connectBus(fx, "preflight-follow-test");
+  std::mutex mu;
+  std::vector<bool> flags;
+  auto sub = bus->subscribe(subjects::hubReady(o.hub_id), [&](const auto& m) {
+    if (auto d = hub::preflight::decodeReady(m.data); d.ok()) {
+      std::lock_guard lock(mu);
+      flags.push_back(d.value().report.ready);
+    }
+  });
+  REQUIRE(sub);
+  auto lastFlag = [&]() -> std::optional<bool> {
+    std::lock_guard lock(mu);
+    return flags.empty() ? std::nullopt : std::optional<bool>(flags.back());
+  };
+  HubProcess hubp(fx, dir, o);
+  if (!hubp.waitReady(30s)) {
+    FAIL("hub not ready:\n" << hubp.log());
+  }
+
+  const std::string state_file = dir + "/web-state";
+  writeFile(state_file, "0\n");
+  writeFile(dir + "/agent.yaml",
+            "agent_id: follow-agent\nnats:\n  url: " + fx.nats_url +
+                "\npublish:\n  max_delay: 20ms\n"
+                "checks:\n  - name: web-exec\n    service: web\n    kind: exec\n"
+                "    argv: [/bin/sh, -c, \"exit $(cat " +
+                state_file +
+                ")\"]\n    interval: 100ms\n    timeout: 90ms\n    retries: 1\n    recover: 1\n");
+  ChildProcess agent({fx.bin_dir + "/vitals-agent", "--config", dir + "/agent.yaml"},
+                     dir + "/agent.log", fx.run_dir + "/pids");
+  auto ready = [&] {
+    const auto r = httpGet(hubp.port(), "/api/v1/preflight");
+    return r.status == 200 && json::parse(r.body)["ready"] == true;
+  };
+  // The hub started before web was known (not ready); the watch turns it ready.
+  if (!waitUntil(ready, 20s)) {
+    FAIL("never ready:\n" << hubp.log() << "\n" << agent.log());
+  }
+  CHECK(waitUntil([&] { return lastFlag() == std::optional<bool>(true); }, 5s));
+
+  writeFile(state_file, "2\n");
+  REQUIRE(waitUntil(
+      [&] {
+        const auto r = httpGet(hubp.port(), "/api/v1/services/web");
+        return r.status == 200 && json::parse(r.body)["status"] == "down";
+      },
+      10s));
+  const auto down_seen = std::chrono::steady_clock::now();
+  // Hourly runs: only the watch (every 500 ms by default) can turn it false this soon.
+  REQUIRE(waitUntil([&] { return !ready(); }, 5s));
+  std::printf(
+      "service down seen by the API -> ready false: %.0f ms\n",
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - down_seen)
+          .count());
+  CHECK(waitUntil([&] { return lastFlag() == std::optional<bool>(false); }, 5s));
+  const auto report = json::parse(httpGet(hubp.port(), "/api/v1/preflight").body);
+  CHECK(report["checks"][0]["error"] == "web is down");
+
+  writeFile(state_file, "0\n");
+  CHECK(waitUntil(ready, 5s));
+  CHECK(waitUntil([&] { return lastFlag() == std::optional<bool>(true); }, 5s));
+  agent.stop(SIGTERM);
+  hubp.process().stop(SIGTERM);
+}
+
+TEST_CASE(
+    "inbound events over HTTP with a key or an HMAC signature and over NATS run the "
+    "agent's action and are audited and bad payloads or signatures and unknown types are "
+    "refused",
+    "[integration][hub][events]") {
   const auto fx = Fixture::load();
   const std::string dir = fx.workDir("events");
   const std::string out = dir + "/out.txt";
@@ -223,24 +309,25 @@ TEST_CASE("inbound events over HTTP with a key or an HMAC signature and over NAT
 
   // The agent that reports service "web" and may run `append` (and nothing else).
   const std::string agent_config = dir + "/agent.yaml";
-  writeFile(agent_config,
-            "agent_id: events-agent\nnats:\n  url: " + fx.nats_url +
-                "\nheartbeat_interval: 2s\nlog:\n  level: info\n  format: text\n"
-                "actions:\n  append:\n    argv: [" + script + ", \"{line}\", " + out +
-                "]\n    params: {line: \"^[a-z0-9-]{1,32}$\"}\n    timeout: 5s\n"
-                "checks:\n  - name: web-tcp\n    service: web\n    kind: tcp\n"
-                "    host: 127.0.0.1\n    port: " + std::to_string(fx.nats_port) +
-                "\n    interval: 1s\n    timeout: 500ms\n");
-  ChildProcess agent({fx.bin_dir + "/vitals-agent", "--config", agent_config},
-                     dir + "/agent.log", fx.run_dir + "/pids");
-  if (!waitUntil([&] { return httpGet(hubp.port(), "/api/v1/services/web").status == 200; },
-                 30s)) {
+  writeFile(agent_config, "agent_id: events-agent\nnats:\n  url: " + fx.nats_url +
+                              "\nheartbeat_interval: 2s\nlog:\n  level: info\n  format: text\n"
+                              "actions:\n  append:\n    argv: [" +
+                              script + ", \"{line}\", " + out +
+                              "]\n    params: {line: \"^[a-z0-9-]{1,32}$\"}\n    timeout: 5s\n"
+                              "checks:\n  - name: web-tcp\n    service: web\n    kind: tcp\n"
+                              "    host: 127.0.0.1\n    port: " +
+                              std::to_string(fx.nats_port) +
+                              "\n    interval: 1s\n    timeout: 500ms\n");
+  ChildProcess agent({fx.bin_dir + "/vitals-agent", "--config", agent_config}, dir + "/agent.log",
+                     fx.run_dir + "/pids");
+  if (!waitUntil([&] { return httpGet(hubp.port(), "/api/v1/services/web").status == 200; }, 30s)) {
     FAIL("the hub never learned service web:\n" << hubp.log() << "\n" << agent.log());
   }
 
   SECTION("HTTP with an API key: runs, stored and audited; 400, 403 and 422 run nothing") {
-    auto r = httpRequest(hubp.port(), "POST", "/api/v1/events",
-                         R"({"event_type":"test.append","target":"web","payload":{"line":"from-http"}})");
+    auto r = httpRequest(
+        hubp.port(), "POST", "/api/v1/events",
+        R"({"event_type":"test.append","target":"web","payload":{"line":"from-http"}})");
     INFO(r.body << "\n" << agent.log());
     REQUIRE(r.status == 200);
     const auto body = json::parse(r.body);
@@ -260,8 +347,9 @@ TEST_CASE("inbound events over HTTP with a key or an HMAC signature and over NAT
                 "SELECT count(*) FROM audit_log WHERE action = 'event.action' AND "
                 "target = 'agent:events-agent' AND outcome = 'ok'") == 1);
 
-    auto bad = httpRequest(hubp.port(), "POST", "/api/v1/events",
-                           R"({"event_type":"test.append","target":"web","payload":{"line":"Bad Line; rm"}})");
+    auto bad = httpRequest(
+        hubp.port(), "POST", "/api/v1/events",
+        R"({"event_type":"test.append","target":"web","payload":{"line":"Bad Line; rm"}})");
     CHECK(bad.status == 400);
     CHECK(bad.body.find("parameter line") != std::string::npos);
     auto missing = httpRequest(hubp.port(), "POST", "/api/v1/events",
@@ -297,9 +385,10 @@ TEST_CASE("inbound events over HTTP with a key or an HMAC signature and over NAT
     const auto ts = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
-    auto r = postWithHeaders(dir, hubp.port(), "/api/v1/events", body,
-                             {{"X-Vitals-Timestamp", std::to_string(ts)},
-                              {"X-Vitals-Signature", hub::notify::webhookSignature(secret, ts, body)}});
+    auto r =
+        postWithHeaders(dir, hubp.port(), "/api/v1/events", body,
+                        {{"X-Vitals-Timestamp", std::to_string(ts)},
+                         {"X-Vitals-Signature", hub::notify::webhookSignature(secret, ts, body)}});
     INFO(r.body << "\n" << hubp.log());
     REQUIRE(r.status == 200);
     CHECK(json::parse(r.body)["outcome"] == "ok");
@@ -321,9 +410,10 @@ TEST_CASE("inbound events over HTTP with a key or an HMAC signature and over NAT
          {"X-Vitals-Signature", hub::notify::webhookSignature(secret, ts - 3600, forged)}});
     CHECK(stale.status == 401);
     CHECK(fileLines(out) == std::vector<std::string>{"from-hmac"});
-    CHECK(count(o.db_conninfo,
-                "SELECT count(*) FROM audit_log WHERE action = 'event.accept' AND actor = 'hmac'") ==
-          1);
+    CHECK(
+        count(o.db_conninfo,
+              "SELECT count(*) FROM audit_log WHERE action = 'event.accept' AND actor = 'hmac'") ==
+        1);
   }
 
   SECTION("NATS vitals.events.<source>: runs the action and answers on the reply subject") {

@@ -54,7 +54,7 @@ struct Rig {
 };
 
 hub::store::AgentRecord agent(std::string id, bool online = true,
-                         std::optional<std::chrono::milliseconds> skew = std::nullopt) {
+                              std::optional<std::chrono::milliseconds> skew = std::nullopt) {
   hub::store::AgentRecord a;
   a.agent_id = std::move(id);
   if (!online) {
@@ -187,8 +187,9 @@ TEST_CASE("a check that throws counts as failed and not as a crash", "[hub][unit
   CHECK(r.checks[0].error.find("boom") != std::string::npos);
 }
 
-TEST_CASE("the scheduler runs at start and every interval and repeats the flag for late subscribers",
-          "[hub][unit][preflight]") {
+TEST_CASE(
+    "the scheduler runs at start and every interval and repeats the flag for late subscribers",
+    "[hub][unit][preflight]") {
   Rig rig;
   auto* db = rig.add("db", true, true);
   PreflightScheduler scheduler(rig.time, rig.time, rig.runner, 60s, 15s, 5s);
@@ -226,6 +227,58 @@ TEST_CASE("while not ready the scheduler re-runs every not_ready_interval",
   rig.time.advance(5s);
   CHECK(stream->runs == 4);
   scheduler.stop();
+}
+
+TEST_CASE("service_status checks re-run every watch_interval and flip ready within it",
+          "[hub][unit][preflight]") {
+  Rig rig;
+  auto* db = rig.add("db", true, true);
+  auto* web = rig.add("web-up", true, true);
+  web->live = true;
+  PreflightScheduler scheduler(rig.time, rig.time, rig.runner, 60s, 15s, 5s, 500ms);
+  scheduler.start();
+  REQUIRE(rig.runner.report().ready);
+  const auto published = rig.published.size();
+  rig.time.advance(500ms);
+  CHECK(web->runs == 2);
+  CHECK(db->runs == 1);                      // only the live checks follow the state
+  CHECK(rig.published.size() == published);  // nothing changed: nothing published
+
+  web->passed = false;  // the required service went down
+  rig.time.advance(500ms);
+  CHECK_FALSE(rig.runner.report().ready);
+  REQUIRE(rig.published.size() == published + 1);
+  CHECK_FALSE(rig.published.back().ready);
+  CHECK(db->runs == 1);
+
+  web->passed = true;
+  rig.time.advance(500ms);
+  CHECK(rig.runner.report().ready);
+  CHECK(rig.published.back().ready);
+  scheduler.stop();
+  rig.time.advance(5s);
+  CHECK(web->runs == 4);
+}
+
+TEST_CASE("a watch_interval of 0 re-runs service_status checks only with the others",
+          "[hub][unit][preflight]") {
+  Rig rig;
+  auto* web = rig.add("web-up", true, true);
+  web->live = true;
+  PreflightScheduler scheduler(rig.time, rig.time, rig.runner, 60s, 15s, 5s, 0ms);
+  scheduler.start();
+  rig.time.advance(59s);
+  CHECK(web->runs == 1);
+  scheduler.stop();
+}
+
+TEST_CASE("live re-runs wait for the first full run", "[hub][unit][preflight]") {
+  Rig rig;
+  auto* web = rig.add("web-up", true, true);
+  web->live = true;
+  rig.runner.runLive();
+  CHECK(web->runs == 0);
+  CHECK(rig.published.empty());
 }
 
 TEST_CASE("service_status passes for accepted statuses and names what is not",
@@ -270,7 +323,11 @@ TEST_CASE("agents_online counts agents neither unreachable nor deregistered",
   const auto out = two.run({});
   CHECK_FALSE(out.passed);
   CHECK(out.error == "1 of 3 agent(s) online, need 2");
-  AgentsOnlineCheck down([] { return Result<std::vector<hub::store::AgentRecord>>(Error{"db.unavailable", "refused", {}}); }, 1);
+  AgentsOnlineCheck down(
+      [] {
+        return Result<std::vector<hub::store::AgentRecord>>(Error{"db.unavailable", "refused", {}});
+      },
+      1);
   CHECK_FALSE(down.run({}).passed);
 }
 
@@ -371,10 +428,12 @@ TEST_CASE("the preflight section has defaults and kinds and parameters and line-
   REQUIRE(cfg);
   CHECK(cfg->preflight.checks.size() == defaultChecks().size());
   CHECK(cfg->preflight.interval == 60s);
+  CHECK(cfg->preflight.watch_interval == 500ms);
 
   cfg = hub::parseHubConfig(
       "preflight:\n"
       "  interval: 30s\n"
+      "  watch_interval: 0s\n"
       "  checks:\n"
       "    - name: core\n"
       "      kind: service_status\n"
@@ -391,6 +450,7 @@ TEST_CASE("the preflight section has defaults and kinds and parameters and line-
   REQUIRE(cfg);
   REQUIRE(cfg->preflight.checks.size() == 3);
   CHECK(cfg->preflight.interval == 30s);
+  CHECK(cfg->preflight.watch_interval == 0ms);
   CHECK(cfg->preflight.checks[0].services == std::vector<std::string>{"web", "db"});
   CHECK(cfg->preflight.checks[0].accept == std::vector<HealthStatus>{HealthStatus::Healthy});
   CHECK(cfg->preflight.checks[1].min_agents == 3);
@@ -400,6 +460,7 @@ TEST_CASE("the preflight section has defaults and kinds and parameters and line-
   config::Problems bad;
   cfg = hub::parseHubConfig(
       "preflight:\n"
+      "  watch_interval: 10ms\n"
       "  checks:\n"
       "    - name: a\n"
       "      kind: telepathy\n"
@@ -412,15 +473,18 @@ TEST_CASE("the preflight section has defaults and kinds and parameters and line-
       "hub.yaml", noSources(), bad);
   CHECK_FALSE(cfg);
   const auto text = bad.format();
-  CHECK(text.find("hub.yaml:4: preflight.checks[0].kind: must be") != std::string::npos);
-  CHECK(text.find("hub.yaml:5: preflight.checks[1].name: \"a\" is used") != std::string::npos);
+  CHECK(text.find("hub.yaml:2: preflight.watch_interval: must be 0 (off) or at least 100ms") !=
+        std::string::npos);
+  CHECK(text.find("hub.yaml:5: preflight.checks[0].kind: must be") != std::string::npos);
+  CHECK(text.find("hub.yaml:6: preflight.checks[1].name: \"a\" is used") != std::string::npos);
   CHECK(text.find("preflight.checks[1].services: unknown key") != std::string::npos);
-  CHECK(text.find("hub.yaml:10: preflight.checks[2].channel: no notify channel named") !=
+  CHECK(text.find("hub.yaml:11: preflight.checks[2].channel: no notify channel named") !=
         std::string::npos);
 }
 
-TEST_CASE("the preflight API serves the report and runs and validated overrides with roles and audit",
-          "[hub][unit][preflight]") {
+TEST_CASE(
+    "the preflight API serves the report and runs and validated overrides with roles and audit",
+    "[hub][unit][preflight]") {
   Rig rig;
   rig.add("db", true, true);
   rig.add("stream", true, false);

@@ -22,8 +22,10 @@ class FakeCheck final : public hub::preflight::PreflightCheck {
     return passed ? hub::preflight::CheckOutcome::pass("fine")
                   : hub::preflight::CheckOutcome::fail(error);
   }
+  bool followsLiveState() const override { return live; }
   bool passed;
   std::string error;
+  bool live = false;  // behaves as a service_status check
   bool throws = false;
   int runs = 0;
   bool last_forced = false;
@@ -63,9 +65,8 @@ class FakeOverrideStore final : public hub::preflight::OverrideStore {
     if (unavailable) {
       return Error{"db.unavailable", "connection refused", {}};
     }
-    auto it = std::find_if(rows.begin(), rows.end(), [&](const auto& r) {
-      return r.id == id && r.expires_at > now;
-    });
+    auto it = std::find_if(rows.begin(), rows.end(),
+                           [&](const auto& r) { return r.id == id && r.expires_at > now; });
     if (it == rows.end()) {
       return false;
     }
