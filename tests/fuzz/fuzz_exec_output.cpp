@@ -2,7 +2,7 @@
 // perfdata after '|', long output) on arbitrary plugin output and exit codes. Invariants: the
 // exit code maps to the documented status, the message is one line, perfdata has no line breaks,
 // nothing grows beyond the output, and the outcome survives the agent->hub encoding (the hub
-// must be able to decode whatever a plugin printed).
+// must be able to decode whatever a plugin printed); the perfdata parser survives it too.
 #include <cstddef>
 #include <algorithm>
 #include <cstdint>
@@ -10,6 +10,7 @@
 
 #include "agent/probe/exec_probe.hpp"
 #include "common/model/codec.hpp"
+#include "common/text/perfdata.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 #include "tests/fuzz/quiet_protobuf.hpp"
 
@@ -55,6 +56,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto it = o.details.find("perfdata"); it != o.details.end()) {
     FUZZ_CHECK(it->second.find_first_of("\r\n") == std::string::npos, "perfdata is one line");
     FUZZ_CHECK(it->second.size() <= r.output.size(), "perfdata comes from the output");
+    // The perfdata parser takes whatever a plugin printed: bounded, labelled, no crash.
+    const auto parsed = perfdata::parse(it->second, 16);
+    FUZZ_CHECK(parsed.values.size() <= 16, "at most max_items values");
+    for (const auto& v : parsed.values) {
+      FUZZ_CHECK(!v.label.empty(), "every value has a label");
+      FUZZ_CHECK(v.label.size() <= it->second.size(), "labels come from the text");
+    }
   }
   if (auto it = o.details.find("long_output"); it != o.details.end()) {
     FUZZ_CHECK(it->second.size() <= r.output.size(), "long output comes from the output");
