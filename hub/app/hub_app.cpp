@@ -326,6 +326,19 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
   registry_.collectGauges("vitals_service_status",
                           "1 for each service's current status, 0 for its other statuses",
                           [this] { return state::serviceStatusSamples(state_.services()); });
+  // Asked of JetStream at scrape time (one request): what waits for this site's hubs.
+  registry_.collectGauges(
+      "vitals_ingest_consumer_pending",
+      "Messages of the hub's durable consumer not yet delivered (kind=\"pending\") or delivered "
+      "and not yet acknowledged (kind=\"ack_pending\")",
+      [this]() -> std::vector<metrics::Sample> {
+        auto st = bus_->consumerState(cfg_.ingest.stream, cfg_.ingest.durable);
+        if (!st.ok()) {
+          return {};
+        }
+        return {{"kind=\"pending\"", static_cast<double>(st->num_pending)},
+                {"kind=\"ack_pending\"", static_cast<double>(st->num_ack_pending)}};
+      });
   // Transitions are recorded, then published, queued for repair and handed to the alert policy.
   tracker_.addSink(bus_sink_);
   tracker_.addSink(repair_engine_);

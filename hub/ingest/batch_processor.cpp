@@ -1,5 +1,6 @@
 #include "hub/ingest/batch_processor.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <limits>
 
@@ -102,7 +103,10 @@ IngestMetrics::IngestMetrics(metrics::Registry& r)
       last_commit(r.gauge("vitals_ingest_last_commit_seconds",
                           "Unix time of the last committed ingest transaction")),
       commit_duration(r.gauge("vitals_ingest_commit_duration_seconds",
-                              "Duration of the last ingest commit")) {}
+                              "Duration of the last ingest commit")),
+      lag(r.gauge("vitals_ingest_lag_seconds",
+                  "Ingest lag: from the oldest result's observation by its agent to the commit "
+                  "of its batch (the last commit; agents' clocks skew it)")) {}
 
 BatchProcessor::BatchProcessor(store::EventStore& store, state::HubState& state,
                                metrics::Registry& registry, const Clock& clock,
@@ -188,6 +192,13 @@ void BatchProcessor::committed(const store::IngestBatch& batch, const store::Com
       std::chrono::duration<double>(clock_.now().time_since_epoch()).count());
   metrics_.commit_duration.set(
       std::chrono::duration<double>(clock_.steadyNow() - started).count());
+  if (!batch.results.empty()) {
+    const auto oldest = std::min_element(
+        batch.results.begin(), batch.results.end(),
+        [](const CheckResult& a, const CheckResult& b) { return a.observed_at < b.observed_at; });
+    metrics_.lag.set(
+        std::max(0.0, std::chrono::duration<double>(clock_.now() - oldest->observed_at).count()));
+  }
   // The same order as the store: catalog first, then results.
   for (const auto& event : batch.catalog) {
     if (const auto* reg = std::get_if<Registration>(&event)) {

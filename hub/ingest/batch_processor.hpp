@@ -32,6 +32,7 @@ struct IngestMetrics {
   metrics::Counter& settle_errors;    // vitals_ingest_settle_errors_total (ack/nak/term failed)
   metrics::Gauge& last_commit;        // vitals_ingest_last_commit_seconds (unix time)
   metrics::Gauge& commit_duration;    // vitals_ingest_commit_duration_seconds (last commit)
+  metrics::Gauge& lag;                // vitals_ingest_lag_seconds (oldest result of last commit)
 };
 
 class BatchProcessor {

@@ -157,7 +157,8 @@ for target in "hub 127.0.0.1:$hub_port" "agent 127.0.0.1:$agent_port"; do
   fi
 done
 for name in vitals_service_status vitals_ingest_messages_total vitals_ingest_results_total \
-            vitals_ingest_last_commit_seconds vitals_preflight_ready; do
+            vitals_ingest_last_commit_seconds vitals_preflight_ready vitals_ingest_lag_seconds \
+            vitals_ingest_consumer_pending vitals_stream_clients vitals_replica_jobs_held; do
   grep -q "^# TYPE $name " "$WORK/hub.metrics" && ok "hub exports $name" || bad "hub: no $name"
 done
 grep -q '^# TYPE vitals_agent_schedule_lateness_seconds summary' "$WORK/agent.metrics" \

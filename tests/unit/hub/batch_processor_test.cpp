@@ -206,3 +206,16 @@ TEST_CASE("an outage during the one-by-one retry naks the rest", "[hub][unit][in
   CHECK(rig.settled(2) == Settled::Naked);
   CHECK(rig.store.rows.size() == 1);
 }
+
+TEST_CASE("the ingest lag gauge is the age of the oldest result of the last commit",
+          "[hub][unit][ingest]") {
+  Rig rig;
+  // Results observed at 1,800,000,001 s, +2 s, +3 s (test_data's clock).
+  const double expected =
+      std::chrono::duration<double>(rig.time.now() - test::at(1'800'000'001)).count();
+  REQUIRE(rig.run({test::resultsMessage("a1", "b1", 1, 3)}).ok());
+  CHECK(rig.registry.gauge("vitals_ingest_lag_seconds", "").value() == Approx(expected));
+  // A skewed agent clock ahead of the hub's reads as no lag, never as a negative one.
+  REQUIRE(rig.run({test::resultsMessage("a1", "b1", 100000, 1)}).ok());
+  CHECK(rig.registry.gauge("vitals_ingest_lag_seconds", "").value() == 0.0);
+}
