@@ -135,13 +135,14 @@ hub_healthy_seen() { query 'vitals_service_status{service="hub",status="healthy"
 wait_for 10 "Prometheus has vitals_service_status{service=\"hub\",status=\"healthy\"} == 1" hub_healthy_seen
 lateness_seen() { query 'vitals_agent_schedule_lateness_seconds_count > 0' | grep -q .; }
 wait_for 30 "Prometheus has the agent's lateness summary (_count > 0)" lateness_seen
+rule_count=$(grep -c '^ *- alert:' "$SRC/deploy/prometheus/vitals.rules.yml")
 rules_ok() {
   curl -sf -m 5 "http://127.0.0.1:$prom_port/api/v1/rules" | python3 -c 'import json, sys
 groups = json.load(sys.stdin)["data"]["groups"]
 rules = [r for g in groups for r in g["rules"]]
-sys.exit(0 if len(rules) == 14 and all(r["health"] == "ok" for r in rules) else 1)'
+sys.exit(0 if len(rules) == int(sys.argv[1]) and all(r["health"] == "ok" for r in rules) else 1)' "$rule_count"
 }
-wait_for 20 "Prometheus evaluates all 14 example rules with health ok" rules_ok
+wait_for 20 "Prometheus evaluates all $rule_count example rules with health ok" rules_ok
 down_alert() {
   curl -sf -m 5 "http://127.0.0.1:$prom_port/api/v1/alerts" | grep -q '"alertname":"VitalsServiceDown".*"service":"nowhere"\|"service":"nowhere".*"alertname":"VitalsServiceDown"'
 }
