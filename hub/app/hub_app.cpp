@@ -17,6 +17,9 @@
 namespace vitals::hub::app {
 namespace {
 
+// How often the live stream looks for new incident and repair rows in the database.
+constexpr std::chrono::milliseconds kStreamTailInterval{250};
+
 using namespace std::chrono_literals;
 
 // ---- each module's settings from the hub configuration (one place per module) ----
@@ -315,6 +318,12 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
                            cfg.preflight.publish_interval, cfg.preflight.not_ready_interval,
                            cfg.preflight.watch_interval),
       preflight_thread_(preflight_loop_),
+      incident_rows_(pool_),
+      repair_rows_(pool_),
+      incident_tail_(incident_rows_, stream_hub_, clock_),
+      repair_tail_(repair_rows_, stream_hub_, clock_),
+      tail_ticker_(clock_, tail_loop_.timers(), kStreamTailInterval, [this] { pollStreamTails(); }),
+      tail_thread_(tail_loop_),
       bus_events_(
           event_processor_, cfg.events.nats_role,
           [this](const std::string& subject, std::string_view data) {
@@ -572,6 +581,16 @@ HubApp::Started HubApp::prepareDatabase(const StopRequested& stop_requested) {
   }
 }
 
+// Tail loop thread. A database outage only delays the events: the position is kept.
+void HubApp::pollStreamTails() {
+  for (auto* tail : {&incident_tail_, &repair_tail_}) {
+    if (auto s = tail->poll(); !s.ok()) {
+      logger_->debug("live stream: cannot read new incident or repair rows: {}",
+                     s.error().describe());
+    }
+  }
+}
+
 void HubApp::startLoops() {
   ingest_source_ = &source_;
   // Log-rate thresholds (services.<name>.log_errors_per_minute); open log_rate incidents say
@@ -604,6 +623,7 @@ void HubApp::startLoops() {
                       });
 
   sweep_thread_.start([this] { sweeper_.start(); }, [this] { sweeper_.stop(); });
+  tail_thread_.start([this] { tail_ticker_.start(); }, [this] { tail_ticker_.stop(); });
 
   // Notification delivery: one worker per configured channel, each with its own connection.
   for (const auto& [name, channel] : cfg_.notify.channels) {

@@ -102,7 +102,9 @@
 #include "hub/store/pg_read_store.hpp"
 #include "hub/store/pg_status_store.hpp"
 #include "hub/stream/status_events.hpp"
+#include "hub/stream/pg_tail_sources.hpp"
 #include "hub/stream/stream_hub.hpp"
+#include "hub/stream/table_tail.hpp"
 #include "hub/stream/ticket_store.hpp"
 
 namespace vitals::hub::app {
@@ -148,6 +150,7 @@ class HubApp {
   // there. Started::Running when done.
   Started prepareDatabase(const StopRequested& stop_requested);
   void startLoops();
+  void pollStreamTails();
 
   // ---- core ----
   const HubConfig& cfg_;
@@ -264,6 +267,16 @@ class HubApp {
   AsioLoop preflight_loop_;
   preflight::PreflightScheduler preflight_scheduler_;
   LoopThread preflight_thread_;
+
+  // ---- live stream tails: incident timelines and repair steps, read from the shared database
+  // (so every replica streams them, whichever replica's engine wrote them) ----
+  stream::PgIncidentEvents incident_rows_;
+  stream::PgRepairAudit repair_rows_;
+  stream::TableTail incident_tail_;
+  stream::TableTail repair_tail_;
+  AsioLoop tail_loop_;
+  status::StalenessSweeper tail_ticker_;  // a plain periodic timer here
+  LoopThread tail_thread_;
 
   // ---- bus events ----
   events::BusEventListener bus_events_;
