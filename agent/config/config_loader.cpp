@@ -34,8 +34,8 @@ struct CheckDefaults {
   milliseconds retry_backoff = 1s;
   std::int64_t flap_high = 50;
   std::int64_t flap_low = 25;
-  bool flap_set = false;   // flap_* given in defaults (validated together)
-  std::string yaml;        // the defaults mapping as text: part of every check's definition
+  bool flap_set = false;  // flap_* given in defaults (validated together)
+  std::string yaml;       // the defaults mapping as text: part of every check's definition
 };
 
 // Where a check name was first defined, for duplicate messages across files.
@@ -109,9 +109,9 @@ void readFlap(config::YamlReader& r, std::int64_t& high, std::int64_t& low) {
   high = r.integer("flap_high", high, 1, 100);
   low = r.integer("flap_low", low, 0, 99);
   if (low >= high) {
-    r.problem(r.has("flap_low") ? "flap_low" : "flap_high",
-              "flap_low (" + std::to_string(low) + "%) must be below flap_high (" +
-                  std::to_string(high) + "%)");
+    r.problem(r.has("flap_low") ? "flap_low" : "flap_high", "flap_low (" + std::to_string(low) +
+                                                                "%) must be below flap_high (" +
+                                                                std::to_string(high) + "%)");
   }
 }
 
@@ -176,8 +176,9 @@ void applyTargetAllowlist(config::YamlReader& root, std::vector<CheckConfig>& ch
       }
       const std::string name = e.rfind("*.", 0) == 0 ? e.substr(2) : e;
       if (name.empty() || !kinds::validHost(name) || name.find(':') != std::string::npos) {
-        root.problem("target_allowlist",
-                     "\"" + e + "\" is neither a CIDR (10.0.0.0/8) nor a host name (*.example.com)");
+        root.problem(
+            "target_allowlist",
+            "\"" + e + "\" is neither a CIDR (10.0.0.0/8) nor a host name (*.example.com)");
         continue;
       }
       policy.allow_hosts.push_back(e);
@@ -283,9 +284,9 @@ std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults&
     } else if (auto it = names_seen.find(*name); it != names_seen.end()) {
       const NameSite& first = it->second;
       c.problem("name", "duplicate check name \"" + *name + "\" (first " +
-                            (first.file == c.file() ? "at line " + std::to_string(first.line)
-                                                    : "in " + first.file + ":" +
-                                                          std::to_string(first.line)) +
+                            (first.file == c.file()
+                                 ? "at line " + std::to_string(first.line)
+                                 : "in " + first.file + ":" + std::to_string(first.line)) +
                             ")");
     } else {
       names_seen.emplace(*name, NameSite{c.file(), c.line()});
@@ -367,7 +368,8 @@ std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults&
     // A key of another kind gets a precise message instead of "unknown key".
     for (const auto& other : kinds::kindReaders()) {
       for (const auto& key : other.keys) {
-        if (reader->keys.count(key) == 0 && c.has(key) && explained.insert(c.path() + "." + key).second) {
+        if (reader->keys.count(key) == 0 && c.has(key) &&
+            explained.insert(c.path() + "." + key).second) {
           c.problem(key, key + " is not valid for kind " + *kind);
         }
       }
@@ -448,8 +450,7 @@ void readIncludes(config::YamlReader& root, const std::string& main_file,
     }
     ::globfree(&g);
     if (rc != 0 && rc != GLOB_NOMATCH) {
-      root.problem(root.has("include") ? "include" : "conf_d",
-                   "cannot read \"" + pattern + "\"");
+      root.problem(root.has("include") ? "include" : "conf_d", "cannot read \"" + pattern + "\"");
       continue;
     }
     std::sort(files.begin(), files.end());  // merge order does not depend on the file system
@@ -593,12 +594,7 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
     readSpool(*root, cfg.spool);
     readActions(*root, cfg.actions);
     readServices(*root, cfg.services);
-    YAML::Node doc;
-    try {
-      doc = YAML::Load(text);
-    } catch (const std::exception&) {
-      // Already reported by the reader.
-    }
+    const YAML::Node& doc = root->node();  // one parse: the reader's tree
     CheckDefaults defaults;
     readDefaults(*root, doc, defaults);
     std::map<std::string, NameSite> names_seen;

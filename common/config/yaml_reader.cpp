@@ -61,7 +61,7 @@ std::optional<YamlReader> YamlReader::loadFile(const std::string& file, Problems
   return loadString(text.value(), file, problems);
 }
 
-bool YamlReader::has(const std::string& key) const { return node_[key].IsDefined(); }
+bool YamlReader::has(const std::string& key) const { return lookup(key).IsDefined(); }
 
 std::vector<std::string> YamlReader::keys() const {
   std::vector<std::string> out;
@@ -81,7 +81,7 @@ int YamlReader::line() const { return node_.Mark().is_null() ? 0 : node_.Mark().
 
 int YamlReader::lineOf(const std::string& key) const {
   // yaml-cpp gives marks on values, which sit on the key's line for block mappings.
-  const YAML::Node v = node_[key];
+  const YAML::Node v = lookup(key);
   if (v.IsDefined() && !v.Mark().is_null()) {
     return v.Mark().line + 1;
   }
@@ -94,7 +94,7 @@ void YamlReader::problem(const std::string& key, const std::string& message) {
 
 std::optional<std::string> YamlReader::str(const std::string& key) {
   used_.insert(key);
-  const YAML::Node v = node_[key];
+  const YAML::Node v = lookup(key);
   if (!v.IsDefined() || v.IsNull()) {
     return std::nullopt;
   }
@@ -187,7 +187,7 @@ std::chrono::milliseconds YamlReader::duration(const std::string& key,
 
 std::optional<std::vector<std::string>> YamlReader::strings(const std::string& key) {
   used_.insert(key);
-  const YAML::Node v = node_[key];
+  const YAML::Node v = lookup(key);
   if (!v.IsDefined() || v.IsNull()) {
     return std::nullopt;
   }
@@ -234,7 +234,7 @@ std::optional<std::vector<std::int64_t>> YamlReader::integers(const std::string&
 
 std::optional<YamlReader> YamlReader::mapping(const std::string& key) {
   used_.insert(key);
-  const YAML::Node v = node_[key];
+  const YAML::Node v = lookup(key);
   if (!v.IsDefined() || v.IsNull()) {
     return std::nullopt;
   }
@@ -247,7 +247,7 @@ std::optional<YamlReader> YamlReader::mapping(const std::string& key) {
 
 std::optional<std::vector<YamlReader>> YamlReader::mappings(const std::string& key) {
   used_.insert(key);
-  const YAML::Node v = node_[key];
+  const YAML::Node v = lookup(key);
   if (!v.IsDefined() || v.IsNull()) {
     return std::nullopt;
   }
@@ -270,7 +270,7 @@ std::optional<std::vector<YamlReader>> YamlReader::mappings(const std::string& k
 std::optional<std::vector<std::pair<std::string, std::string>>> YamlReader::stringMap(
     const std::string& key) {
   used_.insert(key);
-  const YAML::Node v = node_[key];
+  const YAML::Node v = lookup(key);
   if (!v.IsDefined() || v.IsNull()) {
     return std::nullopt;
   }

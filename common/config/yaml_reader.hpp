@@ -89,10 +89,15 @@ class YamlReader {
   const std::string& file() const { return file_; }
   int line() const;
   Problems& problems() { return *problems_; }
+  // The mapping itself (read-only), for code that walks it without a reader.
+  const YAML::Node& node() const { return node_; }
 
  private:
   std::string keyPath(const std::string& key) const;
   int lineOf(const std::string& key) const;
+  // Looks a key up without changing the document: yaml-cpp's non-const operator[] allocates a
+  // node for every missing key it is asked about (about 4 KiB per check in a large config).
+  YAML::Node lookup(const std::string& key) const { return node_[key]; }
   YAML::Node node_;
   std::string path_;
   std::string file_;
