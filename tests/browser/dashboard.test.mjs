@@ -141,8 +141,9 @@ await test("restart asks for confirmation, goes through the hub's repair path an
 
 await test("the timeline shows the outage window the test created", async () => {
   await op.goto(HUB + "/#/timeline/web");
-  const seg = await op.waitForSelector(".timeline button.seg-down");
-  await seg.click();
+  // Locators re-resolve on every attempt: a view that re-renders from the live stream between
+  // finding a button and clicking it must not fail the test (an element handle would be stale).
+  await op.locator(".timeline button.seg-down").first().click();
   await op.waitForSelector("#window :text('down from')");
   await shot(op, "timeline");
 });
@@ -171,9 +172,9 @@ await test("incidents and silences: a silence can be created and expired", async
   await op.fill("#silence input[name=comment]", "browser test maintenance");
   await op.check("#silence input[name=maintenance]");
   await op.click("#silence button[type=submit]");
-  const expire = await op.waitForSelector("button[data-expire]");
+  await op.waitForSelector("button[data-expire]");
   await shot(op, "incidents");
-  await expire.click();
+  await op.locator("button[data-expire]").first().click();
   await op.click("#confirm-ok");
   await until("the silence to end", async () => (await op.$$("button[data-expire]")).length === 0);
 });
