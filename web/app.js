@@ -320,7 +320,8 @@ VIEWS.service = async name => {
     <h3>Repair policy</h3>
     ${policy ? `<p>${policy.enabled ? "automatic repair on" : "automatic repair off"}${policy.dry_run ? " (dry run)" : ""}
       · ${policy.require_approval ? "needs approval" : "no approval needed"} · at most ${esc(policy.max_attempts)} attempt(s),
-      cooldown ${esc(policy.cooldown_seconds)} s · restart action <code>${esc(policy.restart_action || "–")}</code></p>`
+      cooldown ${esc(policy.cooldown_seconds)} s · restart action <code>${esc(policy.restart_action || "–")}</code>
+      ${policy.source === "default" ? " · default guardrails (no policy stored)" : ""}</p>`
       : `<p class="meta">No repair policy.</p>`}
     <h3>Logs</h3>
     <div class="toolbar"><label><input type="checkbox" id="follow" checked> follow new lines</label></div>

@@ -131,7 +131,9 @@ ApiResponse RepairHandler::listPolicies(const ApiRequest&) const {
   }
   json out = json::array();
   for (const auto& p : rows.value()) {
-    out.push_back(repair::toJson(p));
+    json one = repair::toJson(p);
+    one["source"] = "stored";
+    out.push_back(std::move(one));
   }
   return jsonResponse({{"policies", out}});
 }
@@ -146,10 +148,30 @@ ApiResponse RepairHandler::getPolicy(const ApiRequest& req) const {
   if (!p.ok()) {
     return storeError(p.error());
   }
-  if (!p->has_value()) {
-    return errorResponse(404, "not_found", "no repair policy for service \"" + service + "\"");
+  if (p->has_value()) {
+    json out = repair::toJson(**p);
+    out["source"] = "stored";
+    return jsonResponse(out);
   }
-  return jsonResponse(repair::toJson(**p));
+  // No stored policy: answer what applies, as the decider does (RepairDecider::decide): no
+  // automatic repairs, and the default guardrails for quick actions and inbound events.
+  if (!state_.service(service).has_value()) {
+    auto agents = store_.agentsOfService(lease->conn(), service);
+    if (!agents.ok()) {
+      return storeError(agents.error());
+    }
+    if (agents->empty()) {
+      return errorResponse(404, "not_found",
+                           "no service \"" + service + "\" and no repair policy stored for it");
+    }
+  }
+  json out = repair::toJson(repair::defaultPolicy(service, false));
+  out["source"] = "default";
+  out["note"] =
+      "no policy is stored for this service: automatic repairs are off, and quick actions and "
+      "inbound events run under these default guardrails; PUT /api/v1/policies/{service} stores "
+      "one";
+  return jsonResponse(out);
 }
 
 ApiResponse RepairHandler::putPolicy(const ApiRequest& req) const {

@@ -94,13 +94,21 @@ Result<RepairPolicy> policyFromJson(const nlohmann::json& body, RepairPolicy p) 
   if (!body.is_object()) {
     return invalid("the body must be a JSON object");
   }
-  static const char* const kKnown[] = {"service",         "enabled",
-                                       "dry_run",         "require_approval",
-                                       "actions",         "restart_action",
-                                       "max_attempts",    "cooldown_seconds",
-                                       "circuit_breaker", "verify_after_seconds",
-                                       "updated_at",      "updated_by",
-                                       "breaker_reset_at"};
+  static const char* const kKnown[] = {"service",
+                                       "enabled",
+                                       "dry_run",
+                                       "require_approval",
+                                       "actions",
+                                       "restart_action",
+                                       "max_attempts",
+                                       "cooldown_seconds",
+                                       "circuit_breaker",
+                                       "verify_after_seconds",
+                                       "updated_at",
+                                       "updated_by",
+                                       "breaker_reset_at",
+                                       "source",
+                                       "note"};  // read-only fields of GET, ignored
   for (const auto& [key, value] : body.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
       return invalid("unknown field \"" + key + "\"");

@@ -98,6 +98,17 @@ TEST_CASE("agent results reach the REST API through JetStream and PostgreSQL, an
   CHECK_FALSE(json::parse(more.body)["results"].empty());
   CHECK(httpGet(hub.port(), "/api/v1/services/sample-web/history?bogus=1").status == 400);
   CHECK(httpGet(hub.port(), "/api/v1/services/no-such-service").status == 404);
+
+  // No repair policy is stored for a service whose agent offers no action: the effective default
+  // is answered, not a 404, and says where it comes from.
+  auto policy = httpGet(hub.port(), "/api/v1/policies/sample-web");
+  INFO(policy.body);
+  REQUIRE(policy.status == 200);
+  const auto effective = nlohmann::json::parse(policy.body);
+  CHECK(effective["source"] == "default");
+  CHECK(effective["enabled"] == false);
+  CHECK(effective["cooldown_seconds"].get<int>() > 0);
+  CHECK(httpGet(hub.port(), "/api/v1/policies/no-such-service").status == 404);
   auto agents = httpGet(hub.port(), "/api/v1/agents");
   REQUIRE(agents.status == 200);
   CHECK(agents.body.find("e2e-agent") != std::string::npos);

@@ -181,8 +181,8 @@ struct Topology {
 }  // namespace
 
 TEST_CASE(
-    "three sites: B's service going down reaches A's global view; a cut B is stale on A "
-    "and C while it keeps working; healing converges",
+    "three sites: B's service going down reaches A's global view, a cut B is stale on A "
+    "and C while it keeps working, healing converges",
     "[integration][federation]") {
   const auto fx = Fixture::load();
   const auto dir = fx.workDir("federation");

@@ -225,7 +225,7 @@ TEST_CASE("two replicas agree within 1 s across 1,000 changes", "[integration][r
 // in seven: the watcher polled both replicas every 20 ms and ran into the per-key rate limit, so
 // a replica's list came back 429 and read as empty; the replicas' API here has no rate limit.
 TEST_CASE(
-    "failover: SIGKILL the lease holder 20 times during bursts; notices and repair cooldown hold",
+    "failover: SIGKILL the lease holder 20 times during bursts, notices and repair cooldown hold",
     "[integration][replica][failover]") {
   const auto fx = Fixture::load();
   resetStream(fx);
@@ -273,8 +273,14 @@ TEST_CASE(
                 ")\"]\n    interval: 200ms\n    timeout: 150ms\n    retries: 1\n    recover: 1\n");
   ChildProcess web_agent({fx.bin_dir + "/vitals-agent", "--config", secret_dir + "/agent.yaml"},
                          secret_dir + "/agent.log", fx.run_dir + "/pids");
-  REQUIRE(waitUntil([&] { return httpGet(hubs[0]->port(), "/api/v1/policies/web").status == 200; },
-                    30s));
+  // Stored by the engine's scan (before that, GET answers the effective default).
+  REQUIRE(waitUntil(
+      [&] {
+        const auto r = httpGet(hubs[0]->port(), "/api/v1/policies/web");
+        return r.status == 200 &&
+               json::parse(r.body, nullptr, false).value("source", "") == "stored";
+      },
+      30s));
   const json policy = {{"enabled", true},          {"actions", {{"unexpected", "restart-web"}}},
                        {"cooldown_seconds", 3600}, {"verify_after_seconds", 1},
                        {"max_attempts", 100},      {"circuit_breaker", 100}};

@@ -176,7 +176,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("a client that stops reading is dropped; the others keep every event",
+TEST_CASE("a client that stops reading is dropped, the others keep every event",
           "[hub][integration][stream]") {
   StreamServer srv({10000, 200, 16}, 2s);
   // The stalled client: sends the request, never reads.

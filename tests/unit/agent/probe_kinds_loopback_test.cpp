@@ -85,7 +85,7 @@ int run(const std::string& cmd) { return std::system(cmd.c_str()); }
 
 }  // namespace
 
-TEST_CASE("exec: a plugin's exit code, message and perfdata; output is capped",
+TEST_CASE("exec: a plugin's exit code, message and perfdata, output is capped",
           "[agent][integration][probe]") {
   boost::asio::io_context io;
   SystemClock clock;

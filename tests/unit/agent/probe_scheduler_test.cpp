@@ -353,7 +353,7 @@ TEST_CASE("a removed check runs no more and its late outcome is ignored",
   CHECK(h.results.empty());
 }
 
-TEST_CASE("a check removed and added again starts fresh; other checks keep their state",
+TEST_CASE("a check removed and added again starts fresh, other checks keep their state",
           "[agent][unit][scheduler]") {
   Harness h(0.0);
   auto& web = h.add(every(10s));

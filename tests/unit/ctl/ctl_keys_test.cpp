@@ -87,7 +87,7 @@ TEST_CASE("vitalsctl keys parses list, create and revoke and refuses what does n
   CHECK_FALSE(parseCtlArgs({"status", "--role", "admin"}, test::fakeEnv({})).ok());
 }
 
-TEST_CASE("vitalsctl keys create prints the key alone on stdout; revoke sends DELETE",
+TEST_CASE("vitalsctl keys create prints the key alone on stdout, revoke sends DELETE",
           "[ctl][unit]") {
   ManualTime time;
   RecordingHub hub;

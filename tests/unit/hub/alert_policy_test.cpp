@@ -244,7 +244,7 @@ TEST_CASE("min_severity down holds a degraded service back until it is down",
 }
 
 TEST_CASE(
-    "services turned unknown by an unreachable agent do not page one by one; the grouped "
+    "services turned unknown by an unreachable agent do not page one by one, the grouped "
     "agents event notifies once and stays resolved",
     "[hub][unit][alerts]") {
   const auto cfg = config({"ops"});

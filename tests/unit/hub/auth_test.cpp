@@ -140,7 +140,7 @@ TEST_CASE("the authenticator accepts stored keys and says why it refuses others"
   CHECK(authn.authenticate(forged).error().code == "auth.unavailable");
 }
 
-TEST_CASE("validated keys are cached for the TTL; revocation shows after it or at once on "
+TEST_CASE("validated keys are cached for the TTL, revocation shows after it or at once on "
           "invalidate",
           "[hub][unit][auth]") {
   ManualTime time;
@@ -286,7 +286,7 @@ TEST_CASE("the api section has safe defaults and validates every key", "[hub][un
   CHECK_THAT(text, Catch::Contains("hub.yaml:7: api.bogus: unknown key"));
 }
 
-TEST_CASE("POST /api/v1/keys shows the key once; listings never show it or its hash",
+TEST_CASE("POST /api/v1/keys shows the key once, listings never show it or its hash",
           "[hub][unit][api]") {
   ManualTime time;
   test::FakeKeyStore store;

@@ -70,7 +70,7 @@ TEST_CASE("GET federation/hubs lists the remote hubs with counts and staleness",
   CHECK(h["overall_status"] == "degraded");
 }
 
-TEST_CASE("GET federation/hubs/{id} shows one hub and its services; unknown is 404",
+TEST_CASE("GET federation/hubs/{id} shows one hub and its services, unknown is 404",
           "[hub][unit][federation][api]") {
   Rig rig;
   const auto r = rig.handler.hub(rig.get({}, {{"id", "site-b"}}));
@@ -98,7 +98,7 @@ TEST_CASE("GET federation/services holds local and remote services, filtered by 
   CHECK(rig.handler.services(rig.get({{"hub", "a.b"}})).status == 400);
 }
 
-TEST_CASE("POST federation/register records a hub; bad bodies are 400 with the reason",
+TEST_CASE("POST federation/register records a hub, bad bodies are 400 with the reason",
           "[hub][unit][federation][api]") {
   Rig rig;
   api::ApiRequest r;

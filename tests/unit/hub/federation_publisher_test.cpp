@@ -131,7 +131,7 @@ TEST_CASE("a new service is announced as registered", "[hub][unit][federation]")
   CHECK(e->agent_id == "a1");
 }
 
-TEST_CASE("an inactive replica publishes nothing; on becoming active it starts with a full one",
+TEST_CASE("an inactive replica publishes nothing, on becoming active it starts with a full one",
           "[hub][unit][federation]") {
   Rig rig;
   rig.active = false;

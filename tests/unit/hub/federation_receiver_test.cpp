@@ -226,7 +226,7 @@ TEST_CASE("a hub whose summaries stop is stale after stale_after, and fresh when
   CHECK_FALSE(rig.view.hub("site-b")->stale);
 }
 
-TEST_CASE("a watched hub going stale or down is reported for an incident; others are not",
+TEST_CASE("a watched hub going stale or down is reported for an incident, others are not",
           "[hub][unit][federation]") {
   Rig rig;
   rig.receiver.start();

@@ -76,7 +76,7 @@ TEST_CASE("a service whose checks never reported has no latency and no last_chec
   CHECK_FALSE(s.last_checked);
 }
 
-TEST_CASE("within a boot the higher seq wins; across boots the later observed_at wins",
+TEST_CASE("within a boot the higher seq wins, across boots the later observed_at wins",
           "[hub][unit][state]") {
   HubState state;
   CHECK(state.applyResult(result("a1", "b1", 5, "web", "http", HealthStatus::Down)));

@@ -234,7 +234,7 @@ TEST_CASE("repair: dry run (policy or request) records and never executes", "[hu
   CHECK(rig.decider.decide(&p, r, {}).verdict == Verdict::DryRun);
 }
 
-TEST_CASE("repair: approval required waits as pending; one pending per incident",
+TEST_CASE("repair: approval required waits as pending, one pending per incident",
           "[hub][unit][repair]") {
   Rig rig;
   RepairPolicy p = enabledPolicy();

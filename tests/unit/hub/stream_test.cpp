@@ -218,7 +218,7 @@ TEST_CASE("a resumed backlog larger than the queue is delivered, not a drop",
   CHECK(b.events.size() == 6);
 }
 
-TEST_CASE("clients beyond max_clients are refused; leaving frees the place",
+TEST_CASE("clients beyond max_clients are refused, leaving frees the place",
           "[hub][unit][stream]") {
   Fixture f;
   std::vector<std::unique_ptr<stream::Subscription>> subs;
