@@ -1,6 +1,7 @@
 #pragma once
 // The JSON shapes of the REST API (docs/openapi.yaml describes the same shapes).
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "common/time/clock.hpp"
 #include "hub/state/hub_state.hpp"
@@ -16,7 +17,10 @@ std::int64_t ageSeconds(SystemTime then, SystemTime now);
 nlohmann::json checkJson(const state::CheckState& check, SystemTime now);
 // Summary fields plus "checks".
 nlohmann::json serviceJson(const state::ServiceState& service, SystemTime now);
+// A stored result; with "perf" (see perfJson) when its details carry a plugin's perfdata.
 nlohmann::json resultJson(const store::StoredResult& stored);
+// {"values": [{label, value, unit, warn, crit, min, max}], "problems": [...] (when any)}.
+nlohmann::json perfJson(std::string_view perfdata);
 nlohmann::json agentJson(const store::AgentRecord& agent, SystemTime now);
 
 }  // namespace vitals::hub::api
