@@ -5,8 +5,8 @@
 #include <cctype>
 #include <map>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,10 +16,14 @@
 
 namespace vitals::hub::api {
 
+// Set on requests that arrive through the WebSocket listener (ws_server.cpp); the HTTP server
+// drops it from clients' requests.
+inline constexpr const char* kWebsocketTransportHeader = "X-Vitals-Websocket";
+
 struct ApiRequest {
-  std::string method;                                     // "GET"
-  std::string path;                                       // decoded segments joined, for logs
-  std::map<std::string, std::string> path_params;         // {name} -> value (percent-decoded)
+  std::string method;                                      // "GET"
+  std::string path;                                        // decoded segments joined, for logs
+  std::map<std::string, std::string> path_params;          // {name} -> value (percent-decoded)
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::string body;
   // Who is calling: "key:<key id>" once authenticated, "anonymous" otherwise. Mutating handlers
@@ -65,6 +69,8 @@ struct ApiResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is streamed from it (chunked) instead of body/text.
   std::shared_ptr<BodyStream> stream;
+  // Set only by GET /api/v1/ws through the WebSocket listener: the messages to send.
+  std::shared_ptr<MessageStream> messages;
 };
 
 inline ApiResponse jsonResponse(nlohmann::json body, int status = 200) {

@@ -55,7 +55,9 @@ struct HttpServer::Impl {
     in.authorization = req.get_header_value("Authorization");
     in.remote_addr = req.remote_addr;
     for (const auto& [name, value] : req.headers) {
-      if (!equalsAsciiNoCase(name, "Authorization")) {
+      // The transport marker is ours to set (the WebSocket listener), never a client's.
+      if (!equalsAsciiNoCase(name, "Authorization") &&
+          !equalsAsciiNoCase(name, kWebsocketTransportHeader)) {
         in.headers.emplace_back(name, value);
       }
     }
@@ -100,8 +102,8 @@ Result<int> HttpServer::start(const std::string& host, int port) {
   const auto& cfg = impl_->settings;
   if (!cfg.tls_cert_file.empty() || !cfg.tls_key_file.empty()) {
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-    auto tls = std::make_unique<httplib::SSLServer>(cfg.tls_cert_file.c_str(),
-                                                    cfg.tls_key_file.c_str());
+    auto tls =
+        std::make_unique<httplib::SSLServer>(cfg.tls_cert_file.c_str(), cfg.tls_key_file.c_str());
     if (!tls->is_valid()) {
       return Error{"http.tls",
                    "cannot load the TLS certificate " + cfg.tls_cert_file + " and key " +
@@ -110,8 +112,8 @@ Result<int> HttpServer::start(const std::string& host, int port) {
     }
     impl_->server = std::move(tls);
 #else
-    return Error{"http.tls", "this vitals-hub was built with a cpp-httplib without TLS support",
-                 {}};
+    return Error{
+        "http.tls", "this vitals-hub was built with a cpp-httplib without TLS support", {}};
 #endif
   } else {
     impl_->server = std::make_unique<httplib::Server>();
@@ -134,13 +136,13 @@ Result<int> HttpServer::start(const std::string& host, int port) {
   srv.Patch(".*", handler);
   srv.Delete(".*", handler);
   srv.Options(".*", handler);
-  srv.set_exception_handler([this](const httplib::Request&, httplib::Response& res,
-                                   std::exception_ptr) {
-    res.status = 500;
-    res.set_content(R"({"error":{"code":"internal","message":"internal error"}})",
-                    "application/json");
-    impl_->logger->error("HTTP handler threw");
-  });
+  srv.set_exception_handler(
+      [this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        res.status = 500;
+        res.set_content(R"({"error":{"code":"internal","message":"internal error"}})",
+                        "application/json");
+        impl_->logger->error("HTTP handler threw");
+      });
   // A request without Content-Length or chunked Transfer-Encoding has no body (RFC 9112 6.3);
   // httplib would wait for the peer to close and then answer 400, so such requests are handled
   // here, before it reads anything.

@@ -17,10 +17,8 @@ Router buildRouter(const Handlers& h) {
          "/api/v1/services/{name}/uptime",
          {"window"},
          bind(h.uptime, &UptimeHandler::service)});
-  r.add({"GET",
-         "/api/v1/services/{name}/trends",
-         {"hours"},
-         bind(h.uptime, &UptimeHandler::trends)});
+  r.add(
+      {"GET", "/api/v1/services/{name}/trends", {"hours"}, bind(h.uptime, &UptimeHandler::trends)});
   r.add({"GET", "/api/v1/uptime", {"window"}, bind(h.uptime, &UptimeHandler::all)});
   r.add({"GET", "/api/v1/agents", {}, bind(h.agents, &AgentsHandler::list)});
   if (h.alerts != nullptr) {
@@ -28,10 +26,8 @@ Router buildRouter(const Handlers& h) {
     r.add({"GET", "/api/v1/alerts/configs", {}, bind(a, &AlertsHandler::listConfigs)});
     r.add({"GET", "/api/v1/alerts/configs/{service}", {}, bind(a, &AlertsHandler::getConfig)});
     r.add({"PUT", "/api/v1/alerts/configs/{service}", {}, bind(a, &AlertsHandler::putConfig)});
-    r.add({"DELETE",
-           "/api/v1/alerts/configs/{service}",
-           {},
-           bind(a, &AlertsHandler::deleteConfig)});
+    r.add(
+        {"DELETE", "/api/v1/alerts/configs/{service}", {}, bind(a, &AlertsHandler::deleteConfig)});
     r.add({"GET",
            "/api/v1/notifications",
            {"status", "limit"},
@@ -51,10 +47,8 @@ Router buildRouter(const Handlers& h) {
            bind(i, &IncidentsHandler::list)});
     r.add({"GET", "/api/v1/alerts/{id}", {}, bind(i, &IncidentsHandler::get)});
     r.add({"POST", "/api/v1/alerts/{id}/ack", {}, bind(i, &IncidentsHandler::ack)});
-    r.add({"GET",
-           "/api/v1/silences",
-           {"state", "limit"},
-           bind(i, &IncidentsHandler::listSilences)});
+    r.add(
+        {"GET", "/api/v1/silences", {"state", "limit"}, bind(i, &IncidentsHandler::listSilences)});
     r.add({"POST", "/api/v1/silences", {}, bind(i, &IncidentsHandler::createSilence)});
     r.add({"GET", "/api/v1/silences/{id}", {}, bind(i, &IncidentsHandler::getSilence)});
     r.add({"DELETE", "/api/v1/silences/{id}", {}, bind(i, &IncidentsHandler::expireSilence)});
@@ -63,10 +57,7 @@ Router buildRouter(const Handlers& h) {
     const auto& p = *h.preflight;
     r.add({"GET", "/api/v1/preflight", {}, bind(p, &PreflightHandler::get)});
     r.add({"POST", "/api/v1/preflight/run", {}, bind(p, &PreflightHandler::run)});
-    r.add({"GET",
-           "/api/v1/preflight/overrides",
-           {},
-           bind(p, &PreflightHandler::listOverrides)});
+    r.add({"GET", "/api/v1/preflight/overrides", {}, bind(p, &PreflightHandler::listOverrides)});
     r.add({"POST",
            "/api/v1/preflight/overrides",
            {},
@@ -105,14 +96,10 @@ Router buildRouter(const Handlers& h) {
            bind(rp, &RepairHandler::listApprovals)});
     r.add({"POST", "/api/v1/approvals/{id}/approve", {}, bind(rp, &RepairHandler::approve)});
     r.add({"POST", "/api/v1/approvals/{id}/reject", {}, bind(rp, &RepairHandler::reject)});
-    r.add({"POST",
-           "/api/v1/services/{name}/actions/restart",
-           {},
-           bind(rp, &RepairHandler::restart)});
-    r.add({"POST",
-           "/api/v1/services/{name}/actions/recheck",
-           {},
-           bind(rp, &RepairHandler::recheck)});
+    r.add(
+        {"POST", "/api/v1/services/{name}/actions/restart", {}, bind(rp, &RepairHandler::restart)});
+    r.add(
+        {"POST", "/api/v1/services/{name}/actions/recheck", {}, bind(rp, &RepairHandler::recheck)});
     r.add({"POST",
            "/api/v1/services/{name}/actions/diagnose",
            {},
@@ -135,6 +122,13 @@ Router buildRouter(const Handlers& h) {
            "/api/v1/stream",
            {"kinds", "services", "ticket", "last_event_id"},
            bind(*h.stream, &StreamHandler::stream),
+           Access::Ticket});
+    // The same stream as a WebSocket, served by the WebSocket listener (ws_server.hpp); over
+    // plain HTTP it answers 426 naming the listener's port.
+    r.add({"GET",
+           "/api/v1/ws",
+           {"kinds", "services", "ticket", "last_event_id"},
+           bind(*h.stream, &StreamHandler::websocket),
            Access::Ticket});
     // Any key may get a ticket for its own role.
     r.add({"POST",

@@ -89,6 +89,15 @@ api::HttpServerSettings httpSettings(const ApiSettings& a) {
           16 + stream::StreamSettings{}.max_clients};
 }
 
+api::WsServerSettings wsSettings(const ApiSettings& a) {
+  api::WsServerSettings w;
+  w.tls_cert_file = a.tls_cert_file;
+  w.tls_key_file = a.tls_key_file;
+  w.write_timeout = a.write_timeout;
+  w.handshake_timeout = a.read_timeout;
+  return w;
+}
+
 nats::StreamConfig streamConfig(const IngestSettings& i) {
   nats::StreamConfig s;
   s.name = i.stream;
@@ -248,16 +257,16 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
             return held;
           }),
       stream_handler_(stream_hub_, stream_tickets_, clock_),
-      federation_handler_(
-          federation_ ? std::make_unique<api::FederationHandler>(
-                            cfg.hub_id, state_, federation_->view(),
-                            [this](const std::string& id, const std::string& url,
-                                   const std::string& version,
-                                   const std::vector<std::string>& capabilities) {
-                              return federation_->announce(id, url, version, capabilities);
-                            },
-                            clock_)
-                      : nullptr),
+      federation_handler_(federation_
+                              ? std::make_unique<api::FederationHandler>(
+                                    cfg.hub_id, state_, federation_->view(),
+                                    [this](const std::string& id, const std::string& url,
+                                           const std::string& version,
+                                           const std::vector<std::string>& capabilities) {
+                                      return federation_->announce(id, url, version, capabilities);
+                                    },
+                                    clock_)
+                              : nullptr),
       preflight_overrides_(pool_),
       preflight_(
           clock_, preflight_overrides_, registry_,
@@ -330,7 +339,8 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
             return bus_->publish(subject, data);
           },
           registry_, logger_),
-      http_(access_, httpSettings(cfg.api), logger_) {
+      http_(access_, httpSettings(cfg.api), logger_),
+      ws_(access_, wsSettings(cfg.api), logger_) {
   state_.setRules(cfg.services);
   registry_.collectGauges("vitals_service_status",
                           "1 for each service's current status, 0 for its other statuses",
@@ -503,6 +513,19 @@ void HubApp::addPreflightChecks() {
 }
 
 HubApp::Started HubApp::start(const StopRequested& stop_requested) {
+  // The WebSocket listener first: the HTTP API's 426 for GET /api/v1/ws names its port.
+  if (cfg_.http.websocket_port >= 0) {
+    auto ws_port = ws_.start(cfg_.http.websocket_host, cfg_.http.websocket_port);
+    if (!ws_port.ok()) {
+      logger_->error("{}", ws_port.error().message);
+      return Started::Failed;
+    }
+    stream_handler_.setWebsocketPort(ws_port.value());
+    const auto& h = cfg_.http.websocket_host;
+    logger_->info("live stream WebSocket listening on {}://{}:{}/api/v1/ws",
+                  cfg_.api.tls_cert_file.empty() ? "ws" : "wss",
+                  h.find(':') != std::string::npos ? "[" + h + "]" : h, ws_port.value());
+  }
   auto port = http_.start(cfg_.http.host, cfg_.http.port);
   if (!port.ok()) {
     logger_->error("{}", port.error().message);

@@ -66,6 +66,7 @@
 #include "hub/api/services_handler.hpp"
 #include "hub/api/stream_handler.hpp"
 #include "hub/api/uptime_handler.hpp"
+#include "hub/api/ws_server.hpp"
 #include "hub/app/loop_thread.hpp"
 #include "hub/auth/api_key.hpp"
 #include "hub/auth/authenticator.hpp"
@@ -101,8 +102,8 @@
 #include "hub/store/pg_pool.hpp"
 #include "hub/store/pg_read_store.hpp"
 #include "hub/store/pg_status_store.hpp"
-#include "hub/stream/status_events.hpp"
 #include "hub/stream/pg_tail_sources.hpp"
+#include "hub/stream/status_events.hpp"
 #include "hub/stream/stream_hub.hpp"
 #include "hub/stream/table_tail.hpp"
 #include "hub/stream/ticket_store.hpp"
@@ -282,8 +283,9 @@ class HubApp {
   events::BusEventListener bus_events_;
   std::unique_ptr<nats::Subscription> events_subscription_;
 
-  // ---- http (last: stops first) ----
+  // ---- http and websocket (last: they stop first) ----
   api::HttpServer http_;
+  api::WsServer ws_;
 };
 
 }  // namespace vitals::hub::app

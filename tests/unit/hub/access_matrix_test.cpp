@@ -34,7 +34,7 @@ Access expectedAccess(const api::Route& r) {
     return Access::Signed;
   }
   // The stream takes a key or (browsers) a single-use ticket; any key may ask for a ticket.
-  if (r.method == "GET" && r.pattern == "/api/v1/stream") {
+  if (r.method == "GET" && (r.pattern == "/api/v1/stream" || r.pattern == "/api/v1/ws")) {
     return Access::Ticket;
   }
   if (r.method == "POST" && r.pattern == "/api/v1/stream/tickets") {

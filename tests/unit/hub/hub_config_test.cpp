@@ -50,6 +50,7 @@ TEST_CASE("an empty hub config gives the documented defaults", "[hub][unit][conf
   CHECK(c.database.pool_size == 4);
   CHECK(c.http.host == "127.0.0.1");
   CHECK(c.http.port == 8080);
+  CHECK(c.http.websocket_port == -1);  // off unless configured
   CHECK(c.ingest.stream == "VITALS");
   CHECK(c.ingest.durable == "vitals-hub");
   CHECK(c.ingest.batch_size == 500);
@@ -69,7 +70,7 @@ TEST_CASE("a full hub config is read into the immutable value", "[hub][unit][con
       "  url: postgres://vitals@db:5432/vitals\n"
       "  password_file: /s/db\n"
       "  pool_size: 8\n"
-      "http: {listen: \"[::1]:9090\"}\n"
+      "http: {listen: \"[::1]:9090\", websocket_listen: \"[::1]:9091\"}\n"
       "ingest:\n"
       "  batch_size: 1000\n"
       "  fetch_timeout: 250ms\n"
@@ -88,6 +89,8 @@ TEST_CASE("a full hub config is read into the immutable value", "[hub][unit][con
   CHECK(c.database.password == "dbpw");
   CHECK(c.database.pool_size == 8);
   CHECK(c.http.host == "::1");
+  CHECK(c.http.websocket_host == "::1");
+  CHECK(c.http.websocket_port == 9091);
   CHECK(c.http.port == 9090);
   CHECK(c.ingest.batch_size == 1000);
   CHECK(c.ingest.fetch_timeout == std::chrono::milliseconds{250});
@@ -131,6 +134,10 @@ TEST_CASE("each invalid hub config is reported with file, line, path and reason"
        "hub.yaml:2: http.listen: must be host:port with a port of 0-65535, got \"127.0.0.1:notaport\""},
       {"http:\n  listen: \"127.0.0.1:70000\"\n", "hub.yaml:2: http.listen: must be host:port"},
       {"http:\n  listen: \"8080\"\n", "hub.yaml:2: http.listen: must be host:port"},
+      {"http:\n  websocket_listen: \"ws\"\n",
+       "hub.yaml:2: http.websocket_listen: must be host:port with a port of 0-65535, got \"ws\""},
+      {"http:\n  listen: \"127.0.0.1:9000\"\n  websocket_listen: \"127.0.0.1:9000\"\n",
+       "hub.yaml:3: http.websocket_listen: must be another port than listen (9000)"},
       {"ingest:\n  stream: \"a.b\"\n", "hub.yaml:2: ingest.stream: must be 1-128 characters"},
       {"ingest:\n  durable: \"\"\n", "hub.yaml:2: ingest.durable: must be 1-128 characters"},
       {"ingest:\n  batch_size: 0\n", "hub.yaml:2: ingest.batch_size: must be between 1 and 10000"},
