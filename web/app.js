@@ -177,8 +177,42 @@ function currentRoute() {
   return { name: name || "grid", arg: rest.map(decodeURIComponent).join("/") };
 }
 const VIEWS = {};
+// What someone is typing survives live refreshes: form fields are remembered as they change and
+// put back after the view re-renders for the same route (a stream event re-renders the view it
+// concerns). Submitting a form or going to another route forgets them.
+const drafts = { route: null, values: new Map(), focus: null };
+const draftKey = el => el.form && el.form.id && el.name ? el.form.id + "\u0000" + el.name : null;
+function noteDraft(e) {
+  const k = draftKey(e.target);
+  if (k) drafts.values.set(k, e.target.type === "checkbox" ? e.target.checked : e.target.value);
+}
+view.addEventListener("input", noteDraft);
+view.addEventListener("change", noteDraft);
+view.addEventListener("focusin", e => { drafts.focus = draftKey(e.target); });
+view.addEventListener("submit", e => {
+  for (const k of [...drafts.values.keys()]) if (k.startsWith(e.target.id + "\u0000")) drafts.values.delete(k);
+}, true);
+function restoreDrafts() {
+  const field = k => {
+    const [form, name] = k.split("\u0000");
+    return view.querySelector(`form#${CSS.escape(form)} [name="${CSS.escape(name)}"]`);
+  };
+  for (const [k, v] of drafts.values) {
+    const el = field(k);
+    if (el && el.type === "checkbox") el.checked = v;
+    else if (el) el.value = v;
+  }
+  const focused = drafts.focus && field(drafts.focus);
+  if (focused && (document.activeElement === document.body || !document.activeElement)) focused.focus();
+}
+
 async function render() {
   const r = currentRoute();
+  if (drafts.route !== location.hash) {
+    drafts.route = location.hash;
+    drafts.values.clear();
+    drafts.focus = null;
+  }
   document.querySelectorAll("header nav a").forEach(a => {
     const target = a.getAttribute("href").replace(/^#\/?/, "") || "grid";
     if ((target === r.name) || (target === "grid" && r.name === "service")) a.setAttribute("aria-current", "page");
@@ -187,6 +221,7 @@ async function render() {
   const fn = VIEWS[r.name] || VIEWS.grid;
   try {
     await fn(r.arg);
+    restoreDrafts();
   } catch (err) {
     if (state.key) view.innerHTML = `<p class="error" role="alert">${esc(err.message)}</p>`;
   }
