@@ -1,5 +1,8 @@
 #include "hub/api/repair_handler.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <set>
 
 #include "common/random/random.hpp"
@@ -311,20 +314,42 @@ ApiResponse RepairHandler::decide(const ApiRequest& req, bool approve) const {
 ApiResponse RepairHandler::approve(const ApiRequest& req) const { return decide(req, true); }
 ApiResponse RepairHandler::reject(const ApiRequest& req) const { return decide(req, false); }
 
-ApiResponse RepairHandler::restart(const ApiRequest& req) const {
+ApiResponse RepairHandler::restart(const ApiRequest& req) const { return manual(req, false); }
+
+ApiResponse RepairHandler::run(const ApiRequest& req) const { return manual(req, true); }
+
+// restart: {"confirm": true, "dry_run"?, "agent"?}; run: the same plus "action" (required).
+ApiResponse RepairHandler::manual(const ApiRequest& req, bool named) const {
   const auto& service = req.path_params.at("name");
   const json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     return errorResponse(400, "bad_request", "the body must be a JSON object");
   }
   for (const auto& [key, value] : body.items()) {
-    if (key != "confirm" && key != "dry_run" && key != "agent") {
+    if (key != "confirm" && key != "dry_run" && key != "agent" && (!named || key != "action")) {
       return errorResponse(400, "bad_request", "unknown field \"" + key + "\"");
     }
   }
   if (!body.contains("confirm") || body["confirm"] != true) {
-    return errorResponse(400, "confirm_required",
-                         "a restart needs {\"confirm\": true} in the body");
+    return errorResponse(
+        400, "confirm_required",
+        std::string(named ? "an action" : "a restart") + " needs {\"confirm\": true} in the body");
+  }
+  std::string action;
+  if (named) {
+    if (!body.contains("action") || !body["action"].is_string()) {
+      return errorResponse(400, "bad_request",
+                           "action: required, the name of an action an agent of the service "
+                           "offers (GET /api/v1/agents lists them)");
+    }
+    action = body["action"].get<std::string>();
+    const bool valid = !action.empty() && action.size() <= 128 &&
+                       std::all_of(action.begin(), action.end(), [](unsigned char ch) {
+                         return std::isalnum(ch) != 0 || ch == '-' || ch == '_';
+                       });
+    if (!valid) {
+      return errorResponse(400, "bad_request", "action: must be 1-128 characters of [A-Za-z0-9_-]");
+    }
   }
   bool dry_run = false;
   if (body.contains("dry_run")) {
@@ -351,7 +376,7 @@ ApiResponse RepairHandler::restart(const ApiRequest& req) const {
   if (known->empty()) {
     return errorResponse(404, "not_found", "no service \"" + service + "\"");
   }
-  auto o = engine_.restart(lease->conn(), service, agent, dry_run, req.actor);
+  auto o = engine_.manualAction(lease->conn(), service, action, agent, dry_run, req.actor);
   if (!o.ok()) {
     return storeError(o.error());
   }

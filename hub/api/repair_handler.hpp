@@ -40,6 +40,7 @@ class RepairHandler {
   ApiResponse approve(const ApiRequest& req) const;
   ApiResponse reject(const ApiRequest& req) const;
   ApiResponse restart(const ApiRequest& req) const;
+  ApiResponse run(const ApiRequest& req) const;  // a named action
   ApiResponse recheck(const ApiRequest& req) const;
   ApiResponse diagnose(const ApiRequest& req) const;
   ApiResponse logs(const ApiRequest& req) const;
@@ -48,6 +49,7 @@ class RepairHandler {
   ApiResponse repairs(const ApiRequest& req, const std::string& status) const;
   ApiResponse decide(const ApiRequest& req, bool approve) const;
   ApiResponse checksNow(const ApiRequest& req, bool verbose) const;
+  ApiResponse manual(const ApiRequest& req, bool named) const;
   store::PgPool& pool_;
   repair::PgRepairStore& store_;
   repair::RepairEngine& engine_;

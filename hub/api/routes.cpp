@@ -98,6 +98,7 @@ Router buildRouter(const Handlers& h) {
     r.add({"POST", "/api/v1/approvals/{id}/reject", {}, bind(rp, &RepairHandler::reject)});
     r.add(
         {"POST", "/api/v1/services/{name}/actions/restart", {}, bind(rp, &RepairHandler::restart)});
+    r.add({"POST", "/api/v1/services/{name}/actions/run", {}, bind(rp, &RepairHandler::run)});
     r.add(
         {"POST", "/api/v1/services/{name}/actions/recheck", {}, bind(rp, &RepairHandler::recheck)});
     r.add({"POST",

@@ -566,13 +566,21 @@ void RepairEngine::verify(const Job& job) {
 Result<ActionOutcome> RepairEngine::restart(store::PgConnection& c, const std::string& service,
                                             const std::string& agent, bool dry_run,
                                             const std::string& actor) {
+  return manualAction(c, service, "", agent, dry_run, actor);
+}
+
+Result<ActionOutcome> RepairEngine::manualAction(store::PgConnection& c, const std::string& service,
+                                                 const std::string& named_action,
+                                                 const std::string& agent, bool dry_run,
+                                                 const std::string& actor) {
   auto policy = store_.policy(c, service);
   if (!policy.ok()) {
     return policy.error();
   }
   const RepairPolicy* p = policy->has_value() ? &**policy : nullptr;
-  const std::string action =
-      p != nullptr && !p->restart_action.empty() ? p->restart_action : "restart-" + service;
+  const std::string action = !named_action.empty()                        ? named_action
+                             : p != nullptr && !p->restart_action.empty() ? p->restart_action
+                                                                          : "restart-" + service;
   auto offering = store_.agentsOffering(c, service, action);
   if (!offering.ok()) {
     return offering.error();

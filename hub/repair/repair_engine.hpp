@@ -104,6 +104,12 @@ class RepairEngine final : public status::TransitionSink {
   // POST /api/v1/services/{name}/actions/restart (HTTP thread, its own connection).
   Result<ActionOutcome> restart(store::PgConnection& c, const std::string& service,
                                 const std::string& agent, bool dry_run, const std::string& actor);
+  // POST /api/v1/services/{name}/actions/run: an action an operator names ("" = the restart
+  // action), under the service's policy (approval, dry run), cooldown, rate limit and audit
+  // like restart(). 409 when no agent of the service offers it.
+  Result<ActionOutcome> manualAction(store::PgConnection& c, const std::string& service,
+                                     const std::string& action, const std::string& agent,
+                                     bool dry_run, const std::string& actor);
   // POST /api/v1/approvals/{id}/approve|reject (HTTP thread).
   Result<ActionOutcome> decideApproval(store::PgConnection& c, std::int64_t id, bool approve,
                                        const std::string& actor);

@@ -75,6 +75,10 @@ struct Rig {
                           "'repair.execute'\")\necho \"$n $(date +%s%N)\" >> " +
                           out + "\necho restarted\n");
     ::chmod(script.c_str(), 0755);
+    // A second action of the service, for operator-named runs.
+    const std::string flush = dir + "/flush-web.sh";
+    writeFile(flush, "#!/bin/sh\necho flushed >> " + dir + "/flush.txt\necho flushed\n");
+    ::chmod(flush.c_str(), 0755);
     agent_config = dir + "/agent.yaml";
     writeFile(agent_config,
               "agent_id: " + agent_id + "\nnats:\n  url: " + fx.nats_url +
@@ -82,6 +86,9 @@ struct Rig {
                   "publish:\n  max_delay: 50ms\n"
                   "actions:\n  restart-web:\n    argv: [" +
                   script +
+                  "]\n    timeout: 10s\n"
+                  "  flush-web:\n    argv: [" +
+                  flush +
                   "]\n    timeout: 10s\n"
                   "services:\n  web: {log_file: " +
                   log_file +
@@ -668,4 +675,44 @@ TEST_CASE("repair: an event for an action whose policy needs approval waits for 
   CHECK(linesOf(rig.out).size() == 1);
   CHECK(count(rig.db, "SELECT count(*) FROM audit_log WHERE action = 'event.accept'") == 3);
   rig.checkAuditBeforeEachExecution();
+}
+
+TEST_CASE(
+    "repair: an operator runs a named action of the service's agent once per cooldown, and "
+    "an action no agent offers is refused",
+    "[hub][integration][repair]") {
+  Rig rig("repair_named");
+  auto& hub = rig.startHub("hub-named-1");
+  rig.startAgent();
+  const int port = hub.port();
+  REQUIRE(waitUntil(
+      [&] { return count(rig.db, "SELECT count(*) FROM agents WHERE actions ? 'flush-web'") == 1; },
+      15s));
+  REQUIRE(rig.put(port, "/api/v1/policies/web", policyBody(false, 3600)).status / 100 == 2);
+
+  const std::string path = "/api/v1/services/web/actions/run";
+  const auto first = rig.post(port, path, {{"confirm", true}, {"action", "flush-web"}});
+  INFO(first.body);
+  CHECK(first.status == 202);
+  const std::string flushed = rig.dir + "/flush.txt";
+  REQUIRE(waitUntil([&] { return linesOf(flushed).size() == 1; }, 15s));
+
+  // The policy's cooldown (1 h) holds for this (agent, action) too.
+  const auto again = rig.post(port, path, {{"confirm", true}, {"action", "flush-web"}});
+  INFO(again.body);
+  CHECK(again.status == 409);
+  const auto missing = rig.post(port, path, {{"confirm", true}, {"action", "no-such-action"}});
+  CHECK(missing.status == 409);
+  CHECK_THAT(missing.body, Catch::Contains("offers"));
+  CHECK(rig.post(port, path, {{"confirm", true}, {"action", "../etc"}}).status == 400);
+  CHECK(rig.post(port, path, {{"confirm", true}}).status == 400);
+  CHECK(rig.post(port, path, {{"action", "flush-web"}}).status == 400);
+  CHECK(rig.post(port, "/api/v1/services/nope/actions/run",
+                 {{"confirm", true}, {"action", "flush-web"}})
+            .status == 404);
+  std::this_thread::sleep_for(1s);
+  CHECK(linesOf(flushed).size() == 1);
+  CHECK(count(rig.db,
+              "SELECT count(*) FROM auto_repairs WHERE action = 'flush-web' AND "
+              "trigger = 'manual'") >= 2);
 }
