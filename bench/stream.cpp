@@ -4,11 +4,12 @@
 //
 // Two processes: the child is the hub side (the hub's own StreamHub, stream handler, access
 // control and HTTP server, publishing `--rate` changes per second for `--seconds`); the parent
-// runs `--clients` SSE clients (cpp-httplib, one thread each). Latency = read time - publish time
+// runs `--clients` SSE clients (cpp-httplib, one thread each), or with `--transport ws` WebSocket
+// clients of the hub's WebSocket listener (Boost.Beast). Latency = read time - publish time
 // (CLOCK_MONOTONIC, same machine). Printed: p50/p99/max over every (event, client) pair, events
 // lost (must be 0), and the hub side's CPU while it streamed, against the same run without
 // clients (what the stream adds).
-//   build/bin/bench_stream [--clients 200 --rate 1000 --seconds 10]
+//   build/bin/bench_stream [--clients 200 --rate 1000 --seconds 10 --transport sse|ws]
 #include <signal.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
@@ -29,7 +30,9 @@
 #include "hub/api/access_control.hpp"
 #include "hub/api/http_server.hpp"
 #include "hub/api/stream_handler.hpp"
+#include "hub/api/ws_server.hpp"
 #include "tests/integration/stream_sse_client.hpp"
+#include "tests/integration/stream_ws_client.hpp"
 
 using namespace vitals;
 using namespace vitals::hub;
@@ -41,6 +44,7 @@ struct Options {
   int clients = 200;
   int rate = 1000;
   int seconds = 10;
+  bool ws = false;  // --transport ws
 };
 
 std::int64_t monoNs() {
@@ -76,16 +80,25 @@ int hubSide(const Options& o, int in, int out) {
               {"kinds", "services", "ticket", "last_event_id"},
               [&](const api::ApiRequest& r) { return handler.stream(r); },
               api::Access::Ticket});
+  router.add({"GET",
+              "/api/v1/ws",
+              {"kinds", "services", "ticket", "last_event_id"},
+              [&](const api::ApiRequest& r) { return handler.websocket(r); },
+              api::Access::Ticket});
   NoAudit audit;
   api::AccessSettings as;
   as.auth_required = false;
+  as.per_key.per_second = 0;  // one anonymous caller opens every stream
   api::AccessControl access(router, nullptr, as, clock, audit, registry);
   api::HttpServerSettings hs;
   hs.worker_threads = static_cast<std::size_t>(o.clients) + 16;
   api::HttpServer http(
       access, hs,
       std::make_shared<spdlog::logger>("null", std::make_shared<spdlog::sinks::null_sink_mt>()));
-  auto port = http.start("127.0.0.1", 0);
+  api::WsServer ws(
+      access, {},
+      std::make_shared<spdlog::logger>("null", std::make_shared<spdlog::sinks::null_sink_mt>()));
+  auto port = o.ws ? ws.start("127.0.0.1", 0) : http.start("127.0.0.1", 0);
   if (!port.ok()) {
     return 1;
   }
@@ -122,14 +135,15 @@ int hubSide(const Options& o, int in, int out) {
   const double wall = std::chrono::duration<double>(Mono::now() - t0).count();
   const double cpu = cpuSeconds() - cpu0;
   char line[96];
-  const int n = std::snprintf(
-      line, sizeof line, "%.3f %.3f %llu\n", cpu, wall,
-      static_cast<unsigned long long>(
-          registry.counter("vitals_stream_dropped_clients_total", "").value()));
+  const int n =
+      std::snprintf(line, sizeof line, "%.3f %.3f %llu\n", cpu, wall,
+                    static_cast<unsigned long long>(
+                        registry.counter("vitals_stream_dropped_clients_total", "").value()));
   if (write(out, line, static_cast<std::size_t>(n)) < 0) {
     return 1;
   }
   hub.shutdown();
+  ws.stop();
   http.stop();
   return 0;
 }
@@ -172,12 +186,8 @@ Run runOnce(const Options& o) {
   for (int c = 0; c < o.clients; ++c) {
     lat[static_cast<std::size_t>(c)].reserve(static_cast<std::size_t>(total));
     threads.emplace_back([&, c] {
-      test::readSse(port, "/api/v1/stream?kinds=status", {}, [&](const test::SseEvent& e) {
-        const auto now = monoNs();
-        if (e.event != "status") {
-          return e.event != "dropped" && e.event != "closed";
-        }
-        auto j = nlohmann::json::parse(e.data, nullptr, false);
+      // One event read: true to go on reading.
+      auto onStatus = [&](const nlohmann::json& j, std::int64_t now) {
         if (j.is_discarded() || !j.contains("data")) {
           return true;
         }
@@ -186,6 +196,24 @@ Run runOnce(const Options& o) {
             static_cast<double>(now - d["t"].get<std::int64_t>()) / 1e6);
         ++got[static_cast<std::size_t>(c)];
         return !d["last"].get<bool>();
+      };
+      if (o.ws) {
+        test::readWs(port, "/api/v1/ws?kinds=status", {}, [&](const nlohmann::json& m) {
+          const auto now = monoNs();
+          const auto kind = m.value("kind", "");
+          if (kind != "status") {
+            return kind != "dropped" && kind != "closed";
+          }
+          return onStatus(m, now);
+        });
+        return;
+      }
+      test::readSse(port, "/api/v1/stream?kinds=status", {}, [&](const test::SseEvent& e) {
+        const auto now = monoNs();
+        if (e.event != "status") {
+          return e.event != "dropped" && e.event != "closed";
+        }
+        return onStatus(nlohmann::json::parse(e.data, nullptr, false), now);
       });
     });
   }
@@ -225,14 +253,19 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const int v = std::atoi(argv[i + 1]);
-    if (a == "--clients") {
+    if (a == "--transport" &&
+        (std::string(argv[i + 1]) == "ws" || std::string(argv[i + 1]) == "sse")) {
+      o.ws = std::string(argv[i + 1]) == "ws";
+    } else if (a == "--clients") {
       o.clients = v;
     } else if (a == "--rate") {
       o.rate = v;
     } else if (a == "--seconds") {
       o.seconds = v;
     } else {
-      std::fprintf(stderr, "usage: bench_stream [--clients N] [--rate R] [--seconds S]\n");
+      std::fprintf(stderr,
+                   "usage: bench_stream [--clients N] [--rate R] [--seconds S] "
+                   "[--transport sse|ws]\n");
       return 2;
     }
   }
@@ -241,7 +274,7 @@ int main(int argc, char** argv) {
   idle.clients = 0;
   const Run base = runOnce(idle);
   const Run r = runOnce(o);
-  std::printf("clients              %d\n", o.clients);
+  std::printf("clients              %d (%s)\n", o.clients, o.ws ? "WebSocket" : "SSE");
   std::printf("changes              %d/s for %d s (%ld)\n", o.rate, o.seconds,
               static_cast<long>(o.rate) * o.seconds);
   std::printf("events read          %zu (lost %ld; clients dropped as too slow: %llu)\n",
