@@ -50,6 +50,8 @@
 #include "hub/alerts/alert_engine.hpp"
 #include "hub/alerts/hub_state_view.hpp"
 #include "hub/alerts/log_rate.hpp"
+#include "hub/enroll/nats_users_file.hpp"
+#include "hub/enroll/pg_enrollment_store.hpp"
 #include "hub/api/access_control.hpp"
 #include "hub/api/alerts_handler.hpp"
 #include "hub/api/audit_handler.hpp"
@@ -227,6 +229,12 @@ class HubApp {
   api::HubHandler hub_handler_;
   api::StreamHandler stream_handler_;
   std::unique_ptr<api::FederationHandler> federation_handler_;  // with federation_
+  // Agent enrollment (with `enrollment:`): tokens and identities in PostgreSQL, the nats-server
+  // users file the hub rewrites and reloads, and the routes.
+  enroll::PgEnrollmentStore enroll_store_;
+  std::unique_ptr<enroll::NatsUsersFile> users_file_;
+  std::unique_ptr<enroll::Enrollment> enrollment_;
+  std::unique_ptr<api::EnrollmentHandler> enrollment_handler_;
 
   // ---- preflight ----
   preflight::PgOverrideStore preflight_overrides_;
