@@ -1,5 +1,6 @@
 #include "agent/enroll/enroll_command.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -196,7 +197,9 @@ const char* const kEnrollUsage =
     "  --insecure      allow plain http:// to a hub on this host (127.0.0.0/8, ::1, localhost)\n";
 
 bool isLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  in_addr v4{};
+  return host == "localhost" || host == "::1" ||
+         (::inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
 }
 
 Result<EnrollArgs> parseEnrollArgs(const std::vector<std::string>& args) {
