@@ -103,16 +103,15 @@ class TempFile {
   }
   Status chown(uid_t uid, gid_t gid) {
     if (::chown(path_.c_str(), uid, gid) != 0) {
-      return Error{"enroll.write",
-                   "cannot give " + target() + " to its owner: " + std::strerror(errno), {}};
+      return Error{
+          "enroll.write", "cannot give " + target() + " to its owner: " + std::strerror(errno), {}};
     }
     return okStatus();
   }
   // Renames onto `final_path` only if nothing is there (link + unlink: never replaces a file).
   Status commit(const std::string& final_path) {
     if (::link(path_.c_str(), final_path.c_str()) != 0) {
-      return Error{"enroll.write", "cannot create " + final_path + ": " + std::strerror(errno),
-                   {}};
+      return Error{"enroll.write", "cannot create " + final_path + ": " + std::strerror(errno), {}};
     }
     ::unlink(path_.c_str());
     kept_ = true;
@@ -147,8 +146,8 @@ Result<Owner> lookupOwner(const std::string& name) {
   return Owner{true, found->pw_uid, found->pw_gid};
 }
 
-std::string renderConfig(const EnrollArgs& a, const std::string& nats_url,
-                         const std::string& nkey, const std::string& seed_path,
+std::string renderConfig(const EnrollArgs& a, const std::string& nats_url, const std::string& nkey,
+                         const std::string& seed_path,
                          const std::map<std::string, std::string>& labels) {
   std::ostringstream o;
   o << "# Written by `vitals-agent enroll` (hub " << a.hub_url << ").\n"
@@ -283,14 +282,16 @@ int runEnroll(const std::vector<std::string>& argv, const EnrollDeps& deps, std:
                   "for a hub on this host");
     }
     if (!isLoopbackHost(url->host)) {
-      return fail("--insecure allows http:// only to a hub on this host (127.0.0.1, ::1, "
-                  "localhost), not \"" +
-                  url->host + "\"");
+      return fail(
+          "--insecure allows http:// only to a hub on this host (127.0.0.1, ::1, "
+          "localhost), not \"" +
+          url->host + "\"");
     }
   }
   if (!looksLikeToken(a.token)) {
-    return fail("--token is not an enrollment token (\"ve_\" followed by 43 characters); copy it "
-                "again from `vitalsctl agents enroll-token`");
+    return fail(
+        "--token is not an enrollment token (\"ve_\" followed by 43 characters); copy it "
+        "again from `vitalsctl agents enroll-token`");
   }
   if (a.agent_id.empty()) {
     a.agent_id = defaultAgentId(deps.hostname);
@@ -304,8 +305,9 @@ int runEnroll(const std::vector<std::string>& argv, const EnrollDeps& deps, std:
   for (const auto& path : {a.config_path, a.seed_path}) {
     std::error_code ec;
     if (fs::exists(path, ec) || fs::is_symlink(path, ec)) {
-      return fail(path + " exists already: this node looks enrolled. Move it away (or choose "
-                         "another --config/--seed-file) to enroll again");
+      return fail(path +
+                  " exists already: this node looks enrolled. Move it away (or choose "
+                  "another --config/--seed-file) to enroll again");
     }
     const auto dir = fs::path(path).parent_path();
     if (!dir.empty() && !fs::is_directory(dir, ec)) {
@@ -371,8 +373,7 @@ int runEnroll(const std::vector<std::string>& argv, const EnrollDeps& deps, std:
     return 1;
   };
   TempFile config_tmp(a.config_path + suffix);
-  if (auto s = config_tmp.write(
-          renderConfig(a, nats_url, key->public_key, a.seed_path, labels));
+  if (auto s = config_tmp.write(renderConfig(a, nats_url, key->public_key, a.seed_path, labels));
       !s.ok()) {
     return enrolled_but(s.error().message);
   }
@@ -394,8 +395,8 @@ int runEnroll(const std::vector<std::string>& argv, const EnrollDeps& deps, std:
   out << "enrolled \"" << a.agent_id << "\" with hub "
       << (body.contains("hub_id") && body["hub_id"].is_string() ? body["hub_id"].get<std::string>()
                                                                 : a.hub_url)
-      << "\n  config:    " << a.config_path << "\n  NATS key:  " << key->public_key
-      << " (seed in " << a.seed_path << ")\n  NATS URL:  " << nats_url << "\n";
+      << "\n  config:    " << a.config_path << "\n  NATS key:  " << key->public_key << " (seed in "
+      << a.seed_path << ")\n  NATS URL:  " << nats_url << "\n";
   if (body.contains("bus") && body["bus"].is_object() && !body["bus"].value("applied", true)) {
     out << "  note: the hub has not applied the identity on the bus yet ("
         << body["bus"].value("error", std::string()) << "); the agent connects once it has\n";

@@ -134,7 +134,8 @@ ApiResponse EnrollmentHandler::enroll(const ApiRequest& req) const {
   std::map<std::string, std::string> fields;
   for (const auto& [field, value] : body.items()) {
     if (field != "token" && field != "agent_id" && field != "nkey" && field != "hostname") {
-      return badRequest("unknown field \"" + field + "\" (allowed: token, agent_id, nkey, hostname)");
+      return badRequest("unknown field \"" + field +
+                        "\" (allowed: token, agent_id, nkey, hostname)");
     }
     if (!value.is_string()) {
       return badRequest(field + ": must be a string");
@@ -146,8 +147,8 @@ ApiResponse EnrollmentHandler::enroll(const ApiRequest& req) const {
       return badRequest(std::string(required) + ": required");
     }
   }
-  auto done = enrollment_.enroll(fields["token"], fields["agent_id"], fields["nkey"],
-                                 fields["hostname"]);
+  auto done =
+      enrollment_.enroll(fields["token"], fields["agent_id"], fields["nkey"], fields["hostname"]);
   if (!done.ok()) {
     return enrollError(done.error());
   }

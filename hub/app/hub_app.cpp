@@ -267,19 +267,18 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
                             {cfg.hub_id, cfg.ingest.stream, cfg.enrollment.hub_nkey, {}},
                             std::chrono::milliseconds{10000}})
                       : nullptr),
-      enrollment_(users_file_ ? std::make_unique<enroll::Enrollment>(
-                                    enroll_store_, *users_file_, secure_random_, clock_,
-                                    enroll::TokenLimits{
-                                        std::chrono::seconds{60},
-                                        std::chrono::duration_cast<std::chrono::seconds>(
-                                            cfg.enrollment.token_max_ttl)})
-                              : nullptr),
-      enrollment_handler_(enrollment_ ? std::make_unique<api::EnrollmentHandler>(
-                                            *enrollment_, enroll_store_,
-                                            api::EnrollmentInfo{cfg.hub_id,
-                                                                cfg.enrollment.agent_nats_url},
-                                            clock_)
-                                      : nullptr),
+      enrollment_(users_file_
+                      ? std::make_unique<enroll::Enrollment>(
+                            enroll_store_, *users_file_, secure_random_, clock_,
+                            enroll::TokenLimits{std::chrono::seconds{60},
+                                                std::chrono::duration_cast<std::chrono::seconds>(
+                                                    cfg.enrollment.token_max_ttl)})
+                      : nullptr),
+      enrollment_handler_(
+          enrollment_ ? std::make_unique<api::EnrollmentHandler>(
+                            *enrollment_, enroll_store_,
+                            api::EnrollmentInfo{cfg.hub_id, cfg.enrollment.agent_nats_url}, clock_)
+                      : nullptr),
       preflight_overrides_(pool_),
       preflight_(
           clock_, preflight_overrides_, registry_,

@@ -69,8 +69,7 @@ Status judgeToken(const std::optional<TokenRecord>& token, SystemTime now) {
                  {}};
   }
   if (now >= token->expires_at) {
-    return Error{"enroll.token_expired", "the enrollment token has expired: ask for a new one",
-                 {}};
+    return Error{"enroll.token_expired", "the enrollment token has expired: ask for a new one", {}};
   }
   return okStatus();
 }
@@ -128,8 +127,9 @@ Result<EnrollOutcome> Enrollment::enroll(const std::string& token, const std::st
     return malformed("agent_id: must be 1-128 characters of A-Z a-z 0-9 _ -");
   }
   if (!nkeys::isValidPublicUser(nkey)) {
-    return malformed("nkey: not an NKEY user public key (\"U\" and 55 base32 characters with a "
-                     "valid checksum)");
+    return malformed(
+        "nkey: not an NKEY user public key (\"U\" and 55 base32 characters with a "
+        "valid checksum)");
   }
   if (hostname.size() > 255 || !printable(hostname)) {
     return malformed("hostname: at most 255 characters, no control characters");

@@ -26,7 +26,7 @@
 namespace vitals::hub::enroll {
 
 inline constexpr std::string_view kTokenScheme = "ve_";
-inline constexpr std::size_t kTokenLength = 3 + 43;    // "ve_" + base64url(32 bytes)
+inline constexpr std::size_t kTokenLength = 3 + 43;  // "ve_" + base64url(32 bytes)
 inline constexpr std::size_t kTokenPrefixLength = 3 + 8;
 
 // A fresh token: "ve_" + base64url(32 random bytes).
@@ -36,8 +36,8 @@ bool looksLikeToken(std::string_view text);
 
 struct TokenRecord {
   std::int64_t id = 0;
-  std::string prefix;  // "ve_" + 8 characters, not secret
-  std::string hash;    // hex SHA-256 of the token
+  std::string prefix;                         // "ve_" + 8 characters, not secret
+  std::string hash;                           // hex SHA-256 of the token
   std::map<std::string, std::string> labels;  // given to the agent that uses it
   std::string creator;                        // "key:<id>"
   SystemTime created_at{};

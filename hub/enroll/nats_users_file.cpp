@@ -117,7 +117,8 @@ Status runCommand(const std::vector<std::string>& argv, std::chrono::millisecond
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     return Error{"enroll.reload",
-                 "cannot run the reload command \"" + argv[0] + "\": " + std::strerror(rc), {}};
+                 "cannot run the reload command \"" + argv[0] + "\": " + std::strerror(rc),
+                 {}};
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;

@@ -147,7 +147,8 @@ Result<EnrolledAgent> PgEnrollmentStore::enroll(const EnrollRequest& req, System
     }
     if (exists->int64(0, 1) > 0) {
       return Error{"enroll.nkey_exists",
-                   "this NKEY public key belongs to another agent; make a new key pair", {}};
+                   "this NKEY public key belongs to another agent; make a new key pair",
+                   {}};
     }
     auto spent = conn.exec(
         "UPDATE enrollment_tokens SET used_at = $2::timestamptz, used_by = $3 WHERE id = $1",
@@ -160,8 +161,8 @@ Result<EnrolledAgent> PgEnrollmentStore::enroll(const EnrollRequest& req, System
                     "enrolled_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6::timestamptz) "
                     "RETURNING ") +
             kAgentColumns,
-        {req.agent_id, req.nkey, req.hostname, labelsJson(token->labels),
-         std::to_string(token->id), store::pgTimestamp(now)});
+        {req.agent_id, req.nkey, req.hostname, labelsJson(token->labels), std::to_string(token->id),
+         store::pgTimestamp(now)});
     if (!inserted.ok()) {
       return inserted.error();
     }
@@ -169,11 +170,12 @@ Result<EnrolledAgent> PgEnrollmentStore::enroll(const EnrollRequest& req, System
     entry.actor = "token:" + std::to_string(token->id);
     entry.action = "agent.enroll";
     entry.target = "agent:" + req.agent_id;
-    entry.parameters_json = nlohmann::json{{"token", token->prefix},
-                                           {"nkey", req.nkey},
-                                           {"hostname", req.hostname},
-                                           {"token_creator", token->creator}}
-                                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    entry.parameters_json = nlohmann::json{
+        {"token", token->prefix},
+        {"nkey", req.nkey},
+        {"hostname", req.hostname},
+        {"token_creator",
+         token->creator}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (auto a = audit::append(conn, entry, now); !a.ok()) {
       return a.error();
     }

@@ -65,9 +65,10 @@ struct Enroller {
 
 }  // namespace
 
-TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking it closes its "
-          "connection within 5 s and refuses everything it sends after",
-          "[integration][enrollment][security]") {
+TEST_CASE(
+    "an enrolled agent publishes under its own NKEY identity, and revoking it closes its "
+    "connection within 5 s and refuses everything it sends after",
+    "[integration][enrollment][security]") {
   const auto fx = Fixture::load();
   const auto dir = fx.workDir("enrollment");
 
@@ -76,20 +77,20 @@ TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking
   REQUIRE(hub_key.ok());
   writeFile(dir + "/hub.nk", hub_key->seed + "\n");
   const std::string users_file = dir + "/vitals-users.conf";
-  writeFile(users_file, hub::enroll::renderUsersFile({"hub-main", "VITALS", hub_key->public_key, {}},
-                                                     {}));
+  writeFile(users_file,
+            hub::enroll::renderUsersFile({"hub-main", "VITALS", hub_key->public_key, {}}, {}));
 
   const int nats_port = freeTcpPort();
   const int monitor_port = freeTcpPort();
-  writeFile(dir + "/nats.conf",
-            "listen: 127.0.0.1:" + std::to_string(nats_port) + "\n" +
-                "http: 127.0.0.1:" + std::to_string(monitor_port) + "\n" +
-                "pid_file: \"" + dir + "/nats.pid\"\n" +
-                "jetstream { store_dir: \"" + dir + "/js\", max_memory_store: 64MB, "
-                "max_file_store: 1GB }\n" +
-                "include vitals-users.conf\n");
-  ChildProcess nats({"/bin/sh", "-c", "exec nats-server -c " + dir + "/nats.conf"}, dir + "/nats.log",
-                    fx.run_dir + "/pids");
+  writeFile(dir + "/nats.conf", "listen: 127.0.0.1:" + std::to_string(nats_port) + "\n" +
+                                    "http: 127.0.0.1:" + std::to_string(monitor_port) + "\n" +
+                                    "pid_file: \"" + dir + "/nats.pid\"\n" +
+                                    "jetstream { store_dir: \"" + dir +
+                                    "/js\", max_memory_store: 64MB, "
+                                    "max_file_store: 1GB }\n" +
+                                    "include vitals-users.conf\n");
+  ChildProcess nats({"/bin/sh", "-c", "exec nats-server -c " + dir + "/nats.conf"},
+                    dir + "/nats.log", fx.run_dir + "/pids");
   REQUIRE(waitUntil(
       [&] { return httpGet(monitor_port, "/healthz?js-enabled-only=true").status == 200; }, 15s));
   const std::string nats_url = "nats://127.0.0.1:" + std::to_string(nats_port);
@@ -99,9 +100,9 @@ TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking
   const std::string hub_yaml = dir + "/hub.yaml";
   writeFile(hub_yaml,
             "hub_id: hub-main\n"
-            "nats:\n  url: " + nats_url + "\n  nkey: " + hub_key->public_key +
-                "\n  nkey_seed_file: " + dir + "/hub.nk\n" +
-                "database:\n  url: \"" + db + "\"\n" +
+            "nats:\n  url: " +
+                nats_url + "\n  nkey: " + hub_key->public_key + "\n  nkey_seed_file: " + dir +
+                "/hub.nk\n" + "database:\n  url: \"" + db + "\"\n" +
                 "http:\n  listen: \"127.0.0.1:" + std::to_string(http_port) + "\"\n" +
                 "ingest:\n  fetch_timeout: 200ms\n  ack_wait: 5s\n" +
                 "enrollment:\n  nats_users_file: " + users_file +
@@ -137,8 +138,8 @@ TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking
   std::filesystem::create_directories(dir + "/bad");
   const std::string bad_config = dir + "/bad/agent.yaml";
   {
-    auto [rc, out] = enroll({"--hub", hub_url, "--token", token, "--config", bad_config,
-                             "--agent-id", "e1"});
+    auto [rc, out] =
+        enroll({"--hub", hub_url, "--token", token, "--config", bad_config, "--agent-id", "e1"});
     CHECK(rc == 1);
     CHECK(out.find("is not HTTPS") != std::string::npos);
   }
@@ -155,9 +156,9 @@ TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking
     CHECK(out.find("not an enrollment token") != std::string::npos);
   }
   {  // well-formed but forged: the hub does not know it
-    auto [rc, out] = enroll({"--hub", hub_url, "--insecure", "--token",
-                             "ve_" + std::string(43, 'A'), "--config", bad_config,
-                             "--agent-id", "e1"});
+    auto [rc, out] =
+        enroll({"--hub", hub_url, "--insecure", "--token", "ve_" + std::string(43, 'A'), "--config",
+                bad_config, "--agent-id", "e1"});
     CHECK(rc == 1);
     CHECK(out.find("HTTP 401") != std::string::npos);
     CHECK(out.find("not known") != std::string::npos);
@@ -167,8 +168,8 @@ TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking
   // The node enrolls.
   std::filesystem::create_directories(dir + "/node");
   const std::string config = dir + "/node/agent.yaml";
-  auto [rc, out] = enroll({"--hub", hub_url, "--insecure", "--token", token, "--config", config,
-                           "--agent-id", "e1"});
+  auto [rc, out] = enroll(
+      {"--hub", hub_url, "--insecure", "--token", token, "--config", config, "--agent-id", "e1"});
   INFO("enroll output:\n" << out << "\nhub log:\n" << hub.log());
   REQUIRE(rc == 0);
   const std::string seed_file = dir + "/node/agent.nk";
@@ -177,15 +178,15 @@ TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking
   CHECK(fileMode(config) == 0600);
   CHECK(fileMode(seed_file) == 0600);
   CHECK(readFile(seed_file).rfind("SU", 0) == 0);
-  const std::string nkey =
-      scalar(db, "SELECT nkey FROM enrolled_agents WHERE agent_id = 'e1'");
+  const std::string nkey = scalar(db, "SELECT nkey FROM enrolled_agents WHERE agent_id = 'e1'");
   REQUIRE(nkey.size() == 56);
   CHECK(readFile(config).find(nkey) != std::string::npos);
   CHECK(readFile(config).find("site") != std::string::npos);  // the token's labels
   CHECK(readFile(users_file).find(nkey) != std::string::npos);
   CHECK(readFile(users_file).find("SU") == std::string::npos);  // public keys only
-  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'agent.enroll' AND "
-                  "target = 'agent:e1'") == 1);
+  CHECK(count(db,
+              "SELECT count(*) FROM audit_log WHERE action = 'agent.enroll' AND "
+              "target = 'agent:e1'") == 1);
 
   // The same token again: spent.
   {
@@ -199,8 +200,10 @@ TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking
   // An expired token (made directly in the database, an hour old).
   {
     const std::string old_token = "ve_" + std::string(37, 'x') + "expire";
-    query(db, "INSERT INTO enrollment_tokens (prefix, hash, creator, created_at, expires_at) "
-              "VALUES ('" + old_token.substr(0, 11) + "', encode(sha256('" + old_token +
+    query(db,
+          "INSERT INTO enrollment_tokens (prefix, hash, creator, created_at, expires_at) "
+          "VALUES ('" +
+              old_token.substr(0, 11) + "', encode(sha256('" + old_token +
               "'::bytea), 'hex'), 'test', now() - interval '2 hours', now() - interval '1 hour')");
     auto [rc3, out3] = enroll({"--hub", hub_url, "--insecure", "--token", old_token, "--config",
                                dir + "/node2/agent.yaml", "--agent-id", "e2"});
@@ -218,8 +221,10 @@ TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking
     CHECK(rc4 == 1);
     CHECK(out4.find("HTTP 409") != std::string::npos);
     CHECK(std::filesystem::is_empty(dir + "/node2"));
-    CHECK(count(db, "SELECT count(*) FROM enrollment_tokens WHERE used_at IS NULL AND hash = "
-                    "encode(sha256('" + t2 + "'::bytea), 'hex')") == 1);
+    CHECK(count(db,
+                "SELECT count(*) FROM enrollment_tokens WHERE used_at IS NULL AND hash = "
+                "encode(sha256('" +
+                    t2 + "'::bytea), 'hex')") == 1);
   }
 
   // The agent runs with the written config (plus a check, its metrics and a spool).
@@ -231,11 +236,15 @@ TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking
                         "/healthz\n    interval: 500ms\n    timeout: 400ms\n");
   ChildProcess agent({fx.bin_dir + "/vitals-agent", "--config", config}, dir + "/agent.log",
                      fx.run_dir + "/pids");
-  if (!waitUntil([&] {
-        return count(db, "SELECT count(*) FROM health_checks WHERE agent_id = 'e1'") >= 2;
-      }, 30s)) {
-    FAIL("no results from e1; agent log:\n" << agent.log() << "\nhub log:\n" << hub.log()
-                                             << "\nnats log:\n" << nats.log());
+  if (!waitUntil(
+          [&] {
+            return count(db, "SELECT count(*) FROM health_checks WHERE agent_id = 'e1'") >= 2;
+          },
+          30s)) {
+    FAIL("no results from e1; agent log:\n"
+         << agent.log() << "\nhub log:\n"
+         << hub.log() << "\nnats log:\n"
+         << nats.log());
   }
   REQUIRE(connectionsOf(monitor_port, nkey) == 1);
 
@@ -246,8 +255,8 @@ TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking
   REQUIRE(revoked.status == 200);
   CHECK(json::parse(revoked.body)["bus"]["applied"] == true);
   const bool closed = waitUntil([&] { return connectionsOf(monitor_port, nkey) == 0; }, 5s);
-  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - t0);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   INFO("revocation to closed connection: " << took.count() << " ms");
   WARN("revocation to closed connection: " << took.count() << " ms");
   REQUIRE(closed);
@@ -283,8 +292,9 @@ TEST_CASE("an enrolled agent publishes under its own NKEY identity, and revoking
     }
   }
   CHECK(shown);
-  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'agent.revoke' AND "
-                  "target = 'agent:e1' AND actor LIKE 'key:%'") == 1);
+  CHECK(count(db,
+              "SELECT count(*) FROM audit_log WHERE action = 'agent.revoke' AND "
+              "target = 'agent:e1' AND actor LIKE 'key:%'") == 1);
   // Revoking an unknown agent: 404.
   CHECK(httpRequest(http_port, "POST", "/api/v1/agents/nobody/revoke").status == 404);
 

@@ -80,8 +80,8 @@ int mode(const fs::path& p) {
 TEST_CASE("enroll sends only the public key and writes the config and seed with mode 0600",
           "[agent][unit][enroll]") {
   Node n;
-  auto [rc, out] = n.run({"--hub", "https://hub.example:8443/", "--token", kToken, "--config",
-                          n.config()});
+  auto [rc, out] =
+      n.run({"--hub", "https://hub.example:8443/", "--token", kToken, "--config", n.config()});
   INFO(out);
   REQUIRE(rc == 0);
   CHECK(n.last_url == "https://hub.example:8443/api/v1/enroll");
@@ -107,22 +107,22 @@ TEST_CASE("enroll sends only the public key and writes the config and seed with 
 TEST_CASE("enroll refuses a hub URL that is not HTTPS unless --insecure names a loopback hub",
           "[agent][unit][enroll]") {
   Node n;
-  auto [rc1, out1] = n.run({"--hub", "http://hub.example", "--token", kToken, "--config",
-                            n.config()});
+  auto [rc1, out1] =
+      n.run({"--hub", "http://hub.example", "--token", kToken, "--config", n.config()});
   CHECK(rc1 == 1);
   CHECK(out1.find("is not HTTPS") != std::string::npos);
-  auto [rc2, out2] = n.run({"--hub", "http://10.0.0.5:8080", "--insecure", "--token", kToken,
-                            "--config", n.config()});
+  auto [rc2, out2] = n.run(
+      {"--hub", "http://10.0.0.5:8080", "--insecure", "--token", kToken, "--config", n.config()});
   CHECK(rc2 == 1);
   CHECK(out2.find("only to a hub on this host") != std::string::npos);
-  auto [rc3, out3] = n.run({"--hub", "ftp://127.0.0.1", "--insecure", "--token", kToken,
-                            "--config", n.config()});
+  auto [rc3, out3] =
+      n.run({"--hub", "ftp://127.0.0.1", "--insecure", "--token", kToken, "--config", n.config()});
   CHECK(rc3 == 1);
   CHECK(out3.find("https://") != std::string::npos);
   CHECK(n.posts == 0);
   CHECK(n.empty());
-  auto [rc4, out4] = n.run({"--hub", "http://127.0.0.1:8080", "--insecure", "--token", kToken,
-                            "--config", n.config()});
+  auto [rc4, out4] = n.run(
+      {"--hub", "http://127.0.0.1:8080", "--insecure", "--token", kToken, "--config", n.config()});
   INFO(out4);
   CHECK(rc4 == 0);
   CHECK(isLoopbackHost("::1"));
@@ -150,9 +150,9 @@ TEST_CASE("enroll's bad inputs are refused before anything is sent, and leave no
           "--agent-id");
   refused({"--hub", hub, "--token", kToken, "--config", (n.dir / "missing/agent.yaml").string()},
           "does not exist");
-  refused({"--hub", hub, "--token", kToken, "--config", n.config(), "--owner",
-           "no-such-user-vitals"},
-          "no user named");
+  refused(
+      {"--hub", hub, "--token", kToken, "--config", n.config(), "--owner", "no-such-user-vitals"},
+      "no user named");
   refused({"--hub", hub, "--token", kToken, "--config", n.config(), "--ca-file",
            (n.dir / "none.pem").string()},
           "--ca-file");
@@ -167,8 +167,8 @@ TEST_CASE("enroll's bad inputs are refused before anything is sent, and leave no
 TEST_CASE("enroll never replaces an existing config or seed", "[agent][unit][enroll]") {
   Node n;
   std::ofstream(n.config()) << "agent_id: old\n";
-  auto [rc, out] = n.run({"--hub", "https://hub.example", "--token", kToken, "--config",
-                          n.config()});
+  auto [rc, out] =
+      n.run({"--hub", "https://hub.example", "--token", kToken, "--config", n.config()});
   CHECK(rc == 1);
   CHECK(out.find("exists already") != std::string::npos);
   CHECK(slurp(n.config()) == "agent_id: old\n");
@@ -176,19 +176,24 @@ TEST_CASE("enroll never replaces an existing config or seed", "[agent][unit][enr
   CHECK(n.posts == 0);
 }
 
-TEST_CASE("when the hub refuses or cannot be reached, the node's folder is left empty and the "
-          "hub's reason is shown",
-          "[agent][unit][enroll]") {
+TEST_CASE(
+    "when the hub refuses or cannot be reached, the node's folder is left empty and the "
+    "hub's reason is shown",
+    "[agent][unit][enroll]") {
   Node n;
-  n.answer = {401, R"J({"error":{"code":"unauthorized","message":"the enrollment token was used already (by agent \"x\")"}})J"};
-  auto [rc, out] = n.run({"--hub", "https://hub.example", "--token", kToken, "--config",
-                          n.config()});
+  n.answer = {
+      401,
+      R"J({"error":{"code":"unauthorized","message":"the enrollment token was used already (by agent \"x\")"}})J"};
+  auto [rc, out] =
+      n.run({"--hub", "https://hub.example", "--token", kToken, "--config", n.config()});
   CHECK(rc == 1);
   CHECK(out.find("HTTP 401") != std::string::npos);
   CHECK(out.find("used already") != std::string::npos);
   CHECK(out.find("nothing was written") != std::string::npos);
   CHECK(n.empty());
-  n.answer = {409, R"({"error":{"code":"conflict","message":"an agent with id \"web-01\" is already enrolled"}})"};
+  n.answer = {
+      409,
+      R"({"error":{"code":"conflict","message":"an agent with id \"web-01\" is already enrolled"}})"};
   CHECK(n.run({"--hub", "https://hub.example", "--token", kToken, "--config", n.config()}).first ==
         1);
   CHECK(n.empty());
@@ -197,8 +202,8 @@ TEST_CASE("when the hub refuses or cannot be reached, the node's folder is left 
         1);
   CHECK(n.empty());
   n.unreachable = true;
-  auto [rc2, out2] = n.run({"--hub", "https://hub.example", "--token", kToken, "--config",
-                            n.config()});
+  auto [rc2, out2] =
+      n.run({"--hub", "https://hub.example", "--token", kToken, "--config", n.config()});
   CHECK(rc2 == 1);
   CHECK(out2.find("cannot reach the hub") != std::string::npos);
   CHECK(n.empty());

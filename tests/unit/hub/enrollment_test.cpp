@@ -80,9 +80,10 @@ TEST_CASE("an enrollment token stops working at its expiry by the hub's clock",
   CHECK(s.bus.calls == 0);
 }
 
-TEST_CASE("forged, malformed tokens, bad agent ids and bad keys are refused before the store "
-          "is asked (a forged one by the store)",
-          "[hub][unit][enroll]") {
+TEST_CASE(
+    "forged, malformed tokens, bad agent ids and bad keys are refused before the store "
+    "is asked (a forged one by the store)",
+    "[hub][unit][enroll]") {
   Setup s;
   auto made = s.enrollment.createToken(1h, {}, "key:1");
   REQUIRE(made.ok());
@@ -110,9 +111,10 @@ TEST_CASE("forged, malformed tokens, bad agent ids and bad keys are refused befo
   CHECK(s.store.tokens.begin()->second.used_at == std::nullopt);
 }
 
-TEST_CASE("enrolling an agent id that exists or a taken key is refused and leaves the token "
-          "unspent",
-          "[hub][unit][enroll]") {
+TEST_CASE(
+    "enrolling an agent id that exists or a taken key is refused and leaves the token "
+    "unspent",
+    "[hub][unit][enroll]") {
   Setup s;
   s.store.reporting.insert("old-agent");
   auto t1 = s.enrollment.createToken(1h, {}, "key:1");
@@ -173,15 +175,16 @@ TEST_CASE("token lifetimes and labels out of range are refused", "[hub][unit][en
   CHECK(s.enrollment.createToken(60s, {{"k.8-s_", std::string(256, 'v')}}, "key:1").ok());
 }
 
-TEST_CASE("the users file lists the hub and each enrolled agent with exactly an agent's "
-          "permissions, public keys only, in a stable order",
-          "[hub][unit][enroll]") {
+TEST_CASE(
+    "the users file lists the hub and each enrolled agent with exactly an agent's "
+    "permissions, public keys only, in a stable order",
+    "[hub][unit][enroll]") {
   enroll::EnrolledAgent b{"b-agent", "UBBB", "", {}, 1, {}, {}, {}};
   enroll::EnrolledAgent a{"a-agent", "UAAA", "", {}, 2, {}, {}, {}};
-  const auto text = enroll::renderUsersFile({"hub-x", "VITALS", "UHUB", "    { user: \"ops\" }\n"},
-                                            {b, a});
-  CHECK(text == enroll::renderUsersFile({"hub-x", "VITALS", "UHUB", "    { user: \"ops\" }\n"},
-                                        {a, b}));
+  const auto text =
+      enroll::renderUsersFile({"hub-x", "VITALS", "UHUB", "    { user: \"ops\" }\n"}, {b, a});
+  CHECK(text ==
+        enroll::renderUsersFile({"hub-x", "VITALS", "UHUB", "    { user: \"ops\" }\n"}, {a, b}));
   CHECK(text.find("authorization {") == text.find("authorization"));
   CHECK(text.find("nkey: \"UHUB\"") != std::string::npos);
   CHECK(text.find("\"hub.hub-x.>\"") != std::string::npos);
@@ -190,18 +193,20 @@ TEST_CASE("the users file lists the hub and each enrolled agent with exactly an 
   CHECK(text.find(R"(nkey: "UAAA"  # a-agent)") != std::string::npos);
   CHECK(text.find(R"(publish: { allow: ["vitals.agent.a-agent.>"], deny: ["$SYS.>"] })") !=
         std::string::npos);
-  CHECK(text.find(
-            R"(subscribe: { allow: ["vitals.cmd.a-agent.>", "_INBOX_a-agent.>"], deny: ["$SYS.>"] })") !=
-        std::string::npos);
+  CHECK(
+      text.find(
+          R"(subscribe: { allow: ["vitals.cmd.a-agent.>", "_INBOX_a-agent.>"], deny: ["$SYS.>"] })") !=
+      std::string::npos);
   CHECK(text.find("$JS.API") == text.rfind("$JS.API"));  // only the hub's entry has it
   CHECK(text.find("password") == std::string::npos);
 }
 
-TEST_CASE("the users file is replaced atomically, readable by nats-server, and a failing "
-          "reload command is an error that names it",
-          "[hub][unit][enroll]") {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("vitals-users-file-" + std::to_string(::getpid()));
+TEST_CASE(
+    "the users file is replaced atomically, readable by nats-server, and a failing "
+    "reload command is an error that names it",
+    "[hub][unit][enroll]") {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("vitals-users-file-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "users.conf").string();
   enroll::NatsUsersFile file({path, {"/bin/true"}, "", {"hub-x", "VITALS", "UHUB", {}}, 2000ms});
@@ -212,7 +217,8 @@ TEST_CASE("the users file is replaced atomically, readable by nats-server, and a
   CHECK((st.st_mode & 0777) == 0644);
   CHECK(std::distance(std::filesystem::directory_iterator(dir),
                       std::filesystem::directory_iterator{}) == 1);  // no temp file left
-  enroll::NatsUsersFile failing({path, {"/bin/false"}, "", {"hub-x", "VITALS", "UHUB", {}}, 2000ms});
+  enroll::NatsUsersFile failing(
+      {path, {"/bin/false"}, "", {"hub-x", "VITALS", "UHUB", {}}, 2000ms});
   auto s = failing.publish({});
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message.find("/bin/false") != std::string::npos);
@@ -225,9 +231,10 @@ TEST_CASE("the users file is replaced atomically, readable by nats-server, and a
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("the enrollment API answers bad bodies with 400, bad tokens with 401 and taken ids "
-          "with 409",
-          "[hub][unit][enroll][api]") {
+TEST_CASE(
+    "the enrollment API answers bad bodies with 400, bad tokens with 401 and taken ids "
+    "with 409",
+    "[hub][unit][enroll][api]") {
   Setup s;
   api::EnrollmentHandler h(s.enrollment, s.store, {"hub-x", "nats://nats:4222"}, s.time);
   api::ApiRequest create;
@@ -238,9 +245,9 @@ TEST_CASE("the enrollment API answers bad bodies with 400, bad tokens with 401 a
   const std::string token = made.body["token"];
   CHECK(made.body["state"] == "active");
   CHECK(made.body["creator"] == "key:3");
-  for (const char* bad : {R"({"ttl":"soon"})", R"({"ttl":"1s"})", R"({"ttl":5})",
-                          R"({"labels":["a"]})", R"({"labels":{"a":1}})", R"({"other":1})",
-                          "[1]"}) {
+  for (const char* bad :
+       {R"({"ttl":"soon"})", R"({"ttl":"1s"})", R"({"ttl":5})", R"({"labels":["a"]})",
+        R"({"labels":{"a":1}})", R"({"other":1})", "[1]"}) {
     api::ApiRequest r;
     r.body = bad;
     INFO(bad);
@@ -254,8 +261,7 @@ TEST_CASE("the enrollment API answers bad bodies with 400, bad tokens with 401 a
   const std::string key = freshKey();
   CHECK(call("not json").status == 400);
   CHECK(call(R"({"token":")" + token + R"(","agent_id":"a1"})").status == 400);  // no nkey
-  CHECK(call(R"({"token":")" + token + R"(","agent_id":"a1","nkey":")" + key +
-             R"(","extra":"x"})")
+  CHECK(call(R"({"token":")" + token + R"(","agent_id":"a1","nkey":")" + key + R"(","extra":"x"})")
             .status == 400);
   auto forged = call(R"({"token":"ve_)" + std::string(43, 'Z') + R"(","agent_id":"a1","nkey":")" +
                      key + R"("})");
@@ -268,8 +274,8 @@ TEST_CASE("the enrollment API answers bad bodies with 400, bad tokens with 401 a
   CHECK(ok.body["hub_id"] == "hub-x");
   CHECK(ok.body["labels"]["site"] == "east");
   CHECK(ok.body["bus"]["applied"] == true);
-  auto reused = call(R"({"token":")" + token + R"(","agent_id":"a2","nkey":")" + freshKey() +
-                     R"("})");
+  auto reused =
+      call(R"({"token":")" + token + R"(","agent_id":"a2","nkey":")" + freshKey() + R"("})");
   CHECK(reused.status == 401);
   auto t2 = h.createToken(create);
   auto taken = call(R"({"token":")" + t2.body["token"].get<std::string>() +

@@ -290,14 +290,16 @@ TEST_CASE("bad federation and replica settings are named with file and line",
   CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:7: replica.lease_interval"));
 }
 
-TEST_CASE("the enrollment section needs an absolute users file and an identity for the hub, and "
-          "takes the reload command as an argv",
-          "[hub][unit][config]") {
+TEST_CASE(
+    "the enrollment section needs an absolute users file and an identity for the hub, and "
+    "takes the reload command as an argv",
+    "[hub][unit][config]") {
   const std::string key = "U" + std::string(55, 'A');
-  auto ok = parse("nats:\n  nkey: " + key + "\n  nkey_seed_file: /etc/vitals/hub.nk\n"
-                  "enrollment:\n  nats_users_file: /etc/nats/vitals-users.conf\n"
-                  "  nats_reload_command: [nats-server, --signal, \"reload=/run/nats.pid\"]\n"
-                  "  agent_nats_url: tls://nats.example:4222\n  token_max_ttl: 2d\n",
+  auto ok = parse("nats:\n  nkey: " + key +
+                      "\n  nkey_seed_file: /etc/vitals/hub.nk\n"
+                      "enrollment:\n  nats_users_file: /etc/nats/vitals-users.conf\n"
+                      "  nats_reload_command: [nats-server, --signal, \"reload=/run/nats.pid\"]\n"
+                      "  agent_nats_url: tls://nats.example:4222\n  token_max_ttl: 2d\n",
                   fakeSources({}, {{"/etc/vitals/hub.nk", "SUxx"}}));
   INFO(ok.problems);
   REQUIRE(ok.config);

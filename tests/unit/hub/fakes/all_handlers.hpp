@@ -94,8 +94,8 @@ struct AllHandlers {
   FakeIdentityPublisher identities;
   CountingRandom enroll_random;
   hub::enroll::Enrollment enrollment{enroll_store, identities, enroll_random, time};
-  hub::api::EnrollmentHandler enrollment_handler{enrollment, enroll_store,
-                                                 {"hub-test", "nats://127.0.0.1:4222"}, time};
+  hub::api::EnrollmentHandler enrollment_handler{
+      enrollment, enroll_store, {"hub-test", "nats://127.0.0.1:4222"}, time};
 
   // The handlers must outlive the router.
   hub::api::Router router() const {
