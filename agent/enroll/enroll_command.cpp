@@ -203,7 +203,6 @@ bool isLoopbackHost(const std::string& host) {
 
 Result<EnrollArgs> parseEnrollArgs(const std::vector<std::string>& args) {
   EnrollArgs a;
-  bool config_given = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--insecure") {
@@ -219,7 +218,6 @@ Result<EnrollArgs> parseEnrollArgs(const std::vector<std::string>& args) {
       target = &a.agent_id;
     } else if (arg == "--config") {
       target = &a.config_path;
-      config_given = true;
     } else if (arg == "--seed-file") {
       target = &a.seed_path;
     } else if (arg == "--owner") {
@@ -234,7 +232,6 @@ Result<EnrollArgs> parseEnrollArgs(const std::vector<std::string>& args) {
     }
     *target = args[++i];
   }
-  (void)config_given;
   if (a.hub_url.empty()) {
     return usage("--hub URL is required");
   }

@@ -220,3 +220,21 @@ TEST_CASE("the real client reports a hub it cannot reach as an error and makes r
   CHECK(k->public_key.size() == 56);
   CHECK(k->seed.rfind("SU", 0) == 0);
 }
+
+TEST_CASE("enroll gives the files to --owner (when run as root)", "[agent][unit][enroll]") {
+  if (::geteuid() != 0) {
+    WARN("not root: --owner cannot give files away here; skipped");
+    return;
+  }
+  Node n;
+  auto [rc, out] = n.run({"--hub", "https://hub.example", "--token", kToken, "--config",
+                          n.config(), "--owner", "nobody"});
+  INFO(out);
+  REQUIRE(rc == 0);
+  struct stat config {}, seed {};
+  REQUIRE(::stat(n.config().c_str(), &config) == 0);
+  REQUIRE(::stat((n.dir / "agent.nk").c_str(), &seed) == 0);
+  CHECK(config.st_uid != 0);
+  CHECK(seed.st_uid == config.st_uid);
+  CHECK(mode(n.dir / "agent.nk") == 0600);
+}
