@@ -227,11 +227,12 @@ TEST_CASE("enroll gives the files to --owner (when run as root)", "[agent][unit]
     return;
   }
   Node n;
-  auto [rc, out] = n.run({"--hub", "https://hub.example", "--token", kToken, "--config",
-                          n.config(), "--owner", "nobody"});
+  auto [rc, out] = n.run({"--hub", "https://hub.example", "--token", kToken, "--config", n.config(),
+                          "--owner", "nobody"});
   INFO(out);
   REQUIRE(rc == 0);
-  struct stat config {}, seed {};
+  struct stat config {
+  }, seed{};
   REQUIRE(::stat(n.config().c_str(), &config) == 0);
   REQUIRE(::stat((n.dir / "agent.nk").c_str(), &seed) == 0);
   CHECK(config.st_uid != 0);

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "common/nats/nkeys.hpp"
 #include "common/time/manual_time.hpp"
 #include "hub/api/access_control.hpp"
 #include "hub/api/routes.hpp"
@@ -322,4 +323,43 @@ TEST_CASE("a key store outage is 503, not 401", "[hub][unit][api][security]") {
   m.keys.available = false;
   auto r = m.call("GET", "/api/v1/services", "readonly");
   CHECK(r.status == 503);
+}
+
+TEST_CASE("enrollment takes no key: bad tokens count as failed authentications of the address "
+          "and are limited like bad keys",
+          "[hub][unit][api][security]") {
+  test::AllHandlers full;
+  const api::Router router = full.router();
+  test::FakeKeyStore keys;
+  auth::Authenticator authn{keys, full.time};
+  CountingAudit audit;
+  api::AccessSettings s;
+  s.failed_auth = {1, 3};
+  api::AccessControl access(router, &authn, s, full.time, audit, full.registry);
+  api::IncomingRequest in;
+  in.method = "POST";
+  in.raw_path = "/api/v1/enroll";
+  in.remote_addr = "10.0.0.9";
+  in.authorization = "Bearer vk_" + std::string(43, 'Q');  // ignored: the body's token decides
+  in.body = R"({"token":"ve_)" + std::string(43, 'F') + R"(","agent_id":"a1","nkey":"U)" +
+            std::string(55, 'A') + R"("})";
+  // The key is not checked, so the request reaches the handler (400: that nkey's checksum).
+  CHECK(access.handle(in).status == 400);
+  auto key = nkeys::newUserKeyPair();
+  REQUIRE(key.ok());
+  in.body = R"({"token":"ve_)" + std::string(43, 'F') + R"(","agent_id":"a1","nkey":")" +
+            key->public_key + R"("})";
+  for (int i = 0; i < 3; ++i) {
+    auto r = access.handle(in);
+    CHECK(r.status == 401);
+    CHECK(r.body["error"]["message"].get<std::string>().find("not known") != std::string::npos);
+  }
+  auto limited = access.handle(in);
+  CHECK(limited.status == 429);
+  CHECK(full.enroll_store.enroll_calls == 3);  // the limited call never reached the store
+  // Every call that was answered is audited as anonymous (the refused flood is not).
+  REQUIRE(audit.entries.size() == 4);
+  CHECK(audit.entries.back().actor == "anonymous");
+  CHECK(audit.entries.back().action == "POST /api/v1/enroll");
+  CHECK(audit.entries.back().outcome == "denied");
 }
