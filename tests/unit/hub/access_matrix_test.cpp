@@ -325,9 +325,10 @@ TEST_CASE("a key store outage is 503, not 401", "[hub][unit][api][security]") {
   CHECK(r.status == 503);
 }
 
-TEST_CASE("enrollment takes no key: bad tokens count as failed authentications of the address "
-          "and are limited like bad keys",
-          "[hub][unit][api][security]") {
+TEST_CASE(
+    "enrollment takes no key: bad tokens count as failed authentications of the address "
+    "and are limited like bad keys",
+    "[hub][unit][api][security]") {
   test::AllHandlers full;
   const api::Router router = full.router();
   test::FakeKeyStore keys;
