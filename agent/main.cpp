@@ -10,6 +10,7 @@
 
 #include "agent/app/agent_app.hpp"
 #include "agent/config/config_loader.hpp"
+#include "agent/enroll/enroll_command.hpp"
 #include "common/log/log.hpp"
 
 namespace {
@@ -19,6 +20,7 @@ using namespace vitals::agent;
 
 const char* const kUsage =
     "usage: vitals-agent --config FILE [--check-config] [--log-level LEVEL]\n"
+    "       vitals-agent enroll --hub URL --token TOKEN [...]   (see enroll --help)\n"
     "       vitals-agent --help | --version\n"
     "\n"
     "  --config FILE      agent configuration (YAML; see docs/configuration-agent.md)\n"
@@ -97,6 +99,10 @@ std::string hostName() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "enroll") {
+    return enroll::runEnroll(std::vector<std::string>(argv + 2, argv + argc),
+                             enroll::systemEnrollDeps(hostName()), std::cout, std::cerr);
+  }
   Args args;
   if (int rc = parseArgs(argc, argv, args); rc >= 0) {
     return rc;

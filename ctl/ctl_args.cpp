@@ -67,6 +67,10 @@ const char* const kCtlUsage =
     "                                 results of one service, newest first; T is RFC 3339\n"
     "                                 (2026-01-02T03:04:05Z) or an age such as 30m, 2h, 1d\n"
     "  agents                         known agents\n"
+    "  agents enroll-token [--ttl 1h] [--labels k=v,...]\n"
+    "                                 a one-time token for `vitals-agent enroll` (admin)\n"
+    "  agents tokens                  enrollment tokens made (admin)\n"
+    "  agents revoke ID               cut an enrolled agent off the bus (admin)\n"
     "  keys list                      API keys (admin)\n"
     "  keys create --name NAME --role admin|operator|readonly [--expires 30d]\n"
     "                                 a new API key, printed once (admin)\n"
@@ -311,7 +315,8 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     } else if (arg == "--maintenance") {
       a.maintenance = true;
     } else if (arg == "--window" || arg == "--status" || arg == "--reason" || arg == "--file" ||
-               arg == "--actor" || arg == "--action" || arg == "--target") {
+               arg == "--actor" || arg == "--action" || arg == "--target" || arg == "--ttl" ||
+               arg == "--labels") {
       auto v = value();
       if (!v || v->empty()) {
         return usage(arg + " needs a value");
@@ -322,6 +327,8 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
        : arg == "--file"   ? a.file
        : arg == "--actor"  ? a.actor
        : arg == "--action" ? a.action
+       : arg == "--ttl"    ? a.ttl
+       : arg == "--labels" ? a.labels
                            : a.target) = *v;
     } else if (arg == "--state" || arg == "--service" || arg == "--agent" || arg == "--check" ||
                arg == "--duration" || arg == "--comment") {
@@ -405,7 +412,52 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     return usage("no command given");
   }
   const std::string& cmd = positional.front();
-  if (cmd == "status" || cmd == "agents") {
+  if (cmd == "agents" && positional.size() > 1) {
+    const std::string& sub = positional[1];
+    a.command = Command::Api;
+    if (sub == "enroll-token") {
+      if (positional.size() != 2) {
+        return usage("agents enroll-token takes no arguments (use --ttl and --labels)");
+      }
+      nlohmann::json body{{"ttl", a.ttl.empty() ? std::string("1h") : a.ttl}};
+      if (!a.ttl.empty() && !config::parseDuration(a.ttl)) {
+        return usage("--ttl must be a duration such as 30m, 1h or 7d, got \"" + a.ttl + "\"");
+      }
+      if (!a.labels.empty()) {
+        nlohmann::json labels = nlohmann::json::object();
+        std::stringstream ss(a.labels);
+        std::string pair;
+        while (std::getline(ss, pair, ',')) {
+          const auto eq = pair.find('=');
+          if (eq == std::string::npos || eq == 0) {
+            return usage("--labels must be k=v pairs separated by commas, got \"" + pair + "\"");
+          }
+          labels[pair.substr(0, eq)] = pair.substr(eq + 1);
+        }
+        body["labels"] = labels;
+      }
+      a.api_method = "POST";
+      a.api_path = "/api/v1/enrollment-tokens";
+      a.api_body = body.dump();
+    } else if (sub == "tokens") {
+      if (positional.size() != 2) {
+        return usage("agents tokens takes no arguments");
+      }
+      a.api_path = "/api/v1/enrollment-tokens";
+      a.api_list_key = "tokens";
+    } else if (sub == "revoke") {
+      if (positional.size() != 3) {
+        return usage("agents revoke needs exactly one agent ID");
+      }
+      a.api_method = "POST";
+      a.api_path = "/api/v1/agents/" + encode(positional[2]) + "/revoke";
+    } else {
+      return usage("agents takes nothing, enroll-token, tokens or revoke ID");
+    }
+    if ((!a.ttl.empty() || !a.labels.empty()) && sub != "enroll-token") {
+      return usage("--ttl and --labels belong to agents enroll-token");
+    }
+  } else if (cmd == "status" || cmd == "agents") {
     a.command = cmd == "status" ? Command::Status : Command::Agents;
     if (positional.size() > 1) {
       return usage(cmd + " takes no arguments, got \"" + positional[1] + "\"");
@@ -510,6 +562,10 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
   if (a.command != Command::History && a.command != Command::Api &&
       (a.since || a.until || limit_given)) {
     return usage("--since, --until and --limit belong to the history and audit commands");
+  }
+  if ((!a.ttl.empty() || !a.labels.empty()) &&
+      !(cmd == "agents" && positional.size() > 1 && positional[1] == "enroll-token")) {
+    return usage("--ttl and --labels belong to agents enroll-token");
   }
   if (a.command != Command::Api &&
       (!a.window.empty() || !a.status.empty() || !a.reason.empty() || !a.file.empty() ||

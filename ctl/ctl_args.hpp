@@ -68,6 +68,8 @@ struct CtlArgs {
   std::string reason;  // preflight override --reason
   std::string file;    // policies set --file (a JSON policy)
   std::string actor, action, target;  // audit filters
+  std::string ttl;                    // agents enroll-token --ttl (default 1h)
+  std::string labels;                 // agents enroll-token --labels k=v,k2=v2
 };
 
 struct CtlEnvironment {

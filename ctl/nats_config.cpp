@@ -1,7 +1,6 @@
 #include "ctl/nats_config.hpp"
 
 #include <crypt.h>
-#include <openssl/evp.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -11,20 +10,12 @@
 #include <set>
 #include <sstream>
 
+#include "common/nats/auth_block.hpp"
+#include "common/nats/nkeys.hpp"
 #include "common/nats/subjects.hpp"
 
 namespace vitals::ctl {
 namespace {
-
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
-
-std::string list(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    out += (i == 0 ? "" : ", ") + quoted(items[i]);
-  }
-  return out + "]";
-}
 
 std::vector<std::string> splitCommas(const std::string& text) {
   std::vector<std::string> out;
@@ -41,23 +32,8 @@ std::vector<std::string> splitCommas(const std::string& text) {
 void writeUser(std::ostream& o, const std::string& comment, const NatsIdentity& id,
                const std::vector<std::string>& pub, const std::vector<std::string>& sub,
                bool allow_responses) {
-  o << "    # " << comment << "\n";
-  o << "    {\n";
-  if (!id.nkey_public.empty()) {
-    o << "      nkey: " << quoted(id.nkey_public) << "  # " << id.user << "\n";
-  } else {
-    o << "      user: " << quoted(id.user) << "\n";
-    o << "      password: " << quoted(id.password_hash) << "\n";
-  }
-  o << "      permissions: {\n";
-  o << "        publish: { allow: " << list(pub) << ", deny: [\"$SYS.>\"] }\n";
-  o << "        subscribe: { allow: " << list(sub) << ", deny: [\"$SYS.>\"] }\n";
-  if (allow_responses) {
-    // Lets the agent answer a command on the hub's reply subject (one reply, within 10 min).
-    o << "        allow_responses: { max: 1, expires: \"10m\" }\n";
-  }
-  o << "      }\n";
-  o << "    }\n";
+  nats_auth::writeUserEntry(
+      o, {comment, id.user, id.password_hash, id.nkey_public, pub, sub, allow_responses});
 }
 
 Status writeSecret(const std::string& path, const std::string& secret) {
@@ -73,47 +49,6 @@ Status writeSecret(const std::string& path, const std::string& secret) {
   return okStatus();
 }
 
-std::uint16_t crc16(const std::vector<unsigned char>& data) {
-  std::uint16_t crc = 0;
-  for (unsigned char b : data) {
-    crc ^= static_cast<std::uint16_t>(b) << 8;
-    for (int i = 0; i < 8; ++i) {
-      crc = (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021)
-                                : static_cast<std::uint16_t>(crc << 1);
-    }
-  }
-  return crc;
-}
-
-std::string base32NoPad(const std::vector<unsigned char>& data) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (unsigned char b : data) {
-    buffer = (buffer << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += kAlphabet[(buffer >> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) {
-    out += kAlphabet[(buffer << (5 - bits)) & 31];
-  }
-  return out;
-}
-
-std::string withCrc(std::vector<unsigned char> raw) {
-  const auto crc = crc16(raw);
-  raw.push_back(static_cast<unsigned char>(crc & 0xff));
-  raw.push_back(static_cast<unsigned char>(crc >> 8));
-  return base32NoPad(raw);
-}
-
-constexpr unsigned char kPrefixSeed = 18 << 3;  // 'S'
-constexpr unsigned char kPrefixUser = 20 << 3;  // 'U'
-
 }  // namespace
 
 // What the hub does on the bus: JetStream stream/consumer management and fetch (the API),
@@ -122,30 +57,18 @@ constexpr unsigned char kPrefixUser = 20 << 3;  // 'U'
 // while it hears every hub's; and its replica group's state sync (the group defaults to the
 // hub id; replicas of one site share the identity).
 std::vector<std::string> hubPublishAllow(const NatsConfigRequest& r) {
-  return {"$JS.API.>",
-          "$JS.ACK." + r.stream + ".>",
-          "vitals.cmd.>",
-          "hub." + r.hub_id + ".>",
-          "hub.global.health",
-          "vitals.events.>",
-          subjects::replicaState(r.hub_id)};
+  return nats_auth::hubPublishAllow(r.hub_id, r.stream);
 }
 std::vector<std::string> hubSubscribeAllow(const NatsConfigRequest& r) {
-  return {"_INBOX_" + r.hub_id + ".>", "hub.>", "vitals.events.>",
-          subjects::replicaState(r.hub_id)};
+  return nats_auth::hubSubscribeAllow(r.hub_id);
 }
 
 std::string encodeNkeyPublicUser(const std::array<unsigned char, 32>& public_key) {
-  std::vector<unsigned char> raw{kPrefixUser};
-  raw.insert(raw.end(), public_key.begin(), public_key.end());
-  return withCrc(std::move(raw));
+  return nkeys::encodePublicUser(public_key);
 }
 
 std::string encodeNkeySeedUser(const std::array<unsigned char, 32>& seed) {
-  std::vector<unsigned char> raw{static_cast<unsigned char>(kPrefixSeed | (kPrefixUser >> 5)),
-                                 static_cast<unsigned char>((kPrefixUser & 31) << 3)};
-  raw.insert(raw.end(), seed.begin(), seed.end());
-  return withCrc(std::move(raw));
+  return nkeys::encodeSeedUser(seed);
 }
 
 const char* const kNatsConfigUsage =
@@ -162,13 +85,11 @@ const char* const kNatsConfigUsage =
     "  See docs/security.md.\n";
 
 std::vector<std::string> agentPublishAllow(const std::string& agent) {
-  // JetStream publishes are plain publishes to the stream subject with a reply inbox: no
-  // $JS.API access is needed (checked against nats-server by tests/integration).
-  return {"vitals.agent." + agent + ".>"};
+  return nats_auth::agentPublishAllow(agent);
 }
 
 std::vector<std::string> agentSubscribeAllow(const std::string& agent) {
-  return {subjects::commandWildcard(agent), "_INBOX_" + agent + ".>"};
+  return nats_auth::agentSubscribeAllow(agent);
 }
 
 NatsConfigDeps systemNatsConfigDeps() {
@@ -203,23 +124,11 @@ NatsConfigDeps systemNatsConfigDeps() {
     return std::string(hash);
   };
   d.new_nkey = []() -> Result<std::pair<std::string, std::string>> {
-    std::array<unsigned char, 32> seed{};
-    std::size_t got = 0;
-    while (got < seed.size()) {
-      const ssize_t n = ::getrandom(seed.data() + got, seed.size() - got, 0);
-      if (n > 0) {
-        got += static_cast<std::size_t>(n);
-      }
+    auto pair = nkeys::newUserKeyPair();
+    if (!pair.ok()) {
+      return Error{"nats_config.nkey", pair.error().message, {}};
     }
-    EVP_PKEY* key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), 32);
-    std::array<unsigned char, 32> pub{};
-    std::size_t len = pub.size();
-    const bool ok = key != nullptr && EVP_PKEY_get_raw_public_key(key, pub.data(), &len) == 1;
-    EVP_PKEY_free(key);
-    if (!ok || len != pub.size()) {
-      return Error{"nats_config.nkey", "cannot derive an Ed25519 public key (OpenSSL)", {}};
-    }
-    return std::pair{encodeNkeyPublicUser(pub), encodeNkeySeedUser(seed)};
+    return std::pair{pair->public_key, pair->seed};
   };
   return d;
 }

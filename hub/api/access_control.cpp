@@ -142,7 +142,8 @@ ApiResponse AccessControl::handle(const IncomingRequest& req) {
   bool signed_without_key = false;
   if (!settings_.auth_required) {
     caller.role = "admin";
-  } else if ((need == Access::Signed || need == Access::Ticket) && req.authorization.empty()) {
+  } else if (((need == Access::Signed || need == Access::Ticket) && req.authorization.empty()) ||
+             need == Access::Token) {
     // No key: the handler verifies the request's signature or stream ticket (and refuses it
     // without one). Bad ones count as failed authentications of the address, like bad keys.
     if (auto wait = failed_auth_.check("ip:" + req.remote_addr, clock_.steadyNow())) {

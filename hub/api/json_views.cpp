@@ -125,6 +125,8 @@ json agentJson(const store::AgentRecord& a, SystemTime now) {
        a.heartbeat_interval ? json(a.heartbeat_interval->count()) : json(nullptr)},
       {"unreachable", a.unreachable_since.has_value()},
       {"unreachable_since", timeOrNull(a.unreachable_since)},
+      {"revoked", a.revoked_at.has_value()},
+      {"revoked_at", timeOrNull(a.revoked_at)},
       {"skew", a.clock_skew ? json({{"ms", a.clock_skew->count()},
                                     {"direction", a.clock_skew->count() > 0 ? "ahead" : "behind"}})
                             : json(nullptr)}};

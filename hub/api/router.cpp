@@ -110,6 +110,8 @@ std::string_view toString(Access access) {
       return "signed";
     case Access::Ticket:
       return "ticket";
+    case Access::Token:
+      return "token";
   }
   return "admin";
 }

@@ -31,6 +31,10 @@ enum class Access {
   // Readonly with a key; without an Authorization header the request reaches the handler as
   // "anonymous", which must authenticate it itself (GET /api/v1/stream: a stream ticket).
   Ticket,
+  // No key at all: the handler authenticates a one-time token in the body (POST /api/v1/enroll).
+  // An Authorization header is ignored; a 401 from the handler counts as a failed
+  // authentication of the address, like a bad key.
+  Token,
 };
 
 struct Route {

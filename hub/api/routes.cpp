@@ -156,6 +156,27 @@ Router buildRouter(const Handlers& h) {
            bind(f, &FederationHandler::registerHub),
            Access::Admin});
   }
+  if (h.enrollment != nullptr) {
+    const auto& en = *h.enrollment;
+    // Making bus identities and cutting them off is an admin's decision.
+    r.add({"POST",
+           "/api/v1/enrollment-tokens",
+           {},
+           bind(en, &EnrollmentHandler::createToken),
+           Access::Admin});
+    r.add({"GET",
+           "/api/v1/enrollment-tokens",
+           {},
+           bind(en, &EnrollmentHandler::listTokens),
+           Access::Admin});
+    // A new node has no key: its one-time token (in the body) is checked by the handler.
+    r.add({"POST", "/api/v1/enroll", {}, bind(en, &EnrollmentHandler::enroll), Access::Token});
+    r.add({"POST",
+           "/api/v1/agents/{id}/revoke",
+           {},
+           bind(en, &EnrollmentHandler::revoke),
+           Access::Admin});
+  }
   r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard), Access::Public});
   r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz), Access::Public});
   r.add({"GET", "/readyz", {}, bind(h.ops, &OpsHandler::readyz), Access::Public});

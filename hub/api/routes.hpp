@@ -2,6 +2,7 @@
 // THE list of URLs the hub serves (docs/openapi.yaml is checked against it by a unit test).
 #include "hub/api/alerts_handler.hpp"
 #include "hub/api/audit_handler.hpp"
+#include "hub/api/enrollment_handler.hpp"
 #include "hub/api/events_handler.hpp"
 #include "hub/api/hub_handler.hpp"
 #include "hub/api/federation_handler.hpp"
@@ -42,6 +43,8 @@ struct Handlers {
   const HubHandler* hub = nullptr;
   // Other hubs and the global service view; served only when set.
   const FederationHandler* federation = nullptr;
+  // Agent enrollment tokens, enrollment and revocation; served only when set.
+  const EnrollmentHandler* enrollment = nullptr;
 };
 
 // The handlers must outlive the router.

@@ -267,6 +267,27 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
                                     },
                                     clock_)
                               : nullptr),
+      enroll_store_(pool_),
+      users_file_(cfg.enrollment.enabled
+                      ? std::make_unique<enroll::NatsUsersFile>(enroll::NatsUsersFileSettings{
+                            cfg.enrollment.nats_users_file,
+                            cfg.enrollment.nats_reload_command,
+                            cfg.enrollment.nats_static_users_file,
+                            {cfg.hub_id, cfg.ingest.stream, cfg.enrollment.hub_nkey, {}},
+                            std::chrono::milliseconds{10000}})
+                      : nullptr),
+      enrollment_(users_file_
+                      ? std::make_unique<enroll::Enrollment>(
+                            enroll_store_, *users_file_, secure_random_, clock_,
+                            enroll::TokenLimits{std::chrono::seconds{60},
+                                                std::chrono::duration_cast<std::chrono::seconds>(
+                                                    cfg.enrollment.token_max_ttl)})
+                      : nullptr),
+      enrollment_handler_(
+          enrollment_ ? std::make_unique<api::EnrollmentHandler>(
+                            *enrollment_, enroll_store_,
+                            api::EnrollmentInfo{cfg.hub_id, cfg.enrollment.agent_nats_url}, clock_)
+                      : nullptr),
       preflight_overrides_(pool_),
       preflight_(
           clock_, preflight_overrides_, registry_,
@@ -481,6 +502,7 @@ api::Handlers HubApp::apiHandlers() {
   h.stream = &stream_handler_;
   h.preflight = &preflight_handler_;
   h.federation = federation_handler_.get();
+  h.enrollment = enrollment_handler_.get();
   if (cfg_.events.enabled) {
     h.events = &events_handler_;
   }
@@ -551,6 +573,15 @@ HubApp::Started HubApp::start(const StopRequested& stop_requested) {
     return ready;
   }
   schema_ready_ = true;
+  if (enrollment_) {
+    // The users file from the database: enrollments and revocations made while this hub was
+    // down (or by another replica) are applied now.
+    if (auto s = enrollment_->sync(); s.ok()) {
+      logger_->info("enrollment: NATS users file {} written", cfg_.enrollment.nats_users_file);
+    } else {
+      logger_->error("enrollment: cannot apply the NATS identities: {}", s.error().describe());
+    }
+  }
   startLoops();
   return Started::Running;
 }

@@ -72,6 +72,8 @@
 #include "hub/auth/authenticator.hpp"
 #include "hub/auth/pg_key_store.hpp"
 #include "hub/config/hub_config.hpp"
+#include "hub/enroll/nats_users_file.hpp"
+#include "hub/enroll/pg_enrollment_store.hpp"
 #include "hub/events/bus_event_listener.hpp"
 #include "hub/events/event_processor.hpp"
 #include "hub/events/pg_event_log.hpp"
@@ -228,6 +230,12 @@ class HubApp {
   api::HubHandler hub_handler_;
   api::StreamHandler stream_handler_;
   std::unique_ptr<api::FederationHandler> federation_handler_;  // with federation_
+  // Agent enrollment (with `enrollment:`): tokens and identities in PostgreSQL, the nats-server
+  // users file the hub rewrites and reloads, and the routes.
+  enroll::PgEnrollmentStore enroll_store_;
+  std::unique_ptr<enroll::NatsUsersFile> users_file_;
+  std::unique_ptr<enroll::Enrollment> enrollment_;
+  std::unique_ptr<api::EnrollmentHandler> enrollment_handler_;
 
   // ---- preflight ----
   preflight::PgOverrideStore preflight_overrides_;

@@ -578,6 +578,41 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
     federation::readFederationSettings(*f, c.hub_id, c.federation);
   }
 
+  if (auto en = root.mapping("enrollment")) {
+    auto& e = c.enrollment;
+    e.enabled = true;
+    e.nats_users_file = en->str("nats_users_file", "");
+    if (e.nats_users_file.empty()) {
+      en->problem("nats_users_file",
+                  "is required: the nats-server users file the hub writes (nats-server.conf "
+                  "includes it)");
+    } else if (e.nats_users_file.front() != '/') {
+      en->problem("nats_users_file", "must be an absolute path, got \"" + e.nats_users_file + "\"");
+    }
+    if (auto argv = en->strings("nats_reload_command")) {
+      e.nats_reload_command = *argv;
+      if (argv->empty() || argv->front().empty()) {
+        en->problem("nats_reload_command",
+                    "must be an argv list such as [nats-server, --signal, "
+                    "\"reload=/run/nats/nats.pid\"] (omit it for no reload)");
+      }
+    }
+    e.nats_static_users_file = en->str("nats_static_users_file", "");
+    e.hub_nkey = en->str("hub_nkey", c.nats.nkey);
+    if (!e.hub_nkey.empty() && (e.hub_nkey.size() != 56 || e.hub_nkey.front() != 'U')) {
+      en->problem("hub_nkey", "must be an NKEY user public key (\"U\" and 55 characters)");
+    }
+    if (e.hub_nkey.empty() && e.nats_static_users_file.empty()) {
+      en->problem("nats_users_file",
+                  "the file would hold no identity for the hub itself: set nats.nkey (or "
+                  "enrollment.hub_nkey) or enrollment.nats_static_users_file");
+    }
+    e.agent_nats_url = en->str("agent_nats_url", c.nats.url);
+    e.token_max_ttl = en->duration("token_max_ttl", e.token_max_ttl, std::chrono::minutes{1},
+                                   std::chrono::hours{24 * 30});
+    en->finish();
+  }
+
   if (auto l = root.mapping("log")) {
     c.log.level = l->str("level", c.log.level);
     spdlog::level::level_enum lvl;

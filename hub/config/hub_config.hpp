@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/config/config_sources.hpp"
 #include "common/config/yaml_reader.hpp"
@@ -102,6 +103,18 @@ struct ReplicaSettings {
   std::chrono::milliseconds lease_interval{1000};  // job lease renewal and takeover checks
 };
 
+// Agent enrollment (`enrollment:`; absent = the enrollment routes are not served). The hub owns
+// a nats-server users file that nats-server.conf includes; docs/security.md ("Enrollment").
+struct EnrollmentSettings {
+  bool enabled = false;
+  std::string nats_users_file;                   // required: the file the hub rewrites
+  std::vector<std::string> nats_reload_command;  // argv run after each rewrite (empty: none)
+  std::string nats_static_users_file;            // users kept verbatim in the file (optional)
+  std::string hub_nkey;        // the hub's own entry; default nats.nkey (empty: no hub entry)
+  std::string agent_nats_url;  // given to enrolled agents; default nats.url
+  std::chrono::milliseconds token_max_ttl{7 * 24 * 3600 * 1000LL};
+};
+
 struct HubConfig {
   std::string hub_id = "hub-main";
   NatsSettings nats;
@@ -121,6 +134,7 @@ struct HubConfig {
   RepairSettings repair;                   // auto-repair guardrails (`repair:`)
   ReplicaSettings replica;                 // replicas per site (`replica:`); ids default to hub_id
   federation::FederationSettings federation;  // summaries and the global view (`federation:`)
+  EnrollmentSettings enrollment;  // agent enrollment and the NATS users file (`enrollment:`)
   log::LogOptions log;
 };
 

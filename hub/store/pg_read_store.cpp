@@ -117,7 +117,9 @@ Result<std::vector<AgentRecord>> PgReadStore::agents() {
       "SELECT agent_id, hostname, version, boot_id, labels::text, " VITALS_EPOCH_US(
           "first_seen") ", " VITALS_EPOCH_US("last_seen") ", " VITALS_EPOCH_US("registered_at") ", " VITALS_EPOCH_US(
           "deregistered_at") ", check_count, heartbeat_interval_ms, " VITALS_EPOCH_US(
-          "unreachable_since") ", clock_skew_ms FROM agents ORDER BY agent_id");
+          "unreachable_since") ", clock_skew_ms, " VITALS_EPOCH_US(
+          "(SELECT e.revoked_at FROM enrolled_agents e WHERE e.agent_id = agents.agent_id)") " "
+      "FROM agents ORDER BY agent_id");
   if (!rows.ok()) {
     return rows.error();
   }
@@ -146,6 +148,7 @@ Result<std::vector<AgentRecord>> PgReadStore::agents() {
     if (!rows->isNull(i, 12)) {
       a.clock_skew = std::chrono::milliseconds{rows->int64(i, 12)};
     }
+    a.revoked_at = optionalTime(*rows, i, 13);
     out.push_back(std::move(a));
   }
   return out;

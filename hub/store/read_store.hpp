@@ -54,6 +54,7 @@ struct AgentRecord {
   std::optional<std::chrono::milliseconds> heartbeat_interval;
   std::optional<SystemTime> unreachable_since;      // past its keepalive deadline since
   std::optional<std::chrono::milliseconds> clock_skew;  // agent - hub, when beyond the threshold
+  std::optional<SystemTime> revoked_at;                 // its enrolled NATS identity was revoked
 };
 
 // A row of the checks table: the registered spec and the newest result, if any.

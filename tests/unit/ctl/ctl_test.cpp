@@ -278,3 +278,37 @@ TEST_CASE(
   CHECK(svcs->api_path == "/api/v1/federation/services?status=down&hub=site-b");
   CHECK(svcs->api_list_key == "services");
 }
+
+TEST_CASE("vitalsctl agents enroll-token, tokens and revoke map to the enrollment API calls",
+          "[ctl][unit]") {
+  auto r = parse({"agents", "enroll-token", "--ttl", "2h", "--labels", "site=east,rack=r1"});
+  REQUIRE(r.ok());
+  CHECK(r->command == Command::Api);
+  CHECK(r->api_method + " " + r->api_path == "POST /api/v1/enrollment-tokens");
+  CHECK(nlohmann::json::parse(*r->api_body) ==
+        nlohmann::json{{"ttl", "2h"}, {"labels", {{"site", "east"}, {"rack", "r1"}}}});
+  auto d = parse({"agents", "enroll-token"});
+  REQUIRE(d.ok());
+  CHECK(nlohmann::json::parse(*d->api_body) == nlohmann::json{{"ttl", "1h"}});
+  auto t = parse({"agents", "tokens"});
+  REQUIRE(t.ok());
+  CHECK(t->api_method + " " + t->api_path == "GET /api/v1/enrollment-tokens");
+  auto v = parse({"agents", "revoke", "web-01"});
+  REQUIRE(v.ok());
+  CHECK(v->api_method + " " + v->api_path == "POST /api/v1/agents/web-01/revoke");
+  auto plain = parse({"agents"});
+  REQUIRE(plain.ok());
+  CHECK(plain->command == Command::Agents);
+
+  auto msg = [](std::vector<std::string> argv) {
+    auto e = parse(std::move(argv));
+    REQUIRE_FALSE(e.ok());
+    return e.error().message;
+  };
+  CHECK(msg({"agents", "enroll-token", "--ttl", "soon"}).find("--ttl") != std::string::npos);
+  CHECK(msg({"agents", "enroll-token", "--labels", "novalue"}).find("k=v") != std::string::npos);
+  CHECK(msg({"agents", "revoke"}).find("exactly one agent ID") != std::string::npos);
+  CHECK(msg({"agents", "revoke", "a", "--ttl", "1h"}).find("enroll-token") != std::string::npos);
+  CHECK(msg({"agents", "frobnicate"}).find("enroll-token") != std::string::npos);
+  CHECK(msg({"status", "--labels", "a=b"}).find("enroll-token") != std::string::npos);
+}

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "common/nats/nkeys.hpp"
 #include "common/time/manual_time.hpp"
 #include "hub/api/access_control.hpp"
 #include "hub/api/routes.hpp"
@@ -40,11 +41,17 @@ Access expectedAccess(const api::Route& r) {
   if (r.method == "POST" && r.pattern == "/api/v1/stream/tickets") {
     return Access::Readonly;
   }
+  // A new node has no key: its one-time token (in the body) is checked by the handler.
+  if (r.method == "POST" && r.pattern == "/api/v1/enroll") {
+    return Access::Token;
+  }
   if (r.pattern.rfind("/api/v1/keys", 0) == 0 ||
       (r.pattern.find("override") != std::string::npos && r.method != "GET") ||
       r.pattern.rfind("/api/v1/audit", 0) == 0 ||
       (r.pattern.rfind("/api/v1/policies", 0) == 0 && r.method != "GET") ||
-      r.pattern == "/api/v1/federation/register") {
+      r.pattern == "/api/v1/federation/register" ||
+      r.pattern.rfind("/api/v1/enrollment-tokens", 0) == 0 ||
+      (r.pattern == "/api/v1/agents/{id}/revoke")) {
     return Access::Admin;
   }
   return r.method == "GET" || r.method == "HEAD" ? Access::Readonly : Access::Operator;
@@ -178,6 +185,9 @@ TEST_CASE("every route answers every caller as the role rules say (401, 403 or s
       }
       if (need == Access::Ticket) {
         need = caller == "none" ? Access::Public : Access::Readonly;
+      }
+      if (need == Access::Token) {
+        need = Access::Public;  // any caller reaches the handler (the key is ignored)
       }
       const int need_rank = need == Access::Public     ? 0
                             : need == Access::Readonly ? 1
@@ -313,4 +323,44 @@ TEST_CASE("a key store outage is 503, not 401", "[hub][unit][api][security]") {
   m.keys.available = false;
   auto r = m.call("GET", "/api/v1/services", "readonly");
   CHECK(r.status == 503);
+}
+
+TEST_CASE(
+    "enrollment takes no key: bad tokens count as failed authentications of the address "
+    "and are limited like bad keys",
+    "[hub][unit][api][security]") {
+  test::AllHandlers full;
+  const api::Router router = full.router();
+  test::FakeKeyStore keys;
+  auth::Authenticator authn{keys, full.time};
+  CountingAudit audit;
+  api::AccessSettings s;
+  s.failed_auth = {1, 3};
+  api::AccessControl access(router, &authn, s, full.time, audit, full.registry);
+  api::IncomingRequest in;
+  in.method = "POST";
+  in.raw_path = "/api/v1/enroll";
+  in.remote_addr = "10.0.0.9";
+  in.authorization = "Bearer vk_" + std::string(43, 'Q');  // ignored: the body's token decides
+  in.body = R"({"token":"ve_)" + std::string(43, 'F') + R"(","agent_id":"a1","nkey":"U)" +
+            std::string(55, 'A') + R"("})";
+  // The key is not checked, so the request reaches the handler (400: that nkey's checksum).
+  CHECK(access.handle(in).status == 400);
+  auto key = nkeys::newUserKeyPair();
+  REQUIRE(key.ok());
+  in.body = R"({"token":"ve_)" + std::string(43, 'F') + R"(","agent_id":"a1","nkey":")" +
+            key->public_key + R"("})";
+  for (int i = 0; i < 3; ++i) {
+    auto r = access.handle(in);
+    CHECK(r.status == 401);
+    CHECK(r.body["error"]["message"].get<std::string>().find("not known") != std::string::npos);
+  }
+  auto limited = access.handle(in);
+  CHECK(limited.status == 429);
+  CHECK(full.enroll_store.enroll_calls == 3);  // the limited call never reached the store
+  // Every call that was answered is audited as anonymous (the refused flood is not).
+  REQUIRE(audit.entries.size() == 4);
+  CHECK(audit.entries.back().actor == "anonymous");
+  CHECK(audit.entries.back().action == "POST /api/v1/enroll");
+  CHECK(audit.entries.back().outcome == "denied");
 }

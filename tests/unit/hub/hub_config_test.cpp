@@ -296,3 +296,40 @@ TEST_CASE("bad federation and replica settings are named with file and line",
   CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:6: replica.id"));
   CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:7: replica.lease_interval"));
 }
+
+TEST_CASE(
+    "the enrollment section needs an absolute users file and an identity for the hub, and "
+    "takes the reload command as an argv",
+    "[hub][unit][config]") {
+  const std::string key = "U" + std::string(55, 'A');
+  auto ok = parse("nats:\n  nkey: " + key +
+                      "\n  nkey_seed_file: /etc/vitals/hub.nk\n"
+                      "enrollment:\n  nats_users_file: /etc/nats/vitals-users.conf\n"
+                      "  nats_reload_command: [nats-server, --signal, \"reload=/run/nats.pid\"]\n"
+                      "  agent_nats_url: tls://nats.example:4222\n  token_max_ttl: 2d\n",
+                  fakeSources({}, {{"/etc/vitals/hub.nk", "SUxx"}}));
+  INFO(ok.problems);
+  REQUIRE(ok.config);
+  const auto& e = ok.config->enrollment;
+  CHECK(e.enabled);
+  CHECK(e.nats_users_file == "/etc/nats/vitals-users.conf");
+  CHECK(e.nats_reload_command ==
+        std::vector<std::string>{"nats-server", "--signal", "reload=/run/nats.pid"});
+  CHECK(e.hub_nkey == key);  // from nats.nkey
+  CHECK(e.agent_nats_url == "tls://nats.example:4222");
+  CHECK(e.token_max_ttl == std::chrono::hours{48});
+  CHECK_FALSE(parse("").config->enrollment.enabled);
+
+  auto no_file = parse("enrollment:\n  hub_nkey: " + key + "\n");
+  CHECK(no_file.problems.find("hub.yaml:2: enrollment.nats_users_file: is required") !=
+        std::string::npos);
+  auto relative = parse("enrollment:\n  nats_users_file: users.conf\n  hub_nkey: " + key + "\n");
+  CHECK(relative.problems.find("must be an absolute path") != std::string::npos);
+  auto locked_out = parse("enrollment:\n  nats_users_file: /etc/nats/u.conf\n");
+  CHECK(locked_out.problems.find("no identity for the hub itself") != std::string::npos);
+  auto bad_argv = parse("enrollment:\n  nats_users_file: /etc/nats/u.conf\n  hub_nkey: " + key +
+                        "\n  nats_reload_command: []\n");
+  CHECK(bad_argv.problems.find("nats_reload_command: must be an argv list") != std::string::npos);
+  auto bad_key = parse("enrollment:\n  nats_users_file: /etc/nats/u.conf\n  hub_nkey: SUxyz\n");
+  CHECK(bad_key.problems.find("enrollment.hub_nkey") != std::string::npos);
+}

@@ -11,6 +11,7 @@
 #include "hub/api/routes.hpp"
 #include "hub/repair/repair_engine.hpp"
 #include "tests/unit/hub/fakes/fake_alert_store.hpp"
+#include "tests/unit/hub/fakes/fake_enrollment.hpp"
 #include "tests/unit/hub/fakes/fake_events.hpp"
 #include "tests/unit/hub/fakes/fake_key_store.hpp"
 #include "tests/unit/hub/fakes/fake_preflight.hpp"
@@ -88,6 +89,13 @@ struct AllHandlers {
         return Error{"db.unavailable", "no database in unit tests", {}};
       },
       time};
+  // Agent enrollment over an in-memory store and bus.
+  FakeEnrollmentStore enroll_store;
+  FakeIdentityPublisher identities;
+  CountingRandom enroll_random;
+  hub::enroll::Enrollment enrollment{enroll_store, identities, enroll_random, time};
+  hub::api::EnrollmentHandler enrollment_handler{
+      enrollment, enroll_store, {"hub-test", "nats://127.0.0.1:4222"}, time};
 
   // The handlers must outlive the router.
   hub::api::Router router() const {
@@ -101,6 +109,7 @@ struct AllHandlers {
     h.stream = &stream_handler;
     h.hub = &hub_handler;
     h.federation = &federation;
+    h.enrollment = &enrollment_handler;
     return hub::api::buildRouter(h);
   }
 };
