@@ -151,6 +151,7 @@ AgentApp::AgentApp(AgentConfig cfg, std::string config_path, std::string hostnam
       probe_queue_(io_, std::clamp<std::size_t>(blockingChecks(cfg_), 1, 8), "probe-pool", logger_),
       publish_queue_(io_, 1, "publisher", logger_),
       heartbeat_listener_(heartbeats_, clock_, &metrics_),
+      metrics_listener_(no_heartbeats_, clock_, &metrics_),
       spool_(std::move(spool)),
       pipeline_(pipelineSettings(cfg_, boot_id_), clock_, timers_, random_, publisher_,
                 publish_queue_, *spool_, metrics_, logger_),
@@ -217,6 +218,16 @@ Status AgentApp::init() {
       return Error{"heartbeat_listen", "heartbeat_listen: " + started.error().describe(), {}};
     }
     logger_->info("heartbeat endpoint on http://{}/heartbeat/<check>", cfg_.heartbeat_listen);
+  }
+  if (!cfg_.metrics_listen.empty()) {
+    const auto colon = cfg_.metrics_listen.rfind(':');
+    auto started = metrics_listener_.start(
+        cfg_.metrics_listen.substr(0, colon),
+        static_cast<std::uint16_t>(std::stoi(cfg_.metrics_listen.substr(colon + 1))));
+    if (!started.ok()) {
+      return Error{"metrics_listen", "metrics_listen: " + started.error().describe(), {}};
+    }
+    logger_->info("metrics on http://{}/metrics", cfg_.metrics_listen);
   }
   registerBuiltinProbes(registry_, ProbeDeps{io_, clock_, probe_queue_, heartbeats_});
   for (const auto& check : cfg_.checks) {

@@ -29,12 +29,12 @@
 #include "agent/actions/scheduler_check_runner.hpp"
 #include "agent/config/agent_config.hpp"
 #include "agent/config/config_loader.hpp"
-#include "agent/reload/config_reloader.hpp"
 #include "agent/probe/heartbeat_listener.hpp"
 #include "agent/probe/probe_registry.hpp"
 #include "agent/publish/agent_presence.hpp"
 #include "agent/publish/nats_bus_publisher.hpp"
 #include "agent/publish/result_pipeline.hpp"
+#include "agent/reload/config_reloader.hpp"
 #include "agent/runtime/asio_work_queue.hpp"
 #include "agent/scheduler/probe_scheduler.hpp"
 #include "agent/spool/spool.hpp"
@@ -123,6 +123,10 @@ class AgentApp {
   ProbeRegistry registry_;
   HeartbeatBoard heartbeats_;
   HeartbeatListener heartbeat_listener_;
+  // metrics_listen: the same small HTTP endpoint with a board of no checks, so only GET /metrics
+  // answers there.
+  HeartbeatBoard no_heartbeats_;
+  HeartbeatListener metrics_listener_;
 
   // ---- publish ----
   std::unique_ptr<Spool> spool_;

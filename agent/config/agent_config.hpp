@@ -81,7 +81,7 @@ struct ArgvPiece {
 
 struct ActionConfig {
   std::string name;
-  std::vector<std::string> argv;                  // as written, with placeholders
+  std::vector<std::string> argv;                      // as written, with placeholders
   std::vector<std::vector<ArgvPiece>> argv_template;  // argv parsed (same length)
   std::chrono::milliseconds timeout{30000};
   std::vector<ActionParam> params;  // sorted by name
@@ -107,6 +107,9 @@ struct AgentConfig {
   std::vector<std::string> include_files;  // matched by include/conf_d, in merge order
   // 127.0.0.1:PORT for pushed heartbeats (POST /heartbeat/<check>); empty: no listener.
   std::string heartbeat_listen;
+  // GET /metrics on its own listener (HOST:PORT, any address; no other path), so metrics do not
+  // depend on the heartbeat endpoint, which is loopback only. Empty: off.
+  std::string metrics_listen;
   std::vector<ActionConfig> actions;                // sorted by name
   std::map<std::string, ServiceSettings> services;  // by service name
   std::string source_file;

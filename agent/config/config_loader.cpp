@@ -527,12 +527,18 @@ std::string parseHttpUrl(const std::string& url, HttpCheckSpec& spec) {
   return "";
 }
 
-std::string checkLoopbackListen(const std::string& listen) {
+std::string checkLoopbackListen(const std::string& listen) { return checkListen(listen, true); }
+
+std::string checkListen(const std::string& listen, bool loopback_only) {
   const auto colon = listen.rfind(':');
   const std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
   const std::string port = colon == std::string::npos ? "" : listen.substr(colon + 1);
-  if (host != "127.0.0.1" && host != "localhost") {
+  if (loopback_only && host != "127.0.0.1" && host != "localhost") {
     return "must be 127.0.0.1:PORT (the endpoint is local only), got \"" + listen + "\"";
+  }
+  if (host.empty()) {
+    return "must be HOST:PORT (an IPv4 address such as 127.0.0.1 or 0.0.0.0), got \"" + listen +
+           "\"";
   }
   if (port.empty() || port.size() > 5 ||
       !std::all_of(port.begin(), port.end(),
@@ -590,6 +596,12 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
         root->problem("heartbeat_listen", err);
       }
       cfg.heartbeat_listen = *listen;
+    }
+    if (auto listen = root->str("metrics_listen")) {
+      if (auto err = checkListen(*listen, false); !err.empty()) {
+        root->problem("metrics_listen", err);
+      }
+      cfg.metrics_listen = *listen;
     }
     readSpool(*root, cfg.spool);
     readActions(*root, cfg.actions);

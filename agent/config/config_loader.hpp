@@ -30,6 +30,8 @@ std::string parseHttpUrl(const std::string& url, HttpCheckSpec& spec);
 
 // "" when listen is 127.0.0.1:PORT (or localhost:PORT); otherwise what is wrong.
 std::string checkLoopbackListen(const std::string& listen);
+// HOST:PORT with a port of 1-65535 (any host unless loopback_only); "" when fine.
+std::string checkListen(const std::string& listen, bool loopback_only);
 
 // agent_id default from a host name: the part before the first '.', sanitised to a token.
 std::string agentIdFromHostname(const std::string& hostname);

@@ -235,7 +235,8 @@ Status HeartbeatListener::start(const std::string& host, std::uint16_t port) {
                  "cannot listen on " + host + ":" + std::to_string(port) + ": " + why, ""};
   };
   boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address(host, ec);
+  // "localhost" is what people write; the listener takes addresses only.
+  const auto address = boost::asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   if (ec) {
     return fail("not an IP address");
   }

@@ -70,7 +70,8 @@ nats:
   url: nats://127.0.0.1:$nats_port
 spool:
   dir: $WORK/agent-spool
-heartbeat_listen: 127.0.0.1:$agent_port
+# Scraped on its own metrics listener (no heartbeat endpoint configured).
+metrics_listen: 127.0.0.1:$agent_port
 checks:
   - name: hub-health
     service: hub

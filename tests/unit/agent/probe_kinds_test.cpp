@@ -176,6 +176,9 @@ TEST_CASE("each invalid kind setting is refused with its line and path", "[agent
        "agent.yaml:1: heartbeat_listen: is required when a check has kind heartbeat"},
       {"heartbeat_listen: 0.0.0.0:9000\n",
        "agent.yaml:1: heartbeat_listen: must be 127.0.0.1:PORT"},
+      {"metrics_listen: \":9100\"\n", "agent.yaml:1: metrics_listen: must be HOST:PORT"},
+      {"metrics_listen: \"0.0.0.0:99999\"\n",
+       "agent.yaml:1: metrics_listen: port must be between 1 and 65535"},
       {"checks:\n  - name: a\n    kind: disk\n    path: /\n    container: web\n",
        "agent.yaml:5: checks[0].container: container is not valid for kind disk"},
   }));
