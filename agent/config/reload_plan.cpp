@@ -29,6 +29,7 @@ std::vector<std::string> restartOnlyChanges(const AgentConfig& a, const AgentCon
            a.spool.drain_rate != b.spool.drain_rate,
        "spool");
   note(a.heartbeat_listen != b.heartbeat_listen, "heartbeat_listen");
+  note(a.metrics_listen != b.metrics_listen, "metrics_listen");
   return out;
 }
 
