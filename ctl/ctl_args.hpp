@@ -68,6 +68,7 @@ struct CtlArgs {
   std::string reason;  // preflight override --reason
   std::string file;    // policies set --file (a JSON policy)
   std::string actor, action, target;  // audit filters
+  std::string severity;               // security findings --severity
 };
 
 struct CtlEnvironment {

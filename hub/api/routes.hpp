@@ -11,6 +11,7 @@
 #include "hub/api/preflight_handler.hpp"
 #include "hub/api/repair_handler.hpp"
 #include "hub/api/router.hpp"
+#include "hub/api/security_handler.hpp"
 #include "hub/api/services_handler.hpp"
 #include "hub/api/stream_handler.hpp"
 #include "hub/api/uptime_handler.hpp"
@@ -42,6 +43,8 @@ struct Handlers {
   const HubHandler* hub = nullptr;
   // Other hubs and the global service view; served only when set.
   const FederationHandler* federation = nullptr;
+  // Security scans and their findings (kind scan); served only when set.
+  const SecurityHandler* security = nullptr;
 };
 
 // The handlers must outlive the router.

@@ -278,3 +278,37 @@ TEST_CASE(
   CHECK(svcs->api_path == "/api/v1/federation/services?status=down&hub=site-b");
   CHECK(svcs->api_list_key == "services");
 }
+
+TEST_CASE(
+    "vitalsctl security scans, scan and findings map to their API calls and refuse bad "
+    "filters",
+    "[ctl][unit]") {
+  auto call = [](std::vector<std::string> argv) {
+    auto r = parse(std::move(argv), test::fakeEnv());
+    REQUIRE(r.ok());
+    CHECK(r->command == Command::Api);
+    return r->api_method + " " + r->api_path + " [" + r->api_list_key + "]";
+  };
+  CHECK(call({"security", "scans"}) == "GET /api/v1/security/scans [scans]");
+  CHECK(call({"security", "scans", "--service", "web", "--limit", "20"}) ==
+        "GET /api/v1/security/scans?service=web&limit=20 [scans]");
+  CHECK(call({"security", "scan", "42"}) == "GET /api/v1/security/scans/42 [findings]");
+  CHECK(call({"security", "findings", "--severity", "critical", "--status", "new", "--service",
+              "web"}) ==
+        "GET /api/v1/security/findings?service=web&severity=critical&status=new [findings]");
+
+  auto msg = [](std::vector<std::string> argv) {
+    auto r = parse(std::move(argv));
+    return r.ok() ? std::string("ok") : r.error().message;
+  };
+  CHECK_THAT(msg({"security"}), Catch::Contains("scans, scan ID or findings"));
+  CHECK_THAT(msg({"security", "scan"}), Catch::Contains("one numeric scan ID"));
+  CHECK_THAT(msg({"security", "scan", "abc"}), Catch::Contains("one numeric scan ID"));
+  CHECK_THAT(msg({"security", "findings", "--status", "closed"}),
+             Catch::Contains("--status must be new, open or fixed"));
+  CHECK_THAT(msg({"security", "findings", "--severity", "severe"}),
+             Catch::Contains("--severity must be critical, high, medium, low or unknown"));
+  CHECK_THAT(msg({"security", "scans", "--severity", "high"}),
+             Catch::Contains("--severity belongs to security findings"));
+  CHECK_THAT(msg({"repairs", "--limit", "5"}), Catch::Contains("--limit belongs to"));
+}
