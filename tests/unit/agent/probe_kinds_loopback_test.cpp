@@ -123,7 +123,7 @@ TEST_CASE("exec: a plugin's exit code, message and perfdata; output is capped",
   CHECK_THAT(o.message, Catch::Contains("No such file or directory"));
 }
 
-TEST_CASE("scan: stdout is the report, stderr the reason; 50 MB of output is cut, not kept",
+TEST_CASE("scan: stdout is the report, stderr the reason, and 50 MB of output is cut, not kept",
           "[agent][integration][probe][scan]") {
   boost::asio::io_context io;
   SystemClock clock;

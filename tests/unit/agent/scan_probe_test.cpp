@@ -72,7 +72,7 @@ Loaded load(const std::string& yaml) {
 
 }  // namespace
 
-TEST_CASE("a Trivy report's findings, targets and counts are read; other keys are skipped",
+TEST_CASE("a Trivy report's findings, targets and counts are read and other keys are skipped",
           "[agent][unit][scan]") {
   const ScanReport r = parsed(fixture("trivy_two.json"));
   CHECK(r.scanner == "trivy");

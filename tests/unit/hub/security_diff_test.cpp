@@ -1,6 +1,9 @@
-// Scan-to-scan comparison of findings: new, open, fixed.
+// Scan-to-scan comparison of findings (new, open, fixed), and the security API's request
+// validation (refused before the database is touched).
+#include <spdlog/logger.h>
 #include <catch2/catch.hpp>
 
+#include "hub/api/security_handler.hpp"
 #include "hub/store/security_diff.hpp"
 
 using namespace vitals;
@@ -88,4 +91,39 @@ TEST_CASE("another installed version of a package is another finding", "[hub][un
 TEST_CASE("a finding listed twice in one report is stored once", "[hub][unit][security]") {
   auto rows = diffFindings({}, {finding("A"), finding("A"), finding("A", "zlib")}, SystemTime{1s});
   CHECK(rows.size() == 2);
+}
+
+TEST_CASE("the security listings refuse bad filters and cursors before the database",
+          "[hub][unit][security]") {
+  auto logger = std::make_shared<spdlog::logger>("null");
+  // Nothing listens on port 1: a request that got as far as the database would answer 503.
+  hub::store::PgPool pool{hub::store::PgConnectOptions{"host=127.0.0.1 port=1 connect_timeout=1",
+                                                       "", std::chrono::milliseconds{100}},
+                          1, logger};
+  hub::api::SecurityHandler handler{pool};
+  hub::api::ApiRequest r;
+  r.method = "GET";
+  for (auto q : std::vector<std::pair<std::string, std::string>>{{"severity", "severe"},
+                                                                 {"severity", "CRITICAL"},
+                                                                 {"status", "closed"},
+                                                                 {"limit", "0"},
+                                                                 {"limit", "5001"},
+                                                                 {"cursor", "bm9wZQ"}}) {
+    INFO(q.first << "=" << q.second);
+    r.query = {q};
+    auto out = handler.listFindings(r);
+    CHECK(out.status == 400);
+    CHECK(out.body["error"]["message"].get<std::string>().find(q.first) != std::string::npos);
+  }
+  for (auto q : std::vector<std::pair<std::string, std::string>>{
+           {"limit", "1001"}, {"cursor", "!!"}, {"cursor", "czotNQ"}}) {
+    INFO(q.first << "=" << q.second);
+    r.query = {q};
+    CHECK(handler.listScans(r).status == 400);
+  }
+  hub::api::ApiRequest id;
+  id.path_params["id"] = "12abc";
+  CHECK(handler.getScan(id).status == 404);
+  r.query = {};
+  CHECK(handler.listScans(r).status == 503);  // valid: it reached the (absent) database
 }
