@@ -247,6 +247,8 @@ Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvi
       }
       a.api_path = "/api/v1/security/scans" + query;
       a.api_list_key = "scans";
+      a.api_columns = {"id",     "service", "check", "target",    "status",
+                       "counts", "new",     "fixed", "scanned_at"};
     } else if (sub == "scan") {
       if (pos.size() != 3 || pos[2].empty() ||
           pos[2].find_first_not_of("0123456789") != std::string::npos) {
@@ -254,6 +256,8 @@ Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvi
       }
       a.api_path = "/api/v1/security/scans/" + pos[2];
       a.api_list_key = "findings";
+      a.api_columns = {"severity",      "vulnerability_id", "package", "installed_version",
+                       "fixed_version", "status",           "target",  "title"};
     } else if (sub == "findings") {
       shape = only(2,
                    "security findings takes no arguments (use --service, --severity, "
@@ -269,6 +273,8 @@ Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvi
       }
       a.api_path = "/api/v1/security/findings" + query;
       a.api_list_key = "findings";
+      a.api_columns = {"severity",      "vulnerability_id", "package", "installed_version",
+                       "fixed_version", "status",           "service", "check"};
     } else {
       return fail("security needs scans, scan ID or findings");
     }

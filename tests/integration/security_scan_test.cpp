@@ -35,8 +35,8 @@ std::string trivyReport(const std::vector<std::string>& vulns) {
   for (const auto& v : vulns) {
     list += (list.empty() ? "" : ",") + v;
   }
-  return R"({"SchemaVersion": 2, "ArtifactName": "web:1", "Results": [{"Target": "web:1 (debian 12)",
-           "Class": "os-pkgs", "Vulnerabilities": [)" +
+  return R"j({"SchemaVersion": 2, "ArtifactName": "web:1", "Results": [{"Target":
+             "web:1 (debian 12)", "Class": "os-pkgs", "Vulnerabilities": [)j" +
          list + "]}]}";
 }
 
