@@ -315,13 +315,22 @@ TEST_CASE(
   // Findings print as a table of the columns that identify them.
   auto findings = parse({"security", "findings"});
   REQUIRE(findings.ok());
-  const nlohmann::json body = {
-      {"findings",
-       {{{"vulnerability_id", "CVE-2024-1"}, {"package", "openssl"}, {"severity", "critical"},
-         {"installed_version", "3.0.11"}, {"fixed_version", "3.0.13"}, {"status", "new"},
-         {"service", "web"}, {"check", "web-image"}, {"first_seen", "x"}, {"last_seen", "y"},
-         {"title", "t"}, {"target", "img"}, {"scan_id", 4}, {"agent", "a"}}}},
-      {"next_cursor", nullptr}};
+  const nlohmann::json body = {{"findings",
+                                {{{"vulnerability_id", "CVE-2024-1"},
+                                  {"package", "openssl"},
+                                  {"severity", "critical"},
+                                  {"installed_version", "3.0.11"},
+                                  {"fixed_version", "3.0.13"},
+                                  {"status", "new"},
+                                  {"service", "web"},
+                                  {"check", "web-image"},
+                                  {"first_seen", "x"},
+                                  {"last_seen", "y"},
+                                  {"title", "t"},
+                                  {"target", "img"},
+                                  {"scan_id", 4},
+                                  {"agent", "a"}}}},
+                               {"next_cursor", nullptr}};
   const std::string table = formatGeneric(body, findings->api_list_key, findings->api_columns);
   CHECK_THAT(table, Catch::StartsWith("next_cursor: -\nSEVERITY"));
   CHECK_THAT(table, Catch::Contains("VULNERABILITY_ID"));
