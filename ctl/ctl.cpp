@@ -244,7 +244,7 @@ int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& o
       if (args.output == Output::Json) {
         print(out, body.value());
       } else {
-        out << formatGeneric(body.value(), args.api_list_key);
+        out << formatGeneric(body.value(), args.api_list_key, args.api_columns);
       }
       return 0;
     }

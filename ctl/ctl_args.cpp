@@ -96,6 +96,11 @@ const char* const kCtlUsage =
     "  federation hubs [ID]           the other hubs this hub hears (federation)\n"
     "  federation services [HUB] [--status up|degraded|down|unknown]\n"
     "                                 the global service view\n"
+    "  security scans [--service S] [--limit N]   security scans, newest first\n"
+    "  security scan ID               one scan with its findings (new, open, fixed)\n"
+    "  security findings [--service S] [--severity critical|high|medium|low|unknown]\n"
+    "                    [--status new|open|fixed] [--limit N]\n"
+    "                                 the findings of each check's newest scan\n"
     "\n"
     "options:\n"
     "  --hub URL        hub base URL (default: $VITALS_HUB, else http://127.0.0.1:8080)\n"
@@ -237,6 +242,46 @@ Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvi
     }
     a.api_path = "/api/v1/audit" + query;
     a.api_list_key = "entries";
+  } else if (cmd == "security") {
+    if (sub == "scans") {
+      shape = only(2, "security scans takes no arguments (use --service and --limit)");
+      add("service", a.alert_service);
+      if (limit_given) {
+        add("limit", std::to_string(std::min(a.limit, 1000)));
+      }
+      a.api_path = "/api/v1/security/scans" + query;
+      a.api_list_key = "scans";
+      a.api_columns = {"id",     "service", "check", "target",    "status",
+                       "counts", "new",     "fixed", "scanned_at"};
+    } else if (sub == "scan") {
+      if (pos.size() != 3 || pos[2].empty() ||
+          pos[2].find_first_not_of("0123456789") != std::string::npos) {
+        return fail("security scan needs exactly one numeric scan ID");
+      }
+      a.api_path = "/api/v1/security/scans/" + pos[2];
+      a.api_list_key = "findings";
+      a.api_columns = {"severity",      "vulnerability_id", "package", "installed_version",
+                       "fixed_version", "status",           "target",  "title"};
+    } else if (sub == "findings") {
+      shape = only(2,
+                   "security findings takes no arguments (use --service, --severity, "
+                   "--status)");
+      if (!a.status.empty() && a.status != "new" && a.status != "open" && a.status != "fixed") {
+        return fail("--status must be new, open or fixed, got \"" + a.status + "\"");
+      }
+      add("service", a.alert_service);
+      add("severity", a.severity);
+      add("status", a.status);
+      if (limit_given) {
+        add("limit", std::to_string(std::min(a.limit, 5000)));
+      }
+      a.api_path = "/api/v1/security/findings" + query;
+      a.api_list_key = "findings";
+      a.api_columns = {"severity",      "vulnerability_id", "package", "installed_version",
+                       "fixed_version", "status",           "service", "check"};
+    } else {
+      return fail("security needs scans, scan ID or findings");
+    }
   } else if (cmd == "federation") {
     if (sub == "hubs") {
       if (pos.size() == 2) {
@@ -264,14 +309,22 @@ Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvi
   if (!a.window.empty() && cmd != "uptime") {
     return fail("--window belongs to uptime");
   }
-  if (!a.status.empty() && cmd != "repairs" && !(cmd == "federation" && sub == "services")) {
-    return fail("--status belongs to repairs and federation services");
+  const bool findings = cmd == "security" && sub == "findings";
+  if (!a.status.empty() && cmd != "repairs" && !(cmd == "federation" && sub == "services") &&
+      !findings) {
+    return fail("--status belongs to repairs, federation services and security findings");
   }
-  if (!a.alert_service.empty() && cmd != "repairs") {
-    return fail("--service belongs to alerts, repairs and silences add");
+  if (!a.severity.empty() && !findings) {
+    return fail("--severity belongs to security findings");
   }
-  if ((!a.actor.empty() || !a.action.empty() || !a.target.empty() || a.since || a.until ||
-       limit_given) &&
+  if (!a.alert_service.empty() && cmd != "repairs" && !findings &&
+      !(cmd == "security" && sub == "scans")) {
+    return fail("--service belongs to alerts, repairs, security and silences add");
+  }
+  if (limit_given && cmd != "audit" && !findings && !(cmd == "security" && sub == "scans")) {
+    return fail("--limit belongs to history, audit, security scans and security findings");
+  }
+  if ((!a.actor.empty() || !a.action.empty() || !a.target.empty() || a.since || a.until) &&
       cmd != "audit") {
     return fail("--since, --until, --limit, --actor, --action and --target belong to audit");
   }
@@ -314,6 +367,13 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
       a.version = true;
     } else if (arg == "--maintenance") {
       a.maintenance = true;
+    } else if (arg == "--severity") {
+      auto v = value();
+      if (!v ||
+          (*v != "critical" && *v != "high" && *v != "medium" && *v != "low" && *v != "unknown")) {
+        return usage("--severity must be critical, high, medium, low or unknown");
+      }
+      a.severity = *v;
     } else if (arg == "--window" || arg == "--status" || arg == "--reason" || arg == "--file" ||
                arg == "--actor" || arg == "--action" || arg == "--target" || arg == "--ttl" ||
                arg == "--labels") {
@@ -496,7 +556,7 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
       return usage("keys needs a subcommand: list, create or revoke");
     }
   } else if (cmd == "uptime" || cmd == "repairs" || cmd == "approvals" || cmd == "policies" ||
-             cmd == "preflight" || cmd == "audit" || cmd == "federation") {
+             cmd == "preflight" || cmd == "audit" || cmd == "federation" || cmd == "security") {
     if (auto s = apiCommand(a, positional, env, limit_given); !s.ok()) {
       return s.error();
     }
@@ -569,9 +629,11 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
   }
   if (a.command != Command::Api &&
       (!a.window.empty() || !a.status.empty() || !a.reason.empty() || !a.file.empty() ||
-       !a.actor.empty() || !a.action.empty() || !a.target.empty())) {
-    return usage("--window, --status, --reason, --file, --actor, --action and --target belong "
-                 "to uptime, repairs, preflight override, policies set and audit");
+       !a.actor.empty() || !a.action.empty() || !a.target.empty() || !a.severity.empty())) {
+    return usage(
+        "--window, --status, --reason, --file, --actor, --action, --target and "
+        "--severity belong to uptime, repairs, preflight override, policies set, audit "
+        "and security");
   }
 
   std::optional<std::string> from_file;

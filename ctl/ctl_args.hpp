@@ -62,6 +62,7 @@ struct CtlArgs {
   std::string api_path;
   std::optional<std::string> api_body;  // JSON text
   std::string api_list_key;
+  std::vector<std::string> api_columns;  // the table's columns ("" = the first row's fields)
   // Generic options of those commands.
   std::string window;  // uptime --window 7d|30d
   std::string status;  // repairs --status
@@ -70,6 +71,7 @@ struct CtlArgs {
   std::string actor, action, target;  // audit filters
   std::string ttl;                    // agents enroll-token --ttl (default 1h)
   std::string labels;                 // agents enroll-token --labels k=v,k2=v2
+  std::string severity;               // security findings --severity
 };
 
 struct CtlEnvironment {

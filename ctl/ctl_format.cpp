@@ -201,9 +201,10 @@ std::string formatSilences(const nlohmann::json& body) {
   return renderTable(rows);
 }
 
-std::string formatGeneric(const nlohmann::json& body, const std::string& list_key) {
+std::string formatGeneric(const nlohmann::json& body, const std::string& list_key,
+                          const std::vector<std::string>& columns) {
   // The scalar fields of an object as "key: value" lines; an array of objects as a table of
-  // their scalar fields (the first row's keys, at most 8 columns).
+  // `columns`, or else of their scalar fields (the first row's keys, at most 8 columns).
   auto scalar = [](const json& v) {
     return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("-") : v.dump();
   };
@@ -223,9 +224,9 @@ std::string formatGeneric(const nlohmann::json& body, const std::string& list_ke
   if (items.empty() || !items.front().is_object()) {
     return out + (items.empty() ? "no " + list_key + "\n" : items.dump(2) + "\n");
   }
-  std::vector<std::string> cols;
+  std::vector<std::string> cols = columns;
   for (const auto& [k, v] : items.front().items()) {
-    if (!v.is_structured() && cols.size() < 8) {
+    if (columns.empty() && !v.is_structured() && cols.size() < 8) {
       cols.push_back(k);
     }
   }

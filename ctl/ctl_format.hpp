@@ -26,6 +26,7 @@ std::string formatKeys(const nlohmann::json& body);
 std::string formatAlerts(const nlohmann::json& body);
 std::string formatSilences(const nlohmann::json& body);
 // Any API answer: its scalar fields, and the array `list_key` (if any) as a table.
-std::string formatGeneric(const nlohmann::json& body, const std::string& list_key);
+std::string formatGeneric(const nlohmann::json& body, const std::string& list_key,
+                          const std::vector<std::string>& columns = {});
 
 }  // namespace vitals::ctl

@@ -58,7 +58,8 @@ struct CheckConfig {
   // did not change.
   std::string definition;
   std::variant<HttpCheckSpec, TcpCheckSpec, PostgresCheckSpec, RedisCheckSpec, ContainerCheckSpec,
-               ExecCheckSpec, DiskCheckSpec, LogCheckSpec, SystemdCheckSpec, HeartbeatCheckSpec>
+               ExecCheckSpec, DiskCheckSpec, LogCheckSpec, SystemdCheckSpec, HeartbeatCheckSpec,
+               ScanCheckSpec>
       spec;
 
   // Human-readable target: the URL for http, "host:port" for tcp, the path for disk, ...

@@ -45,7 +45,14 @@ struct NameSite {
 };
 
 // Kinds that hold a connection or a process on their target: serialised per target by default.
-const std::set<std::string> kHeavyKinds = {"postgres", "exec", "container"};
+const std::set<std::string> kHeavyKinds = {"postgres", "exec", "container", "scan"};
+
+// kind: scan runs for minutes and costs CPU: its own timing defaults (the `defaults` section is
+// for probes that run every few seconds), and an interval of at least kMinScanInterval.
+constexpr milliseconds kScanInterval = 6h;
+constexpr milliseconds kScanTimeout = 10min;
+constexpr milliseconds kMinScanInterval = 1min;
+constexpr std::uint32_t kScanRetries = 1;
 
 // A canonical text of a node: the same for the same data whatever the YAML style (block or flow,
 // quoting, comments, key order), so reload can tell an edited check from a reformatted one.
@@ -302,12 +309,25 @@ std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults&
   // Timing: the check's own value or the default; the cross-checks name where a value came from.
   const bool own_interval = c.has("interval");
   const bool own_timeout = c.has("timeout");
-  check.interval = defaults.interval;
-  check.timeout = defaults.timeout;
+  const bool is_scan = [&] {
+    const YAML::Node& node = c.node();
+    const YAML::Node kind = node["kind"];
+    return kind && kind.IsScalar() && kind.Scalar() == "scan";
+  }();
+  check.interval = is_scan ? kScanInterval : defaults.interval;
+  check.timeout = is_scan ? std::min(kScanTimeout, check.interval / 2) : defaults.timeout;
   bool timing_ok = true;
   if (own_interval) {
     if (auto v = positiveDuration(c, "interval", kMaxInterval)) {
       check.interval = *v;
+      if (is_scan && *v < kMinScanInterval) {
+        c.problem("interval", "must be at least " + config::formatDuration(kMinScanInterval) +
+                                  " for kind scan (a scanner runs for minutes), got " +
+                                  config::formatDuration(*v));
+        timing_ok = false;
+      } else if (is_scan && !own_timeout) {
+        check.timeout = std::min(kScanTimeout, check.interval / 2);
+      }
     } else {
       timing_ok = false;
     }
@@ -328,7 +348,8 @@ std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults&
     c.problem("timeout", msg);
     timing_ok = false;
   }
-  check.retries = static_cast<std::uint32_t>(c.integer("retries", defaults.retries, 1, 100));
+  check.retries = static_cast<std::uint32_t>(
+      c.integer("retries", is_scan ? kScanRetries : defaults.retries, 1, 100));
   check.recover = static_cast<std::uint32_t>(c.integer("recover", defaults.recover, 1, 100));
   check.retry_backoff = defaults.retry_backoff;
   if (c.has("retry_backoff")) {
@@ -493,6 +514,13 @@ std::string CheckConfig::target() const {
       return "container " + s.name + " via " + s.socket;
     }
     std::string operator()(const ExecCheckSpec& s) const {
+      std::string out;
+      for (const auto& a : s.argv) {
+        out += (out.empty() ? "" : " ") + a;
+      }
+      return out;
+    }
+    std::string operator()(const ScanCheckSpec& s) const {
       std::string out;
       for (const auto& a : s.argv) {
         out += (out.empty() ? "" : " ") + a;

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/model/scan_report.hpp"
 #include "common/model/status.hpp"
 
 namespace vitals::net {
@@ -93,6 +94,19 @@ struct ExecCheckSpec {
   std::vector<std::pair<std::string, std::string>> env;  // added to the agent's environment
   std::string working_dir;
   std::size_t max_output = 4096;
+};
+
+// kind: scan — a security scanner run on a long interval; its JSON report on stdout is parsed
+// (agent/probe/scan_probe.hpp) and travels to the hub with the result.
+struct ScanCheckSpec {
+  std::vector<std::string> argv;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string working_dir;
+  std::string format = "trivy";    // the report format; only Trivy's JSON (SchemaVersion 2)
+  std::vector<int> exit_codes{0};  // exit codes after which stdout holds a report
+  std::optional<Severity> fail_on = Severity::Critical;  // DOWN at or above (nullopt: never)
+  std::optional<Severity> warn_on = Severity::High;      // DEGRADED at or above
+  std::size_t max_output = 8 << 20;  // bytes of stdout read; a longer report is refused
 };
 
 struct DiskCheckSpec {

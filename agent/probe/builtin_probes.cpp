@@ -7,6 +7,7 @@
 #include "agent/probe/log_probe.hpp"
 #include "agent/probe/postgres_probe.hpp"
 #include "agent/probe/redis_probe.hpp"
+#include "agent/probe/scan_probe.hpp"
 #include "agent/probe/systemd_probe.hpp"
 #include "agent/probe/tcp_probe.hpp"
 
@@ -52,6 +53,9 @@ void registerBuiltinProbes(ProbeRegistry& registry, ProbeDeps deps) {
                               });
   addKind<ExecCheckSpec>(registry, "exec", [deps](const CheckConfig&, const ExecCheckSpec& s) {
     return makeExecProbe(s, deps.clock, deps.blocking);
+  });
+  addKind<ScanCheckSpec>(registry, "scan", [deps](const CheckConfig&, const ScanCheckSpec& s) {
+    return makeScanProbe(s, deps.clock, deps.blocking);
   });
   addKind<DiskCheckSpec>(registry, "disk", [deps](const CheckConfig&, const DiskCheckSpec& s) {
     return makeDiskProbe(s, deps.clock, deps.blocking);

@@ -122,14 +122,14 @@ ProbeOutcome evaluateContainerInspect(const ContainerCheckSpec& spec, int http_s
     const std::string msg = j.is_discarded() ? "" : str(j, "message");
     return ProbeOutcome{HealthStatus::Down, {},
                         "no such container " + spec.name + (msg.empty() ? "" : ": " + msg),
-                        o.details, FailureKind::Unexpected};
+                        o.details, FailureKind::Unexpected, nullptr};
   }
   if (http_status != 200 || j.is_discarded() || !j.is_object()) {
     const std::string msg = j.is_discarded() ? std::string(body.substr(0, 200)) : str(j, "message");
     return ProbeOutcome{HealthStatus::Down, {},
                         "container engine answered " + std::to_string(http_status) +
                             (msg.empty() ? "" : ": " + msg),
-                        o.details, FailureKind::Error};
+                        o.details, FailureKind::Error, nullptr};
   }
   const json state = j.value("State", json::object());
   const std::string status = str(state, "Status");

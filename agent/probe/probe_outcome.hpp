@@ -3,8 +3,10 @@
 // failure_kind), not an error.
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 
+#include "common/model/scan_report.hpp"
 #include "common/model/status.hpp"
 
 namespace vitals::agent {
@@ -15,13 +17,15 @@ struct ProbeOutcome {
   std::string message;
   std::map<std::string, std::string> details;
   FailureKind failure_kind = FailureKind::None;
+  std::shared_ptr<const ScanReport> scan;  // kind scan: the report this run read
 
   static ProbeOutcome healthy(std::chrono::microseconds latency, std::string message) {
-    return ProbeOutcome{HealthStatus::Healthy, latency, std::move(message), {}, FailureKind::None};
+    return ProbeOutcome{HealthStatus::Healthy, latency, std::move(message), {},
+                        FailureKind::None,     nullptr};
   }
   static ProbeOutcome down(FailureKind kind, std::chrono::microseconds latency,
                            std::string message) {
-    return ProbeOutcome{HealthStatus::Down, latency, std::move(message), {}, kind};
+    return ProbeOutcome{HealthStatus::Down, latency, std::move(message), {}, kind, nullptr};
   }
 };
 

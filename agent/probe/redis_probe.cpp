@@ -209,10 +209,13 @@ std::unique_ptr<Probe> makeRedisProbe(RedisCheckSpec spec, Clock& clock, WorkQue
             o.details["master_link_status"] = infoField(info->text, "master_link_status");
           }
           if (role != spec.role) {
-            return ProbeOutcome{HealthStatus::Down, latency,
+            return ProbeOutcome{HealthStatus::Down,
+                                latency,
                                 "role is " + (role.empty() ? std::string("unknown") : role) +
                                     ", expected " + spec.role,
-                                o.details, FailureKind::Unexpected};
+                                o.details,
+                                FailureKind::Unexpected,
+                                nullptr};
           }
           o.message += ", role " + role;
         }

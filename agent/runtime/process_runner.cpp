@@ -73,13 +73,20 @@ ProcessResult runProcess(const ProcessRequest& request, Clock& clock, millisecon
     result.start_error = std::string("pipe: ") + std::strerror(errno);
     return result;
   }
+  int efds[2] = {-1, -1};
+  if (request.separate_stderr && ::pipe2(efds, O_CLOEXEC) != 0) {
+    result.start_error = std::string("pipe: ") + std::strerror(errno);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return result;
+  }
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
   ::posix_spawn_file_actions_init(&actions);
   ::posix_spawnattr_init(&attr);
   ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   ::posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  ::posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+  ::posix_spawn_file_actions_adddup2(&actions, request.separate_stderr ? efds[1] : fds[1], 2);
   if (!request.working_dir.empty()) {
     ::posix_spawn_file_actions_addchdir_np(&actions, request.working_dir.c_str());
   }
@@ -112,45 +119,75 @@ ProcessResult runProcess(const ProcessRequest& request, Clock& clock, millisecon
   ::posix_spawn_file_actions_destroy(&actions);
   ::posix_spawnattr_destroy(&attr);
   ::close(fds[1]);
+  if (efds[1] >= 0) {
+    ::close(efds[1]);
+  }
   if (rc != 0) {
     ::close(fds[0]);
+    if (efds[0] >= 0) {
+      ::close(efds[0]);
+    }
     result.start_error = "cannot run " + request.argv[0] + ": " + std::strerror(rc);
     return result;
   }
   result.started = true;
 
-  // Read until EOF or the deadline; keep max_output bytes and drain the rest so the child never
-  // blocks on a full pipe.
+  // Read until EOF (of every pipe) or the deadline; keep max_output bytes and drain the rest so
+  // the child never blocks on a full pipe.
   char buf[4096];
-  bool eof = false;
-  while (!eof) {
+  struct Sink {
+    int fd;
+    std::string* out;
+    std::size_t max;
+    bool* truncated;
+  };
+  bool error_truncated = false;
+  std::vector<Sink> open_pipes{{fds[0], &result.output, request.max_output, &result.truncated}};
+  if (efds[0] >= 0) {
+    open_pipes.push_back(
+        {efds[0], &result.error_output, request.max_error_output, &error_truncated});
+  }
+  while (!open_pipes.empty()) {
     const auto left = duration_cast<milliseconds>(deadline - clock.steadyNow()).count();
     if (left <= 0) {
       break;
     }
-    pollfd p{fds[0], POLLIN, 0};
-    const int pr = ::poll(&p, 1, static_cast<int>(left));
+    pollfd p[2];
+    for (std::size_t i = 0; i < open_pipes.size(); ++i) {
+      p[i] = pollfd{open_pipes[i].fd, POLLIN, 0};
+    }
+    const int pr = ::poll(p, static_cast<nfds_t>(open_pipes.size()), static_cast<int>(left));
     if (pr < 0 && errno == EINTR) {
       continue;
     }
     if (pr <= 0) {
       break;
     }
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      eof = true;
-      break;
-    }
-    const std::size_t room = request.max_output - std::min(request.max_output, result.output.size());
-    result.output.append(buf, std::min(room, static_cast<std::size_t>(n)));
-    if (static_cast<std::size_t>(n) > room) {
-      result.truncated = true;
+    for (std::size_t i = open_pipes.size(); i-- > 0;) {
+      if (p[i].revents == 0) {
+        continue;
+      }
+      Sink& sink = open_pipes[i];
+      const ssize_t n = ::read(sink.fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        ::close(sink.fd);
+        open_pipes.erase(open_pipes.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      const std::size_t room = sink.max - std::min(sink.max, sink.out->size());
+      sink.out->append(buf, std::min(room, static_cast<std::size_t>(n)));
+      if (static_cast<std::size_t>(n) > room) {
+        *sink.truncated = true;
+      }
     }
   }
-  ::close(fds[0]);
+  const bool eof = open_pipes.empty();
+  for (const Sink& sink : open_pipes) {
+    ::close(sink.fd);
+  }
 
   int wstatus = 0;
   if (!eof || !reap(pid, wstatus, clock, deadline)) {

@@ -87,6 +87,9 @@ ScheduledCheck scheduledCheck(const CheckConfig& c) {
   if (c.heavy) {
     s.target_key = targetKey(c);
   }
+  if (c.kind == "scan") {
+    s.first_run_within = std::min<milliseconds>(c.interval, std::chrono::minutes{1});
+  }
   s.definition = definitionDigest(c);
   return s;
 }
@@ -94,6 +97,9 @@ ScheduledCheck scheduledCheck(const CheckConfig& c) {
 std::string targetKey(const CheckConfig& c) {
   if (const auto* http = std::get_if<HttpCheckSpec>(&c.spec)) {
     return http->host + ":" + std::to_string(http->port);
+  }
+  if (std::holds_alternative<ScanCheckSpec>(c.spec)) {
+    return "scan";  // scanners are CPU and disk heavy: one at a time per agent
   }
   return c.target();  // "host:port" for tcp and the other network kinds
 }
@@ -306,8 +312,10 @@ void ProbeScheduler::add(ScheduledCheck check, std::unique_ptr<Probe> probe) {
     return;
   }
   // Spread first runs over the interval so checks added together never stampede.
+  const auto spread =
+      e.check.first_run_within.count() > 0 ? e.check.first_run_within : e.check.interval;
   const auto offset = duration_cast<SteadyTime::duration>(std::chrono::duration<double, std::milli>(
-      random_.uniform() * static_cast<double>(e.check.interval.count())));
+      random_.uniform() * static_cast<double>(spread.count())));
   scheduleAt(e, clock_.steadyNow() + offset);
 }
 
@@ -481,6 +489,7 @@ void ProbeScheduler::finish(Entry& e, ProbeOutcome outcome) {
   r.details = std::move(outcome.details);
   r.observed_at = clock_.now();
   r.failure_kind = outcome.failure_kind;
+  r.scan = std::move(outcome.scan);
   r.attempt = e.attempt;
   r.consecutive_failures = e.state.consecutive_failures;
   if (flap.event != FlapEvent::None) {

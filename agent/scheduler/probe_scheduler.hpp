@@ -50,6 +50,9 @@ struct ScheduledCheck {
   // checks only.
   bool heavy = false;
   std::string target_key;
+  // The first run comes at a random offset within this (0: within the interval). Scans (6h
+  // interval) start within a minute instead of some time in the next six hours.
+  std::chrono::milliseconds first_run_within{0};
   DefinitionDigest definition;  // what reload compares (agent/config/reload_plan.hpp)
 };
 

@@ -3,9 +3,11 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "common/model/scan_report.hpp"
 #include "common/model/status.hpp"
 #include "common/time/clock.hpp"
 
@@ -28,6 +30,8 @@ struct CheckResult {
   std::uint32_t attempt = 1;
   std::uint32_t consecutive_failures = 0;
   bool flapping = false;
+  // kind "scan": the findings of this run (shared, never modified: results are copied often).
+  std::shared_ptr<const ScanReport> scan;
 };
 
 struct ResultBatch {

@@ -4,6 +4,8 @@
 
 #include <google/protobuf/arena.h>
 
+#include <algorithm>
+
 #include "vitals/v1/agent.pb.h"
 
 namespace vitals::codec {
@@ -125,6 +127,60 @@ bool validDuration(const pb::Duration& d) {
          d.nanos() < 1'000'000'000;
 }
 
+void fillScan(const ScanReport& s, pb::ScanReport* out) {
+  out->set_scanner(utf8(s.scanner));
+  out->set_artifact(utf8(s.artifact));
+  out->set_critical(s.count(Severity::Critical));
+  out->set_high(s.count(Severity::High));
+  out->set_medium(s.count(Severity::Medium));
+  out->set_low(s.count(Severity::Low));
+  out->set_unknown(s.count(Severity::Unknown));
+  out->mutable_findings()->Reserve(static_cast<int>(s.findings.size()));
+  for (const auto& f : s.findings) {
+    auto* o = out->add_findings();
+    o->set_target(utf8(f.target));
+    o->set_vulnerability_id(utf8(f.vulnerability_id));
+    o->set_package(utf8(f.package));
+    o->set_installed_version(utf8(f.installed_version));
+    o->set_fixed_version(utf8(f.fixed_version));
+    o->set_severity(std::string(toString(f.severity)));
+    o->set_title(utf8(f.title));
+  }
+  out->set_truncated(s.truncated);
+}
+
+// A report from the wire. Findings beyond ScanReport::kMaxFindings are dropped (truncated) and
+// an unrecognised severity reads as unknown: a scan is still stored when its sender is newer.
+std::shared_ptr<const ScanReport> readScan(const pb::ScanReport& in) {
+  auto s = std::make_shared<ScanReport>();
+  s->scanner = in.scanner();
+  s->artifact = in.artifact();
+  s->counts[static_cast<std::size_t>(Severity::Critical)] = in.critical();
+  s->counts[static_cast<std::size_t>(Severity::High)] = in.high();
+  s->counts[static_cast<std::size_t>(Severity::Medium)] = in.medium();
+  s->counts[static_cast<std::size_t>(Severity::Low)] = in.low();
+  s->counts[static_cast<std::size_t>(Severity::Unknown)] = in.unknown();
+  s->truncated = in.truncated();
+  const int n = std::min<int>(in.findings_size(), static_cast<int>(ScanReport::kMaxFindings));
+  if (n < in.findings_size()) {
+    s->truncated = true;
+  }
+  s->findings.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const auto& f = in.findings(i);
+    ScanFinding out;
+    out.target = f.target();
+    out.vulnerability_id = f.vulnerability_id();
+    out.package = f.package();
+    out.installed_version = f.installed_version();
+    out.fixed_version = f.fixed_version();
+    out.severity = parseSeverity(f.severity()).value_or(Severity::Unknown);
+    out.title = f.title();
+    s->findings.push_back(std::move(out));
+  }
+  return s;
+}
+
 void fillResult(const CheckResult& r, pb::CheckResult* out) {
   auto* id = out->mutable_id();
   id->set_agent_id(r.agent_id);
@@ -145,6 +201,9 @@ void fillResult(const CheckResult& r, pb::CheckResult* out) {
   out->set_attempt(r.attempt);
   out->set_consecutive_failures(r.consecutive_failures);
   out->set_flapping(r.flapping);
+  if (r.scan) {
+    fillScan(*r.scan, out->mutable_scan());
+  }
 }
 
 // Fields of one result; the ids are checked by the caller.
@@ -176,6 +235,9 @@ Result<CheckResult> readResult(const pb::CheckResult& in, const std::string& whe
   r.attempt = in.attempt();
   r.consecutive_failures = in.consecutive_failures();
   r.flapping = in.flapping();
+  if (in.has_scan()) {
+    r.scan = readScan(in.scan());
+  }
   return r;
 }
 

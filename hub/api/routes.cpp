@@ -138,6 +138,18 @@ Router buildRouter(const Handlers& h) {
            bind(*h.stream, &StreamHandler::createTicket),
            Access::Readonly});
   }
+  if (h.security != nullptr) {
+    const auto& s = *h.security;
+    r.add({"GET",
+           "/api/v1/security/scans",
+           {"service", "limit", "cursor"},
+           bind(s, &SecurityHandler::listScans)});
+    r.add({"GET", "/api/v1/security/scans/{id}", {}, bind(s, &SecurityHandler::getScan)});
+    r.add({"GET",
+           "/api/v1/security/findings",
+           {"service", "severity", "status", "limit", "cursor"},
+           bind(s, &SecurityHandler::listFindings)});
+  }
   if (h.hub != nullptr) {
     r.add({"GET", "/api/v1/hub", {}, bind(*h.hub, &HubHandler::get)});
   }

@@ -12,6 +12,7 @@
 #include "hub/api/preflight_handler.hpp"
 #include "hub/api/repair_handler.hpp"
 #include "hub/api/router.hpp"
+#include "hub/api/security_handler.hpp"
 #include "hub/api/services_handler.hpp"
 #include "hub/api/stream_handler.hpp"
 #include "hub/api/uptime_handler.hpp"
@@ -45,6 +46,8 @@ struct Handlers {
   const FederationHandler* federation = nullptr;
   // Agent enrollment tokens, enrollment and revocation; served only when set.
   const EnrollmentHandler* enrollment = nullptr;
+  // Security scans and their findings (kind scan); served only when set.
+  const SecurityHandler* security = nullptr;
 };
 
 // The handlers must outlive the router.

@@ -234,6 +234,7 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       repair_handler_(pool_, repair_store_, repair_engine_, agent_commands_, state_, clock_,
                       std::min(cfg.repair.command_timeout, std::chrono::milliseconds{15000})),
       audit_handler_(pool_),
+      security_handler_(pool_),
       hub_handler_(
           {cfg.hub_id, cfg.replica.id, cfg.replica.group, VITALS_VERSION},
           [this]() -> Result<std::vector<api::LeaseRow>> {
@@ -498,6 +499,7 @@ api::Handlers HubApp::apiHandlers() {
   h.keys = &keys_handler_;
   h.repair = &repair_handler_;
   h.audit = &audit_handler_;
+  h.security = &security_handler_;
   h.hub = &hub_handler_;
   h.stream = &stream_handler_;
   h.preflight = &preflight_handler_;

@@ -63,6 +63,7 @@
 #include "hub/api/repair_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/routes.hpp"
+#include "hub/api/security_handler.hpp"
 #include "hub/api/services_handler.hpp"
 #include "hub/api/stream_handler.hpp"
 #include "hub/api/uptime_handler.hpp"
@@ -227,6 +228,7 @@ class HubApp {
   api::IncidentsHandler incidents_handler_;
   api::RepairHandler repair_handler_;
   api::AuditHandler audit_handler_;
+  api::SecurityHandler security_handler_;
   api::HubHandler hub_handler_;
   api::StreamHandler stream_handler_;
   std::unique_ptr<api::FederationHandler> federation_handler_;  // with federation_

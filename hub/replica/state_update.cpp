@@ -50,6 +50,7 @@ std::string encodeStateUpdate(const StateUpdate& u) {
   j["r"] = json::array();
   for (auto r : u.results) {
     r.details.clear();  // the in-memory state never reads them
+    r.scan.reset();     // nor scan reports (up to 512 KiB each; stored by ingest)
     j["r"].push_back(binaryOf(codec::encodeCheckResult(r)));
   }
   j["a"] = u.alive;

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include "common/log/log.hpp"
+#include "hub/store/pg_security_store.hpp"
 
 namespace vitals::hub::store {
 namespace {
@@ -447,6 +448,10 @@ Result<CommitReport> PgEventStore::writeResults(const IngestBatch& batch, bool d
   }
   if (auto upserted = conn_->exec(kUpsertLatest, {dump(latest)}); !upserted.ok()) {
     return upserted.error();
+  }
+  // Scan reports (kind scan) in the same transaction: exactly-once with their results.
+  if (auto scans = writeScans(*conn_, batch.results, batch.received_at); !scans.ok()) {
+    return scans.error();
   }
   return report;
 }

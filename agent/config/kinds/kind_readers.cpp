@@ -27,6 +27,9 @@ const std::vector<KindReader>& kindReaders() {
        readLog},
       {"systemd", {"unit"}, readSystemd},
       {"heartbeat", {"ttl"}, readHeartbeat},
+      {"scan",
+       {"argv", "env", "working_dir", "format", "exit_codes", "fail_on", "warn_on", "max_output"},
+       readScan},
   };
   return kReaders;
 }

@@ -37,6 +37,7 @@ void readDisk(config::YamlReader& c, const LoadOptions& options, CheckConfig& ch
 void readLog(config::YamlReader& c, const LoadOptions& options, CheckConfig& check);
 void readSystemd(config::YamlReader& c, const LoadOptions& options, CheckConfig& check);
 void readHeartbeat(config::YamlReader& c, const LoadOptions& options, CheckConfig& check);
+void readScan(config::YamlReader& c, const LoadOptions& options, CheckConfig& check);
 
 // The level regexes used when a log check sets no `levels` (error, warn, info).
 std::vector<LogPattern> defaultLogLevels();

@@ -17,13 +17,13 @@ ProbeOutcome outcome(Input in) {
     case Input::Slow:
       return ProbeOutcome::healthy(900ms, "slow");
     case Input::ProbeDegraded:
-      return ProbeOutcome{HealthStatus::Degraded, 10ms, "degraded", {}, FailureKind::None};
+      return ProbeOutcome{HealthStatus::Degraded, 10ms, "degraded", {}, FailureKind::None, nullptr};
     case Input::Fail:
       return ProbeOutcome::down(FailureKind::Refused, 1ms, "refused");
     case Input::Inconclusive:
       break;
   }
-  return ProbeOutcome{HealthStatus::Unknown, 0us, "?", {}, FailureKind::None};
+  return ProbeOutcome{HealthStatus::Unknown, 0us, "?", {}, FailureKind::None, nullptr};
 }
 
 Thresholds limits(std::uint32_t retries, std::uint32_t recover) {

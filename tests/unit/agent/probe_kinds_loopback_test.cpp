@@ -18,6 +18,7 @@
 #include "agent/probe/heartbeat_listener.hpp"
 #include "agent/probe/http_probe.hpp"
 #include "agent/probe/log_probe.hpp"
+#include "agent/probe/scan_probe.hpp"
 #include "agent/probe/systemd_probe.hpp"
 #include "agent/probe/tcp_probe.hpp"
 #include "agent/config/config_loader.hpp"
@@ -120,6 +121,50 @@ TEST_CASE("exec: a plugin's exit code, message and perfdata, output is capped",
   o = runOnce(*makeExecProbe(missing, clock, queue), io, 2s);
   CHECK(o.raw_status == HealthStatus::Down);
   CHECK_THAT(o.message, Catch::Contains("No such file or directory"));
+}
+
+TEST_CASE("scan: stdout is the report, stderr the reason, and 50 MB of output is cut, not kept",
+          "[agent][integration][probe][scan]") {
+  boost::asio::io_context io;
+  SystemClock clock;
+  AsioWorkQueue queue(io, 1, "probe", quietLogger());
+  ScanCheckSpec ok;
+  // Progress on stderr must not corrupt the JSON on stdout.
+  ok.argv = {"sh", "-c",
+             "echo 'INFO downloading DB' >&2; printf '%s' '{\"SchemaVersion\": 2, \"Results\": "
+             "[{\"Target\": \"t\", \"Vulnerabilities\": [{\"VulnerabilityID\": \"CVE-1\", "
+             "\"PkgName\": \"p\", \"InstalledVersion\": \"1\", \"Severity\": \"HIGH\"}]}]}'"};
+  auto o = runOnce(*makeScanProbe(ok, clock, queue), io, 5s);
+  INFO(o.message);
+  CHECK(o.raw_status == HealthStatus::Degraded);
+  REQUIRE(o.scan);
+  CHECK(o.scan->findings.size() == 1);
+
+  ScanCheckSpec flood;
+  flood.argv = {"sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' '['"};
+  o = runOnce(*makeScanProbe(flood, clock, queue), io, 8s);
+  CHECK(o.raw_status == HealthStatus::Down);
+  CHECK_THAT(o.message, Catch::Contains("more than 8388608 bytes"));
+  CHECK_FALSE(o.scan);
+
+  ScanCheckSpec failing;
+  failing.argv = {"sh", "-c", "echo '{}'; echo 'FATAL no such image' >&2; exit 2"};
+  o = runOnce(*makeScanProbe(failing, clock, queue), io, 5s);
+  CHECK(o.message == "scanner exited with code 2: FATAL no such image");
+}
+
+TEST_CASE("scan: a hung scanner is killed at the timeout with its process group",
+          "[agent][integration][probe][scan]") {
+  boost::asio::io_context io;
+  SystemClock clock;
+  AsioWorkQueue queue(io, 1, "probe", quietLogger());
+  ScanCheckSpec hang;
+  hang.argv = {"sh", "-c", "echo 'scanning' >&2; sleep 30"};
+  auto o = runOnce(*makeScanProbe(hang, clock, queue), io, 300ms);
+  CHECK(o.raw_status == HealthStatus::Down);
+  CHECK(o.failure_kind == FailureKind::Timeout);
+  CHECK_THAT(o.message, Catch::Contains("scanner timed out"));
+  CHECK(o.details["stderr"] == "scanning\n");
 }
 
 TEST_CASE("exec: a timeout kills the whole process group", "[agent][integration][probe]") {

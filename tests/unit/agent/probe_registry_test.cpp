@@ -47,7 +47,7 @@ TEST_CASE("the builtin probes cover every kind, made from their checks", "[agent
   registerBuiltinProbes(registry, ProbeDeps{io, clock, queue, board});
   CHECK(registry.kinds() == std::vector<std::string>{"container", "disk", "exec", "heartbeat",
                                                      "http", "log", "postgres", "redis",
-                                                     "systemd", "tcp"});
+                                                     "scan", "systemd", "tcp"});
 
   auto http = registry.create(httpCheck());
   REQUIRE(http.ok());

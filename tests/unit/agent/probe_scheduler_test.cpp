@@ -74,6 +74,32 @@ TEST_CASE("the first run comes just before the interval ends when random gives 0
   CHECK(probe.runs() == 1);
 }
 
+TEST_CASE("a scan with a 6h interval first runs within a minute, then every 6h",
+          "[agent][unit][scheduler][scan]") {
+  Harness h(0.999);
+  CheckConfig config;
+  config.name = "web";
+  config.service = "web-svc";
+  config.kind = "scan";
+  config.interval = 6h;
+  config.timeout = 10min;
+  config.heavy = true;
+  config.spec = ScanCheckSpec{};
+  const ScheduledCheck check = scheduledCheck(config);
+  CHECK(check.first_run_within == 1min);
+  CHECK(check.target_key == "scan");  // every scan of an agent shares one gate
+  auto& probe = h.add(check);
+  h.time.advance(59s);
+  CHECK(probe.runs() == 0);
+  h.time.advance(1s);  // 0.999 * 60 s = 59.94 s
+  CHECK(probe.runs() == 1);
+  probe.complete(ProbeOutcome::healthy(1s, "no vulnerabilities"));
+  h.time.advance(6h - 1min);
+  CHECK(probe.runs() == 1);
+  h.time.advance(1min);
+  CHECK(probe.runs() == 2);
+}
+
 TEST_CASE("a healthy check runs once per interval", "[agent][unit][scheduler]") {
   Harness h(0.0);
   auto& probe = h.add(every(30s));

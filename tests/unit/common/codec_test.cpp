@@ -127,3 +127,55 @@ TEST_CASE("a registration with a non-UTF-8 hostname and label still decodes", "[
   CHECK(decoded->hostname == "h\xef\xbf\xbdst");
   CHECK(decoded->labels.at("team") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 }
+
+TEST_CASE("a scan report travels with its result, and a result without one decodes without",
+          "[common][unit]") {
+  auto scanned = sampleResult(1);
+  auto report = std::make_shared<ScanReport>();
+  report->scanner = "trivy";
+  report->artifact = "web:1";
+  report->counts[static_cast<std::size_t>(Severity::Critical)] = 1;
+  report->counts[static_cast<std::size_t>(Severity::Low)] = 9;
+  report->truncated = true;
+  report->findings.push_back({"web:1 (debian 12)", "CVE-2024-1", "openssl", "3.0.11", "3.0.13",
+                              Severity::Critical, "a flaw"});
+  scanned.scan = report;
+  auto decoded = codec::decodeBatch(
+      codec::encodeBatch(ResultBatch{"web-01", "b00t", {scanned, sampleResult(2)}}));
+  REQUIRE(decoded.ok());
+  const auto& s = decoded->results[0].scan;
+  REQUIRE(s);
+  CHECK(s->scanner == "trivy");
+  CHECK(s->artifact == "web:1");
+  CHECK(s->count(Severity::Critical) == 1);
+  CHECK(s->count(Severity::Low) == 9);
+  CHECK(s->truncated);
+  REQUIRE(s->findings.size() == 1);
+  CHECK(s->findings[0].vulnerability_id == "CVE-2024-1");
+  CHECK(s->findings[0].package == "openssl");
+  CHECK(s->findings[0].installed_version == "3.0.11");
+  CHECK(s->findings[0].fixed_version == "3.0.13");
+  CHECK(s->findings[0].severity == Severity::Critical);
+  CHECK(s->findings[0].target == "web:1 (debian 12)");
+  CHECK(s->findings[0].title == "a flaw");
+  CHECK_FALSE(decoded->results[1].scan);
+}
+
+TEST_CASE("a scan report with more than 5,000 findings is cut on decode", "[common][unit]") {
+  vitals::v1::ResultBatch msg;
+  msg.ParseFromString(codec::encodeBatch(ResultBatch{"web-01", "b00t", {sampleResult(1)}}));
+  auto* scan = msg.mutable_results(0)->mutable_scan();
+  scan->set_scanner("trivy");
+  for (int i = 0; i < 5001; ++i) {
+    auto* f = scan->add_findings();
+    f->set_vulnerability_id("CVE-" + std::to_string(i));
+    f->set_severity(i == 0 ? "bogus" : "low");
+  }
+  auto decoded = codec::decodeBatch(msg.SerializeAsString());
+  REQUIRE(decoded.ok());
+  const auto& s = decoded->results[0].scan;
+  REQUIRE(s);
+  CHECK(s->findings.size() == ScanReport::kMaxFindings);
+  CHECK(s->truncated);
+  CHECK(s->findings[0].severity == Severity::Unknown);
+}

@@ -312,3 +312,62 @@ TEST_CASE("vitalsctl agents enroll-token, tokens and revoke map to the enrollmen
   CHECK(msg({"agents", "frobnicate"}).find("enroll-token") != std::string::npos);
   CHECK(msg({"status", "--labels", "a=b"}).find("enroll-token") != std::string::npos);
 }
+
+TEST_CASE(
+    "vitalsctl security scans, scan and findings map to their API calls and refuse bad "
+    "filters",
+    "[ctl][unit]") {
+  auto call = [](std::vector<std::string> argv) {
+    auto r = parse(std::move(argv), test::fakeEnv());
+    REQUIRE(r.ok());
+    CHECK(r->command == Command::Api);
+    return r->api_method + " " + r->api_path + " [" + r->api_list_key + "]";
+  };
+  CHECK(call({"security", "scans"}) == "GET /api/v1/security/scans [scans]");
+  CHECK(call({"security", "scans", "--service", "web", "--limit", "20"}) ==
+        "GET /api/v1/security/scans?service=web&limit=20 [scans]");
+  CHECK(call({"security", "scan", "42"}) == "GET /api/v1/security/scans/42 [findings]");
+  CHECK(call({"security", "findings", "--severity", "critical", "--status", "new", "--service",
+              "web"}) ==
+        "GET /api/v1/security/findings?service=web&severity=critical&status=new [findings]");
+
+  auto msg = [](std::vector<std::string> argv) {
+    auto r = parse(std::move(argv));
+    return r.ok() ? std::string("ok") : r.error().message;
+  };
+  CHECK_THAT(msg({"security"}), Catch::Contains("scans, scan ID or findings"));
+  CHECK_THAT(msg({"security", "scan"}), Catch::Contains("one numeric scan ID"));
+  CHECK_THAT(msg({"security", "scan", "abc"}), Catch::Contains("one numeric scan ID"));
+  CHECK_THAT(msg({"security", "findings", "--status", "closed"}),
+             Catch::Contains("--status must be new, open or fixed"));
+  CHECK_THAT(msg({"security", "findings", "--severity", "severe"}),
+             Catch::Contains("--severity must be critical, high, medium, low or unknown"));
+  CHECK_THAT(msg({"security", "scans", "--severity", "high"}),
+             Catch::Contains("--severity belongs to security findings"));
+  CHECK_THAT(msg({"repairs", "--limit", "5"}), Catch::Contains("--limit belongs to"));
+
+  // Findings print as a table of the columns that identify them.
+  auto findings = parse({"security", "findings"});
+  REQUIRE(findings.ok());
+  const nlohmann::json body = {{"findings",
+                                {{{"vulnerability_id", "CVE-2024-1"},
+                                  {"package", "openssl"},
+                                  {"severity", "critical"},
+                                  {"installed_version", "3.0.11"},
+                                  {"fixed_version", "3.0.13"},
+                                  {"status", "new"},
+                                  {"service", "web"},
+                                  {"check", "web-image"},
+                                  {"first_seen", "x"},
+                                  {"last_seen", "y"},
+                                  {"title", "t"},
+                                  {"target", "img"},
+                                  {"scan_id", 4},
+                                  {"agent", "a"}}}},
+                               {"next_cursor", nullptr}};
+  const std::string table = formatGeneric(body, findings->api_list_key, findings->api_columns);
+  CHECK_THAT(table, Catch::StartsWith("next_cursor: -\nSEVERITY"));
+  CHECK_THAT(table, Catch::Contains("VULNERABILITY_ID"));
+  CHECK_THAT(table, Catch::Contains("CVE-2024-1"));
+  CHECK_THAT(table, Catch::Contains("web-image"));
+}

@@ -90,6 +90,9 @@ TEST_CASE("a state update survives encoding", "[hub][unit][replica]") {
   u.seq = 42;
   auto r = test::result("a1", "boot", 7, "web", "http", HealthStatus::Down);
   r.details["big"] = "left out";
+  auto scan = std::make_shared<ScanReport>();
+  scan->findings.resize(100);
+  r.scan = scan;  // scan reports stay out too (ingest stores them)
   u.results.push_back(r);
   u.registrations.push_back(test::registration("a1", {CheckSpec{"http", "web", "http", "x"}}));
   u.alive = {"a1"};
@@ -103,6 +106,7 @@ TEST_CASE("a state update survives encoding", "[hub][unit][replica]") {
   CHECK(back->results[0].status == HealthStatus::Down);
   CHECK(back->results[0].seq == 7);
   CHECK(back->results[0].details.empty());
+  CHECK_FALSE(back->results[0].scan);
   REQUIRE(back->registrations.size() == 1);
   CHECK(back->registrations[0].checks.at(0).service == "web");
   CHECK(back->alive == std::vector<std::string>{"a1"});

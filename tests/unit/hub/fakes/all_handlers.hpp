@@ -60,6 +60,7 @@ struct AllHandlers {
   hub::api::RepairHandler repair_handler{
       pool, repair_store, repair_engine, agent_commands, state, time, std::chrono::seconds{1}};
   hub::api::AuditHandler audit_handler{pool};
+  hub::api::SecurityHandler security_handler{pool};
   // Pre-flight checklist and inbound events (nothing runs).
   FakeOverrideStore preflight_overrides;
   hub::preflight::PreflightRunner preflight_runner{
@@ -103,6 +104,7 @@ struct AllHandlers {
     h.keys = &keys;
     h.repair = &repair_handler;
     h.audit = &audit_handler;
+    h.security = &security_handler;
     h.preflight = &preflight_handler;
     h.events = &events_handler;
     h.incidents = &incidents;
