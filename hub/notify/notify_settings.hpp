@@ -24,6 +24,9 @@ struct ChannelSettings {
   std::string username;  // empty = no AUTH
   std::string password;  // secret: never logged
   bool starttls = false;  // require STARTTLS on smtp://
+  // false: "monitoring stopped" notices (a clean agent stop, a service left without checks)
+  // are not sent on this channel.
+  bool stop_notices = true;
 };
 
 struct RetryPolicy {

@@ -21,6 +21,9 @@ enum class Cause {
   Reconcile,    // start-up: the stored status differed from the rebuilt state
   AgentsGroup,  // the grouped "N agents unreachable" event (service = kAgentsGroupService)
   LogRate,      // a service's log error rate crossed its threshold (no uptime window)
+  Stopped,      // its agent stopped cleanly (deregistered): UNKNOWN, not a failure
+  Resumed,      // a stopped agent registered again within the restart grace
+  Removed,      // the service left the current view (its last check was removed or retired)
 };
 std::string_view toString(Cause cause);
 std::optional<Cause> parseCause(std::string_view text);

@@ -33,6 +33,8 @@ void takeSpec(CheckState& c, const std::string& agent_id, const CheckSpec& spec)
 
 }  // namespace
 
+std::string stoppedReason(SystemTime at) { return "agent stopped at " + formatRfc3339(at); }
+
 bool isNewer(const CheckResult& candidate, const CheckState& current) {
   if (current.seq == 0 || !current.last_checked) {
     return true;
@@ -76,6 +78,9 @@ ServiceState aggregate(std::string name, std::vector<CheckState> checks,
 
 void HubState::applyRegistration(const Registration& reg) {
   std::unique_lock lock(mu_);
+  if (!reg.boot_id.empty()) {
+    boot_of_[reg.agent_id] = reg.boot_id;
+  }
   std::set<std::string> listed;
   for (const auto& spec : reg.checks) {
     listed.insert(spec.name);
@@ -164,7 +169,11 @@ std::vector<ServiceState> HubState::servicesNamed(const std::set<std::string>& n
 
 CheckState HubState::snapshot(const CheckState& c) const {
   CheckState out = c;
-  if (unreachable_.count(c.agent_id) != 0) {
+  if (const auto it = stopped_.find(c.agent_id); it != stopped_.end()) {
+    out.stopped = true;
+    out.status = HealthStatus::Unknown;
+    out.message = stoppedReason(it->second);
+  } else if (unreachable_.count(c.agent_id) != 0) {
     out.unreachable = true;
     out.status = HealthStatus::Unknown;
     out.message = kUnreachableReason;
@@ -209,6 +218,61 @@ std::set<std::string> HubState::servicesOf(const std::string& agent_id) const {
     out.insert(it->second.service);
   }
   return out;
+}
+
+std::set<std::string> HubState::serviceNames() const {
+  std::set<std::string> out;
+  std::shared_lock lock(mu_);
+  for (const auto& [key, c] : checks_) {
+    out.insert(c.service);
+  }
+  return out;
+}
+
+bool HubState::setStopped(const std::string& agent_id, const std::string& boot_id,
+                          SystemTime at) {
+  std::unique_lock lock(mu_);
+  if (const auto b = boot_of_.find(agent_id);
+      !boot_id.empty() && b != boot_of_.end() && b->second != boot_id) {
+    return false;  // a deregistration from an earlier boot
+  }
+  return stopped_.try_emplace(agent_id, at).second;
+}
+
+std::optional<SystemTime> HubState::clearStopped(const std::string& agent_id) {
+  std::unique_lock lock(mu_);
+  const auto it = stopped_.find(agent_id);
+  if (it == stopped_.end()) {
+    return std::nullopt;
+  }
+  const SystemTime at = it->second;
+  stopped_.erase(it);
+  return at;
+}
+
+std::optional<SystemTime> HubState::stoppedAt(const std::string& agent_id) const {
+  std::shared_lock lock(mu_);
+  const auto it = stopped_.find(agent_id);
+  return it == stopped_.end() ? std::nullopt : std::optional<SystemTime>(it->second);
+}
+
+std::map<std::string, SystemTime> HubState::stoppedAgents() const {
+  std::shared_lock lock(mu_);
+  return stopped_;
+}
+
+std::set<std::string> HubState::forgetAgent(const std::string& agent_id) {
+  std::set<std::string> services;
+  std::unique_lock lock(mu_);
+  for (auto it = checks_.lower_bound(Key{agent_id, ""});
+       it != checks_.end() && it->first.first == agent_id;) {
+    services.insert(it->second.service);
+    it = checks_.erase(it);
+  }
+  stopped_.erase(agent_id);
+  unreachable_.erase(agent_id);
+  boot_of_.erase(agent_id);
+  return services;
 }
 
 std::optional<ServiceState> HubState::service(const std::string& name) const {

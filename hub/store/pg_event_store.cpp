@@ -274,7 +274,7 @@ Status PgEventStore::writeCatalog(const IngestBatch& batch) {
           "version = EXCLUDED.version, boot_id = EXCLUDED.boot_id, labels = EXCLUDED.labels, "
           "config_hash = EXCLUDED.config_hash, "
           "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen), "
-          "registered_at = EXCLUDED.registered_at, deregistered_at = NULL, "
+          "registered_at = EXCLUDED.registered_at, deregistered_at = NULL, forgotten_at = NULL, "
           "check_count = EXCLUDED.check_count, actions = EXCLUDED.actions",
           {reg->agent_id, noNul(reg->hostname), noNul(reg->version), noNul(reg->boot_id),
            labelsJson(reg->labels), noNul(reg->config_hash), now,

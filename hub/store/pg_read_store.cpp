@@ -117,7 +117,7 @@ Result<std::vector<AgentRecord>> PgReadStore::agents() {
       "SELECT agent_id, hostname, version, boot_id, labels::text, " VITALS_EPOCH_US(
           "first_seen") ", " VITALS_EPOCH_US("last_seen") ", " VITALS_EPOCH_US("registered_at") ", " VITALS_EPOCH_US(
           "deregistered_at") ", check_count, heartbeat_interval_ms, " VITALS_EPOCH_US(
-          "unreachable_since") ", clock_skew_ms FROM agents ORDER BY agent_id");
+          "unreachable_since") ", clock_skew_ms FROM agents WHERE forgotten_at IS NULL ORDER BY agent_id");
   if (!rows.ok()) {
     return rows.error();
   }

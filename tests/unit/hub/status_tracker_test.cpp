@@ -32,7 +32,7 @@ struct Rig {
   metrics::Registry registry;
   RecordingSink sink;
   status::StatusTracker tracker{state, store, time, registry,
-                                status::TrackerSettings{policy::LivenessSettings{}, 400},
+                                status::TrackerSettings{policy::LivenessSettings{}, 400, {}},
                                 log::makeLogger("test", log::LogOptions{"off", log::Format::Text})};
   Rig() { tracker.addSink(sink); }
 
@@ -162,7 +162,7 @@ TEST_CASE("at start the tracker reconciles with the stored windows and finds age
   // Before the restart: web was recorded healthy, and a1 was last seen long ago.
   rig.store.open["web"] = store::UptimeWindow{HealthStatus::Healthy, rig.time.now() - 1h, {}};
   rig.store.agents["a1"] = policy::AgentLiveness{"a1", rig.time.now() - 10min, 2000ms, false,
-                                                 false};
+                                                 false, {}, {}, false};
   CheckSpec spec = test::spec("http", "web");
   auto last = test::result("a1", "boot", 5, "web", "http", HealthStatus::Down,
                            rig.time.now() - 10min);
