@@ -113,7 +113,8 @@ ApiResponse AgentsHandler::list(const ApiRequest&) const {
 }
 
 ApiResponse AgentsHandler::forget(const ApiRequest& req) const {
-  const std::string* id = req.param("id");
+  const auto found = req.path_params.find("id");
+  const std::string* id = found == req.path_params.end() ? nullptr : &found->second;
   if (id == nullptr || !subjects::isValidToken(*id)) {
     return badRequest("agent id: 1-128 characters of A-Z a-z 0-9 _ -");
   }

@@ -20,7 +20,7 @@ using api::Access;
 namespace {
 
 // The rules (docs/security.md), independent of Route::access: public probes and page; admin for
-// keys, overrides, the audit trail, repair policy changes and hub registration;
+// keys, overrides, the audit trail, repair policy changes, hub registration and retiring agents;
 // signed-or-operator for inbound
 // events; else readonly to read and operator to act.
 Access expectedAccess(const api::Route& r) {
@@ -44,7 +44,8 @@ Access expectedAccess(const api::Route& r) {
       (r.pattern.find("override") != std::string::npos && r.method != "GET") ||
       r.pattern.rfind("/api/v1/audit", 0) == 0 ||
       (r.pattern.rfind("/api/v1/policies", 0) == 0 && r.method != "GET") ||
-      r.pattern == "/api/v1/federation/register") {
+      r.pattern == "/api/v1/federation/register" ||
+      (r.pattern == "/api/v1/agents/{id}" && r.method == "DELETE")) {
     return Access::Admin;
   }
   return r.method == "GET" || r.method == "HEAD" ? Access::Readonly : Access::Operator;

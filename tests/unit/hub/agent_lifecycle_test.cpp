@@ -7,10 +7,12 @@
 #include "common/log/log.hpp"
 #include "common/time/manual_time.hpp"
 #include "hub/alerts/alert_policy.hpp"
+#include "hub/api/services_handler.hpp"
 #include "hub/policy/liveness.hpp"
 #include "hub/replica/state_sync.hpp"
 #include "hub/replica/state_update.hpp"
 #include "hub/status/status_tracker.hpp"
+#include "tests/unit/hub/fakes/fake_read_store.hpp"
 #include "tests/unit/hub/fakes/fake_status_store.hpp"
 #include "tests/unit/hub/test_data.hpp"
 
@@ -550,4 +552,45 @@ TEST_CASE("a state update carries stops and retired agents to the other replicas
   reg.registrations.push_back(test::registration("a1", {test::spec("home", "web")}));
   REQUIRE(sync.apply(reg));
   CHECK_FALSE(state.stoppedAt("a1").has_value());
+}
+
+// ---- the API ----
+
+TEST_CASE("DELETE /api/v1/agents/{id} retires a stopped agent, refuses an online one and names "
+          "what is wrong",
+          "[hub][unit][lifecycle][api]") {
+  ManualTime time;
+  test::FakeReadStore reads;
+  store::AgentRecord stopped;
+  stopped.agent_id = "old-node";
+  stopped.deregistered_at = time.now();
+  store::AgentRecord online;
+  online.agent_id = "live-node";
+  reads.agent_records = {stopped, online};
+  std::vector<std::string> asked;
+  api::AgentsHandler handler(reads, time, [&](const std::vector<std::string>& ids) {
+    asked.insert(asked.end(), ids.begin(), ids.end());
+    return Result<std::vector<std::string>>(ids);
+  });
+  auto call = [&](const std::string& id) {
+    api::ApiRequest req;
+    req.method = "DELETE";
+    req.path_params["id"] = id;
+    return handler.forget(req);
+  };
+  const auto ok = call("old-node");
+  CHECK(ok.status == 200);
+  CHECK(ok.body["agent_id"] == "old-node");
+  CHECK(ok.body["forgotten"] == true);
+  CHECK(asked == std::vector<std::string>{"old-node"});
+
+  const auto busy = call("live-node");
+  CHECK(busy.status == 409);
+  CHECK(busy.body.dump().find("online") != std::string::npos);
+  CHECK(call("nobody").status == 404);
+  CHECK(call("bad id!").status == 400);
+  CHECK(asked.size() == 1);
+
+  reads.unavailable = true;
+  CHECK(call("old-node").status == 503);
 }
