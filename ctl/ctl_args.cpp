@@ -67,6 +67,8 @@ const char* const kCtlUsage =
     "                                 results of one service, newest first; T is RFC 3339\n"
     "                                 (2026-01-02T03:04:05Z) or an age such as 30m, 2h, 1d\n"
     "  agents                         known agents\n"
+    "  agents forget ID               retire a stopped or unreachable agent now: it and its\n"
+    "                                 services leave the current view, history stays (admin)\n"
     "  keys list                      API keys (admin)\n"
     "  keys create --name NAME --role admin|operator|readonly [--expires 30d]\n"
     "                                 a new API key, printed once (admin)\n"
@@ -405,7 +407,14 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     return usage("no command given");
   }
   const std::string& cmd = positional.front();
-  if (cmd == "status" || cmd == "agents") {
+  if (cmd == "agents" && positional.size() > 1 && positional[1] == "forget") {
+    if (positional.size() != 3 || positional[2].empty()) {
+      return usage("agents forget needs exactly one agent ID");
+    }
+    a.command = Command::Api;
+    a.api_method = "DELETE";
+    a.api_path = "/api/v1/agents/" + encode(positional[2]);
+  } else if (cmd == "status" || cmd == "agents") {
     a.command = cmd == "status" ? Command::Status : Command::Agents;
     if (positional.size() > 1) {
       return usage(cmd + " takes no arguments, got \"" + positional[1] + "\"");
