@@ -289,3 +289,36 @@ TEST_CASE("bad federation and replica settings are named with file and line",
   CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:6: replica.id"));
   CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:7: replica.lease_interval"));
 }
+
+TEST_CASE("agents.restart_grace and agents.forget_after are read, defaulted and checked",
+          "[hub][unit][config]") {
+  auto defaults = parse("");
+  REQUIRE(defaults.config);
+  CHECK(defaults.config->agents.restart_grace == std::chrono::minutes{2});
+  CHECK(defaults.config->agents.forget_after == std::chrono::hours{24 * 7});
+
+  auto set = parse(
+      "agents: {restart_grace: 30s, forget_after: 0s}\n"
+      "notify:\n"
+      "  channels:\n"
+      "    ops: {type: webhook, url: \"http://127.0.0.1:9/h\", secret_file: /s/k, "
+      "stop_notices: false}\n"
+      "    dev: {type: webhook, url: \"http://127.0.0.1:9/d\", secret_file: /s/k}\n",
+      fakeSources({}, {{"/s/k", "0123456789abcdef0123456789abcdef\n"}}));
+  INFO(set.problems);
+  REQUIRE(set.config);
+  CHECK(set.config->agents.restart_grace == std::chrono::seconds{30});
+  CHECK(set.config->agents.forget_after.count() == 0);  // never
+  CHECK_FALSE(set.config->notify.channels.at("ops").stop_notices);
+  CHECK(set.config->notify.channels.at("dev").stop_notices);
+
+  auto shorter = parse("agents:\n  restart_grace: 10m\n  forget_after: 5m\n");
+  CHECK_FALSE(shorter.config);
+  CHECK_THAT(shorter.problems, Catch::Contains("hub.yaml:3"));
+  CHECK_THAT(shorter.problems, Catch::Contains("forget_after"));
+  CHECK_THAT(shorter.problems, Catch::Contains("longer than restart_grace"));
+
+  auto unknown = parse("agents: {forget: 1d}\n");
+  CHECK_FALSE(unknown.config);
+  CHECK_THAT(unknown.problems, Catch::Contains("forget"));
+}
