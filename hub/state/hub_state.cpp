@@ -130,6 +130,13 @@ bool HubState::applyResult(const CheckResult& r) {
   if (!isNewer(r, c)) {
     return false;
   }
+  // A new boot's first runs that have not decided yet (a soft failure: the probe failed fewer
+  // than `retries` times) do not replace what the previous boot decided: a restart is not a
+  // trip through UNKNOWN.
+  if (c.seq != 0 && r.boot_id != c.boot_id && r.status == HealthStatus::Unknown &&
+      r.raw_status != HealthStatus::Unknown && c.status != HealthStatus::Unknown) {
+    return false;
+  }
   takeResult(c, r);
   return true;
 }

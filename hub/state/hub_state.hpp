@@ -73,8 +73,9 @@ class HubState {
   // than the one held (another replica's update may have arrived after the read).
   void mergeStored(const std::string& agent_id, const CheckSpec& spec,
                    const std::optional<CheckResult>& last);
-  // Applies a result if it is newer than what the check holds; creates unknown checks.
-  // Returns true when it changed the check.
+  // Applies a result if it is newer than what the check holds; creates unknown checks. A new
+  // boot's undecided result (status unknown after a soft failure) keeps the previous boot's
+  // decided status until the new boot decides. Returns true when it changed the check.
   bool applyResult(const CheckResult& result);
 
   std::vector<ServiceState> services() const;  // sorted by name

@@ -594,3 +594,32 @@ TEST_CASE("DELETE /api/v1/agents/{id} retires a stopped agent, refuses an online
   reads.unavailable = true;
   CHECK(call("old-node").status == 503);
 }
+
+TEST_CASE("a new boot's undecided first results keep the status the previous boot decided",
+          "[hub][unit][lifecycle]") {
+  state::HubState state;
+  auto down = test::result("a1", "boot1", 5, "web", "home", HealthStatus::Down);
+  REQUIRE(state.applyResult(down));
+  // boot2's first run failed once (retries not reached): status unknown, raw down.
+  auto soft = test::result("a1", "boot2", 1, "web", "home", HealthStatus::Unknown,
+                           test::at(1'900'000'000));
+  soft.raw_status = HealthStatus::Down;
+  CHECK_FALSE(state.applyResult(soft));
+  CHECK(state.service("web")->status == HealthStatus::Down);
+  // An inconclusive probe (raw unknown) is news, and so is boot2's decision.
+  auto inconclusive = soft;
+  inconclusive.seq = 2;
+  inconclusive.raw_status = HealthStatus::Unknown;
+  auto decided = soft;
+  decided.seq = 3;
+  decided.status = HealthStatus::Healthy;
+  decided.raw_status = HealthStatus::Healthy;
+  SECTION("inconclusive") {
+    CHECK(state.applyResult(inconclusive));
+    CHECK(state.service("web")->status == HealthStatus::Unknown);
+  }
+  SECTION("decided") {
+    CHECK(state.applyResult(decided));
+    CHECK(state.service("web")->status == HealthStatus::Healthy);
+  }
+}
