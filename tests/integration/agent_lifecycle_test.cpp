@@ -161,6 +161,8 @@ TEST_CASE(
   REQUIRE(waitUntil([&] { return allStopped(port, "shop") && allStopped(port, "extra"); }, 5s));
   const auto took = std::chrono::steady_clock::now() - stopped_at;
   CHECK(took < 1s);
+  WARN("clean stop -> every check unknown in "
+       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
   REQUIRE(waitUntil(
       [&] { return getJson(port, "/api/v1/alerts?state=open&service=shop")["alerts"].empty(); },
       5s));
