@@ -381,8 +381,7 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
         }
       } else if (arg == "--since" || arg == "--until") {
         if (!validTime(*v)) {
-          return usage(arg + " must be an RFC 3339 time or an age such as 2h, got \"" + *v +
-                       "\"");
+          return usage(arg + " must be an RFC 3339 time or an age such as 2h, got \"" + *v + "\"");
         }
         (arg == "--since" ? a.since : a.until) = *v;
       } else {
@@ -489,10 +488,9 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     }
     const bool list = a.command == Command::AlertsList || a.command == Command::SilencesList;
     if (!a.state.empty()) {
-      const bool ok = !list ? false
-                            : alerts ? (a.state == "open" || a.state == "resolved" ||
-                                        a.state == "all")
-                                     : (a.state == "active" || a.state == "all");
+      const bool ok = !list    ? false
+                      : alerts ? (a.state == "open" || a.state == "resolved" || a.state == "all")
+                               : (a.state == "active" || a.state == "all");
       if (!ok) {
         return usage(list ? "--state must be " +
                                 std::string(alerts ? "open, resolved or all" : "active or all") +
@@ -506,7 +504,8 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
   if (a.command != Command::SilencesAdd &&
       (a.agent != "*" || a.check != "*" || !a.duration.empty() || !a.comment.empty() ||
        a.maintenance)) {
-    return usage("--agent, --check, --duration, --comment and --maintenance belong to silences add");
+    return usage(
+        "--agent, --check, --duration, --comment and --maintenance belong to silences add");
   }
   if (!a.alert_service.empty() && a.command != Command::SilencesAdd &&
       a.command != Command::AlertsList && a.command != Command::Api) {
@@ -523,8 +522,9 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
   if (a.command != Command::Api &&
       (!a.window.empty() || !a.status.empty() || !a.reason.empty() || !a.file.empty() ||
        !a.actor.empty() || !a.action.empty() || !a.target.empty())) {
-    return usage("--window, --status, --reason, --file, --actor, --action and --target belong "
-                 "to uptime, repairs, preflight override, policies set and audit");
+    return usage(
+        "--window, --status, --reason, --file, --actor, --action and --target belong "
+        "to uptime, repairs, preflight override, policies set and audit");
   }
 
   std::optional<std::string> from_file;

@@ -236,8 +236,8 @@ Result<int> AlertEngine::tick(store::PgConnection& conn) {
         return stopped.error();
       }
       const auto& cfg = configFor(conn, i.service, configs);
-      const Circumstances cx{cfg, std::nullopt, "", now, settings_.restart_grace,
-                             &settings_.quiet_stop_channels};
+      const Circumstances cx{
+          cfg, std::nullopt, "", now, settings_.restart_grace, &settings_.quiet_stop_channels};
       auto plan = onStopDue(i, cx, stopped.value());
       if (auto a = apply(conn, plan, now, enqueued); !a.ok()) {
         return a;

@@ -47,8 +47,7 @@ json serviceJson(const state::ServiceState& s, SystemTime now) {
           {"status", std::string(toString(s.status))},
           {"latency_ms", s.latency ? json(latencyMs(*s.latency)) : json(nullptr)},
           {"last_checked", timeOrNull(s.last_checked)},
-          {"age_seconds",
-           s.last_checked ? json(ageSeconds(*s.last_checked, now)) : json(nullptr)},
+          {"age_seconds", s.last_checked ? json(ageSeconds(*s.last_checked, now)) : json(nullptr)},
           {"agent", s.agent},
           {"checks", std::move(checks)}};
 }
@@ -83,24 +82,25 @@ json agentJson(const store::AgentRecord& a, SystemTime now) {
   for (const auto& [k, v] : a.labels) {
     labels[k] = v;
   }
-  return {{"id", a.agent_id},
-          {"hostname", a.hostname},
-          {"version", a.version},
-          {"boot_id", a.boot_id},
-          {"labels", std::move(labels)},
-          {"first_seen", formatRfc3339(a.first_seen)},
-          {"last_seen", formatRfc3339(a.last_seen)},
-          {"age_seconds", ageSeconds(a.last_seen, now)},
-          {"registered_at", timeOrNull(a.registered_at)},
-          {"deregistered_at", timeOrNull(a.deregistered_at)},
-          {"check_count", a.check_count},
-          {"heartbeat_interval_ms",
-           a.heartbeat_interval ? json(a.heartbeat_interval->count()) : json(nullptr)},
-          {"unreachable", a.unreachable_since.has_value()},
-          {"unreachable_since", timeOrNull(a.unreachable_since)},
-          {"skew", a.clock_skew ? json({{"ms", a.clock_skew->count()},
-                                        {"direction", a.clock_skew->count() > 0 ? "ahead" : "behind"}})
-                                : json(nullptr)}};
+  return {
+      {"id", a.agent_id},
+      {"hostname", a.hostname},
+      {"version", a.version},
+      {"boot_id", a.boot_id},
+      {"labels", std::move(labels)},
+      {"first_seen", formatRfc3339(a.first_seen)},
+      {"last_seen", formatRfc3339(a.last_seen)},
+      {"age_seconds", ageSeconds(a.last_seen, now)},
+      {"registered_at", timeOrNull(a.registered_at)},
+      {"deregistered_at", timeOrNull(a.deregistered_at)},
+      {"check_count", a.check_count},
+      {"heartbeat_interval_ms",
+       a.heartbeat_interval ? json(a.heartbeat_interval->count()) : json(nullptr)},
+      {"unreachable", a.unreachable_since.has_value()},
+      {"unreachable_since", timeOrNull(a.unreachable_since)},
+      {"skew", a.clock_skew ? json({{"ms", a.clock_skew->count()},
+                                    {"direction", a.clock_skew->count() > 0 ? "ahead" : "behind"}})
+                            : json(nullptr)}};
 }
 
 }  // namespace vitals::hub::api

@@ -17,23 +17,19 @@ Router buildRouter(const Handlers& h) {
          "/api/v1/services/{name}/uptime",
          {"window"},
          bind(h.uptime, &UptimeHandler::service)});
-  r.add({"GET",
-         "/api/v1/services/{name}/trends",
-         {"hours"},
-         bind(h.uptime, &UptimeHandler::trends)});
+  r.add(
+      {"GET", "/api/v1/services/{name}/trends", {"hours"}, bind(h.uptime, &UptimeHandler::trends)});
   r.add({"GET", "/api/v1/uptime", {"window"}, bind(h.uptime, &UptimeHandler::all)});
   r.add({"GET", "/api/v1/agents", {}, bind(h.agents, &AgentsHandler::list)});
-  r.add({"DELETE", "/api/v1/agents/{id}", {}, bind(h.agents, &AgentsHandler::forget),
-         Access::Admin});
+  r.add(
+      {"DELETE", "/api/v1/agents/{id}", {}, bind(h.agents, &AgentsHandler::forget), Access::Admin});
   if (h.alerts != nullptr) {
     const auto& a = *h.alerts;
     r.add({"GET", "/api/v1/alerts/configs", {}, bind(a, &AlertsHandler::listConfigs)});
     r.add({"GET", "/api/v1/alerts/configs/{service}", {}, bind(a, &AlertsHandler::getConfig)});
     r.add({"PUT", "/api/v1/alerts/configs/{service}", {}, bind(a, &AlertsHandler::putConfig)});
-    r.add({"DELETE",
-           "/api/v1/alerts/configs/{service}",
-           {},
-           bind(a, &AlertsHandler::deleteConfig)});
+    r.add(
+        {"DELETE", "/api/v1/alerts/configs/{service}", {}, bind(a, &AlertsHandler::deleteConfig)});
     r.add({"GET",
            "/api/v1/notifications",
            {"status", "limit"},
@@ -53,10 +49,8 @@ Router buildRouter(const Handlers& h) {
            bind(i, &IncidentsHandler::list)});
     r.add({"GET", "/api/v1/alerts/{id}", {}, bind(i, &IncidentsHandler::get)});
     r.add({"POST", "/api/v1/alerts/{id}/ack", {}, bind(i, &IncidentsHandler::ack)});
-    r.add({"GET",
-           "/api/v1/silences",
-           {"state", "limit"},
-           bind(i, &IncidentsHandler::listSilences)});
+    r.add(
+        {"GET", "/api/v1/silences", {"state", "limit"}, bind(i, &IncidentsHandler::listSilences)});
     r.add({"POST", "/api/v1/silences", {}, bind(i, &IncidentsHandler::createSilence)});
     r.add({"GET", "/api/v1/silences/{id}", {}, bind(i, &IncidentsHandler::getSilence)});
     r.add({"DELETE", "/api/v1/silences/{id}", {}, bind(i, &IncidentsHandler::expireSilence)});
@@ -65,10 +59,7 @@ Router buildRouter(const Handlers& h) {
     const auto& p = *h.preflight;
     r.add({"GET", "/api/v1/preflight", {}, bind(p, &PreflightHandler::get)});
     r.add({"POST", "/api/v1/preflight/run", {}, bind(p, &PreflightHandler::run)});
-    r.add({"GET",
-           "/api/v1/preflight/overrides",
-           {},
-           bind(p, &PreflightHandler::listOverrides)});
+    r.add({"GET", "/api/v1/preflight/overrides", {}, bind(p, &PreflightHandler::listOverrides)});
     r.add({"POST",
            "/api/v1/preflight/overrides",
            {},
@@ -107,14 +98,10 @@ Router buildRouter(const Handlers& h) {
            bind(rp, &RepairHandler::listApprovals)});
     r.add({"POST", "/api/v1/approvals/{id}/approve", {}, bind(rp, &RepairHandler::approve)});
     r.add({"POST", "/api/v1/approvals/{id}/reject", {}, bind(rp, &RepairHandler::reject)});
-    r.add({"POST",
-           "/api/v1/services/{name}/actions/restart",
-           {},
-           bind(rp, &RepairHandler::restart)});
-    r.add({"POST",
-           "/api/v1/services/{name}/actions/recheck",
-           {},
-           bind(rp, &RepairHandler::recheck)});
+    r.add(
+        {"POST", "/api/v1/services/{name}/actions/restart", {}, bind(rp, &RepairHandler::restart)});
+    r.add(
+        {"POST", "/api/v1/services/{name}/actions/recheck", {}, bind(rp, &RepairHandler::recheck)});
     r.add({"POST",
            "/api/v1/services/{name}/actions/diagnose",
            {},

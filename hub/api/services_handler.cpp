@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/nats/subjects.hpp"
 #include "hub/api/cursor.hpp"
 #include "hub/api/json_views.hpp"
 #include "hub/api/request_helpers.hpp"
-#include "common/nats/subjects.hpp"
 
 namespace vitals::hub::api {
 namespace {

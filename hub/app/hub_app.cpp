@@ -178,10 +178,10 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       pool_(pg_, cfg.database.pool_size, logger_),
       reads_(pool_),
       status_store_(pool_),
-      tracker_(state_, status_store_, clock_, registry_,
-               status::TrackerSettings{cfg.staleness.liveness, cfg.uptime_retention_days,
-                                       cfg.agents},
-               logger_),
+      tracker_(
+          state_, status_store_, clock_, registry_,
+          status::TrackerSettings{cfg.staleness.liveness, cfg.uptime_retention_days, cfg.agents},
+          logger_),
       bus_sink_(
           cfg.hub_id,
           [this](const std::string& subject, std::string_view data) {
@@ -213,10 +213,9 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
                      registry_, logger_, repairEngineSettings(cfg.repair)),
       federation_(makeFederation()),
       services_handler_(state_, reads_, clock_),
-      agents_handler_(reads_, clock_,
-                      [this](const std::vector<std::string>& agents) {
-                        return tracker_.forget(agents);
-                      }),
+      agents_handler_(
+          reads_, clock_,
+          [this](const std::vector<std::string>& agents) { return tracker_.forget(agents); }),
       ops_handler_(
           {
               {"nats", [this] { return natsStatus(); }},
@@ -260,16 +259,16 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
             return held;
           }),
       stream_handler_(stream_hub_, stream_tickets_, clock_),
-      federation_handler_(
-          federation_ ? std::make_unique<api::FederationHandler>(
-                            cfg.hub_id, state_, federation_->view(),
-                            [this](const std::string& id, const std::string& url,
-                                   const std::string& version,
-                                   const std::vector<std::string>& capabilities) {
-                              return federation_->announce(id, url, version, capabilities);
-                            },
-                            clock_)
-                      : nullptr),
+      federation_handler_(federation_
+                              ? std::make_unique<api::FederationHandler>(
+                                    cfg.hub_id, state_, federation_->view(),
+                                    [this](const std::string& id, const std::string& url,
+                                           const std::string& version,
+                                           const std::vector<std::string>& capabilities) {
+                                      return federation_->announce(id, url, version, capabilities);
+                                    },
+                                    clock_)
+                              : nullptr),
       preflight_overrides_(pool_),
       preflight_(
           clock_, preflight_overrides_, registry_,

@@ -57,13 +57,13 @@ void validateConninfo(config::YamlReader& r, const std::string& key, const std::
   }
   for (auto* o = opts; o->keyword != nullptr; ++o) {
     if (std::string(o->keyword) == "password" && o->val != nullptr && *o->val != '\0') {
-      r.problem(key, "must not contain a password; use database.password_file or "
-                     "VITALS_DB_PASSWORD");
+      r.problem(key,
+                "must not contain a password; use database.password_file or "
+                "VITALS_DB_PASSWORD");
     }
   }
   PQconninfoFree(opts);
 }
-
 
 // `alerts:`: defaults for services without a stored alert config, and the engine's timing.
 void readAlerts(config::YamlReader& a, const notify::NotifySettings& notify,
@@ -79,8 +79,7 @@ void readAlerts(config::YamlReader& a, const notify::NotifySettings& notify,
   }
   const auto day = milliseconds{std::chrono::hours{24}};
   out.escalation_delay_seconds = static_cast<int>(
-      a.duration("escalation_delay", std::chrono::seconds{out.escalation_delay_seconds}, 0ms,
-                 day)
+      a.duration("escalation_delay", std::chrono::seconds{out.escalation_delay_seconds}, 0ms, day)
           .count() /
       1000);
   out.suppression_window_seconds = static_cast<int>(
@@ -92,7 +91,8 @@ void readAlerts(config::YamlReader& a, const notify::NotifySettings& notify,
   out.min_severity = a.str("min_severity", out.min_severity);
   if (out.min_severity != "degraded" && out.min_severity != "down" &&
       out.min_severity != "unknown") {
-    a.problem("min_severity", "must be degraded, unknown or down, got \"" + out.min_severity + "\"");
+    a.problem("min_severity",
+              "must be degraded, unknown or down, got \"" + out.min_severity + "\"");
   }
   out.max_notify_age = a.duration("max_notify_age", out.max_notify_age, 0ms, day * 7);
   out.tick_interval = a.duration("tick_interval", out.tick_interval, 100ms, milliseconds{60000});
@@ -103,8 +103,8 @@ void readAlerts(config::YamlReader& a, const notify::NotifySettings& notify,
 void readNotify(config::YamlReader& n, const ConfigSources& sources, notify::NotifySettings& out) {
   out.timeout = n.duration("timeout", out.timeout, 100ms, 5min);
   out.poll_interval = n.duration("poll_interval", out.poll_interval, 10ms, 60s);
-  out.retry.initial = n.duration("retry_initial", out.retry.initial, 10ms,
-                                 milliseconds{std::chrono::hours{1}});
+  out.retry.initial =
+      n.duration("retry_initial", out.retry.initial, 10ms, milliseconds{std::chrono::hours{1}});
   out.retry.max =
       n.duration("retry_max", out.retry.max, 10ms, milliseconds{std::chrono::hours{24}});
   out.retry.max_attempts =
@@ -166,8 +166,8 @@ void readNotify(config::YamlReader& n, const ConfigSources& sources, notify::Not
         c.type = notify::ChannelType::Email;
         c.smtp_url = ch->str("smtp_url", "");
         if (c.smtp_url.rfind("smtp://", 0) != 0 && c.smtp_url.rfind("smtps://", 0) != 0) {
-          ch->problem("smtp_url", "must be smtp://host:port or smtps://host:port, got \"" +
-                                      c.smtp_url + "\"");
+          ch->problem("smtp_url",
+                      "must be smtp://host:port or smtps://host:port, got \"" + c.smtp_url + "\"");
         }
         c.from = ch->str("from", "");
         if (c.from.find('@') == std::string::npos) {
@@ -178,7 +178,8 @@ void readNotify(config::YamlReader& n, const ConfigSources& sources, notify::Not
           ch->problem("to", "must list at least one address");
         }
         for (const auto& t : c.to) {
-          if (t.find('@') == std::string::npos || t.find_first_of("<>\r\n ,") != std::string::npos) {
+          if (t.find('@') == std::string::npos ||
+              t.find_first_of("<>\r\n ,") != std::string::npos) {
             ch->problem("to", "\"" + t + "\" is not an email address");
           }
         }
@@ -322,11 +323,12 @@ std::optional<std::int64_t> parseByteSize(const std::string& text) {
 }
 
 // `repair:` (after `notify:`: notify_channels must name configured channels).
-static void readRepair(config::YamlReader& r, const notify::NotifySettings& notify, RepairSettings& out) {
+static void readRepair(config::YamlReader& r, const notify::NotifySettings& notify,
+                       RepairSettings& out) {
   out.enabled = r.boolean("enabled", out.enabled);
   out.rate_limit = static_cast<int>(r.integer("rate_limit", out.rate_limit, 0, 100000));
-  out.rate_window = r.duration("rate_window", out.rate_window, 1s,
-                               milliseconds{std::chrono::hours{24 * 7}});
+  out.rate_window =
+      r.duration("rate_window", out.rate_window, 1s, milliseconds{std::chrono::hours{24 * 7}});
   out.approval_expiry = r.duration("approval_expiry", out.approval_expiry, 1s,
                                    milliseconds{std::chrono::hours{24 * 7}});
   out.command_timeout = r.duration("command_timeout", out.command_timeout, 1s, 1h);
@@ -334,7 +336,8 @@ static void readRepair(config::YamlReader& r, const notify::NotifySettings& noti
   if (auto channels = r.strings("notify_channels")) {
     for (const auto& name : *channels) {
       if (!notify.channels.count(name)) {
-        r.problem("notify_channels", "unknown channel \"" + name + "\" (not under notify.channels)");
+        r.problem("notify_channels",
+                  "unknown channel \"" + name + "\" (not under notify.channels)");
       }
     }
     out.notify_channels = *channels;
@@ -421,7 +424,8 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
       if (!bytes || (*bytes != -1 && *bytes < (1 << 20))) {
         i->problem("stream_max_bytes",
                    "must be a size of at least 1MiB such as 1073741824, 512MiB or 2GB, or "
-                   "\"unlimited\", got \"" + *size + "\"");
+                   "\"unlimited\", got \"" +
+                       *size + "\"");
       } else {
         c.ingest.stream_max_bytes = *bytes;
       }
@@ -435,8 +439,8 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
   }
 
   c.retention_days = static_cast<int>(root.integer("retention_days", c.retention_days, 1, 3650));
-  c.uptime_retention_days = static_cast<int>(
-      root.integer("uptime_retention_days", c.uptime_retention_days, 1, 3650));
+  c.uptime_retention_days =
+      static_cast<int>(root.integer("uptime_retention_days", c.uptime_retention_days, 1, 3650));
 
   if (auto services = root.mapping("services")) {
     for (const auto& name : services->keys()) {
@@ -503,8 +507,8 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
 
   if (auto ag = root.mapping("agents")) {
     auto& lc = c.agents;
-    lc.restart_grace = ag->duration("restart_grace", lc.restart_grace, 0ms,
-                                    milliseconds{std::chrono::hours{24}});
+    lc.restart_grace =
+        ag->duration("restart_grace", lc.restart_grace, 0ms, milliseconds{std::chrono::hours{24}});
     lc.forget_after = ag->duration("forget_after", lc.forget_after, 0ms,
                                    milliseconds{std::chrono::hours{24 * 3650}});
     if (lc.forget_after.count() > 0 && lc.forget_after <= lc.restart_grace) {

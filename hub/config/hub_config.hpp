@@ -50,7 +50,7 @@ struct IngestSettings {
 
 // Keepalive and clock skew (`staleness:`).
 struct StalenessSettings {
-  policy::LivenessSettings liveness;              // missed_heartbeats, fallback, skew threshold
+  policy::LivenessSettings liveness;  // missed_heartbeats, fallback, skew threshold
   std::chrono::milliseconds sweep_interval{5000};
 };
 
@@ -60,15 +60,15 @@ struct UptimeSettings {
 
 // `api:`: REST API authentication, limits and TLS (docs/configuration-hub.md, docs/security.md).
 struct ApiSettings {
-  bool auth_required = true;      // auth: required | disabled
-  bool metrics_public = true;     // /metrics without a key
+  bool auth_required = true;              // auth: required | disabled
+  bool metrics_public = true;             // /metrics without a key
   std::int64_t max_body_bytes = 1 << 20;  // larger request bodies get 413
-  int rate_per_second = 20;       // per API key; 0 = unlimited
+  int rate_per_second = 20;               // per API key; 0 = unlimited
   int rate_burst = 40;
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};
   std::chrono::milliseconds key_cache_ttl{5000};  // how long a revoked key may still work
-  std::string tls_cert_file;      // both set: the listener speaks HTTPS only
+  std::string tls_cert_file;                      // both set: the listener speaks HTTPS only
   std::string tls_key_file;
 };
 
@@ -80,7 +80,7 @@ struct RepairSettings {
   std::chrono::milliseconds approval_expiry{std::chrono::minutes{30}};
   std::chrono::milliseconds command_timeout{60000};  // waiting for an agent's reply
   std::chrono::milliseconds sweep_interval{1000};    // expiry and approved-row pickup
-  std::vector<std::string> notify_channels;  // escalations, approval requests and expiries
+  std::vector<std::string> notify_channels;          // escalations, approval requests and expiries
   // `default_policy:` what a created default policy holds.
   bool default_enabled = false;
   bool default_dry_run = false;
@@ -110,13 +110,13 @@ struct HubConfig {
   StalenessSettings staleness;
   policy::LifecycleSettings agents;  // restart grace and forget_after (`agents:`)
   UptimeSettings uptime;
-  notify::NotifySettings notify;  // channels and delivery retries (`notify:`)
-  alerts::AlertSettings alerts;   // alert policy defaults and timing (`alerts:`)
+  notify::NotifySettings notify;           // channels and delivery retries (`notify:`)
+  alerts::AlertSettings alerts;            // alert policy defaults and timing (`alerts:`)
   preflight::PreflightSettings preflight;  // the pre-flight checklist (`preflight:`)
   events::EventsSettings events;           // inbound events and their rules (`events:`)
-  ApiSettings api;                // REST API security and limits (`api:`)
-  RepairSettings repair;         // auto-repair guardrails (`repair:`)
-  ReplicaSettings replica;       // replicas per site (`replica:`); ids default to hub_id
+  ApiSettings api;                         // REST API security and limits (`api:`)
+  RepairSettings repair;                   // auto-repair guardrails (`repair:`)
+  ReplicaSettings replica;                 // replicas per site (`replica:`); ids default to hub_id
   federation::FederationSettings federation;  // summaries and the global view (`federation:`)
   log::LogOptions log;
 };

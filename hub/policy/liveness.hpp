@@ -19,11 +19,11 @@ struct LivenessSettings {
 // An agent as the sweeper sees it (agents table).
 struct AgentLiveness {
   std::string agent_id;
-  SystemTime last_seen{};                                  // hub clock
+  SystemTime last_seen{};  // hub clock
   std::optional<std::chrono::milliseconds> heartbeat_interval;
-  bool unreachable = false;                                // already marked
-  bool deregistered = false;                               // stopped cleanly: never "unreachable"
-  std::optional<SystemTime> deregistered_at;               // when it stopped (hub clock)
+  bool unreachable = false;                   // already marked
+  bool deregistered = false;                  // stopped cleanly: never "unreachable"
+  std::optional<SystemTime> deregistered_at;  // when it stopped (hub clock)
   std::optional<SystemTime> unreachable_since;
   bool forgotten = false;  // retired: out of the current view until it registers again
 };

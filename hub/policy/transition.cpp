@@ -27,9 +27,9 @@ std::string_view toString(Cause cause) {
 }
 
 std::optional<Cause> parseCause(std::string_view text) {
-  for (auto c : {Cause::Check, Cause::Unreachable, Cause::Reachable, Cause::Reconcile,
-                 Cause::AgentsGroup, Cause::LogRate, Cause::Stopped, Cause::Resumed,
-                 Cause::Removed}) {
+  for (auto c :
+       {Cause::Check, Cause::Unreachable, Cause::Reachable, Cause::Reconcile, Cause::AgentsGroup,
+        Cause::LogRate, Cause::Stopped, Cause::Resumed, Cause::Removed}) {
     if (toString(c) == text) {
       return c;
     }

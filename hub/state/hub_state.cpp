@@ -236,8 +236,7 @@ std::set<std::string> HubState::serviceNames() const {
   return out;
 }
 
-bool HubState::setStopped(const std::string& agent_id, const std::string& boot_id,
-                          SystemTime at) {
+bool HubState::setStopped(const std::string& agent_id, const std::string& boot_id, SystemTime at) {
   std::unique_lock lock(mu_);
   if (const auto b = boot_of_.find(agent_id);
       !boot_id.empty() && b != boot_of_.end() && b->second != boot_id) {

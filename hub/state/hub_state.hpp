@@ -109,12 +109,12 @@ class HubState {
  private:
   CheckState snapshot(const CheckState& c) const;  // with unreachability applied; mu_ held
   const policy::ServiceRule& ruleOf(const std::string& service) const;  // mu_ held
-  using Key = std::pair<std::string, std::string>;  // (agent_id, check name)
+  using Key = std::pair<std::string, std::string>;                      // (agent_id, check name)
   mutable std::shared_mutex mu_;
   std::map<Key, CheckState> checks_;
   std::set<std::string> unreachable_;
-  std::map<std::string, SystemTime> stopped_;     // agent -> when it deregistered (hub clock)
-  std::map<std::string, std::string> boot_of_;    // agent -> boot id of its last registration
+  std::map<std::string, SystemTime> stopped_;   // agent -> when it deregistered (hub clock)
+  std::map<std::string, std::string> boot_of_;  // agent -> boot id of its last registration
   policy::ServiceRules rules_;
 };
 

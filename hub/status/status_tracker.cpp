@@ -62,16 +62,16 @@ policy::ServiceEvaluation evaluationOf(const state::ServiceState& s) {
   return e;
 }
 
-StatusTracker::StatusTracker(state::HubState& state, store::StatusStore& store,
-                             const Clock& clock, metrics::Registry& r, TrackerSettings settings,
+StatusTracker::StatusTracker(state::HubState& state, store::StatusStore& store, const Clock& clock,
+                             metrics::Registry& r, TrackerSettings settings,
                              std::shared_ptr<spdlog::logger> logger)
     : state_(state),
       store_(store),
       clock_(clock),
       settings_(settings),
       logger_(std::move(logger)),
-      transitions_(r.counter("vitals_status_transitions_total",
-                             "Service status transitions recorded")),
+      transitions_(
+          r.counter("vitals_status_transitions_total", "Service status transitions recorded")),
       record_errors_(r.counter("vitals_status_record_errors_total",
                                "Failed writes of transitions (retried on the next sweep)")),
       unreachable_total_(r.counter("vitals_agents_unreachable_total",
@@ -181,8 +181,7 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
     sweep_errors_.inc();
     logger_->warn("staleness sweep could not read agents: {}", agents.error().describe());
   } else {
-    const auto plan =
-        policy::planSweep(agents.value(), state_.unreachableAgents(), now,
+    const auto plan = policy::planSweep(agents.value(), state_.unreachableAgents(), now,
                                         settings_.liveness, watching_since_);
     for (const auto& a : plan.newly_unreachable) {
       state_.setUnreachable(a, true);
@@ -216,8 +215,7 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
       extra.push_back(std::move(group));
     }
     if (!plan.returned.empty()) {
-      logger_->info("{} agent(s) reachable again: {}", plan.returned.size(),
-                    joined(plan.returned));
+      logger_->info("{} agent(s) reachable again: {}", plan.returned.size(), joined(plan.returned));
     }
   }
   unreachable_now_.set(static_cast<double>(state_.unreachableAgents().size()));
@@ -232,19 +230,17 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
       auto done = forgetLocked(retire);
       if (!done.ok()) {
         sweep_errors_.inc();
-        logger_->warn("could not retire agents past forget_after: {}",
-                      done.error().describe());
+        logger_->warn("could not retire agents past forget_after: {}", done.error().describe());
       } else if (!done->empty()) {
-        logger_->info("retired {} agent(s) silent for longer than forget_after: {}",
-                      done->size(), joined(done.value()));
+        logger_->info("retired {} agent(s) silent for longer than forget_after: {}", done->size(),
+                      joined(done.value()));
       }
     }
   }
 
   const SystemTime hour = policy::hourOf(now);
   if (!last_checkpoint_ || *last_checkpoint_ < hour) {
-    const SystemTime drop_before =
-        now - std::chrono::hours{24} * settings_.uptime_retention_days;
+    const SystemTime drop_before = now - std::chrono::hours{24} * settings_.uptime_retention_days;
     if (auto s = store_.checkpoint(hour, drop_before); !s.ok()) {
       sweep_errors_.inc();
       logger_->warn("uptime rollup checkpoint failed (retried next sweep): {}",
@@ -431,14 +427,12 @@ void StatusTracker::onCommitted(const store::IngestBatch& batch) {
         for (const auto& s : of) {
           stopped.erase(s);
         }
-        if (policy::backWithinGrace(*at, batch.received_at,
-                                    settings_.lifecycle.restart_grace)) {
+        if (policy::backWithinGrace(*at, batch.received_at, settings_.lifecycle.restart_grace)) {
           resumed.insert(of.begin(), of.end());
-          logger_->info("agent {} is back {} ms after it stopped (within the restart grace)",
-                        reg->agent_id,
-                        std::chrono::duration_cast<std::chrono::milliseconds>(
-                            batch.received_at - *at)
-                            .count());
+          logger_->info(
+              "agent {} is back {} ms after it stopped (within the restart grace)", reg->agent_id,
+              std::chrono::duration_cast<std::chrono::milliseconds>(batch.received_at - *at)
+                  .count());
         }
       }
     } else if (const auto* hb = std::get_if<Heartbeat>(&e)) {

@@ -312,8 +312,8 @@ Status PgStatusStore::setUnreachable(const std::vector<std::string>& agents,
   return r.ok() ? okStatus() : Status(r.error());
 }
 
-Result<std::vector<std::string>> PgStatusStore::forgetAgents(
-    const std::vector<std::string>& agents, SystemTime at) {
+Result<std::vector<std::string>> PgStatusStore::forgetAgents(const std::vector<std::string>& agents,
+                                                             SystemTime at) {
   std::vector<std::string> out;
   if (agents.empty()) {
     return out;

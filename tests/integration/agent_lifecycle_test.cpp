@@ -92,10 +92,10 @@ std::string webhookChannel(const std::string& url, const std::string& secret_fil
 }
 
 std::string checksYaml(int web_port, int nats_port, bool all) {
-  std::string y = "  - name: shop-home\n    service: shop\n    kind: http\n"
-                  "    url: http://127.0.0.1:" +
-                  std::to_string(web_port) +
-                  "/healthz\n    interval: 300ms\n    timeout: 250ms\n";
+  std::string y =
+      "  - name: shop-home\n    service: shop\n    kind: http\n"
+      "    url: http://127.0.0.1:" +
+      std::to_string(web_port) + "/healthz\n    interval: 300ms\n    timeout: 250ms\n";
   if (all) {
     y += "  - name: shop-port\n    service: shop\n    kind: tcp\n    host: 127.0.0.1\n"
          "    port: " +

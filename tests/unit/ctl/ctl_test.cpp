@@ -264,7 +264,8 @@ TEST_CASE(
   };
   CHECK_THAT(msg({"uptime", "--window", "1y"}), Catch::Contains("--window must be 7d or 30d"));
   CHECK_THAT(msg({"approvals", "approve"}), Catch::Contains("approve ID"));
-  CHECK_THAT(msg({"agents", "forget"}), Catch::Contains("agents forget needs exactly one agent ID"));
+  CHECK_THAT(msg({"agents", "forget"}),
+             Catch::Contains("agents forget needs exactly one agent ID"));
   CHECK_THAT(msg({"agents", "forget", "a", "b"}), Catch::Contains("exactly one agent ID"));
   CHECK_THAT(msg({"preflight", "override", "agents"}), Catch::Contains("--reason"));
   CHECK_THAT(msg({"repairs", "--window", "7d"}), Catch::Contains("--window belongs to uptime"));

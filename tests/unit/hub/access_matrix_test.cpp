@@ -24,7 +24,8 @@ namespace {
 // signed-or-operator for inbound
 // events; else readonly to read and operator to act.
 Access expectedAccess(const api::Route& r) {
-  if (r.method == "GET" && (r.pattern == "/" || r.pattern == "/healthz" || r.pattern == "/readyz")) {
+  if (r.method == "GET" &&
+      (r.pattern == "/" || r.pattern == "/healthz" || r.pattern == "/readyz")) {
     return Access::Public;
   }
   if (r.method == "GET" && r.pattern == "/metrics") {
@@ -80,8 +81,8 @@ struct Matrix {
     s.metrics_public = metrics_public;
     s.per_key = {0, 1};
     s.failed_auth = {0, 1};
-    access = std::make_unique<api::AccessControl>(router, &authn, s, full.time, audit,
-                                                  full.registry);
+    access =
+        std::make_unique<api::AccessControl>(router, &authn, s, full.time, audit, full.registry);
     const auto now = full.time.now();
     auto add = [&](const std::string& who, auth::Role role, std::optional<SystemTime> expires) {
       auto k = auth::generateKey(random).value();
@@ -141,7 +142,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-const char* const kCallers[] = {"none",    "basic",   "unknown",  "garbage", "expired",
+const char* const kCallers[] = {"none",    "basic",    "unknown",  "garbage", "expired",
                                 "revoked", "readonly", "operator", "admin"};
 
 int rank(const std::string& caller) {

@@ -44,8 +44,9 @@ struct Rig {
   metrics::Registry registry;
   RecordingSink sink;
   std::vector<std::vector<std::string>> forgotten;
-  status::StatusTracker tracker{state, store, time, registry, settings(),
-                                log::makeLogger("test", log::LogOptions{"off", log::Format::Text})};
+  status::StatusTracker tracker{
+      state,    store,      time,
+      registry, settings(), log::makeLogger("test", log::LogOptions{"off", log::Format::Text})};
   Rig() {
     tracker.addSink(sink);
     tracker.onForgotten([this](const std::vector<std::string>& a) { forgotten.push_back(a); });
@@ -202,13 +203,14 @@ TEST_CASE("a late deregistration from an earlier boot does not stop a restarted 
   CHECK(rig.state.service("web")->status == HealthStatus::Healthy);
 }
 
-TEST_CASE("a registration that drops a check removes it; a service left without checks leaves "
-          "the view once",
-          "[hub][unit][lifecycle]") {
+TEST_CASE(
+    "a registration that drops a check removes it; a service left without checks leaves "
+    "the view once",
+    "[hub][unit][lifecycle]") {
   Rig rig;
   REQUIRE(rig.tracker.start().ok());
-  rig.registration("a1", {test::spec("home", "web"), test::spec("api", "web"),
-                          test::spec("port", "db", "tcp")});
+  rig.registration(
+      "a1", {test::spec("home", "web"), test::spec("api", "web"), test::spec("port", "db", "tcp")});
   rig.result("a1", "web", "home", HealthStatus::Healthy, 1);
   rig.result("a1", "web", "api", HealthStatus::Down, 2);
   rig.result("a1", "db", "port", HealthStatus::Down, 3);
@@ -383,9 +385,8 @@ Change changeOf(HealthStatus from, HealthStatus to, SystemTime at, Cause cause,
 // An open, notified incident: web down, told to "ops".
 Incident downIncident(const notify::AlertConfig& cfg) {
   Circumstances cx{cfg, {}, "", t0};
-  auto p = alerts::onChange(std::nullopt, changeOf(HealthStatus::Healthy, HealthStatus::Down, t0,
-                                                   Cause::Check),
-                            cx);
+  auto p = alerts::onChange(
+      std::nullopt, changeOf(HealthStatus::Healthy, HealthStatus::Down, t0, Cause::Check), cx);
   REQUIRE(p.incident.has_value());
   p.incident->id = 7;
   return *p.incident;
@@ -401,9 +402,10 @@ std::vector<std::string> labels(const Plan& p) {
 
 }  // namespace
 
-TEST_CASE("a clean stop resolves the incident at once and owes 'monitoring stopped' after the "
-          "grace, never 'recovered'",
-          "[hub][unit][lifecycle][alerts]") {
+TEST_CASE(
+    "a clean stop resolves the incident at once and owes 'monitoring stopped' after the "
+    "grace, never 'recovered'",
+    "[hub][unit][lifecycle][alerts]") {
   const auto cfg = alertConfig();
   const Incident open = downIncident(cfg);
   const auto reason = state::stoppedReason(t0 + 60s);
@@ -448,8 +450,8 @@ TEST_CASE("a clean stop resolves the incident at once and owes 'monitoring stopp
   }
   SECTION("back within the grace and still down: the incident goes on without a notice") {
     auto back = alerts::onChange(
-        stop.incident, changeOf(HealthStatus::Unknown, HealthStatus::Down, t0 + 90s,
-                                Cause::Resumed),
+        stop.incident,
+        changeOf(HealthStatus::Unknown, HealthStatus::Down, t0 + 90s, Cause::Resumed),
         {cfg, {}, "", t0 + 90s});
     REQUIRE(back.incident.has_value());
     CHECK(back.incident->open);
@@ -556,9 +558,10 @@ TEST_CASE("a state update carries stops and retired agents to the other replicas
 
 // ---- the API ----
 
-TEST_CASE("DELETE /api/v1/agents/{id} retires a stopped agent, refuses an online one and names "
-          "what is wrong",
-          "[hub][unit][lifecycle][api]") {
+TEST_CASE(
+    "DELETE /api/v1/agents/{id} retires a stopped agent, refuses an online one and names "
+    "what is wrong",
+    "[hub][unit][lifecycle][api]") {
   ManualTime time;
   test::FakeReadStore reads;
   store::AgentRecord stopped;
@@ -601,8 +604,8 @@ TEST_CASE("a new boot's undecided first results keep the status the previous boo
   auto down = test::result("a1", "boot1", 5, "web", "home", HealthStatus::Down);
   REQUIRE(state.applyResult(down));
   // boot2's first run failed once (retries not reached): status unknown, raw down.
-  auto soft = test::result("a1", "boot2", 1, "web", "home", HealthStatus::Unknown,
-                           test::at(1'900'000'000));
+  auto soft =
+      test::result("a1", "boot2", 1, "web", "home", HealthStatus::Unknown, test::at(1'900'000'000));
   soft.raw_status = HealthStatus::Down;
   CHECK_FALSE(state.applyResult(soft));
   CHECK(state.service("web")->status == HealthStatus::Down);

@@ -106,10 +106,10 @@ TEST_CASE("a sweep plan converges memory and database on who is unreachable",
           "[hub][unit][policy]") {
   LivenessSettings s;
   std::vector<AgentLiveness> agents{
-      {"dead", at(0), 1000ms, false, false, {}, {}, false},       // overdue, unknown to both
-      {"marked", at(0), 1000ms, true, false, {}, {}, false},      // overdue, database knows (restart)
-      {"back", at(99), 1000ms, true, false, {}, {}, false},       // database still says unreachable
-      {"stopped", at(0), 1000ms, false, true, {}, {}, false},     // deregistered: never unreachable
+      {"dead", at(0), 1000ms, false, false, {}, {}, false},    // overdue, unknown to both
+      {"marked", at(0), 1000ms, true, false, {}, {}, false},   // overdue, database knows (restart)
+      {"back", at(99), 1000ms, true, false, {}, {}, false},    // database still says unreachable
+      {"stopped", at(0), 1000ms, false, true, {}, {}, false},  // deregistered: never unreachable
   };
   const auto plan = planSweep(agents, {"marked", "back"}, at(100), s);
   CHECK(plan.newly_unreachable == std::vector<std::string>{"dead"});
