@@ -119,7 +119,15 @@ void HubState::mergeStored(const std::string& agent_id, const CheckSpec& spec,
 
 bool HubState::applyResult(const CheckResult& r) {
   std::unique_lock lock(mu_);
-  auto [it, inserted] = checks_.try_emplace(Key{r.agent_id, r.check});
+  const Key key{r.agent_id, r.check};
+  if (checks_.count(key) == 0) {
+    // A late result of a check the agent's registration for this boot no longer lists (a
+    // reload removed it) stays history: it does not bring the check back.
+    if (const auto b = boot_of_.find(r.agent_id); b != boot_of_.end() && b->second == r.boot_id) {
+      return false;
+    }
+  }
+  auto [it, inserted] = checks_.try_emplace(key);
   auto& c = it->second;
   if (inserted) {
     c.agent_id = r.agent_id;

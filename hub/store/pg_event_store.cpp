@@ -35,6 +35,11 @@ SELECT x.agent_id, x.name, x.service, x.kind, x.status, x.raw_status, x.latency_
 FROM jsonb_to_recordset($1::jsonb) AS x(agent_id text, name text, service text, kind text,
      status text, raw_status text, latency_us bigint, message text, observed_at timestamptz,
      boot_id text, seq bigint, failure_kind text)
+-- A late result of a check its agent's registration (same boot) no longer lists stays history.
+WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.agent_id = x.agent_id
+                    AND a.registered_at IS NOT NULL AND a.boot_id = x.boot_id
+                    AND NOT EXISTS (SELECT 1 FROM checks k
+                                    WHERE k.agent_id = x.agent_id AND k.name = x.name))
 ORDER BY x.agent_id, x.name
 ON CONFLICT (agent_id, name) DO UPDATE SET
   service = EXCLUDED.service,

@@ -248,3 +248,66 @@ TEST_CASE(
   CHECK(agentListed(port, agent_id));
   REQUIRE(agent->process().stop(SIGTERM) == 0);
 }
+
+TEST_CASE("two replicas follow a clean stop and a retired agent, whichever replica saw it",
+          "[integration][lifecycle][replica]") {
+  const auto fx = Fixture::load();
+  resetStream(fx);
+  const auto db = fx.freshDatabase("lifecycle_replicas");
+  auto options = [&](const std::string& replica) {
+    HubOptions o;
+    o.hub_id = "site-life";
+    o.db_conninfo = db;
+    o.http_port = freeTcpPort();
+    o.extra_yaml = "replica:\n  id: " + replica +
+                   "\n  lease_interval: 200ms\nstaleness:\n  sweep_interval: 500ms\n"
+                   "api:\n  rate_limit:\n    requests_per_second: 0\n";
+    return o;
+  };
+  HubOptions opts[2] = {options("r1"), options("r2")};
+  const std::string dirs[2] = {fx.workDir("lifecycle-r1"), fx.workDir("lifecycle-r2")};
+  std::optional<HubProcess> hubs[2];
+  for (int i = 0; i < 2; ++i) {
+    hubs[i].emplace(fx, dirs[i], opts[i]);
+    if (!hubs[i]->waitReady(30s)) {
+      FAIL("replica did not become ready:\n" << hubs[i]->log());
+    }
+    opts[i].create_admin_key = false;  // a restart reuses the key registered for the port
+  }
+  const int ports[2] = {hubs[0]->port(), hubs[1]->port()};
+  const std::string agent_id = "replica-life-agent";
+  const std::string checks =
+      "  - name: one\n    service: svc-one\n    kind: tcp\n    host: 127.0.0.1\n    port: " +
+      std::to_string(fx.nats_port) + "\n    interval: 300ms\n    timeout: 250ms\n" +
+      "  - name: two\n    service: svc-two\n    kind: tcp\n    host: 127.0.0.1\n    port: " +
+      std::to_string(fx.nats_port) + "\n    interval: 300ms\n    timeout: 250ms\n";
+  AgentProcess agent(fx, dirs[0], agent_id, checks);
+  INFO("r1 log:\n" << hubs[0]->log() << "\nr2 log:\n" << hubs[1]->log());
+  for (int port : ports) {
+    REQUIRE(waitUntil(
+        [&] {
+          return statusOf(port, "svc-one") == "healthy" && statusOf(port, "svc-two") == "healthy";
+        },
+        20s));
+  }
+
+  REQUIRE(agent.process().stop(SIGTERM) == 0);
+  for (int port : ports) {
+    CHECK(
+        waitUntil([&] { return allStopped(port, "svc-one") && allStopped(port, "svc-two"); }, 2s));
+  }
+
+  // Retired through r1: r2's view follows.
+  REQUIRE(httpRequest(ports[0], "DELETE", "/api/v1/agents/" + agent_id).status == 200);
+  CHECK(waitUntil([&] { return serviceNames(ports[1]).count("svc-one") == 0; }, 2s));
+  CHECK(serviceNames(ports[1]).count("svc-two") == 0);
+  CHECK_FALSE(agentListed(ports[1], agent_id));
+
+  // A restarted r2 still agrees.
+  REQUIRE(hubs[1]->process().stop(SIGTERM) == 0);
+  hubs[1].reset();
+  hubs[1].emplace(fx, dirs[1], opts[1]);
+  REQUIRE(hubs[1]->waitReady(30s));
+  CHECK(serviceNames(ports[1]).count("svc-one") == 0);
+  CHECK_FALSE(agentListed(ports[1], agent_id));
+}

@@ -626,3 +626,17 @@ TEST_CASE("a new boot's undecided first results keep the status the previous boo
     CHECK(state.service("web")->status == HealthStatus::Healthy);
   }
 }
+
+TEST_CASE("a late result of a check the registration dropped does not bring it back",
+          "[hub][unit][lifecycle]") {
+  state::HubState state;
+  auto reg = test::registration("a1", {test::spec("home", "web"), test::spec("port", "db")});
+  state.applyRegistration(reg);
+  reg.checks.pop_back();  // reload: "port" is gone
+  state.applyRegistration(reg);
+  CHECK_FALSE(state.applyResult(test::result("a1", "boot", 9, "db", "port")));
+  CHECK_FALSE(state.service("db").has_value());
+  // A new boot's result (its registration not seen yet) is news as before.
+  CHECK(state.applyResult(test::result("a1", "boot2", 1, "db", "port")));
+  CHECK(state.service("db").has_value());
+}
