@@ -71,6 +71,8 @@ const char* const kCtlUsage =
     "                                 a one-time token for `vitals-agent enroll` (admin)\n"
     "  agents tokens                  enrollment tokens made (admin)\n"
     "  agents revoke ID               cut an enrolled agent off the bus (admin)\n"
+    "  agents forget ID               retire a stopped or unreachable agent now: it and its\n"
+    "                                 services leave the current view, history stays (admin)\n"
     "  keys list                      API keys (admin)\n"
     "  keys create --name NAME --role admin|operator|readonly [--expires 30d]\n"
     "                                 a new API key, printed once (admin)\n"
@@ -446,8 +448,7 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
         }
       } else if (arg == "--since" || arg == "--until") {
         if (!validTime(*v)) {
-          return usage(arg + " must be an RFC 3339 time or an age such as 2h, got \"" + *v +
-                       "\"");
+          return usage(arg + " must be an RFC 3339 time or an age such as 2h, got \"" + *v + "\"");
         }
         (arg == "--since" ? a.since : a.until) = *v;
       } else {
@@ -511,8 +512,14 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
       }
       a.api_method = "POST";
       a.api_path = "/api/v1/agents/" + encode(positional[2]) + "/revoke";
+    } else if (sub == "forget") {
+      if (positional.size() != 3 || positional[2].empty()) {
+        return usage("agents forget needs exactly one agent ID");
+      }
+      a.api_method = "DELETE";
+      a.api_path = "/api/v1/agents/" + encode(positional[2]);
     } else {
-      return usage("agents takes nothing, enroll-token, tokens or revoke ID");
+      return usage("agents takes nothing, enroll-token, tokens, revoke ID or forget ID");
     }
     if ((!a.ttl.empty() || !a.labels.empty()) && sub != "enroll-token") {
       return usage("--ttl and --labels belong to agents enroll-token");
@@ -592,10 +599,9 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     }
     const bool list = a.command == Command::AlertsList || a.command == Command::SilencesList;
     if (!a.state.empty()) {
-      const bool ok = !list ? false
-                            : alerts ? (a.state == "open" || a.state == "resolved" ||
-                                        a.state == "all")
-                                     : (a.state == "active" || a.state == "all");
+      const bool ok = !list    ? false
+                      : alerts ? (a.state == "open" || a.state == "resolved" || a.state == "all")
+                               : (a.state == "active" || a.state == "all");
       if (!ok) {
         return usage(list ? "--state must be " +
                                 std::string(alerts ? "open, resolved or all" : "active or all") +
@@ -609,7 +615,8 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
   if (a.command != Command::SilencesAdd &&
       (a.agent != "*" || a.check != "*" || !a.duration.empty() || !a.comment.empty() ||
        a.maintenance)) {
-    return usage("--agent, --check, --duration, --comment and --maintenance belong to silences add");
+    return usage(
+        "--agent, --check, --duration, --comment and --maintenance belong to silences add");
   }
   if (!a.alert_service.empty() && a.command != Command::SilencesAdd &&
       a.command != Command::AlertsList && a.command != Command::Api) {

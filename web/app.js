@@ -155,7 +155,14 @@ const refreshSoon = (() => {
   };
 })();
 function handleEvent(kind, ev) {
-  if (kind === "status") {
+  if (kind === "status" && ev.data.cause === "removed") {
+    // The service left the current view (no check left, or its agent was retired).
+    state.services.delete(ev.service);
+    state.changedAt.delete(ev.service);
+    view.querySelector(`.card[data-name="${CSS.escape(ev.service)}"]`)?.remove();
+    updateSummary();
+    refreshSoon(["service", "timeline"]);
+  } else if (kind === "status") {
     const s = state.services.get(ev.service) || { name: ev.service, checks: [] };
     s.status = ev.data.to;
     state.services.set(ev.service, s);

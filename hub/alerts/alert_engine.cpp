@@ -181,9 +181,21 @@ Result<int> AlertEngine::processChanges(store::PgConnection& conn) {
         }
         open = std::move(found.value());
       }
+      if (!open && c.cause == policy::Cause::Resumed) {
+        // Back within the restart grace: the incident its stop resolved goes on.
+        auto pending = pg::stopPendingIncident(conn, c.service);
+        if (!pending.ok()) {
+          return pending.error();
+        }
+        open = std::move(pending.value());
+      }
       const auto& cfg = configFor(conn, c.service, configs);
-      const Circumstances cx{cfg, silenceFor(silences.value(), c.service, c.agent, c.check, c.at),
-                             kind == IncidentKind::Status ? inhibitorOf(c.service) : "", now};
+      const Circumstances cx{cfg,
+                             silenceFor(silences.value(), c.service, c.agent, c.check, c.at),
+                             kind == IncidentKind::Status ? inhibitorOf(c.service) : "",
+                             now,
+                             settings_.restart_grace,
+                             &settings_.quiet_stop_channels};
       auto plan = onChange(open, c, cx);
       if (auto a = apply(conn, plan, now, enqueued); !a.ok()) {
         return a;
@@ -212,6 +224,26 @@ Result<int> AlertEngine::tick(store::PgConnection& conn) {
   auto s = store::inTransaction(conn, [&]() -> Status {
     changed = 0;
     enqueued = 0;
+    std::map<std::string, notify::AlertConfig> configs;
+    // Clean stops whose restart grace has passed: "monitoring stopped", unless the agent is back.
+    auto due = pg::lockDueStopNotices(conn, now, 1000);
+    if (!due.ok()) {
+      return due.error();
+    }
+    for (const auto& i : due.value()) {
+      auto stopped = pg::agentStillStopped(conn, i.agent);
+      if (!stopped.ok()) {
+        return stopped.error();
+      }
+      const auto& cfg = configFor(conn, i.service, configs);
+      const Circumstances cx{
+          cfg, std::nullopt, "", now, settings_.restart_grace, &settings_.quiet_stop_channels};
+      auto plan = onStopDue(i, cx, stopped.value());
+      if (auto a = apply(conn, plan, now, enqueued); !a.ok()) {
+        return a;
+      }
+      ++changed;
+    }
     auto open = pg::lockOpenIncidents(conn, 1000);
     if (!open.ok()) {
       return open.error();
@@ -223,11 +255,14 @@ Result<int> AlertEngine::tick(store::PgConnection& conn) {
     if (!silences.ok()) {
       return silences.error();
     }
-    std::map<std::string, notify::AlertConfig> configs;
     for (const auto& i : open.value()) {
       const auto& cfg = configFor(conn, i.service, configs);
-      const Circumstances cx{cfg, silenceFor(silences.value(), i.service, i.agent, i.check, now),
-                             i.kind == IncidentKind::Status ? inhibitorOf(i.service) : "", now};
+      const Circumstances cx{cfg,
+                             silenceFor(silences.value(), i.service, i.agent, i.check, now),
+                             i.kind == IncidentKind::Status ? inhibitorOf(i.service) : "",
+                             now,
+                             settings_.restart_grace,
+                             &settings_.quiet_stop_channels};
       const bool flapping_now = i.kind == IncidentKind::Status && live_.flapping(i.agent, i.check);
       auto plan = onTick(i, cx, flapping_now);
       if (!plan.incident) {

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/metrics/metrics.hpp"
@@ -47,6 +48,10 @@ struct EngineSettings {
   int batch_size = 500;
   // For services without a stored alert config (channels = alerts.default_channels).
   notify::AlertConfig defaults;
+  // agents.restart_grace: a clean stop's "monitoring stopped" notice waits this long.
+  std::chrono::milliseconds restart_grace{std::chrono::minutes{2}};
+  // Channels with stop_notices: false.
+  std::set<std::string> quiet_stop_channels;
 };
 
 class AlertEngine final : public status::TransitionSink {

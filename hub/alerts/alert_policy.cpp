@@ -95,7 +95,105 @@ std::string heldEvent(const Circumstances& cx) {
   return "held";
 }
 
+// "monitoring stopped" to the channels notified so far, except those that turned it off.
+void stopNotice(Plan& p, const Incident& i, const Circumstances& cx, const std::string& label) {
+  const std::string summary = "monitoring of " + i.service + " stopped: " + i.reason + " (was " +
+                              std::string(toString(i.status)) + ")";
+  const auto& cfg = cx.config;
+  const int last = std::min<int>(i.level, static_cast<int>(cfg.channels.size()) - 1);
+  for (int k = 0; k <= last; ++k) {
+    const auto& ch = cfg.channels[static_cast<std::size_t>(k)];
+    if (cx.quiet_stop_channels != nullptr && cx.quiet_stop_channels->count(ch) != 0) {
+      p.events.push_back({"held", ch, "stop_notices off for this channel"});
+      continue;
+    }
+    p.notify.push_back({ch, label, i.status, HealthStatus::Unknown, summary});
+    p.events.push_back({"notified", ch, label});
+  }
+}
+
+// Its agent stopped cleanly, or the service left the view: the incident resolves now.
+Plan onStoppedOrRemoved(const std::optional<Incident>& open, const Change& c,
+                        const Circumstances& cx) {
+  Plan p;
+  if (!open || !open->open) {
+    return p;
+  }
+  Incident i = *open;  // `status` keeps the last known status (what the notice says it was)
+  i.open = false;
+  i.resolved_at = c.at;
+  i.reason = c.reason;
+  ++i.transitions;
+  const bool stopped = c.cause == Cause::Stopped;
+  if (stopped) {
+    i.agent = c.agent;  // the stopped agent: the notice waits for it
+    i.check = c.check;
+  }
+  p.events.push_back({stopped ? "stopped" : "removed", "", c.reason});
+  if (i.notified && !cx.silence) {
+    if (stopped) {
+      i.stop_notice_due = c.at + cx.restart_grace;
+      p.events.push_back({"stop-notice-scheduled", "",
+                          "monitoring stopped notice unless the agent is back within " +
+                              std::to_string(cx.restart_grace.count() / 1000) + "s"});
+    } else {
+      stopNotice(p, i, cx, "monitoring-stopped-" + std::to_string(i.transitions));
+    }
+  }
+  p.events.push_back({"resolved", "", c.reason});
+  p.incident = std::move(i);
+  return p;
+}
+
+// The agent came back within the restart grace; `pending` was resolved by its stop.
+Plan onResumed(const Incident& pending, const Change& c, const Circumstances& cx) {
+  Plan p;
+  Incident i = pending;
+  const HealthStatus before = i.status;
+  i.stop_notice_due.reset();
+  ++i.transitions;
+  i.reason = c.reason;
+  p.events.push_back({"resumed", "", "agent back within the restart grace"});
+  if (c.to == HealthStatus::Healthy) {
+    i.status = HealthStatus::Healthy;
+    if (i.notified && cx.config.recovery_notice && !cx.silence) {
+      toNotified(p, i, cx.config, "recovered-" + std::to_string(i.transitions), before,
+                 i.service + " recovered (was " + std::string(toString(before)) + ")");
+    }
+    p.incident = std::move(i);
+    return p;
+  }
+  // Still failing: the same incident goes on, as if the stop had not happened.
+  i.open = true;
+  i.resolved_at.reset();
+  i.status = c.to;
+  i.worst = worst(i.worst, c.to);
+  i.agent = c.agent;
+  i.check = c.check;
+  p.events.push_back({"reopened", "", arrow(before, c.to)});
+  if (c.to != before && i.notified && !cx.silence) {
+    i.last_notified_at = cx.now;
+    toNotified(p, i, cx.config, std::to_string(i.transitions) + ":" + arrow(before, c.to), before,
+               problemSummary(i));
+  }
+  p.incident = std::move(i);
+  return p;
+}
+
 }  // namespace
+
+Plan onStopDue(const Incident& resolved, const Circumstances& cx, bool agent_stopped) {
+  Plan p;
+  Incident i = resolved;
+  i.stop_notice_due.reset();
+  if (!agent_stopped) {
+    p.events.push_back({"resumed", "", "agent back: no stop notice"});
+  } else {
+    stopNotice(p, i, cx, "monitoring-stopped-" + std::to_string(i.transitions));
+  }
+  p.incident = std::move(i);
+  return p;
+}
 
 std::string_view toString(IncidentKind k) {
   switch (k) {
@@ -164,6 +262,16 @@ Plan onChange(const std::optional<Incident>& open, const Change& c, const Circum
     p.events.push_back({"resolved", "", "one-shot notice"});
     p.incident = std::move(i);
     return p;
+  }
+
+  if (c.cause == Cause::Stopped || c.cause == Cause::Removed) {
+    return onStoppedOrRemoved(open, c, cx);
+  }
+  if (c.cause == Cause::Resumed && open && !open->open) {
+    return onResumed(*open, c, cx);
+  }
+  if (open && !open->open) {
+    return p;  // only a resume looks at a resolved incident
   }
 
   // A service seen for the first time (from == to: its first window) that has no result yet is

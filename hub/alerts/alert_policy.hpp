@@ -20,8 +20,15 @@
 //   instead of each transition.
 // - Services that turned UNKNOWN because their agent is unreachable are covered by the grouped
 //   "N agents unreachable" incident and do not page one by one.
+// - A clean stop of the agent resolves the incident at once ("agent stopped at <time>"); the
+//   channels notified so far are told "monitoring stopped" once the restart grace has passed
+//   (onStopDue), unless the agent came back first: then the incident reopens with the real
+//   status quietly (a change of status is notified as usual), or resolves with a recovery
+//   notice. A service that left the view (its last check removed, its agent retired) resolves
+//   with the "monitoring stopped" notice at once. Channels with stop_notices: false skip it.
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +66,9 @@ struct Incident {
   int transitions = 1;
   std::optional<SystemTime> acked_at;
   std::string acked_by;
+  // Resolved by a clean stop of its agent: the "monitoring stopped" notice is owed from then
+  // on, unless the agent is back first (restart grace).
+  std::optional<SystemTime> stop_notice_due;
 };
 
 // One recorded status change (a status_changes row).
@@ -81,6 +91,10 @@ struct Circumstances {
   std::optional<std::int64_t> silence;  // an active silence that covers it
   std::string inhibitor;                // a depends_on service that is down now ("" = none)
   SystemTime now{};
+  // agents.restart_grace: how long a clean stop's notice waits for the agent to come back.
+  std::chrono::milliseconds restart_grace{std::chrono::minutes{2}};
+  // Channels configured with stop_notices: false ("monitoring stopped" notices not sent).
+  const std::set<std::string>* quiet_stop_channels = nullptr;
 };
 
 struct Outgoing {
@@ -113,6 +127,9 @@ bool globMatch(std::string_view pattern, std::string_view text);
 Plan onChange(const std::optional<Incident>& open, const Change& change, const Circumstances& cx);
 // Time passed for an open incident. `flapping_now`: its deciding check is still flapping.
 Plan onTick(const Incident& open, const Circumstances& cx, bool flapping_now);
+// The stop notice of an incident resolved by a clean stop is due (stop_notice_due <= now).
+// `agent_stopped`: its agent is still stopped (otherwise nothing is sent).
+Plan onStopDue(const Incident& resolved, const Circumstances& cx, bool agent_stopped);
 // An operator acknowledged it (no effect on a resolved or already acknowledged incident).
 Plan onAck(const Incident& open, const std::string& by, SystemTime now);
 

@@ -32,7 +32,7 @@ HealthStatus statusAt(const PgResult& r, int row, int col) {
 
 constexpr const char* kIncidentColumns =
     "id, service, kind, state, status, worst_status, reason, agent_id, check_name, " VITALS_EPOCH_US(
-        "opened_at") ", " VITALS_EPOCH_US("resolved_at") ", silenced_by, root_cause, notified, level, " VITALS_EPOCH_US("level_at") ", " VITALS_EPOCH_US("last_notified_at") ", reminders, flapping, transitions, " VITALS_EPOCH_US("acked_at") ", acked_by";
+        "opened_at") ", " VITALS_EPOCH_US("resolved_at") ", silenced_by, root_cause, notified, level, " VITALS_EPOCH_US("level_at") ", " VITALS_EPOCH_US("last_notified_at") ", reminders, flapping, transitions, " VITALS_EPOCH_US("acked_at") ", acked_by, " VITALS_EPOCH_US("stop_notice_due");
 
 Incident incidentAt(const PgResult& r, int i) {
   Incident x;
@@ -60,6 +60,7 @@ Incident incidentAt(const PgResult& r, int i) {
   x.transitions = static_cast<int>(r.int64(i, 19));
   x.acked_at = timeAt(r, i, 20);
   x.acked_by = r.str(i, 21);
+  x.stop_notice_due = timeAt(r, i, 22);
   return x;
 }
 
@@ -171,6 +172,40 @@ Result<std::vector<Incident>> lockOpenIncidents(store::PgConnection& conn, int l
                          {std::to_string(limit)});
 }
 
+Result<std::optional<Incident>> stopPendingIncident(store::PgConnection& conn,
+                                                    const std::string& service) {
+  auto rows = selectIncidents(conn,
+                              "WHERE service = $1 AND kind = 'status' AND state = 'resolved' AND "
+                              "stop_notice_due IS NOT NULL ORDER BY id DESC LIMIT 1 FOR UPDATE",
+                              {service});
+  if (!rows.ok()) {
+    return rows.error();
+  }
+  if (rows->empty()) {
+    return std::optional<Incident>{};
+  }
+  return std::optional<Incident>{rows->front()};
+}
+
+Result<bool> agentStillStopped(store::PgConnection& conn, const std::string& agent) {
+  auto r = conn.exec(
+      "SELECT 1 FROM agents WHERE agent_id = $1 AND (deregistered_at IS NOT NULL OR "
+      "forgotten_at IS NOT NULL)",
+      {agent});
+  if (!r.ok()) {
+    return r.error();
+  }
+  return r->rows() > 0;
+}
+
+Result<std::vector<Incident>> lockDueStopNotices(store::PgConnection& conn, SystemTime now,
+                                                 int limit) {
+  return selectIncidents(conn,
+                         "WHERE stop_notice_due IS NOT NULL AND stop_notice_due <= $1 ORDER BY id "
+                         "LIMIT $2 FOR UPDATE SKIP LOCKED",
+                         {pgTimestamp(now), std::to_string(limit)});
+}
+
 Result<std::optional<Incident>> incident(store::PgConnection& conn, std::int64_t id, bool lock) {
   auto rows = selectIncidents(conn, std::string("WHERE id = $1") + (lock ? " FOR UPDATE" : ""),
                               {std::to_string(id)});
@@ -214,14 +249,15 @@ Status save(store::PgConnection& conn, Incident& x) {
       std::to_string(x.transitions),
       optTime(x.acked_at),
       x.acked_by,
+      optTime(x.stop_notice_due),
   };
   if (x.id == 0) {
     auto r = conn.exec(
         "INSERT INTO alerts (service, kind, state, status, worst_status, reason, agent_id, "
         "check_name, opened_at, resolved_at, silenced_by, root_cause, notified, level, level_at, "
-        "last_notified_at, reminders, flapping, transitions, acked_at, acked_by) VALUES ($1, $2, "
-        "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) "
-        "RETURNING id",
+        "last_notified_at, reminders, flapping, transitions, acked_at, acked_by, "
+        "stop_notice_due) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+        "$15, $16, $17, $18, $19, $20, $21, $22) RETURNING id",
         p);
     if (!r.ok()) {
       return r.error();
@@ -235,7 +271,7 @@ Status save(store::PgConnection& conn, Incident& x) {
       "reason = $6, agent_id = $7, check_name = $8, opened_at = $9, resolved_at = $10, "
       "silenced_by = $11, root_cause = $12, notified = $13, level = $14, level_at = $15, "
       "last_notified_at = $16, reminders = $17, flapping = $18, transitions = $19, "
-      "acked_at = $20, acked_by = $21 WHERE id = $22",
+      "acked_at = $20, acked_by = $21, stop_notice_due = $22 WHERE id = $23",
       p);
   return r.ok() ? okStatus() : Status(r.error());
 }

@@ -59,6 +59,15 @@ Result<std::optional<Incident>> openIncident(store::PgConnection& conn, const st
                                              IncidentKind kind);
 // Open incidents not locked by another transaction (FOR UPDATE SKIP LOCKED).
 Result<std::vector<Incident>> lockOpenIncidents(store::PgConnection& conn, int limit);
+// The newest status incident of the service resolved by a clean stop whose notice is still
+// owed (stop_notice_due set), locked FOR UPDATE.
+Result<std::optional<Incident>> stopPendingIncident(store::PgConnection& conn,
+                                                    const std::string& service);
+// Whether the agent is still stopped (deregistered) or retired (agents table).
+Result<bool> agentStillStopped(store::PgConnection& conn, const std::string& agent);
+// Incidents whose stop notice is due at `now` (FOR UPDATE SKIP LOCKED).
+Result<std::vector<Incident>> lockDueStopNotices(store::PgConnection& conn, SystemTime now,
+                                                 int limit);
 Result<std::optional<Incident>> incident(store::PgConnection& conn, std::int64_t id, bool lock);
 Result<std::vector<Incident>> incidents(store::PgConnection& conn, const AlertQuery& q);
 // Inserts (id == 0; the id is set) or updates the incident.

@@ -57,7 +57,8 @@ json checkJson(const state::CheckState& c, SystemTime now) {
           {"message", c.message},
           {"last_checked", timeOrNull(c.last_checked)},
           {"age_seconds", seen ? json(ageSeconds(*c.last_checked, now)) : json(nullptr)},
-          {"unreachable", c.unreachable}};
+          {"unreachable", c.unreachable},
+          {"stopped", c.stopped}};
 }
 
 json serviceJson(const state::ServiceState& s, SystemTime now) {

@@ -21,6 +21,8 @@ Router buildRouter(const Handlers& h) {
       {"GET", "/api/v1/services/{name}/trends", {"hours"}, bind(h.uptime, &UptimeHandler::trends)});
   r.add({"GET", "/api/v1/uptime", {"window"}, bind(h.uptime, &UptimeHandler::all)});
   r.add({"GET", "/api/v1/agents", {}, bind(h.agents, &AgentsHandler::list)});
+  r.add(
+      {"DELETE", "/api/v1/agents/{id}", {}, bind(h.agents, &AgentsHandler::forget), Access::Admin});
   if (h.alerts != nullptr) {
     const auto& a = *h.alerts;
     r.add({"GET", "/api/v1/alerts/configs", {}, bind(a, &AlertsHandler::listConfigs)});

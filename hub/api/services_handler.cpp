@@ -1,7 +1,9 @@
 #include "hub/api/services_handler.hpp"
 
+#include <algorithm>
 #include <charconv>
 
+#include "common/nats/subjects.hpp"
 #include "hub/api/cursor.hpp"
 #include "hub/api/json_views.hpp"
 #include "hub/api/request_helpers.hpp"
@@ -108,6 +110,40 @@ ApiResponse AgentsHandler::list(const ApiRequest&) const {
     out.push_back(agentJson(a, now));
   }
   return jsonResponse({{"agents", std::move(out)}});
+}
+
+ApiResponse AgentsHandler::forget(const ApiRequest& req) const {
+  const auto found = req.path_params.find("id");
+  const std::string* id = found == req.path_params.end() ? nullptr : &found->second;
+  if (id == nullptr || !subjects::isValidToken(*id)) {
+    return badRequest("agent id: 1-128 characters of A-Z a-z 0-9 _ -");
+  }
+  if (!forget_) {
+    return errorResponse(501, "not_implemented", "this hub cannot retire agents");
+  }
+  auto agents = store_.agents();
+  if (!agents.ok()) {
+    return storeError(agents.error());
+  }
+  const auto it = std::find_if(agents->begin(), agents->end(),
+                               [&](const store::AgentRecord& a) { return a.agent_id == *id; });
+  if (it == agents->end()) {
+    return errorResponse(404, "not_found", "no agent \"" + *id + "\" (or it is retired already)");
+  }
+  if (!it->deregistered_at && !it->unreachable_since) {
+    return errorResponse(409, "conflict",
+                         "agent \"" + *id +
+                             "\" is online: stop it first (a running agent registers again and "
+                             "comes back)");
+  }
+  auto done = forget_({*id});
+  if (!done.ok()) {
+    return storeError(done.error());
+  }
+  if (done->empty()) {
+    return errorResponse(404, "not_found", "no agent \"" + *id + "\" (or it is retired already)");
+  }
+  return jsonResponse({{"agent_id", *id}, {"forgotten", true}});
 }
 
 }  // namespace vitals::hub::api

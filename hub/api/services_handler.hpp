@@ -1,6 +1,10 @@
 #pragma once
 // /api/v1/services, /api/v1/services/{name}, /api/v1/services/{name}/history. Current state
 // comes from memory (HubState); recent results and history from the read store.
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "common/time/clock.hpp"
 #include "hub/api/api_types.hpp"
 #include "hub/state/hub_state.hpp"
@@ -29,14 +33,22 @@ class ServicesHandler {
   const Clock& clock_;
 };
 
+// /api/v1/agents and DELETE /api/v1/agents/{id} (retire an agent now).
 class AgentsHandler {
  public:
-  AgentsHandler(store::ReadStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // Retires the agents (StatusTracker::forget); returns those actually retired.
+  using Forget = std::function<Result<std::vector<std::string>>(const std::vector<std::string>&)>;
+  AgentsHandler(store::ReadStore& store, const Clock& clock, Forget forget = {})
+      : store_(store), clock_(clock), forget_(std::move(forget)) {}
   ApiResponse list(const ApiRequest& req) const;
+  // 404 for an unknown (or already retired) agent, 409 for one that is online (it would come
+  // back with its next registration), 200 with {"agent_id", "forgotten": true} otherwise.
+  ApiResponse forget(const ApiRequest& req) const;
 
  private:
   store::ReadStore& store_;
   const Clock& clock_;
+  Forget forget_;
 };
 
 }  // namespace vitals::hub::api

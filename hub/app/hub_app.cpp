@@ -59,8 +59,15 @@ repair::EngineSettings repairEngineSettings(const RepairSettings& r) {
   return s;
 }
 
-alerts::EngineSettings alertEngineSettings(const alerts::AlertSettings& a) {
+alerts::EngineSettings alertEngineSettings(const HubConfig& cfg) {
+  const alerts::AlertSettings& a = cfg.alerts;
   alerts::EngineSettings s;
+  s.restart_grace = cfg.agents.restart_grace;
+  for (const auto& [name, ch] : cfg.notify.channels) {
+    if (!ch.stop_notices) {
+      s.quiet_stop_channels.insert(name);
+    }
+  }
   s.tick_interval = a.tick_interval;
   s.max_notify_age = a.max_notify_age;
   s.defaults.channels = a.default_channels;
@@ -180,8 +187,10 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       pool_(pg_, cfg.database.pool_size, logger_),
       reads_(pool_),
       status_store_(pool_),
-      tracker_(state_, status_store_, clock_, registry_,
-               status::TrackerSettings{cfg.staleness.liveness, cfg.uptime_retention_days}, logger_),
+      tracker_(
+          state_, status_store_, clock_, registry_,
+          status::TrackerSettings{cfg.staleness.liveness, cfg.uptime_retention_days, cfg.agents},
+          logger_),
       bus_sink_(
           cfg.hub_id,
           [this](const std::string& subject, std::string_view data) {
@@ -201,7 +210,7 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       sender_([this] { return std::make_unique<notify::PgOutboxStore>(pg_, logger_); }, clock_,
               notify_random_, cfg.notify, registry_, logger_),
       live_view_(state_),
-      alert_engine_(connect_db_, clock_, live_view_, cfg.services, alertEngineSettings(cfg.alerts),
+      alert_engine_(connect_db_, clock_, live_view_, cfg.services, alertEngineSettings(cfg),
                     registry_, logger_),
       alert_api_store_(pool_),
       agent_commands_([this](const std::string& subject, std::string_view data,
@@ -213,7 +222,9 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
                      registry_, logger_, repairEngineSettings(cfg.repair)),
       federation_(makeFederation()),
       services_handler_(state_, reads_, clock_),
-      agents_handler_(reads_, clock_),
+      agents_handler_(
+          reads_, clock_,
+          [this](const std::vector<std::string>& agents) { return tracker_.forget(agents); }),
       ops_handler_(
           {
               {"nats", [this] { return natsStatus(); }},
@@ -385,6 +396,8 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
   tracker_.addSink(repair_engine_);
   tracker_.addSink(alert_engine_);
   tracker_.addSink(state_sync_);  // what was recorded goes along with the next state update
+  tracker_.onForgotten(
+      [this](const std::vector<std::string>& agents) { state_sync_.publishForgotten(agents); });
   ingest_.setMaintenanceGate([this] { return job_lease_.holds(replica::kJobPartitions); });
   job_lease_.onAcquired([this](std::string_view job) { onJobAcquired(job); });
   logger_->info("replica {} of group {}", cfg.replica.id, cfg.replica.group);
@@ -421,7 +434,16 @@ Status HubApp::rebuildFromDatabase() {
     return agents.error();
   }
   for (const auto& a : agents.value()) {
+    if (a.forgotten) {
+      state_.forgetAgent(a.agent_id);  // retired while we missed the update
+      continue;
+    }
     state_.setUnreachable(a.agent_id, a.unreachable);
+    if (a.deregistered && a.deregistered_at) {
+      state_.setStopped(a.agent_id, "", *a.deregistered_at);
+    } else {
+      state_.clearStopped(a.agent_id);
+    }
   }
   return tracker_.resync();
 }

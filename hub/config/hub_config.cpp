@@ -125,6 +125,7 @@ void readNotify(config::YamlReader& n, const ConfigSources& sources, notify::Not
       notify::ChannelSettings c;
       c.name = name;
       const std::string type = ch->str("type", "");
+      c.stop_notices = ch->boolean("stop_notices", true);
       auto http_url = [&](const char* key) {
         if (auto url = ch->str(key)) {
           if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
@@ -511,6 +512,18 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
     c.staleness.sweep_interval =
         st->duration("sweep_interval", c.staleness.sweep_interval, 100ms, 5min);
     st->finish();
+  }
+
+  if (auto ag = root.mapping("agents")) {
+    auto& lc = c.agents;
+    lc.restart_grace =
+        ag->duration("restart_grace", lc.restart_grace, 0ms, milliseconds{std::chrono::hours{24}});
+    lc.forget_after = ag->duration("forget_after", lc.forget_after, 0ms,
+                                   milliseconds{std::chrono::hours{24 * 3650}});
+    if (lc.forget_after.count() > 0 && lc.forget_after <= lc.restart_grace) {
+      ag->problem("forget_after", "must be longer than restart_grace (or 0 for never)");
+    }
+    ag->finish();
   }
 
   if (auto u = root.mapping("uptime")) {

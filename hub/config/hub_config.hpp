@@ -125,6 +125,7 @@ struct HubConfig {
   int uptime_retention_days = 400;  // uptime_records and uptime_hourly
   policy::ServiceRules services;    // per-service status rules (`services:`)
   StalenessSettings staleness;
+  policy::LifecycleSettings agents;  // restart grace and forget_after (`agents:`)
   UptimeSettings uptime;
   notify::NotifySettings notify;           // channels and delivery retries (`notify:`)
   alerts::AlertSettings alerts;            // alert policy defaults and timing (`alerts:`)

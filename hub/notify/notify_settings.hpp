@@ -15,15 +15,18 @@ struct ChannelSettings {
   ChannelType type = ChannelType::Webhook;
   // webhook, slack
   std::string url;
-  std::string secret;            // webhook: signs X-Vitals-Signature (secret: never logged)
-  std::string previous_secret;   // webhook, during rotation: signs X-Vitals-Signature-Previous
+  std::string secret;           // webhook: signs X-Vitals-Signature (secret: never logged)
+  std::string previous_secret;  // webhook, during rotation: signs X-Vitals-Signature-Previous
   // email
   std::string smtp_url;  // smtp://host:port or smtps://host:port
   std::string from;
   std::vector<std::string> to;
-  std::string username;  // empty = no AUTH
-  std::string password;  // secret: never logged
+  std::string username;   // empty = no AUTH
+  std::string password;   // secret: never logged
   bool starttls = false;  // require STARTTLS on smtp://
+  // false: "monitoring stopped" notices (a clean agent stop, a service left without checks)
+  // are not sent on this channel.
+  bool stop_notices = true;
 };
 
 struct RetryPolicy {
@@ -34,7 +37,7 @@ struct RetryPolicy {
 
 struct NotifySettings {
   std::map<std::string, ChannelSettings> channels;
-  std::chrono::milliseconds timeout{10000};  // per attempt (connect + transfer)
+  std::chrono::milliseconds timeout{10000};      // per attempt (connect + transfer)
   std::chrono::milliseconds poll_interval{500};  // how often an idle channel looks for work
   RetryPolicy retry;
 };

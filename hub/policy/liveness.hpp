@@ -19,11 +19,30 @@ struct LivenessSettings {
 // An agent as the sweeper sees it (agents table).
 struct AgentLiveness {
   std::string agent_id;
-  SystemTime last_seen{};                                  // hub clock
+  SystemTime last_seen{};  // hub clock
   std::optional<std::chrono::milliseconds> heartbeat_interval;
-  bool unreachable = false;                                // already marked
-  bool deregistered = false;                               // stopped cleanly: never "unreachable"
+  bool unreachable = false;                   // already marked
+  bool deregistered = false;                  // stopped cleanly: never "unreachable"
+  std::optional<SystemTime> deregistered_at;  // when it stopped (hub clock)
+  std::optional<SystemTime> unreachable_since;
+  bool forgotten = false;  // retired: out of the current view until it registers again
 };
+
+// Agent lifecycle settings (`agents:`).
+struct LifecycleSettings {
+  // A stopped agent that registers again within this returns quietly (no stop/start notices).
+  std::chrono::milliseconds restart_grace{std::chrono::minutes{2}};
+  // Stopped or unreachable longer than this: the agent and its services leave the current
+  // view. 0 = never.
+  std::chrono::milliseconds forget_after{std::chrono::hours{24 * 7}};
+};
+
+// Agents to retire at `now`: not yet forgotten, and deregistered or unreachable for longer than
+// forget_after (none when it is 0). Sorted by id.
+std::vector<std::string> agentsToForget(const std::vector<AgentLiveness>& agents, SystemTime now,
+                                        std::chrono::milliseconds forget_after);
+// Whether an agent that stopped at `stopped_at` and registers at `now` is back within the grace.
+bool backWithinGrace(SystemTime stopped_at, SystemTime now, std::chrono::milliseconds grace);
 
 // last_seen + interval x missed (the fallback interval when none is known). `watching_since` is
 // when this hub process started watching: an agent cannot be blamed for silence the hub could

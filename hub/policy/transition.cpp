@@ -16,13 +16,20 @@ std::string_view toString(Cause cause) {
       return "agents_group";
     case Cause::LogRate:
       return "log_rate";
+    case Cause::Stopped:
+      return "stopped";
+    case Cause::Resumed:
+      return "resumed";
+    case Cause::Removed:
+      return "removed";
   }
   return "check";
 }
 
 std::optional<Cause> parseCause(std::string_view text) {
-  for (auto c : {Cause::Check, Cause::Unreachable, Cause::Reachable, Cause::Reconcile,
-                 Cause::AgentsGroup, Cause::LogRate}) {
+  for (auto c :
+       {Cause::Check, Cause::Unreachable, Cause::Reachable, Cause::Reconcile, Cause::AgentsGroup,
+        Cause::LogRate, Cause::Stopped, Cause::Resumed, Cause::Removed}) {
     if (toString(c) == text) {
       return c;
     }

@@ -21,6 +21,9 @@ enum class Cause {
   Reconcile,    // start-up: the stored status differed from the rebuilt state
   AgentsGroup,  // the grouped "N agents unreachable" event (service = kAgentsGroupService)
   LogRate,      // a service's log error rate crossed its threshold (no uptime window)
+  Stopped,      // its agent stopped cleanly (deregistered): UNKNOWN, not a failure
+  Resumed,      // a stopped agent registered again within the restart grace
+  Removed,      // the service left the current view (its last check was removed or retired)
 };
 std::string_view toString(Cause cause);
 std::optional<Cause> parseCause(std::string_view text);
@@ -33,12 +36,12 @@ struct Transition {
   std::string service;
   HealthStatus from = HealthStatus::Unknown;
   HealthStatus to = HealthStatus::Unknown;
-  SystemTime at{};       // hub clock
-  std::string reason;    // e.g. the deciding check's message, "agent unreachable"
-  std::string agent;     // the deciding check's agent ("" when none)
-  std::string check;     // the deciding check ("" when none)
+  SystemTime at{};     // hub clock
+  std::string reason;  // e.g. the deciding check's message, "agent unreachable"
+  std::string agent;   // the deciding check's agent ("" when none)
+  std::string check;   // the deciding check ("" when none)
   Cause cause = Cause::Check;
-  bool first = false;    // no previous status known: opens the first window, not a change
+  bool first = false;     // no previous status known: opens the first window, not a change
   bool flapping = false;  // the deciding check is flapping (the alert policy says so once)
   bool operator==(const Transition&) const = default;
 };
@@ -58,7 +61,6 @@ struct ServiceEvaluation {
 // Returns a transition for every evaluated service whose status differs from the previous one,
 // and a `first` transition for services never recorded. Services not evaluated are untouched.
 std::vector<Transition> detectTransitions(const std::map<std::string, HealthStatus>& previous,
-                                          const std::vector<ServiceEvaluation>& now,
-                                          SystemTime at);
+                                          const std::vector<ServiceEvaluation>& now, SystemTime at);
 
 }  // namespace vitals::hub::policy

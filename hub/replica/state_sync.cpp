@@ -65,11 +65,25 @@ void StateSync::publishBatch(const store::IngestBatch& batch) {
     }
     std::visit([&alive](const auto& v) { alive.insert(v.agent_id); }, e);
   }
+  for (const auto& e : batch.catalog) {
+    if (const auto* d = std::get_if<store::Deregistration>(&e)) {
+      // The tracker already applied it: send what it decided (a stale boot's is not there).
+      if (const auto at = state_.stoppedAt(d->agent_id)) {
+        u.stopped[d->agent_id] = *at;
+      }
+    }
+  }
   for (const CheckResult* r : store::newestPerCheck(batch.results)) {
     u.results.push_back(*r);
     alive.insert(r->agent_id);
   }
   u.alive.assign(alive.begin(), alive.end());
+  send(std::move(u));
+}
+
+void StateSync::publishForgotten(const std::vector<std::string>& agents) {
+  StateUpdate u;
+  u.forgotten = agents;
   send(std::move(u));
 }
 
@@ -128,6 +142,13 @@ bool StateSync::apply(const StateUpdate& u) {
   }
   for (const auto& reg : u.registrations) {
     state_.applyRegistration(reg);
+    state_.clearStopped(reg.agent_id);  // registered again: no longer stopped
+  }
+  for (const auto& [agent, at] : u.stopped) {
+    state_.setStopped(agent, "", at);
+  }
+  for (const auto& agent : u.forgotten) {
+    state_.forgetAgent(agent);
   }
   for (const auto& r : u.results) {
     state_.applyResult(r);

@@ -63,6 +63,8 @@ class StateSync final : public status::TransitionSink {
   void publishBatch(const store::IngestBatch& batch);
   // Sweeper thread, after a sweep: the full set of unreachable agents.
   void publishSweep();
+  // After agents were retired (API or sweep): the others drop them from their state.
+  void publishForgotten(const std::vector<std::string>& agents);
 
   // NATS callback thread: queues the message for the worker.
   void enqueue(std::string data);

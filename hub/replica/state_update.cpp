@@ -61,6 +61,16 @@ std::string encodeStateUpdate(const StateUpdate& u) {
   if (u.unreachable) {
     j["u"] = *u.unreachable;
   }
+  if (!u.stopped.empty()) {
+    j["x"] = json::object();
+    for (const auto& [agent, at] : u.stopped) {
+      j["x"][agent] =
+          std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
+    }
+  }
+  if (!u.forgotten.empty()) {
+    j["f"] = u.forgotten;
+  }
   const auto bytes = json::to_cbor(j);
   return std::string(bytes.begin(), bytes.end());
 }
@@ -145,6 +155,24 @@ Result<StateUpdate> decodeStateUpdate(std::string_view bytes) {
       return list.error();
     }
     u.unreachable = std::move(list.value());
+  }
+  if (auto x = j.find("x"); x != j.end()) {
+    if (!x->is_object()) {
+      return decodeError("stopped: expected a map");
+    }
+    for (const auto& [agent, at] : x->items()) {
+      if (!at.is_number_integer()) {
+        return decodeError("stopped: bad time for " + agent);
+      }
+      u.stopped[agent] = SystemTime{std::chrono::microseconds{at.get<std::int64_t>()}};
+    }
+  }
+  if (auto f = j.find("f"); f != j.end()) {
+    auto list = stringsOf(*f, "forgotten");
+    if (!list.ok()) {
+      return list.error();
+    }
+    u.forgotten = std::move(list.value());
   }
   return u;
 }

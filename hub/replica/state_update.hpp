@@ -25,6 +25,8 @@ struct StateUpdate {
   std::vector<std::string> alive;                       // agents heard from in the committed batch
   std::map<std::string, HealthStatus> recorded;         // service -> status just recorded
   std::optional<std::vector<std::string>> unreachable;  // the full set (sweeper only)
+  std::map<std::string, SystemTime> stopped;            // agents that just deregistered, and when
+  std::vector<std::string> forgotten;                   // agents just retired
 };
 
 // Larger payloads are refused by decode (a replica never sends one: batches are bounded).

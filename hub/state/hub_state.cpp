@@ -33,6 +33,8 @@ void takeSpec(CheckState& c, const std::string& agent_id, const CheckSpec& spec)
 
 }  // namespace
 
+std::string stoppedReason(SystemTime at) { return "agent stopped at " + formatRfc3339(at); }
+
 bool isNewer(const CheckResult& candidate, const CheckState& current) {
   if (current.seq == 0 || !current.last_checked) {
     return true;
@@ -76,6 +78,9 @@ ServiceState aggregate(std::string name, std::vector<CheckState> checks,
 
 void HubState::applyRegistration(const Registration& reg) {
   std::unique_lock lock(mu_);
+  if (!reg.boot_id.empty()) {
+    boot_of_[reg.agent_id] = reg.boot_id;
+  }
   std::set<std::string> listed;
   for (const auto& spec : reg.checks) {
     listed.insert(spec.name);
@@ -114,7 +119,15 @@ void HubState::mergeStored(const std::string& agent_id, const CheckSpec& spec,
 
 bool HubState::applyResult(const CheckResult& r) {
   std::unique_lock lock(mu_);
-  auto [it, inserted] = checks_.try_emplace(Key{r.agent_id, r.check});
+  const Key key{r.agent_id, r.check};
+  if (checks_.count(key) == 0) {
+    // A late result of a check the agent's registration for this boot no longer lists (a
+    // reload removed it) stays history: it does not bring the check back.
+    if (const auto b = boot_of_.find(r.agent_id); b != boot_of_.end() && b->second == r.boot_id) {
+      return false;
+    }
+  }
+  auto [it, inserted] = checks_.try_emplace(key);
   auto& c = it->second;
   if (inserted) {
     c.agent_id = r.agent_id;
@@ -123,6 +136,13 @@ bool HubState::applyResult(const CheckResult& r) {
     c.kind = r.kind;
   }
   if (!isNewer(r, c)) {
+    return false;
+  }
+  // A new boot's first runs that have not decided yet (a soft failure: the probe failed fewer
+  // than `retries` times) do not replace what the previous boot decided: a restart is not a
+  // trip through UNKNOWN.
+  if (c.seq != 0 && r.boot_id != c.boot_id && r.status == HealthStatus::Unknown &&
+      r.raw_status != HealthStatus::Unknown && c.status != HealthStatus::Unknown) {
     return false;
   }
   takeResult(c, r);
@@ -164,7 +184,11 @@ std::vector<ServiceState> HubState::servicesNamed(const std::set<std::string>& n
 
 CheckState HubState::snapshot(const CheckState& c) const {
   CheckState out = c;
-  if (unreachable_.count(c.agent_id) != 0) {
+  if (const auto it = stopped_.find(c.agent_id); it != stopped_.end()) {
+    out.stopped = true;
+    out.status = HealthStatus::Unknown;
+    out.message = stoppedReason(it->second);
+  } else if (unreachable_.count(c.agent_id) != 0) {
     out.unreachable = true;
     out.status = HealthStatus::Unknown;
     out.message = kUnreachableReason;
@@ -209,6 +233,60 @@ std::set<std::string> HubState::servicesOf(const std::string& agent_id) const {
     out.insert(it->second.service);
   }
   return out;
+}
+
+std::set<std::string> HubState::serviceNames() const {
+  std::set<std::string> out;
+  std::shared_lock lock(mu_);
+  for (const auto& [key, c] : checks_) {
+    out.insert(c.service);
+  }
+  return out;
+}
+
+bool HubState::setStopped(const std::string& agent_id, const std::string& boot_id, SystemTime at) {
+  std::unique_lock lock(mu_);
+  if (const auto b = boot_of_.find(agent_id);
+      !boot_id.empty() && b != boot_of_.end() && b->second != boot_id) {
+    return false;  // a deregistration from an earlier boot
+  }
+  return stopped_.try_emplace(agent_id, at).second;
+}
+
+std::optional<SystemTime> HubState::clearStopped(const std::string& agent_id) {
+  std::unique_lock lock(mu_);
+  const auto it = stopped_.find(agent_id);
+  if (it == stopped_.end()) {
+    return std::nullopt;
+  }
+  const SystemTime at = it->second;
+  stopped_.erase(it);
+  return at;
+}
+
+std::optional<SystemTime> HubState::stoppedAt(const std::string& agent_id) const {
+  std::shared_lock lock(mu_);
+  const auto it = stopped_.find(agent_id);
+  return it == stopped_.end() ? std::nullopt : std::optional<SystemTime>(it->second);
+}
+
+std::map<std::string, SystemTime> HubState::stoppedAgents() const {
+  std::shared_lock lock(mu_);
+  return stopped_;
+}
+
+std::set<std::string> HubState::forgetAgent(const std::string& agent_id) {
+  std::set<std::string> services;
+  std::unique_lock lock(mu_);
+  for (auto it = checks_.lower_bound(Key{agent_id, ""});
+       it != checks_.end() && it->first.first == agent_id;) {
+    services.insert(it->second.service);
+    it = checks_.erase(it);
+  }
+  stopped_.erase(agent_id);
+  unreachable_.erase(agent_id);
+  boot_of_.erase(agent_id);
+  return services;
 }
 
 std::optional<ServiceState> HubState::service(const std::string& name) const {

@@ -35,10 +35,15 @@ struct CheckState {
   // Its agent missed its keepalive deadline: in snapshots `status` is Unknown and `message`
   // "agent unreachable" (the last real result stays in `raw_status`/`last_checked`).
   bool unreachable = false;
+  // Its agent stopped cleanly (deregistered): in snapshots `status` is Unknown and `message`
+  // "agent stopped at <time>" until the agent registers again.
+  bool stopped = false;
   bool flapping = false;  // of the newest result
 };
 
 inline constexpr const char* kUnreachableReason = "agent unreachable";
+// "agent stopped at 2026-12-07T13:05:21.123Z" (hub clock).
+std::string stoppedReason(SystemTime at);
 
 struct ServiceState {
   std::string name;
@@ -68,8 +73,9 @@ class HubState {
   // than the one held (another replica's update may have arrived after the read).
   void mergeStored(const std::string& agent_id, const CheckSpec& spec,
                    const std::optional<CheckResult>& last);
-  // Applies a result if it is newer than what the check holds; creates unknown checks.
-  // Returns true when it changed the check.
+  // Applies a result if it is newer than what the check holds; creates unknown checks. A new
+  // boot's undecided result (status unknown after a soft failure) keeps the previous boot's
+  // decided status until the new boot decides. Returns true when it changed the check.
   bool applyResult(const CheckResult& result);
 
   std::vector<ServiceState> services() const;  // sorted by name
@@ -86,14 +92,29 @@ class HubState {
   std::set<std::string> unreachableAgents() const;
   // The services with at least one check of this agent.
   std::set<std::string> servicesOf(const std::string& agent_id) const;
+  // Every service with at least one check (cheap: no aggregation).
+  std::set<std::string> serviceNames() const;
+
+  // Clean stops. setStopped ignores a deregistration from another boot than the one the agent
+  // last registered with (a late message from before a restart); returns true when it changed.
+  bool setStopped(const std::string& agent_id, const std::string& boot_id, SystemTime at);
+  // The agent registered again: returns when it had stopped (nullopt: it had not).
+  std::optional<SystemTime> clearStopped(const std::string& agent_id);
+  std::optional<SystemTime> stoppedAt(const std::string& agent_id) const;
+  std::map<std::string, SystemTime> stoppedAgents() const;
+  // Retires an agent: its checks, stop and reachability leave the state. Returns the services
+  // it had checks in.
+  std::set<std::string> forgetAgent(const std::string& agent_id);
 
  private:
   CheckState snapshot(const CheckState& c) const;  // with unreachability applied; mu_ held
   const policy::ServiceRule& ruleOf(const std::string& service) const;  // mu_ held
-  using Key = std::pair<std::string, std::string>;  // (agent_id, check name)
+  using Key = std::pair<std::string, std::string>;                      // (agent_id, check name)
   mutable std::shared_mutex mu_;
   std::map<Key, CheckState> checks_;
   std::set<std::string> unreachable_;
+  std::map<std::string, SystemTime> stopped_;   // agent -> when it deregistered (hub clock)
+  std::map<std::string, std::string> boot_of_;  // agent -> boot id of its last registration
   policy::ServiceRules rules_;
 };
 

@@ -34,9 +34,13 @@ policy::ServiceEvaluation evaluationOf(const state::ServiceState& s) {
     if (c.status != s.status) {
       continue;
     }
-    // The newest deciding check; an unreachable agent's check wins (it explains the UNKNOWN).
-    if (decider == nullptr || (c.unreachable && !decider->unreachable) ||
-        (c.unreachable == decider->unreachable && c.last_checked > decider->last_checked)) {
+    // The newest deciding check; a stopped or unreachable agent's check wins (it explains the
+    // UNKNOWN), a stopped one first (the agent said why).
+    const auto rank = [](const state::CheckState& x) {
+      return x.stopped ? 2 : (x.unreachable ? 1 : 0);
+    };
+    if (decider == nullptr || rank(c) > rank(*decider) ||
+        (rank(c) == rank(*decider) && c.last_checked > decider->last_checked)) {
       decider = &c;
     }
   }
@@ -45,7 +49,10 @@ policy::ServiceEvaluation evaluationOf(const state::ServiceState& s) {
     e.check = decider->name;
     e.reason = decider->message;
     e.flapping = decider->flapping;
-    if (decider->unreachable) {
+    if (decider->stopped) {
+      e.cause = Cause::Stopped;
+      e.flapping = false;
+    } else if (decider->unreachable) {
       e.cause = Cause::Unreachable;
       e.reason = state::kUnreachableReason;
     }
@@ -55,16 +62,16 @@ policy::ServiceEvaluation evaluationOf(const state::ServiceState& s) {
   return e;
 }
 
-StatusTracker::StatusTracker(state::HubState& state, store::StatusStore& store,
-                             const Clock& clock, metrics::Registry& r, TrackerSettings settings,
+StatusTracker::StatusTracker(state::HubState& state, store::StatusStore& store, const Clock& clock,
+                             metrics::Registry& r, TrackerSettings settings,
                              std::shared_ptr<spdlog::logger> logger)
     : state_(state),
       store_(store),
       clock_(clock),
       settings_(settings),
       logger_(std::move(logger)),
-      transitions_(r.counter("vitals_status_transitions_total",
-                             "Service status transitions recorded")),
+      transitions_(
+          r.counter("vitals_status_transitions_total", "Service status transitions recorded")),
       record_errors_(r.counter("vitals_status_record_errors_total",
                                "Failed writes of transitions (retried on the next sweep)")),
       unreachable_total_(r.counter("vitals_agents_unreachable_total",
@@ -102,8 +109,22 @@ Status StatusTracker::start(bool sweep_now) {
     return agents.error();
   }
   for (const auto& a : agents.value()) {
-    if (a.unreachable) {
+    if (a.forgotten) {
+      continue;
+    }
+    if (a.deregistered && a.deregistered_at) {
+      state_.setStopped(a.agent_id, "", *a.deregistered_at);
+    } else if (a.unreachable) {
       state_.setUnreachable(a.agent_id, true);
+    }
+  }
+  // Services already recorded as gone (UNKNOWN and without checks) stay quiet; any other
+  // service without checks left while the hub was down and is recorded as removed now.
+  gone_.clear();
+  const auto present = state_.serviceNames();
+  for (const auto& [service, status] : previous_) {
+    if (status == HealthStatus::Unknown && present.count(service) == 0) {
+      gone_.insert(service);
     }
   }
   // Agents that died while the hub was down are overdue now; the transitions this finds (and
@@ -116,8 +137,13 @@ Status StatusTracker::start(bool sweep_now) {
 
 void StatusTracker::adoptRecorded(const std::map<std::string, HealthStatus>& recorded) {
   std::lock_guard lock(mu_);
+  const auto present = state_.serviceNames();
   for (const auto& [service, status] : recorded) {
     previous_[service] = status;
+    // Another replica recorded its removal (the registration came with the same update).
+    if (status == HealthStatus::Unknown && present.count(service) == 0) {
+      gone_.insert(service);
+    }
   }
 }
 
@@ -155,8 +181,7 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
     sweep_errors_.inc();
     logger_->warn("staleness sweep could not read agents: {}", agents.error().describe());
   } else {
-    const auto plan =
-        policy::planSweep(agents.value(), state_.unreachableAgents(), now,
+    const auto plan = policy::planSweep(agents.value(), state_.unreachableAgents(), now,
                                         settings_.liveness, watching_since_);
     for (const auto& a : plan.newly_unreachable) {
       state_.setUnreachable(a, true);
@@ -190,18 +215,32 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
       extra.push_back(std::move(group));
     }
     if (!plan.returned.empty()) {
-      logger_->info("{} agent(s) reachable again: {}", plan.returned.size(),
-                    joined(plan.returned));
+      logger_->info("{} agent(s) reachable again: {}", plan.returned.size(), joined(plan.returned));
     }
   }
   unreachable_now_.set(static_cast<double>(state_.unreachableAgents().size()));
   // Every service: applies unreachability and retries anything left unrecorded.
-  evaluateLocked(nullptr, cause_for_others, std::move(extra));
+  evaluateLocked(nullptr, cause_for_others, std::move(extra), {}, {}, true);
+
+  // Agents stopped or unreachable for longer than agents.forget_after retire.
+  if (agents.ok()) {
+    const auto retire =
+        policy::agentsToForget(agents.value(), now, settings_.lifecycle.forget_after);
+    if (!retire.empty()) {
+      auto done = forgetLocked(retire);
+      if (!done.ok()) {
+        sweep_errors_.inc();
+        logger_->warn("could not retire agents past forget_after: {}", done.error().describe());
+      } else if (!done->empty()) {
+        logger_->info("retired {} agent(s) silent for longer than forget_after: {}", done->size(),
+                      joined(done.value()));
+      }
+    }
+  }
 
   const SystemTime hour = policy::hourOf(now);
   if (!last_checkpoint_ || *last_checkpoint_ < hour) {
-    const SystemTime drop_before =
-        now - std::chrono::hours{24} * settings_.uptime_retention_days;
+    const SystemTime drop_before = now - std::chrono::hours{24} * settings_.uptime_retention_days;
     if (auto s = store_.checkpoint(hour, drop_before); !s.ok()) {
       sweep_errors_.inc();
       logger_->warn("uptime rollup checkpoint failed (retried next sweep): {}",
@@ -213,23 +252,74 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
 }
 
 void StatusTracker::evaluateLocked(const std::set<std::string>* only, Cause default_cause,
-                                   std::vector<policy::Transition> extra) {
+                                   std::vector<policy::Transition> extra,
+                                   const std::set<std::string>& resumed,
+                                   const std::set<std::string>& stopped, bool removals) {
+  const SystemTime now = clock_.now();
   const auto services = only != nullptr ? state_.servicesNamed(*only) : state_.services();
   std::vector<policy::ServiceEvaluation> evals;
   evals.reserve(services.size());
+  std::vector<policy::Transition> forced;
   for (const auto& s : services) {
     auto e = evaluationOf(s);
     if (e.cause == Cause::Check && default_cause == Cause::Reconcile) {
       e.cause = Cause::Reconcile;
     }
+    // A clean stop of a service that was UNKNOWN already still resolves its incidents.
+    const auto prev = previous_.find(s.name);
+    if (e.cause == Cause::Stopped && stopped.count(s.name) != 0 && prev != previous_.end() &&
+        prev->second == e.status) {
+      policy::Transition t;
+      t.service = e.service;
+      t.from = prev->second;
+      t.to = e.status;
+      t.at = now;
+      t.reason = e.reason;
+      t.agent = e.agent;
+      t.check = e.check;
+      t.cause = Cause::Stopped;
+      forced.push_back(std::move(t));
+    }
     evals.push_back(std::move(e));
   }
-  auto found = policy::detectTransitions(previous_, evals, clock_.now());
+  auto found = policy::detectTransitions(previous_, evals, now);
   for (auto& t : found) {
     // A service leaving UNKNOWN because its agent came back says so.
     if (t.cause == Cause::Check && t.from == HealthStatus::Unknown && !t.first &&
         default_cause == Cause::Reachable) {
       t.cause = Cause::Reachable;
+    }
+    // Back from a clean stop within the restart grace: quiet (no stop/start pair).
+    if ((t.cause == Cause::Check || t.cause == Cause::Reachable) &&
+        t.from == HealthStatus::Unknown && !t.first && resumed.count(t.service) != 0) {
+      t.cause = Cause::Resumed;
+    }
+  }
+  found.insert(found.end(), std::make_move_iterator(forced.begin()),
+               std::make_move_iterator(forced.end()));
+  std::vector<std::string> removed;
+  if (removals) {
+    const auto present = state_.serviceNames();
+    for (const auto& [service, status] : previous_) {
+      if (service == policy::kAgentsGroupService) {
+        continue;
+      }
+      if (present.count(service) != 0) {
+        gone_.erase(service);
+        continue;
+      }
+      if (gone_.count(service) != 0) {
+        continue;
+      }
+      policy::Transition t;
+      t.service = service;
+      t.from = status;
+      t.to = HealthStatus::Unknown;
+      t.at = now;
+      t.reason = kRemovedReason;
+      t.cause = Cause::Removed;
+      found.push_back(std::move(t));
+      removed.push_back(service);
     }
   }
   found.insert(found.begin(), std::make_move_iterator(extra.begin()),
@@ -246,6 +336,7 @@ void StatusTracker::evaluateLocked(const std::set<std::string>* only, Cause defa
     return;
   }
   pending_ = 0;
+  gone_.insert(removed.begin(), removed.end());
   for (const auto& t : found) {
     if (t.service != policy::kAgentsGroupService) {
       previous_[t.service] = t.to;
@@ -320,14 +411,40 @@ void StatusTracker::onCommitted(const store::IngestBatch& batch) {
   std::lock_guard lock(mu_);
   std::set<std::string> agents;
   std::set<std::string> services;
+  std::set<std::string> resumed;  // services of agents back within the restart grace
+  std::set<std::string> stopped;  // services of agents that just stopped
+  bool registered = false;
   for (const auto& e : batch.catalog) {
     agents.insert(agentOf(e));
     if (const auto* reg = std::get_if<Registration>(&e)) {
+      registered = true;
       for (const auto& c : reg->checks) {
         services.insert(c.service);
       }
+      if (const auto at = state_.clearStopped(reg->agent_id)) {
+        const auto of = state_.servicesOf(reg->agent_id);
+        services.insert(of.begin(), of.end());
+        for (const auto& s : of) {
+          stopped.erase(s);
+        }
+        if (policy::backWithinGrace(*at, batch.received_at, settings_.lifecycle.restart_grace)) {
+          resumed.insert(of.begin(), of.end());
+          logger_->info(
+              "agent {} is back {} ms after it stopped (within the restart grace)", reg->agent_id,
+              std::chrono::duration_cast<std::chrono::milliseconds>(batch.received_at - *at)
+                  .count());
+        }
+      }
     } else if (const auto* hb = std::get_if<Heartbeat>(&e)) {
       skewLocked(*hb, batch.received_at);
+    } else if (const auto* d = std::get_if<store::Deregistration>(&e)) {
+      if (state_.setStopped(d->agent_id, d->boot_id, batch.received_at)) {
+        const auto of = state_.servicesOf(d->agent_id);
+        services.insert(of.begin(), of.end());
+        stopped.insert(of.begin(), of.end());
+        logger_->info("agent {} stopped: its {} service(s) are unknown until it is back",
+                      d->agent_id, of.size());
+      }
     }
   }
   for (const auto& r : batch.results) {
@@ -347,10 +464,42 @@ void StatusTracker::onCommitted(const store::IngestBatch& batch) {
   if (any_returned) {
     markReturnedLocked(agents);
   }
-  if (services.empty()) {
+  if (services.empty() && !registered) {
     return;
   }
-  evaluateLocked(&services, any_returned ? Cause::Reachable : Cause::Check);
+  // A registration may have dropped checks: services left without any leave the view.
+  evaluateLocked(&services, any_returned ? Cause::Reachable : Cause::Check, {}, resumed, stopped,
+                 registered);
+}
+
+Result<std::vector<std::string>> StatusTracker::forget(const std::vector<std::string>& agents) {
+  std::lock_guard lock(mu_);
+  return forgetLocked(agents);
+}
+
+Result<std::vector<std::string>> StatusTracker::forgetLocked(
+    const std::vector<std::string>& agents) {
+  auto done = store_.forgetAgents(agents, clock_.now());
+  if (!done.ok()) {
+    return done.error();
+  }
+  if (done->empty()) {
+    return done;
+  }
+  std::set<std::string> services;
+  for (const auto& a : done.value()) {
+    const auto of = state_.forgetAgent(a);
+    services.insert(of.begin(), of.end());
+    skew_offset_.erase(a);
+    skew_reported_.erase(a);
+  }
+  unreachable_now_.set(static_cast<double>(state_.unreachableAgents().size()));
+  // Services shared with other agents are evaluated again; the others leave the view.
+  evaluateLocked(&services, Cause::Check, {}, {}, {}, true);
+  if (on_forgotten_) {
+    on_forgotten_(done.value());
+  }
+  return done;
 }
 
 }  // namespace vitals::hub::status

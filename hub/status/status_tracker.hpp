@@ -12,6 +12,7 @@
 // the two commits finds the difference at start (start(): Reconcile transitions).
 #include <spdlog/logger.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,7 +33,11 @@ namespace vitals::hub::status {
 struct TrackerSettings {
   policy::LivenessSettings liveness;
   int uptime_retention_days = 400;
+  policy::LifecycleSettings lifecycle;  // restart grace, forget_after
 };
+
+// The reason of the transition of a service that left the current view.
+inline constexpr const char* kRemovedReason = "no longer monitored: no check left";
 
 // Builds the evaluation of one service: its status and the check that decides it (the newest
 // check whose status equals the service's; "agent unreachable" when that check's agent is).
@@ -58,8 +63,17 @@ class StatusTracker {
   [[nodiscard]] Status start(bool sweep_now = true);
   // Ingest thread, after a commit and after the state took the batch.
   void onCommitted(const store::IngestBatch& batch);
-  // Sweeper thread: keepalive deadlines, retries of unrecorded transitions, hourly rollups.
+  // Sweeper thread: keepalive deadlines, retries of unrecorded transitions, hourly rollups,
+  // agents past agents.forget_after.
   void sweep();
+  // Retires agents now (API thread; the sweep for forget_after): their checks leave the
+  // database's catalog and the state, services left without checks leave the current view.
+  // Returns the agents that were retired (unknown or already retired ones are not).
+  [[nodiscard]] Result<std::vector<std::string>> forget(const std::vector<std::string>& agents);
+  // Called with the agents a forget() retired (the replicas' broadcast). Set before start().
+  void onForgotten(std::function<void(const std::vector<std::string>&)> fn) {
+    on_forgotten_ = std::move(fn);
+  }
 
   // Replicas. Statuses another replica recorded become the last recorded ones here, so this
   // tracker does not record the same transition again (any thread).
@@ -75,8 +89,15 @@ class StatusTracker {
 
  private:
   void sweepLocked(policy::Cause cause_for_others);
+  // `resumed`: services whose agent came back within the restart grace (their transitions
+  // out of UNKNOWN are Resumed); `stopped`: services whose agent just stopped (a Stopped
+  // transition is recorded even when they were UNKNOWN already, so their incidents resolve);
+  // `removals`: also look for services that left the view.
   void evaluateLocked(const std::set<std::string>* only, policy::Cause default_cause,
-                      std::vector<policy::Transition> extra = {});
+                      std::vector<policy::Transition> extra = {},
+                      const std::set<std::string>& resumed = {},
+                      const std::set<std::string>& stopped = {}, bool removals = false);
+  Result<std::vector<std::string>> forgetLocked(const std::vector<std::string>& agents);
   void skewLocked(const Heartbeat& hb, SystemTime received_at);
   void markReturnedLocked(const std::set<std::string>& agents);
 
@@ -99,6 +120,8 @@ class StatusTracker {
   std::size_t pending_ = 0;
   std::map<std::string, std::chrono::milliseconds> skew_offset_;    // last heartbeat offset
   std::map<std::string, std::chrono::milliseconds> skew_reported_;  // recorded findings
+  std::set<std::string> gone_;  // services whose Removed transition is recorded
+  std::function<void(const std::vector<std::string>&)> on_forgotten_;
   std::optional<SystemTime> last_checkpoint_;
   SystemTime watching_since_{};  // start(): deadlines count from here at the earliest
 };

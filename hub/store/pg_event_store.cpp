@@ -36,6 +36,11 @@ SELECT x.agent_id, x.name, x.service, x.kind, x.status, x.raw_status, x.latency_
 FROM jsonb_to_recordset($1::jsonb) AS x(agent_id text, name text, service text, kind text,
      status text, raw_status text, latency_us bigint, message text, observed_at timestamptz,
      boot_id text, seq bigint, failure_kind text)
+-- A late result of a check its agent's registration (same boot) no longer lists stays history.
+WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.agent_id = x.agent_id
+                    AND a.registered_at IS NOT NULL AND a.boot_id = x.boot_id
+                    AND NOT EXISTS (SELECT 1 FROM checks k
+                                    WHERE k.agent_id = x.agent_id AND k.name = x.name))
 ORDER BY x.agent_id, x.name
 ON CONFLICT (agent_id, name) DO UPDATE SET
   service = EXCLUDED.service,
@@ -275,7 +280,7 @@ Status PgEventStore::writeCatalog(const IngestBatch& batch) {
           "version = EXCLUDED.version, boot_id = EXCLUDED.boot_id, labels = EXCLUDED.labels, "
           "config_hash = EXCLUDED.config_hash, "
           "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen), "
-          "registered_at = EXCLUDED.registered_at, deregistered_at = NULL, "
+          "registered_at = EXCLUDED.registered_at, deregistered_at = NULL, forgotten_at = NULL, "
           "check_count = EXCLUDED.check_count, actions = EXCLUDED.actions",
           {reg->agent_id, noNul(reg->hostname), noNul(reg->version), noNul(reg->boot_id),
            labelsJson(reg->labels), noNul(reg->config_hash), now,

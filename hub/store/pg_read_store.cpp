@@ -119,7 +119,7 @@ Result<std::vector<AgentRecord>> PgReadStore::agents() {
           "deregistered_at") ", check_count, heartbeat_interval_ms, " VITALS_EPOCH_US(
           "unreachable_since") ", clock_skew_ms, " VITALS_EPOCH_US(
           "(SELECT e.revoked_at FROM enrolled_agents e WHERE e.agent_id = agents.agent_id)") " "
-      "FROM agents ORDER BY agent_id");
+      "FROM agents WHERE forgotten_at IS NULL ORDER BY agent_id");
   if (!rows.ok()) {
     return rows.error();
   }

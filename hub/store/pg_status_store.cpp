@@ -126,6 +126,9 @@ Status recordOne(PgConnection& conn, const policy::Transition& t) {
     const HealthStatus current = statusOf(open->get(0, 1));
     from = current;
     if (current == t.to) {
+      if (t.cause == policy::Cause::Stopped || t.cause == policy::Cause::Removed) {
+        return insertChange();  // the window stays; the incident still has to resolve
+      }
       return okStatus();  // already recorded (a retry): idempotent
     }
     const SystemTime started = fromEpochMicros(open->get(0, 2));
@@ -261,9 +264,11 @@ Result<std::vector<policy::AgentLiveness>> PgStatusStore::liveness() {
   if (!lease.ok()) {
     return lease.error();
   }
-  auto r = lease->conn().exec("SELECT agent_id, " VITALS_EPOCH_US(
-      "last_seen") ", heartbeat_interval_ms, unreachable_since IS NOT NULL, "
-                   "deregistered_at IS NOT NULL FROM agents");
+  auto r = lease->conn().exec(
+      "SELECT agent_id, " VITALS_EPOCH_US("last_seen") ", heartbeat_interval_ms, "
+      "unreachable_since IS NOT NULL, deregistered_at IS NOT NULL, " VITALS_EPOCH_US(
+          "deregistered_at") ", " VITALS_EPOCH_US("unreachable_since") ", "
+                             "forgotten_at IS NOT NULL FROM agents");
   if (!r.ok()) {
     return r.error();
   }
@@ -277,6 +282,13 @@ Result<std::vector<policy::AgentLiveness>> PgStatusStore::liveness() {
     }
     a.unreachable = r->boolean(i, 3);
     a.deregistered = r->boolean(i, 4);
+    if (!r->isNull(i, 5)) {
+      a.deregistered_at = fromEpochMicros(r->get(i, 5));
+    }
+    if (!r->isNull(i, 6)) {
+      a.unreachable_since = fromEpochMicros(r->get(i, 6));
+    }
+    a.forgotten = r->boolean(i, 7);
     out.push_back(std::move(a));
   }
   return out;
@@ -298,6 +310,46 @@ Status PgStatusStore::setUnreachable(const std::vector<std::string>& agents,
       "(SELECT value FROM jsonb_array_elements_text($1::jsonb))",
       params);
   return r.ok() ? okStatus() : Status(r.error());
+}
+
+Result<std::vector<std::string>> PgStatusStore::forgetAgents(const std::vector<std::string>& agents,
+                                                             SystemTime at) {
+  std::vector<std::string> out;
+  if (agents.empty()) {
+    return out;
+  }
+  auto lease = pool_.acquire(acquire_wait_);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  auto& conn = lease->conn();
+  auto s = inTransaction(conn, [&]() -> Status {
+    out.clear();
+    auto r = conn.exec(
+        "UPDATE agents SET forgotten_at = $2, unreachable_since = NULL WHERE forgotten_at IS "
+        "NULL AND agent_id IN (SELECT value FROM jsonb_array_elements_text($1::jsonb)) "
+        "RETURNING agent_id",
+        {json(agents).dump(), pgTimestamp(at)});
+    if (!r.ok()) {
+      return r.error();
+    }
+    for (int i = 0; i < r->rows(); ++i) {
+      out.push_back(r->str(i, 0));
+    }
+    if (out.empty()) {
+      return okStatus();
+    }
+    auto d = conn.exec(
+        "DELETE FROM checks WHERE agent_id IN (SELECT value FROM "
+        "jsonb_array_elements_text($1::jsonb))",
+        {json(out).dump()});
+    return d.ok() ? okStatus() : Status(d.error());
+  });
+  if (!s.ok()) {
+    return s.error();
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 Status PgStatusStore::setClockSkew(const std::string& agent,

@@ -21,6 +21,8 @@ class PgStatusStore final : public StatusStore, public UptimeReader {
                         std::optional<SystemTime> since) override;
   Status setClockSkew(const std::string& agent,
                       std::optional<std::chrono::milliseconds> skew) override;
+  Result<std::vector<std::string>> forgetAgents(const std::vector<std::string>& agents,
+                                                SystemTime at) override;
 
   Result<std::map<std::string, policy::StatusSeconds>> totals(
       SystemTime since, SystemTime now, const std::optional<std::string>& service) override;

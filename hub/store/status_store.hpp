@@ -42,7 +42,9 @@ class StatusStore {
   // In ONE transaction per call: each transition's status_changes row, and for services (not
   // the '_agents' group) the close of the open window (ended_at, duration, its seconds added to
   // uptime_hourly) and the open of the next. Idempotent: a transition whose service's open
-  // window already has the target status writes nothing (a retry after an unknown outcome).
+  // window already has the target status writes nothing (a retry after an unknown outcome),
+  // except that a Stopped or Removed one still writes its status_changes row (the alert
+  // engine resolves incidents on it).
   [[nodiscard]] virtual Status record(const std::vector<policy::Transition>& transitions) = 0;
   // Every service's open window (start-up: the last recorded status per service).
   [[nodiscard]] virtual Result<std::vector<OpenWindow>> openWindows() = 0;
@@ -55,6 +57,10 @@ class StatusStore {
   // unreachable_since = since (nullopt clears it) for these agents.
   [[nodiscard]] virtual Status setUnreachable(const std::vector<std::string>& agents,
                                               std::optional<SystemTime> since) = 0;
+  // Retires agents (agents.forgotten_at = at; their rows in `checks` go): returns those that
+  // were known and not retired yet. A registration brings an agent back.
+  [[nodiscard]] virtual Result<std::vector<std::string>> forgetAgents(
+      const std::vector<std::string>& agents, SystemTime at) = 0;
   // clock_skew_ms (nullopt clears it).
   [[nodiscard]] virtual Status setClockSkew(const std::string& agent,
                                             std::optional<std::chrono::milliseconds> skew) = 0;

@@ -250,6 +250,7 @@ TEST_CASE(
   CHECK(call({"approvals", "approve", "12"}) == "POST /api/v1/approvals/12/approve");
   CHECK(call({"policies"}) == "GET /api/v1/policies");
   CHECK(call({"preflight", "run"}) == "POST /api/v1/preflight/run");
+  CHECK(call({"agents", "forget", "old-node"}) == "DELETE /api/v1/agents/old-node");
   CHECK(call({"audit", "--actor", "key:1", "--since", "2h", "--limit", "50"}) ==
         "GET /api/v1/audit?since=2h&actor=key%3A1&limit=50");
   auto o = parse({"preflight", "override", "agents", "--reason", "maintenance", "--expires", "4h"});
@@ -263,6 +264,9 @@ TEST_CASE(
   };
   CHECK_THAT(msg({"uptime", "--window", "1y"}), Catch::Contains("--window must be 7d or 30d"));
   CHECK_THAT(msg({"approvals", "approve"}), Catch::Contains("approve ID"));
+  CHECK_THAT(msg({"agents", "forget"}),
+             Catch::Contains("agents forget needs exactly one agent ID"));
+  CHECK_THAT(msg({"agents", "forget", "a", "b"}), Catch::Contains("exactly one agent ID"));
   CHECK_THAT(msg({"preflight", "override", "agents"}), Catch::Contains("--reason"));
   CHECK_THAT(msg({"repairs", "--window", "7d"}), Catch::Contains("--window belongs to uptime"));
   CHECK_THAT(msg({"policies", "set", "web"}), Catch::Contains("--file"));

@@ -21,11 +21,12 @@ using api::Access;
 namespace {
 
 // The rules (docs/security.md), independent of Route::access: public probes and page; admin for
-// keys, overrides, the audit trail, repair policy changes and hub registration;
+// keys, overrides, the audit trail, repair policy changes, hub registration and retiring agents;
 // signed-or-operator for inbound
 // events; else readonly to read and operator to act.
 Access expectedAccess(const api::Route& r) {
-  if (r.method == "GET" && (r.pattern == "/" || r.pattern == "/healthz" || r.pattern == "/readyz")) {
+  if (r.method == "GET" &&
+      (r.pattern == "/" || r.pattern == "/healthz" || r.pattern == "/readyz")) {
     return Access::Public;
   }
   if (r.method == "GET" && r.pattern == "/metrics") {
@@ -51,7 +52,8 @@ Access expectedAccess(const api::Route& r) {
       (r.pattern.rfind("/api/v1/policies", 0) == 0 && r.method != "GET") ||
       r.pattern == "/api/v1/federation/register" ||
       r.pattern.rfind("/api/v1/enrollment-tokens", 0) == 0 ||
-      (r.pattern == "/api/v1/agents/{id}/revoke")) {
+      (r.pattern == "/api/v1/agents/{id}/revoke") ||
+      (r.pattern == "/api/v1/agents/{id}" && r.method == "DELETE")) {
     return Access::Admin;
   }
   return r.method == "GET" || r.method == "HEAD" ? Access::Readonly : Access::Operator;
@@ -86,8 +88,8 @@ struct Matrix {
     s.metrics_public = metrics_public;
     s.per_key = {0, 1};
     s.failed_auth = {0, 1};
-    access = std::make_unique<api::AccessControl>(router, &authn, s, full.time, audit,
-                                                  full.registry);
+    access =
+        std::make_unique<api::AccessControl>(router, &authn, s, full.time, audit, full.registry);
     const auto now = full.time.now();
     auto add = [&](const std::string& who, auth::Role role, std::optional<SystemTime> expires) {
       auto k = auth::generateKey(random).value();
@@ -147,7 +149,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-const char* const kCallers[] = {"none",    "basic",   "unknown",  "garbage", "expired",
+const char* const kCallers[] = {"none",    "basic",    "unknown",  "garbage", "expired",
                                 "revoked", "readonly", "operator", "admin"};
 
 int rank(const std::string& caller) {

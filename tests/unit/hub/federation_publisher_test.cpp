@@ -131,6 +131,23 @@ TEST_CASE("a new service is announced as registered", "[hub][unit][federation]")
   CHECK(e->agent_id == "a1");
 }
 
+TEST_CASE("a service whose last check a registration dropped is announced as deregistered",
+          "[hub][unit][federation][lifecycle]") {
+  Rig rig;
+  rig.publisher.start();
+  rig.state.applyRegistration(test::registration("a1", {test::spec("api-check", "api")}));
+  REQUIRE_FALSE(rig.state.service("db").has_value());
+  policy::Transition removed;  // what the status tracker records for it
+  removed.service = "db";
+  removed.cause = policy::Cause::Removed;
+  rig.publisher.onTransitions({removed});
+  rig.time.advance(1s);
+  REQUIRE(rig.count("hub.site-a.service.deregistered") == 1);
+  auto e = decodeCatalogEvent(rig.sent.back().second, CatalogChange::Deregistered);
+  REQUIRE(e.ok());
+  CHECK(e->service == "db");
+}
+
 TEST_CASE("an inactive replica publishes nothing, on becoming active it starts with a full one",
           "[hub][unit][federation]") {
   Rig rig;

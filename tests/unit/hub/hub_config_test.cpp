@@ -123,7 +123,8 @@ TEST_CASE("each invalid hub config is reported with file, line, path and reason"
       {"nats:\n  urls: nats://x\n", "hub.yaml:2: nats.urls: unknown key"},
       {"nats:\n  credentials_file: /nope\n",
        "hub.yaml:2: nats.credentials_file: cannot read \"/nope\": no such file or not readable"},
-      {"database:\n  url: \"host=a port\"\n", "hub.yaml:2: database.url: invalid libpq connection string"},
+      {"database:\n  url: \"host=a port\"\n",
+       "hub.yaml:2: database.url: invalid libpq connection string"},
       {"database:\n  url: \"host=a password=x\"\n",
        "hub.yaml:2: database.url: must not contain a password"},
       {"database:\n  password_file: /nope\n",
@@ -131,7 +132,8 @@ TEST_CASE("each invalid hub config is reported with file, line, path and reason"
       {"database:\n  pool_size: 0\n",
        "hub.yaml:2: database.pool_size: must be between 1 and 64, got 0"},
       {"http:\n  listen: \"127.0.0.1:notaport\"\n",
-       "hub.yaml:2: http.listen: must be host:port with a port of 0-65535, got \"127.0.0.1:notaport\""},
+       "hub.yaml:2: http.listen: must be host:port with a port of 0-65535, got "
+       "\"127.0.0.1:notaport\""},
       {"http:\n  listen: \"127.0.0.1:70000\"\n", "hub.yaml:2: http.listen: must be host:port"},
       {"http:\n  listen: \"8080\"\n", "hub.yaml:2: http.listen: must be host:port"},
       {"http:\n  websocket_listen: \"ws\"\n",
@@ -144,7 +146,8 @@ TEST_CASE("each invalid hub config is reported with file, line, path and reason"
       {"ingest:\n  batch_size: many\n",
        "hub.yaml:2: ingest.batch_size: must be an integer, got \"many\""},
       {"ingest:\n  fetch_timeout: 500\n",
-       "hub.yaml:2: ingest.fetch_timeout: must be a duration such as 500ms, 30s, 5m, 1h, got \"500\""},
+       "hub.yaml:2: ingest.fetch_timeout: must be a duration such as 500ms, 30s, 5m, 1h, got "
+       "\"500\""},
       {"ingest:\n  ack_wait: 100ms\n", "hub.yaml:2: ingest.ack_wait: must be between 1s and 1h"},
       {"ingest:\n  fetch_timeout: 20s\n  ack_wait: 10s\n",
        "hub.yaml:2: ingest.fetch_timeout: must be shorter than ingest.ack_wait"},
@@ -165,7 +168,8 @@ TEST_CASE("each invalid hub config is reported with file, line, path and reason"
 }
 
 TEST_CASE("every problem of a hub config is listed, not just the first", "[hub][unit][config]") {
-  auto p = parse("hub_id: ok\nhttp:\n  listen: \"127.0.0.1:notaport\"\nretention_days: -3\nbogus: 1\n");
+  auto p =
+      parse("hub_id: ok\nhttp:\n  listen: \"127.0.0.1:notaport\"\nretention_days: -3\nbogus: 1\n");
   CHECK_FALSE(p.config);
   CHECK_THAT(p.problems, Catch::Contains("hub.yaml:3: http.listen"));
   CHECK_THAT(p.problems, Catch::Contains("hub.yaml:4: retention_days"));
@@ -267,8 +271,9 @@ TEST_CASE("the alerts section and log-rate thresholds are read, and bad values a
   CHECK(p.config->services.at("api").log_errors_per_minute == Approx(12.5));
   CHECK(parse("").config->alerts.max_notify_age == std::chrono::minutes{5});
 
-  auto bad = parse("alerts:\n  default_channels: [nope]\n  min_severity: loud\n"
-                   "services:\n  api:\n    log_errors_per_minute: lots\n");
+  auto bad = parse(
+      "alerts:\n  default_channels: [nope]\n  min_severity: loud\n"
+      "services:\n  api:\n    log_errors_per_minute: lots\n");
   CHECK_FALSE(bad.config);
   CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:2: alerts.default_channels: \"nope\" is "
                                            "not a channel under notify.channels"));
@@ -332,4 +337,37 @@ TEST_CASE(
   CHECK(bad_argv.problems.find("nats_reload_command: must be an argv list") != std::string::npos);
   auto bad_key = parse("enrollment:\n  nats_users_file: /etc/nats/u.conf\n  hub_nkey: SUxyz\n");
   CHECK(bad_key.problems.find("enrollment.hub_nkey") != std::string::npos);
+}
+
+TEST_CASE("agents.restart_grace and agents.forget_after are read, defaulted and checked",
+          "[hub][unit][config]") {
+  auto defaults = parse("");
+  REQUIRE(defaults.config);
+  CHECK(defaults.config->agents.restart_grace == std::chrono::minutes{2});
+  CHECK(defaults.config->agents.forget_after == std::chrono::hours{24 * 7});
+
+  auto set = parse(
+      "agents: {restart_grace: 30s, forget_after: 0s}\n"
+      "notify:\n"
+      "  channels:\n"
+      "    ops: {type: webhook, url: \"http://127.0.0.1:9/h\", secret_file: /s/k, "
+      "stop_notices: false}\n"
+      "    dev: {type: webhook, url: \"http://127.0.0.1:9/d\", secret_file: /s/k}\n",
+      fakeSources({}, {{"/s/k", "0123456789abcdef0123456789abcdef\n"}}));
+  INFO(set.problems);
+  REQUIRE(set.config);
+  CHECK(set.config->agents.restart_grace == std::chrono::seconds{30});
+  CHECK(set.config->agents.forget_after.count() == 0);  // never
+  CHECK_FALSE(set.config->notify.channels.at("ops").stop_notices);
+  CHECK(set.config->notify.channels.at("dev").stop_notices);
+
+  auto shorter = parse("agents:\n  restart_grace: 10m\n  forget_after: 5m\n");
+  CHECK_FALSE(shorter.config);
+  CHECK_THAT(shorter.problems, Catch::Contains("hub.yaml:3"));
+  CHECK_THAT(shorter.problems, Catch::Contains("forget_after"));
+  CHECK_THAT(shorter.problems, Catch::Contains("longer than restart_grace"));
+
+  auto unknown = parse("agents: {forget: 1d}\n");
+  CHECK_FALSE(unknown.config);
+  CHECK_THAT(unknown.problems, Catch::Contains("forget"));
 }

@@ -31,8 +31,11 @@ struct Rig {
   test::FakeStatusStore store;
   metrics::Registry registry;
   RecordingSink sink;
-  status::StatusTracker tracker{state, store, time, registry,
-                                status::TrackerSettings{policy::LivenessSettings{}, 400},
+  status::StatusTracker tracker{state,
+                                store,
+                                time,
+                                registry,
+                                status::TrackerSettings{policy::LivenessSettings{}, 400, {}},
                                 log::makeLogger("test", log::LogOptions{"off", log::Format::Text})};
   Rig() { tracker.addSink(sink); }
 
@@ -103,9 +106,10 @@ TEST_CASE("a failed write is retried by the next sweep and reaches the sinks onl
   CHECK(rig.sink.seen.size() == 2);
 }
 
-TEST_CASE("the sweeper marks silent agents unreachable in one grouped event and their services "
-          "unknown, and a returning agent restores them",
-          "[hub][unit][status]") {
+TEST_CASE(
+    "the sweeper marks silent agents unreachable in one grouped event and their services "
+    "unknown, and a returning agent restores them",
+    "[hub][unit][status]") {
   Rig rig;
   REQUIRE(rig.tracker.start().ok());
   rig.result("a1", "web", HealthStatus::Healthy, 1);
@@ -155,17 +159,18 @@ TEST_CASE("the sweeper marks silent agents unreachable in one grouped event and 
   CHECK(rig.metric("vitals_agents_unreachable") == 1);
 }
 
-TEST_CASE("at start the tracker reconciles with the stored windows and finds agents that died "
-          "while the hub was down one deadline later",
-          "[hub][unit][status]") {
+TEST_CASE(
+    "at start the tracker reconciles with the stored windows and finds agents that died "
+    "while the hub was down one deadline later",
+    "[hub][unit][status]") {
   Rig rig;
   // Before the restart: web was recorded healthy, and a1 was last seen long ago.
   rig.store.open["web"] = store::UptimeWindow{HealthStatus::Healthy, rig.time.now() - 1h, {}};
-  rig.store.agents["a1"] = policy::AgentLiveness{"a1", rig.time.now() - 10min, 2000ms, false,
-                                                 false};
+  rig.store.agents["a1"] =
+      policy::AgentLiveness{"a1", rig.time.now() - 10min, 2000ms, false, false, {}, {}, false};
   CheckSpec spec = test::spec("http", "web");
-  auto last = test::result("a1", "boot", 5, "web", "http", HealthStatus::Down,
-                           rig.time.now() - 10min);
+  auto last =
+      test::result("a1", "boot", 5, "web", "http", HealthStatus::Down, rig.time.now() - 10min);
   rig.state.restore("a1", spec, last);
 
   REQUIRE(rig.tracker.start().ok());
@@ -216,8 +221,15 @@ TEST_CASE("StatusChange messages go to hub.<hub_id>.health.<service> and decode 
         return okStatus();
       },
       registry);
-  policy::Transition t{"web", HealthStatus::Healthy, HealthStatus::Down, test::at(1'800'000'000),
-                       "refused", "a1", "http", Cause::Check, false};
+  policy::Transition t{"web",
+                       HealthStatus::Healthy,
+                       HealthStatus::Down,
+                       test::at(1'800'000'000),
+                       "refused",
+                       "a1",
+                       "http",
+                       Cause::Check,
+                       false};
   sink.onTransitions({t});
   REQUIRE(sent.size() == 1);
   CHECK(sent[0].first == "hub.hub-x.health.web");

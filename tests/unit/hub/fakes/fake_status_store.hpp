@@ -22,6 +22,9 @@ class FakeStatusStore final : public hub::store::StatusStore, public hub::store:
       if (t.service != hub::policy::kAgentsGroupService) {
         auto it = open.find(t.service);
         if (it != open.end() && it->second.status == t.to) {
+          if (t.cause == hub::policy::Cause::Stopped || t.cause == hub::policy::Cause::Removed) {
+            changes.push_back(t);  // as PostgreSQL: the row, not a new window
+          }
           continue;
         }
         if (it != open.end()) {
@@ -63,6 +66,20 @@ class FakeStatusStore final : public hub::store::StatusStore, public hub::store:
       agents[id].unreachable = since.has_value();
     }
     return okStatus();
+  }
+  Result<std::vector<std::string>> forgetAgents(const std::vector<std::string>& ids,
+                                                SystemTime at) override {
+    std::vector<std::string> out;
+    for (const auto& id : ids) {
+      auto it = agents.find(id);
+      if (it != agents.end() && !it->second.forgotten) {
+        it->second.forgotten = true;
+        it->second.unreachable = false;
+        forgotten_at[id] = at;
+        out.push_back(id);
+      }
+    }
+    return out;
   }
   Status setClockSkew(const std::string& agent,
                       std::optional<std::chrono::milliseconds> skew) override {
@@ -117,6 +134,7 @@ class FakeStatusStore final : public hub::store::StatusStore, public hub::store:
   std::optional<SystemTime> last_drop_before;
   std::map<std::string, std::optional<std::chrono::milliseconds>> skews;
   std::optional<SystemTime> last_since;
+  std::map<std::string, SystemTime> forgotten_at;
 };
 
 }  // namespace vitals::test
