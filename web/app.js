@@ -575,7 +575,7 @@ VIEWS.agents = async () => {
   view.innerHTML = `<h2>Agents</h2><table><thead><tr><th>agent</th><th>state</th><th>version</th><th>host</th><th>checks</th>
     <th>last seen</th><th>clock skew</th></tr></thead><tbody>
     ${agents.map(a => `<tr><td>${esc(a.id)}</td>
-      <td>${a.deregistered_at ? statusLabel("unknown").replace("unknown", "deregistered") : a.unreachable ? statusLabel("down").replace("down", "offline") : statusLabel("healthy").replace("healthy", "online")}</td>
+      <td>${a.revoked ? statusLabel("down").replace("down", "revoked") : a.deregistered_at ? statusLabel("unknown").replace("unknown", "stopped") : a.unreachable ? statusLabel("down").replace("down", "offline") : statusLabel("healthy").replace("healthy", "online")}</td>
       <td>${esc(a.version)}</td><td>${esc(a.hostname)}</td><td>${esc(a.check_count)}</td><td>${esc(ago(a.last_seen))} ago</td>
       <td>${a.skew ? esc(JSON.stringify(a.skew)) : "–"}</td></tr>`).join("") || `<tr><td colspan="7">No agent.</td></tr>`}</tbody></table>`;
 };

@@ -204,7 +204,7 @@ TEST_CASE("a late deregistration from an earlier boot does not stop a restarted 
 }
 
 TEST_CASE(
-    "a registration that drops a check removes it; a service left without checks leaves "
+    "a registration that drops a check removes it, and a service left without checks leaves "
     "the view once",
     "[hub][unit][lifecycle]") {
   Rig rig;
