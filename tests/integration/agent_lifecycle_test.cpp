@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 #include <set>
 #include <thread>
@@ -266,9 +267,9 @@ TEST_CASE("two replicas follow a clean stop and a retired agent, whichever repli
   };
   HubOptions opts[2] = {options("r1"), options("r2")};
   const std::string dirs[2] = {fx.workDir("lifecycle-r1"), fx.workDir("lifecycle-r2")};
-  std::optional<HubProcess> hubs[2];
+  std::unique_ptr<HubProcess> hubs[2];  // (optional<> here trips -Wmaybe-uninitialized)
   for (int i = 0; i < 2; ++i) {
-    hubs[i].emplace(fx, dirs[i], opts[i]);
+    hubs[i] = std::make_unique<HubProcess>(fx, dirs[i], opts[i]);
     if (!hubs[i]->waitReady(30s)) {
       FAIL("replica did not become ready:\n" << hubs[i]->log());
     }
@@ -306,7 +307,7 @@ TEST_CASE("two replicas follow a clean stop and a retired agent, whichever repli
   // A restarted r2 still agrees.
   REQUIRE(hubs[1]->process().stop(SIGTERM) == 0);
   hubs[1].reset();
-  hubs[1].emplace(fx, dirs[1], opts[1]);
+  hubs[1] = std::make_unique<HubProcess>(fx, dirs[1], opts[1]);
   REQUIRE(hubs[1]->waitReady(30s));
   CHECK(serviceNames(ports[1]).count("svc-one") == 0);
   CHECK_FALSE(agentListed(ports[1], agent_id));
