@@ -74,8 +74,8 @@ ApiResponse StreamHandler::websocket(const ApiRequest& req) const {
         426, "upgrade_required",
         websocket_port_ > 0
             ? "GET /api/v1/ws is served as a WebSocket on port " + std::to_string(websocket_port_) +
-                  " (api.websocket_port)"
-            : std::string("the WebSocket stream is off (set api.websocket_port); "
+                  " (http.websocket_listen)"
+            : std::string("the WebSocket stream is off (set http.websocket_listen); "
                           "GET /api/v1/stream serves the same events as Server-Sent Events"));
     r.headers.emplace_back("Upgrade", "websocket");
     return r;

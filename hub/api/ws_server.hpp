@@ -1,5 +1,5 @@
 #pragma once
-// The WebSocket listener (api.websocket_port): GET /api/v1/ws as a WebSocket, with Boost.Beast,
+// The WebSocket listener (http.websocket_listen): GET /api/v1/ws as a WebSocket, with Boost.Beast,
 // because cpp-httplib cannot hand a connection over to another protocol. Every handshake goes
 // through the same AccessControl and router as the HTTP API (keys, tickets, roles, rate limits),
 // so the listener itself knows nothing of authentication; it only moves the stream's messages
