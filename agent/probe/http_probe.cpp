@@ -21,6 +21,7 @@
 #include "agent/probe/target_restriction.hpp"
 #include "common/asio/asio.hpp"
 #include "common/net/url.hpp"
+#include "common/text/ascii.hpp"
 #include "common/time/duration_format.hpp"
 
 namespace vitals::agent {
@@ -42,13 +43,6 @@ std::string expectedText(const HttpCheckSpec& spec) {
 }
 
 std::string hostPort(const HttpCheckSpec& spec) { return net::hostPort(spec.host, spec.port); }
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 ProbeOutcome withUrl(ProbeOutcome o, const HttpCheckSpec& spec) {
   o.details["url"] = spec.url;
@@ -268,10 +262,10 @@ std::string requestText(const HttpCheckSpec& spec) {
   bool has_length = false;
   std::string extra;
   for (const auto& [k, v] : spec.headers) {
-    has_agent = has_agent || equalsIgnoreCase(k, "User-Agent");
-    has_host = has_host || equalsIgnoreCase(k, "Host");
-    has_accept = has_accept || equalsIgnoreCase(k, "Accept");
-    has_length = has_length || equalsIgnoreCase(k, "Content-Length");
+    has_agent = has_agent || text::equalsAsciiNoCase(k, "User-Agent");
+    has_host = has_host || text::equalsAsciiNoCase(k, "Host");
+    has_accept = has_accept || text::equalsAsciiNoCase(k, "Accept");
+    has_length = has_length || text::equalsAsciiNoCase(k, "Content-Length");
     extra += k + ": " + v + "\r\n";
   }
   std::string req = spec.method + " " + spec.path + " HTTP/1.1\r\n";

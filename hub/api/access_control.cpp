@@ -1,4 +1,5 @@
 #include "hub/api/access_control.hpp"
+#include "common/text/ascii.hpp"
 #include "hub/api/request_helpers.hpp"
 
 #include <chrono>
@@ -8,23 +9,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The token of "Bearer <token>" (scheme case-insensitive, RFC 7235); empty when absent/other.
 std::string bearerToken(const std::string& header) {
   const auto space = header.find(' ');
-  if (space == std::string::npos || !equalsIgnoreCase(header.substr(0, space), "Bearer")) {
+  if (space == std::string::npos || !text::equalsAsciiNoCase(header.substr(0, space), "Bearer")) {
     return {};
   }
   auto token = header.substr(space + 1);
@@ -147,9 +135,9 @@ ApiResponse AccessControl::handle(const IncomingRequest& req) {
     // No key: the handler verifies the request's signature or stream ticket (and refuses it
     // without one). Bad ones count as failed authentications of the address, like bad keys.
     if (auto wait = failed_auth_.check("ip:" + req.remote_addr, clock_.steadyNow())) {
-      refusal = refuse("rate_limited",
-                       tooManyRequests(*wait, "too many failed authentications from this "
-                                              "address; retry later"));
+      refusal = refuse("rate_limited", tooManyRequests(*wait,
+                                                       "too many failed authentications from this "
+                                                       "address; retry later"));
       audit_refusal = false;
     } else {
       signed_without_key = true;
@@ -159,9 +147,9 @@ ApiResponse AccessControl::handle(const IncomingRequest& req) {
     const std::string token = bearerToken(req.authorization);
     if (auto wait = failed_auth_.check(client, clock_.steadyNow())) {
       // Refused without looking at the key: too many failures from this address.
-      refusal = refuse("rate_limited",
-                       tooManyRequests(*wait, "too many failed authentications from this "
-                                              "address; retry later"));
+      refusal = refuse("rate_limited", tooManyRequests(*wait,
+                                                       "too many failed authentications from this "
+                                                       "address; retry later"));
       audit_refusal = false;  // so a flood cannot fill the audit log
     } else if (token.empty()) {
       (void)failed_auth_.take(client, clock_.steadyNow());
@@ -175,8 +163,8 @@ ApiResponse AccessControl::handle(const IncomingRequest& req) {
       auto principal = authenticator_->authenticate(token);
       if (!principal.ok()) {
         if (principal.error().code == "auth.unavailable") {
-          refusal = refuse("unavailable",
-                           errorResponse(503, "unavailable", principal.error().message));
+          refusal =
+              refuse("unavailable", errorResponse(503, "unavailable", principal.error().message));
         } else {
           (void)failed_auth_.take(client, clock_.steadyNow());
           refusal = refuse("unauthenticated", unauthorized(principal.error().message, true));
@@ -186,16 +174,18 @@ ApiResponse AccessControl::handle(const IncomingRequest& req) {
         caller.role = std::string(auth::toString(principal->role));
         const auth::Role need_role = roleFor(need);
         if (!auth::roleAllows(principal->role, need_role)) {
-          refusal = refuse(
-              "forbidden",
-              errorResponse(403, "forbidden",
-                            "this key's role (" + caller.role + ") may not " + req.method + " " +
-                                (route != nullptr ? route->pattern : req.raw_path) + "; it needs " +
-                                std::string(auth::toString(need_role))));
+          refusal =
+              refuse("forbidden",
+                     errorResponse(403, "forbidden",
+                                   "this key's role (" + caller.role + ") may not " + req.method +
+                                       " " + (route != nullptr ? route->pattern : req.raw_path) +
+                                       "; it needs " + std::string(auth::toString(need_role))));
         } else if (auto wait = per_key_.take(caller.actor, clock_.steadyNow())) {
-          refusal = refuse("rate_limited",
-                           tooManyRequests(*wait, "rate limit of this API key exceeded; retry "
-                                                  "after " + std::to_string(wait->count()) + " s"));
+          refusal =
+              refuse("rate_limited", tooManyRequests(*wait,
+                                                     "rate limit of this API key exceeded; retry "
+                                                     "after " +
+                                                         std::to_string(wait->count()) + " s"));
         }
       }
     }
@@ -217,8 +207,7 @@ ApiResponse AccessControl::handle(const IncomingRequest& req) {
     for (const auto& [k, v] : m.params) {
       params[k] = v;
     }
-    entry.parameters_json =
-        params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    entry.parameters_json = params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     entry.outcome = outcomeOf(out.status);
     audit_.record(entry, clock_.now());
   }

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/text/ascii.hpp"
 #include "hub/api/body_stream.hpp"
 
 namespace vitals::hub::api {
@@ -38,11 +39,7 @@ struct ApiRequest {
   // The first header of that name (ASCII case-insensitive), or nullptr.
   const std::string* header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
-      if (k.size() == name.size() &&
-          std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) ==
-                   std::tolower(static_cast<unsigned char>(b));
-          })) {
+      if (text::equalsAsciiNoCase(k, name)) {
         return &v;
       }
     }

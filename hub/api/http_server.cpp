@@ -6,6 +6,7 @@
 #include <memory>
 #include <thread>
 
+#include "common/text/ascii.hpp"
 #include "hub/api/request_helpers.hpp"
 
 namespace vitals::hub::api {
@@ -18,18 +19,7 @@ bool tlsSupported() {
 #endif
 }
 
-namespace {
-bool equalsAsciiNoCase(const std::string& a, const char* b) {
-  std::size_t i = 0;
-  for (; i < a.size() && b[i] != '\0'; ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return i == a.size() && b[i] == '\0';
-}
-}  // namespace
+namespace {}  // namespace
 
 struct HttpServer::Impl {
   AccessControl& access;
@@ -56,8 +46,8 @@ struct HttpServer::Impl {
     in.remote_addr = req.remote_addr;
     for (const auto& [name, value] : req.headers) {
       // The transport marker is ours to set (the WebSocket listener), never a client's.
-      if (!equalsAsciiNoCase(name, "Authorization") &&
-          !equalsAsciiNoCase(name, kWebsocketTransportHeader)) {
+      if (!text::equalsAsciiNoCase(name, "Authorization") &&
+          !text::equalsAsciiNoCase(name, kWebsocketTransportHeader)) {
         in.headers.emplace_back(name, value);
       }
     }

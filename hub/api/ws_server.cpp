@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/text/ascii.hpp"
 #include "hub/api/request_helpers.hpp"
 
 namespace vitals::hub::api {
@@ -33,17 +34,6 @@ constexpr std::string_view kPath = "/api/v1/ws";
 std::int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
       .count();
-}
-
-bool equalsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-ApiResponse plainError(int status, const std::string& code, const std::string& message) {
-  return errorResponse(status, code, message);
 }
 
 }  // namespace
@@ -181,7 +171,7 @@ struct WsServer::Impl {
     });
     if (read) {
       if (read == http::error::header_limit || read == http::error::body_limit) {
-        reply(s, ws.next_layer(), plainError(431, "bad_request", "the request is too large"));
+        reply(s, ws.next_layer(), errorResponse(431, "bad_request", "the request is too large"));
       }
       return;
     }
@@ -190,13 +180,13 @@ struct WsServer::Impl {
     const auto q = target.find('?');
     if (target.substr(0, q) != kPath) {
       reply(s, ws.next_layer(),
-            plainError(404, "not_found", "this port serves only GET /api/v1/ws (a WebSocket)"));
+            errorResponse(404, "not_found", "this port serves only GET /api/v1/ws (a WebSocket)"));
       return;
     }
     if (!websocket::is_upgrade(req)) {
-      auto r = plainError(426, "upgrade_required",
-                          "GET /api/v1/ws needs a WebSocket upgrade (Connection: Upgrade, "
-                          "Upgrade: websocket)");
+      auto r = errorResponse(426, "upgrade_required",
+                             "GET /api/v1/ws needs a WebSocket upgrade (Connection: Upgrade, "
+                             "Upgrade: websocket)");
       r.headers.emplace_back("Upgrade", "websocket");
       reply(s, ws.next_layer(), r);
       return;
@@ -215,7 +205,8 @@ struct WsServer::Impl {
     in.remote_addr = remote;
     for (const auto& field : req) {
       const std::string name(field.name_string());
-      if (!equalsNoCase(name, "Authorization") && !equalsNoCase(name, kWebsocketTransportHeader)) {
+      if (!text::equalsAsciiNoCase(name, "Authorization") &&
+          !text::equalsAsciiNoCase(name, kWebsocketTransportHeader)) {
         in.headers.emplace_back(name, std::string(field.value()));
       }
     }

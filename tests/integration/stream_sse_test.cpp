@@ -105,6 +105,22 @@ struct StreamServer {
 
 std::uint64_t seqOf(const std::string& id) { return std::stoull(id.substr(id.rfind('-') + 1)); }
 
+// A client that sends `request` and never reads (a small receive buffer, so the server's writes
+// back up quickly). Returns the socket; the test closes it.
+int stalledClient(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  return fd;
+}
+
 }  // namespace
 
 TEST_CASE("200 concurrent SSE clients receive every event in order", "[hub][integration][stream]") {
@@ -198,18 +214,7 @@ TEST_CASE(
 TEST_CASE("a client that stops reading is dropped, the others keep every event",
           "[hub][integration][stream]") {
   StreamServer srv({10000, 200, 16}, 2s);
-  // The stalled client: sends the request, never reads.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  int small = 4096;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(srv.port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  const std::string req = "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-  REQUIRE(::send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
+  const int fd = stalledClient(srv.port, "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   REQUIRE(srv.waitClients(1));
 
   constexpr int kEvents = 2000;
@@ -372,20 +377,11 @@ TEST_CASE("a WebSocket client resuming with last_event_id loses nothing and repe
 TEST_CASE("a WebSocket client that stops reading is dropped, the others keep every event",
           "[hub][integration][stream][ws]") {
   StreamServer srv({10000, 200, 16}, 2s);
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  int small = 4096;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(srv.ws_port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  const std::string req =
-      "GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
-      "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
-  REQUIRE(::send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
+  const int fd =
+      stalledClient(srv.ws_port,
+                    "GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+                    "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
   REQUIRE(srv.waitClients(1));
 
   constexpr int kEvents = 2000;

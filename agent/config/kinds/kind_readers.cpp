@@ -100,4 +100,30 @@ std::optional<HealthStatus> readStatus(config::YamlReader& c, const std::string&
   return s;
 }
 
+void readCommand(config::YamlReader& c, const std::string& kind, const std::string& example,
+                 std::vector<std::string>& argv,
+                 std::vector<std::pair<std::string, std::string>>& env, std::string& working_dir) {
+  if (auto list = c.strings("argv")) {
+    if (list->empty() || (*list)[0].empty()) {
+      c.problem("argv", "must name a program");
+    }
+    argv = *list;
+  } else if (!c.has("argv")) {
+    c.problem("argv", "is required for kind " + kind + " (a list: " + example + ")");
+  }
+  if (auto vars = c.stringMap("env")) {
+    for (auto& [k, v] : *vars) {
+      if (k.empty() || k.find('=') != std::string::npos) {
+        c.problem("env", "invalid variable name \"" + k + "\"");
+        continue;
+      }
+      env.emplace_back(k, v);
+    }
+  }
+  working_dir = c.str("working_dir", "");
+  if (!working_dir.empty() && working_dir[0] != '/') {
+    c.problem("working_dir", "must be an absolute path");
+  }
+}
+
 }  // namespace vitals::agent::kinds

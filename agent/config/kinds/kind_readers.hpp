@@ -49,6 +49,11 @@ SecretSource readSecret(config::YamlReader& c, const LoadOptions& options);
 bool validHost(const std::string& host);
 // Compiles as ECMAScript regex; returns the error text, or "".
 std::string regexError(const std::string& pattern);
+// The keys of kinds that run a program (exec, scan): argv (required; `example` is the list shown
+// when it is missing), env and working_dir.
+void readCommand(config::YamlReader& c, const std::string& kind, const std::string& example,
+                 std::vector<std::string>& argv,
+                 std::vector<std::pair<std::string, std::string>>& env, std::string& working_dir);
 // One of healthy/degraded/down/unknown (as in HealthStatus); nullopt after reporting.
 std::optional<HealthStatus> readStatus(config::YamlReader& c, const std::string& key,
                                        const std::set<HealthStatus>& allowed);

@@ -29,27 +29,8 @@ bool readThreshold(config::YamlReader& c, const std::string& key, std::optional<
 
 void readScan(config::YamlReader& c, const LoadOptions&, CheckConfig& check) {
   ScanCheckSpec spec;
-  if (auto argv = c.strings("argv")) {
-    if (argv->empty() || (*argv)[0].empty()) {
-      c.problem("argv", "must name a program");
-    }
-    spec.argv = *argv;
-  } else if (!c.has("argv")) {
-    c.problem("argv", "is required for kind scan (a list: [trivy, image, --format, json, IMAGE])");
-  }
-  if (auto env = c.stringMap("env")) {
-    for (auto& [k, v] : *env) {
-      if (k.empty() || k.find('=') != std::string::npos) {
-        c.problem("env", "invalid variable name \"" + k + "\"");
-        continue;
-      }
-      spec.env.emplace_back(k, v);
-    }
-  }
-  spec.working_dir = c.str("working_dir", "");
-  if (!spec.working_dir.empty() && spec.working_dir[0] != '/') {
-    c.problem("working_dir", "must be an absolute path");
-  }
+  readCommand(c, "scan", "[trivy, image, --format, json, IMAGE]", spec.argv, spec.env,
+              spec.working_dir);
   spec.format = c.str("format", spec.format);
   if (spec.format != "trivy") {
     c.problem("format", "unknown report format \"" + spec.format + "\" (expected trivy)");
