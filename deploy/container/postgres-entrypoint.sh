@@ -25,4 +25,4 @@ SQL
   "$bin/pg_ctl" -D "$PGDATA" -w -s -m fast stop
   rmdir "$sock"
 fi
-exec "$bin/postgres" -D "$PGDATA" "$@"
+exec "$bin/postgres" -D "$PGDATA" -c jit=off "$@"
