@@ -12,6 +12,7 @@
 #      backup is there, and the results younger than the dump come back from the JetStream
 #      stream, each once: the restored history equals the source's.
 #   backup_restore_test.sh BUILD_DIR SOURCE_DIR   (VITALS_TEST_RUN: the services fixture's run dir)
+# shellcheck disable=SC2154  # pg_port comes from fixture.env
 set -euo pipefail
 BIN=$(cd "$1" && pwd)/bin
 SRC=$(cd "$2" && pwd)
