@@ -4,7 +4,9 @@
 # packaging.install are reused, or made here when absent), checks what the vitals images hold
 # and who they run as, starts the pod (scripts/containers up) on free loopback ports, asks the
 # hub's API with the key made at start until the agent's services nats, postgres and vitals-hub
-# are healthy, then `down` and checks that no container, pod or port is left. Prints image sizes.
+# are healthy; checks users, capabilities and read-only roots; `down` and `up` again (the volumes
+# keep the history, the new start's key replaces the old one); then `down` and checks that no
+# container, pod or port is left, and `down --volumes`. Prints image sizes.
 #
 # Podman keeps everything under <build>/containers-test (private storage, configuration and
 # network definitions), which is removed at the end. Needs root and podman: exits 77
@@ -142,6 +144,32 @@ wide=$(ss -Htln | awk '{print $4}' | grep -E ":($VITALS_CT_HTTP_PORT|$VITALS_CT_
 listening=$(ss -Htln | awk '{print $4}' | grep -cE "^127\.0\.0\.1:($VITALS_CT_HTTP_PORT|$VITALS_CT_NATS_PORT|$VITALS_CT_NATS_HTTP_PORT|$VITALS_CT_PG_PORT|$VITALS_CT_AGENT_PORT)\$" || true)
 [ -z "$wide" ] && [ "$listening" = 5 ] && ok "the five ports listen on 127.0.0.1 only" \
   || bad "ports: $listening of 5 on 127.0.0.1, beyond loopback: ${wide:-none}"
+
+for c in nats hub agent; do
+  ro=$(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$VITALS_CT_POD-$c" 2>/dev/null || true)
+  [ "$ro" = true ] && ok "the $c container's root file system is read-only" || bad "$c: ReadonlyRootfs=$ro"
+done
+for c in nats postgres hub agent; do
+  caps=$(podman inspect --format '{{.EffectiveCaps}}' "$VITALS_CT_POD-$c" 2>/dev/null || echo '?')
+  [ "$caps" = "[]" ] && ok "the $c container has no capabilities" || bad "$c: capabilities $caps"
+done
+rows_before=$(curl -sf -H "Authorization: Bearer $key" \
+  "http://127.0.0.1:$VITALS_CT_HTTP_PORT/api/v1/services/postgres/history?limit=1000" |
+  python3 -c 'import json, sys; print(len(json.load(sys.stdin)["results"]))' || echo 0)
+
+step "down, then up again: the volumes keep the history"
+"$CT" down || bad "scripts/containers down failed"
+"$CT" up >/dev/null || die "the second scripts/containers up failed"
+key2=$(cat "$VITALS_CONTAINER_PREFIX/state/admin.key")
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" \
+  "http://127.0.0.1:$VITALS_CT_HTTP_PORT/api/v1/services")
+[ "$code" = 401 ] && ok "the first start's key is revoked by the second start" || bad "old key: HTTP $code"
+rows_after=$(curl -sf -H "Authorization: Bearer $key2" \
+  "http://127.0.0.1:$VITALS_CT_HTTP_PORT/api/v1/services/postgres/history?limit=1000" |
+  python3 -c 'import json, sys; print(len(json.load(sys.stdin)["results"]))' || echo 0)
+[ "$rows_before" -gt 0 ] && [ "$rows_after" -ge "$rows_before" ] \
+  && ok "the history survives down and up ($rows_before results of postgres before, $rows_after after)" \
+  || bad "history: $rows_before results before, $rows_after after"
 
 step "down"
 t_down=$SECONDS
