@@ -10,7 +10,7 @@
 #
 # Podman keeps everything under <build>/containers-test (private storage, configuration and
 # network definitions), which is removed at the end. Needs root and podman: exits 77
-# (skipped) otherwise.
+# (skipped) otherwise; runc and catatonit missing beside podman is a failure.
 #   containers_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
@@ -24,10 +24,15 @@ if [ "$(id -u)" != 0 ]; then
   echo "SKIP: the container test needs root (rootful Podman)"
   exit 77
 fi
-for tool in podman runc catatonit; do
+if ! command -v podman >/dev/null; then
+  echo "SKIP: podman is not installed (scripts/deps installs it)"
+  exit 77
+fi
+# With podman present the rest must be too: a missing one is a failure, not a skip.
+for tool in runc catatonit; do
   if ! command -v "$tool" >/dev/null && [ ! -x "/usr/libexec/podman/$tool" ]; then
-    echo "SKIP: $tool is not installed (scripts/deps installs it)"
-    exit 77
+    echo "FAIL: $tool is not installed (scripts/deps installs it)"
+    exit 1
   fi
 done
 
