@@ -1,5 +1,9 @@
 #include "hub/api/service_list.hpp"
 
+// SSE2 is part of x86-64: RapidJSON then scans strings for characters to escape 16 bytes at a time.
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
+#define RAPIDJSON_SSE2
+#endif
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -302,9 +306,30 @@ ServicePage selectServices(std::vector<std::shared_ptr<const ServiceState>> all,
   std::erase_if(all, [&](const auto& s) { return !matches(*s, q); });
   page.total = all.size();
   if (q.sort != ServiceSort::Name || q.descending) {
-    std::stable_sort(all.begin(), all.end(), [&](const auto& a, const auto& b) {
-      return compare(positionOf(*a, q.sort), positionOf(*b, q.sort), q) < 0;
-    });
+    // Keys computed once per service, names compared by reference.
+    std::vector<std::pair<ServicePosition, std::shared_ptr<const ServiceState>>> keyed;
+    keyed.reserve(all.size());
+    for (auto& s : all) {
+      keyed.emplace_back(ServicePosition{sortKey(*s, q.sort), {}}, std::move(s));
+    }
+    const auto before = [&](const auto& a, const auto& b) {
+      const ServicePosition& pa = a.first;
+      const ServicePosition& pb = b.first;
+      if (q.sort == ServiceSort::Name) {
+        return q.descending ? a.second->name > b.second->name : a.second->name < b.second->name;
+      }
+      if (pa.key.has_value() != pb.key.has_value()) {
+        return pa.key.has_value();
+      }
+      if (pa.key && *pa.key != *pb.key) {
+        return q.descending ? *pa.key > *pb.key : *pa.key < *pb.key;
+      }
+      return a.second->name < b.second->name;
+    };
+    std::sort(keyed.begin(), keyed.end(), before);
+    for (std::size_t i = 0; i < keyed.size(); ++i) {
+      all[i] = std::move(keyed[i].second);
+    }
   }
   auto first = all.begin();
   if (q.after) {
@@ -323,8 +348,12 @@ ServicePage selectServices(std::vector<std::shared_ptr<const ServiceState>> all,
 }
 
 std::string serviceListJson(const ServicePage& page, const ServiceListQuery& q, SystemTime now) {
+  std::size_t checks = 0;
+  for (const auto& s : page.services) {
+    checks += s->checks.size();
+  }
   rapidjson::StringBuffer buffer;
-  buffer.Reserve(256 + page.services.size() * 512);
+  buffer.Reserve(256 + page.services.size() * 160 + checks * 260);
   Writer w(buffer);
   w.StartObject();
   w.Key("services");
