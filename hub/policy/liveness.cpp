@@ -19,7 +19,7 @@ std::vector<std::string> overdueAgents(const std::vector<AgentLiveness>& agents,
                                        SystemTime watching_since) {
   std::vector<std::string> out;
   for (const auto& a : agents) {
-    if (a.unreachable || a.deregistered || a.forgotten) {
+    if (a.unreachable || a.deregistered || a.forgotten || a.revoked) {
       continue;
     }
     if (now > keepaliveDeadline(a, settings, watching_since)) {
@@ -37,8 +37,8 @@ SweepPlan planSweep(const std::vector<AgentLiveness>& agents,
   for (const auto& a : agents) {
     // Marked before a restart and still silent: stays unreachable during the grace period.
     const SystemTime since = a.unreachable ? SystemTime{} : watching_since;
-    const bool overdue =
-        !a.deregistered && !a.forgotten && now > keepaliveDeadline(a, settings, since);
+    const bool overdue = !a.deregistered && !a.forgotten && !a.revoked &&
+                         now > keepaliveDeadline(a, settings, since);
     const bool known = known_unreachable.count(a.agent_id) != 0;
     if (overdue && !known) {
       plan.newly_unreachable.push_back(a.agent_id);
@@ -67,7 +67,9 @@ std::vector<std::string> agentsToForget(const std::vector<AgentLiveness>& agents
     if (a.forgotten) {
       continue;
     }
-    const auto since = a.deregistered ? a.deregistered_at : a.unreachable_since;
+    const auto since = a.deregistered ? a.deregistered_at
+                       : a.revoked    ? a.revoked_at
+                                      : a.unreachable_since;
     if (since && now - *since > forget_after) {
       out.push_back(a.agent_id);
     }

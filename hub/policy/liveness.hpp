@@ -26,6 +26,10 @@ struct AgentLiveness {
   std::optional<SystemTime> deregistered_at;  // when it stopped (hub clock)
   std::optional<SystemTime> unreachable_since;
   bool forgotten = false;  // retired: out of the current view until it registers again
+  // Its enrollment was revoked: cut off the bus on purpose, so never "unreachable" (no grouped
+  // incident); its checks read unknown "agent revoked" instead.
+  bool revoked = false;
+  std::optional<SystemTime> revoked_at;
 };
 
 // Agent lifecycle settings (`agents:`).

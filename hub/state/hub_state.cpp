@@ -35,6 +35,8 @@ void takeSpec(CheckState& c, const std::string& agent_id, const CheckSpec& spec)
 
 std::string stoppedReason(SystemTime at) { return "agent stopped at " + formatRfc3339(at); }
 
+std::string revokedReason(SystemTime at) { return "agent revoked at " + formatRfc3339(at); }
+
 bool isNewer(const CheckResult& candidate, const CheckState& current) {
   if (current.seq == 0 || !current.last_checked) {
     return true;
@@ -254,7 +256,8 @@ CheckState HubState::snapshot(const CheckState& c) const {
   if (const auto it = stopped_.find(c.agent_id); it != stopped_.end()) {
     out.stopped = true;
     out.status = HealthStatus::Unknown;
-    out.message = stoppedReason(it->second);
+    out.message =
+        revoked_.count(c.agent_id) != 0 ? revokedReason(it->second) : stoppedReason(it->second);
   } else if (unreachable_.count(c.agent_id) != 0) {
     out.unreachable = true;
     out.status = HealthStatus::Unknown;
@@ -340,6 +343,7 @@ std::optional<SystemTime> HubState::clearStopped(const std::string& agent_id) {
   }
   const SystemTime at = it->second;
   stopped_.erase(it);
+  revoked_.erase(agent_id);
   markAgent(agent_id);
   refreshMarked();
   return at;
@@ -349,6 +353,24 @@ std::optional<SystemTime> HubState::stoppedAt(const std::string& agent_id) const
   std::shared_lock lock(mu_);
   const auto it = stopped_.find(agent_id);
   return it == stopped_.end() ? std::nullopt : std::optional<SystemTime>(it->second);
+}
+
+bool HubState::setRevoked(const std::string& agent_id, SystemTime at) {
+  std::unique_lock lock(mu_);
+  if (revoked_.count(agent_id) != 0) {
+    return false;
+  }
+  revoked_.insert(agent_id);
+  stopped_[agent_id] = at;
+  unreachable_.erase(agent_id);
+  markAgent(agent_id);
+  refreshMarked();
+  return true;
+}
+
+bool HubState::isRevoked(const std::string& agent_id) const {
+  std::shared_lock lock(mu_);
+  return revoked_.count(agent_id) != 0;
 }
 
 std::map<std::string, SystemTime> HubState::stoppedAgents() const {
@@ -366,6 +388,7 @@ std::set<std::string> HubState::forgetAgent(const std::string& agent_id) {
     it = checks_.erase(it);
   }
   stopped_.erase(agent_id);
+  revoked_.erase(agent_id);
   unreachable_.erase(agent_id);
   boot_of_.erase(agent_id);
   refreshMarked();

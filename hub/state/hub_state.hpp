@@ -45,6 +45,8 @@ struct CheckState {
 inline constexpr const char* kUnreachableReason = "agent unreachable";
 // "agent stopped at 2026-12-07T13:05:21.123Z" (hub clock).
 std::string stoppedReason(SystemTime at);
+// "agent revoked at 2026-12-07T13:05:21.123Z".
+std::string revokedReason(SystemTime at);
 
 struct ServiceState {
   std::string name;
@@ -108,6 +110,10 @@ class HubState {
   // The agent registered again: returns when it had stopped (nullopt: it had not).
   std::optional<SystemTime> clearStopped(const std::string& agent_id);
   std::optional<SystemTime> stoppedAt(const std::string& agent_id) const;
+  // A revoked agent: stopped as of `at`, with "agent revoked at <time>" on its checks. Returns
+  // true when it changed.
+  bool setRevoked(const std::string& agent_id, SystemTime at);
+  bool isRevoked(const std::string& agent_id) const;
   std::map<std::string, SystemTime> stoppedAgents() const;
   // Retires an agent: its checks, stop and reachability leave the state. Returns the services
   // it had checks in.
@@ -133,6 +139,7 @@ class HubState {
   std::uint64_t version_ = 0;
   std::set<std::string> unreachable_;
   std::map<std::string, SystemTime> stopped_;   // agent -> when it deregistered (hub clock)
+  std::set<std::string> revoked_;               // stopped because their enrollment was revoked
   std::map<std::string, std::string> boot_of_;  // agent -> boot id of its last registration
   policy::ServiceRules rules_;
 };

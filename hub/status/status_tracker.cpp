@@ -112,7 +112,9 @@ Status StatusTracker::start(bool sweep_now) {
     if (a.forgotten) {
       continue;
     }
-    if (a.deregistered && a.deregistered_at) {
+    if (a.revoked) {
+      state_.setRevoked(a.agent_id, a.revoked_at.value_or(clock_.now()));
+    } else if (a.deregistered && a.deregistered_at) {
       state_.setStopped(a.agent_id, "", *a.deregistered_at);
     } else if (a.unreachable) {
       state_.setUnreachable(a.agent_id, true);
@@ -176,6 +178,7 @@ void StatusTracker::sweep() {
 void StatusTracker::sweepLocked(Cause cause_for_others) {
   const SystemTime now = clock_.now();
   std::vector<policy::Transition> extra;
+  std::set<std::string> revoked_services;
   auto agents = store_.liveness();
   if (!agents.ok()) {
     sweep_errors_.inc();
@@ -217,10 +220,19 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
     if (!plan.returned.empty()) {
       logger_->info("{} agent(s) reachable again: {}", plan.returned.size(), joined(plan.returned));
     }
+    // Revoked agents are cut off on purpose: their services go unknown saying so, like a clean
+    // stop, and never count as unreachable.
+    for (const auto& a : agents.value()) {
+      if (a.revoked && !a.forgotten && state_.setRevoked(a.agent_id, a.revoked_at.value_or(now))) {
+        const auto of = state_.servicesOf(a.agent_id);
+        revoked_services.insert(of.begin(), of.end());
+        logger_->info("agent {} is revoked: its {} service(s) are unknown", a.agent_id, of.size());
+      }
+    }
   }
   unreachable_now_.set(static_cast<double>(state_.unreachableAgents().size()));
   // Every service: applies unreachability and retries anything left unrecorded.
-  evaluateLocked(nullptr, cause_for_others, std::move(extra), {}, {}, true);
+  evaluateLocked(nullptr, cause_for_others, std::move(extra), {}, revoked_services, true);
 
   // Agents stopped or unreachable for longer than agents.forget_after retire.
   if (agents.ok()) {

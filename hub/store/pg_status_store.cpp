@@ -292,10 +292,12 @@ Result<std::vector<policy::AgentLiveness>> PgStatusStore::liveness() {
     return lease.error();
   }
   auto r = lease->conn().exec(
-      "SELECT agent_id, " VITALS_EPOCH_US("last_seen") ", heartbeat_interval_ms, "
-      "unreachable_since IS NOT NULL, deregistered_at IS NOT NULL, " VITALS_EPOCH_US(
-          "deregistered_at") ", " VITALS_EPOCH_US("unreachable_since") ", "
-                             "forgotten_at IS NOT NULL FROM agents");
+      "SELECT a.agent_id, " VITALS_EPOCH_US("a.last_seen") ", a.heartbeat_interval_ms, "
+      "a.unreachable_since IS NOT NULL, a.deregistered_at IS NOT NULL, " VITALS_EPOCH_US(
+          "a.deregistered_at") ", " VITALS_EPOCH_US("a.unreachable_since") ", "
+                               "a.forgotten_at IS NOT NULL, e.revoked_at IS NOT NULL, " VITALS_EPOCH_US(
+                                   "e.revoked_at") " FROM agents a LEFT JOIN enrolled_agents e "
+                                                   "ON e.agent_id = a.agent_id");
   if (!r.ok()) {
     return r.error();
   }
@@ -316,6 +318,10 @@ Result<std::vector<policy::AgentLiveness>> PgStatusStore::liveness() {
       a.unreachable_since = fromEpochMicros(r->get(i, 6));
     }
     a.forgotten = r->boolean(i, 7);
+    a.revoked = r->boolean(i, 8);
+    if (!r->isNull(i, 9)) {
+      a.revoked_at = fromEpochMicros(r->get(i, 9));
+    }
     out.push_back(std::move(a));
   }
   return out;

@@ -298,6 +298,26 @@ TEST_CASE(
   // Revoking an unknown agent: 404.
   CHECK(httpRequest(http_port, "POST", "/api/v1/agents/nobody/revoke").status == 404);
 
+  // Its service reads unknown, saying it was revoked, and it never counts as unreachable: past
+  // its keepalive deadline (3 x 2 s) no grouped "agents unreachable" transition is recorded.
+  std::string message;
+  const bool unknown = waitUntil(
+      [&] {
+        auto s = json::parse(httpGet(http_port, "/api/v1/services/e1-http").body, nullptr, false);
+        if (!s.is_object() || !s.contains("checks") || s["checks"].empty()) {
+          return false;
+        }
+        message = s["checks"][0].value("message", "");
+        return s.value("status", "") == "unknown" && message.rfind("agent revoked at ", 0) == 0;
+      },
+      15s);
+  INFO("message: " << message);
+  CHECK(unknown);
+  std::this_thread::sleep_for(7s);
+  CHECK(count(db,
+              "SELECT count(*) FROM status_changes WHERE cause IN ('agents_group', "
+              "'unreachable')") == 0);
+
   agent.stop(SIGKILL);
   CHECK(hub.stop(SIGTERM) == 0);
 }

@@ -640,3 +640,24 @@ TEST_CASE("a late result of a check the registration dropped does not bring it b
   CHECK(state.applyResult(test::result("a1", "boot2", 1, "db", "port")));
   CHECK(state.service("db").has_value());
 }
+
+TEST_CASE(
+    "a revoked agent is never overdue, leaves the unreachable set and retires after "
+    "forget_after from its revocation",
+    "[hub][unit][lifecycle]") {
+  using namespace std::chrono_literals;
+  const SystemTime now = vitals::test::at(1'800'000'000);
+  std::vector<policy::AgentLiveness> agents(1);
+  agents[0].agent_id = "cut";
+  agents[0].last_seen = now - 1h;  // long past any keepalive deadline
+  agents[0].unreachable = true;    // marked before the revocation was known
+  agents[0].revoked = true;
+  agents[0].revoked_at = now - 8 * 24h;
+  CHECK(policy::overdueAgents(agents, now, policy::LivenessSettings{}).empty());
+  const auto plan = policy::planSweep(agents, {"cut"}, now, policy::LivenessSettings{});
+  CHECK(plan.newly_unreachable.empty());
+  CHECK(plan.returned == std::vector<std::string>{"cut"});
+  CHECK(plan.db_clear == std::vector<std::string>{"cut"});
+  CHECK(policy::agentsToForget(agents, now, 7 * 24h) == std::vector<std::string>{"cut"});
+  CHECK(policy::agentsToForget(agents, now, 9 * 24h).empty());
+}

@@ -221,3 +221,18 @@ TEST_CASE("unreachable and stopped agents show in the service aggregates at once
   CHECK(s.forgetAgent("a2") == std::set<std::string>{"db"});
   CHECK_FALSE(s.service("db").has_value());
 }
+
+TEST_CASE("a revoked agent's checks read unknown, saying it was revoked", "[hub][unit][state]") {
+  HubState s;
+  s.applyResult(result("a1", "b", 1, "web", "http", HealthStatus::Healthy));
+  REQUIRE(s.setUnreachable("a1", true));
+  REQUIRE(s.setRevoked("a1", vitals::test::at(1'800'000'500)));
+  CHECK_FALSE(s.setRevoked("a1", vitals::test::at(1'800'000'600)));
+  const auto web = s.service("web");
+  CHECK(web->status == HealthStatus::Unknown);
+  CHECK(web->checks[0].stopped);
+  CHECK_FALSE(web->checks[0].unreachable);
+  CHECK(web->checks[0].message == "agent revoked at 2027-01-15T08:08:20.000Z");
+  CHECK(s.isRevoked("a1"));
+  CHECK(s.unreachableAgents().empty());
+}

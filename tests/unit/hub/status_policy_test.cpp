@@ -84,7 +84,7 @@ TEST_CASE("keepalive deadlines count missed heartbeats from last_seen or from th
   LivenessSettings s;
   s.missed_heartbeats = 3;
   s.fallback_interval = 30s;
-  AgentLiveness a{"a", at(1000), 2000ms, false, false, {}, {}, false};
+  AgentLiveness a{"a", at(1000), 2000ms, false, false, {}, {}, false, false, {}};
   CHECK(keepaliveDeadline(a, s) == at(1006));
   a.heartbeat_interval.reset();
   CHECK(keepaliveDeadline(a, s) == at(1090));
@@ -93,10 +93,10 @@ TEST_CASE("keepalive deadlines count missed heartbeats from last_seen or from th
   CHECK(keepaliveDeadline(a, s, at(2000)) == at(2006));
 
   std::vector<AgentLiveness> agents{
-      {"late", at(1000), 2000ms, false, false, {}, {}, false},
-      {"fresh", at(1005), 2000ms, false, false, {}, {}, false},
-      {"already", at(900), 2000ms, true, false, {}, {}, false},
-      {"stopped", at(900), 2000ms, false, true, {}, {}, false},
+      {"late", at(1000), 2000ms, false, false, {}, {}, false, false, {}},
+      {"fresh", at(1005), 2000ms, false, false, {}, {}, false, false, {}},
+      {"already", at(900), 2000ms, true, false, {}, {}, false, false, {}},
+      {"stopped", at(900), 2000ms, false, true, {}, {}, false, false, {}},
   };
   CHECK(overdueAgents(agents, at(1007), s) == std::vector<std::string>{"late"});
   CHECK(overdueAgents(agents, at(1006), s).empty());  // exactly at the deadline: not yet
@@ -106,10 +106,13 @@ TEST_CASE("a sweep plan converges memory and database on who is unreachable",
           "[hub][unit][policy]") {
   LivenessSettings s;
   std::vector<AgentLiveness> agents{
-      {"dead", at(0), 1000ms, false, false, {}, {}, false},    // overdue, unknown to both
-      {"marked", at(0), 1000ms, true, false, {}, {}, false},   // overdue, database knows (restart)
-      {"back", at(99), 1000ms, true, false, {}, {}, false},    // database still says unreachable
-      {"stopped", at(0), 1000ms, false, true, {}, {}, false},  // deregistered: never unreachable
+      {"dead", at(0), 1000ms, false, false, {}, {}, false, false, {}},   // overdue, unknown to both
+      {"marked", at(0), 1000ms, true, false, {}, {}, false, false, {}},  // overdue, database knows
+                                                                         // (restart)
+      {"back", at(99), 1000ms, true, false, {}, {}, false, false, {}},   // database still says
+                                                                         // unreachable
+      {"stopped", at(0), 1000ms, false, true, {}, {}, false, false, {}},  // deregistered: never
+                                                                          // unreachable
   };
   const auto plan = planSweep(agents, {"marked", "back"}, at(100), s);
   CHECK(plan.newly_unreachable == std::vector<std::string>{"dead"});

@@ -166,8 +166,8 @@ TEST_CASE(
   Rig rig;
   // Before the restart: web was recorded healthy, and a1 was last seen long ago.
   rig.store.open["web"] = store::UptimeWindow{HealthStatus::Healthy, rig.time.now() - 1h, {}};
-  rig.store.agents["a1"] =
-      policy::AgentLiveness{"a1", rig.time.now() - 10min, 2000ms, false, false, {}, {}, false};
+  rig.store.agents["a1"] = policy::AgentLiveness{
+      "a1", rig.time.now() - 10min, 2000ms, false, false, {}, {}, false, false, {}};
   CheckSpec spec = test::spec("http", "web");
   auto last =
       test::result("a1", "boot", 5, "web", "http", HealthStatus::Down, rig.time.now() - 10min);
