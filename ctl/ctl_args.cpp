@@ -62,7 +62,8 @@ const char* const kCtlUsage =
     "       vitalsctl --help | --version\n"
     "\n"
     "commands:\n"
-    "  status                         services and their checks\n"
+    "  status [--status S,..] [--service GLOB] [--agent ID]\n"
+    "                                 services and their checks (filtered by the hub)\n"
     "  history SERVICE [--since T] [--until T] [--limit N]\n"
     "                                 results of one service, newest first; T is RFC 3339\n"
     "                                 (2026-01-02T03:04:05Z) or an age such as 30m, 2h, 1d\n"
@@ -529,6 +530,16 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     if (positional.size() > 1) {
       return usage(cmd + " takes no arguments, got \"" + positional[1] + "\"");
     }
+    if (cmd == "status") {
+      // Filters the hub applies (GET /api/v1/services): statuses, a name glob, an agent.
+      for (const auto& [k, v] : {std::pair<std::string, std::string>{"status", a.status},
+                                 {"q", a.alert_service},
+                                 {"agent", a.agent == "*" ? std::string() : a.agent}}) {
+        if (!v.empty()) {
+          a.services_query += (a.services_query.empty() ? "?" : "&") + k + "=" + encode(v);
+        }
+      }
+    }
   } else if (cmd == "history") {
     a.command = Command::History;
     if (positional.size() != 2) {
@@ -613,14 +624,16 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     return usage("unknown command \"" + cmd + "\"");
   }
   if (a.command != Command::SilencesAdd &&
-      (a.agent != "*" || a.check != "*" || !a.duration.empty() || !a.comment.empty() ||
-       a.maintenance)) {
+      ((a.agent != "*" && a.command != Command::Status) || a.check != "*" || !a.duration.empty() ||
+       !a.comment.empty() || a.maintenance)) {
     return usage(
-        "--agent, --check, --duration, --comment and --maintenance belong to silences add");
+        "--agent, --check, --duration, --comment and --maintenance belong to silences add "
+        "(--agent also to status)");
   }
   if (!a.alert_service.empty() && a.command != Command::SilencesAdd &&
-      a.command != Command::AlertsList && a.command != Command::Api) {
-    return usage("--service belongs to alerts (list) and silences add");
+      a.command != Command::AlertsList && a.command != Command::Api &&
+      a.command != Command::Status) {
+    return usage("--service belongs to status, alerts (list) and silences add");
   }
   if (a.command != Command::KeysCreate && a.command != Command::Api &&
       (!a.key_name.empty() || !a.key_role.empty() || !a.key_expires.empty())) {
@@ -635,8 +648,9 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     return usage("--ttl and --labels belong to agents enroll-token");
   }
   if (a.command != Command::Api &&
-      (!a.window.empty() || !a.status.empty() || !a.reason.empty() || !a.file.empty() ||
-       !a.actor.empty() || !a.action.empty() || !a.target.empty() || !a.severity.empty())) {
+      (!a.window.empty() || (!a.status.empty() && a.command != Command::Status) ||
+       !a.reason.empty() || !a.file.empty() || !a.actor.empty() || !a.action.empty() ||
+       !a.target.empty() || !a.severity.empty())) {
     return usage(
         "--window, --status, --reason, --file, --actor, --action, --target and "
         "--severity belong to uptime, repairs, preflight override, policies set, audit "

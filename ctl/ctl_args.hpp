@@ -35,6 +35,8 @@ struct CtlArgs {
   Command command = Command::None;
   bool help = false;
   bool version = false;
+  // status: the query of GET /api/v1/services ("?status=down&q=db-*&agent=a1", or empty)
+  std::string services_query;
   // history
   std::string service;
   std::optional<std::string> since;  // RFC 3339, or a duration meaning "that long ago" (1h)
@@ -49,14 +51,14 @@ struct CtlArgs {
   std::string key_expires;  // "" = never
   std::string key_id;
   // alerts / silences
-  std::string state;       // alerts: open|resolved|all; silences: active|all ("" = default)
+  std::string state;          // alerts: open|resolved|all; silences: active|all ("" = default)
   std::string alert_service;  // alerts --service; silences add --service
   std::string agent = "*";    // silences add
   std::string check = "*";
-  std::string duration;       // silences add (required)
-  std::string comment;        // silences add (required)
+  std::string duration;  // silences add (required)
+  std::string comment;   // silences add (required)
   bool maintenance = false;
-  std::string item_id;        // alerts ack ID, silences expire ID
+  std::string item_id;  // alerts ack ID, silences expire ID
   // Command::Api: the call, and the array of the answer shown as a table ("" = the object).
   std::string api_method = "GET";
   std::string api_path;
@@ -64,10 +66,10 @@ struct CtlArgs {
   std::string api_list_key;
   std::vector<std::string> api_columns;  // the table's columns ("" = the first row's fields)
   // Generic options of those commands.
-  std::string window;  // uptime --window 7d|30d
-  std::string status;  // repairs --status
-  std::string reason;  // preflight override --reason
-  std::string file;    // policies set --file (a JSON policy)
+  std::string window;                 // uptime --window 7d|30d
+  std::string status;                 // repairs --status
+  std::string reason;                 // preflight override --reason
+  std::string file;                   // policies set --file (a JSON policy)
   std::string actor, action, target;  // audit filters
   std::string ttl;                    // agents enroll-token --ttl (default 1h)
   std::string labels;                 // agents enroll-token --labels k=v,k2=v2

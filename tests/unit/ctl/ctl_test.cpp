@@ -49,7 +49,11 @@ TEST_CASE("vitalsctl parses global options, the command and its arguments", "[ct
 
   a = parse({"status"});
   REQUIRE(a.ok());
+  CHECK(a->services_query.empty());
   CHECK(a->hub_url == "http://127.0.0.1:8080");
+  a = parse({"status", "--status", "down,degraded", "--service", "db-*", "--agent", "n1"});
+  REQUIRE(a.ok());
+  CHECK(a->services_query == "?status=down%2Cdegraded&q=db-%2A&agent=n1");
   CHECK(a->output == Output::Table);
   CHECK(parse({"--version"})->version);
   CHECK(parse({"agents", "--help"})->help);
