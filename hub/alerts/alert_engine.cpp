@@ -86,11 +86,22 @@ std::string AlertEngine::inhibitorOf(const std::string& service) const {
   return "";
 }
 
-const notify::AlertConfig& AlertEngine::configFor(
-    store::PgConnection& conn, const std::string& service,
-    std::map<std::string, notify::AlertConfig>& cache) {
-  auto it = cache.find(service);
-  if (it != cache.end()) {
+Status AlertEngine::refreshConfigs(store::PgConnection& conn) {
+  auto fingerprint = pg::alertConfigsFingerprint(conn);
+  if (!fingerprint.ok()) {
+    return fingerprint.error();
+  }
+  if (fingerprint.value() != configs_fingerprint_) {
+    configs_.clear();
+    configs_fingerprint_ = std::move(fingerprint.value());
+  }
+  return okStatus();
+}
+
+const notify::AlertConfig& AlertEngine::configFor(store::PgConnection& conn,
+                                                  const std::string& service) {
+  auto it = configs_.find(service);
+  if (it != configs_.end()) {
     return it->second;
   }
   notify::AlertConfig cfg = settings_.defaults;
@@ -100,10 +111,11 @@ const notify::AlertConfig& AlertEngine::configFor(
     // The defaults are a safe answer: the change is still notified.
     logger_->warn("alert config of {} unreadable, using defaults: {}", service,
                   stored.error().describe());
+    configs_fingerprint_.clear();  // read every config again next time
   } else if (stored->has_value()) {
     cfg = **stored;
   }
-  return cache.emplace(service, std::move(cfg)).first->second;
+  return configs_.emplace(service, std::move(cfg)).first->second;
 }
 
 Status AlertEngine::apply(store::PgConnection& conn, Plan& plan, SystemTime now, int& enqueued) {
@@ -166,7 +178,9 @@ Result<int> AlertEngine::processChanges(store::PgConnection& conn) {
     if (!silences.ok()) {
       return silences.error();
     }
-    std::map<std::string, notify::AlertConfig> configs;
+    if (auto r = refreshConfigs(conn); !r.ok()) {
+      return r;
+    }
     for (const auto& c : changes.value()) {
       const auto kind = kindOfChange(c);
       if (newest[{c.service, kind}] != c.id && now - c.at > settings_.max_notify_age) {
@@ -189,7 +203,7 @@ Result<int> AlertEngine::processChanges(store::PgConnection& conn) {
         }
         open = std::move(pending.value());
       }
-      const auto& cfg = configFor(conn, c.service, configs);
+      const auto& cfg = configFor(conn, c.service);
       const Circumstances cx{cfg,
                              silenceFor(silences.value(), c.service, c.agent, c.check, c.at),
                              kind == IncidentKind::Status ? inhibitorOf(c.service) : "",
@@ -224,7 +238,9 @@ Result<int> AlertEngine::tick(store::PgConnection& conn) {
   auto s = store::inTransaction(conn, [&]() -> Status {
     changed = 0;
     enqueued = 0;
-    std::map<std::string, notify::AlertConfig> configs;
+    if (auto r = refreshConfigs(conn); !r.ok()) {
+      return r;
+    }
     // Clean stops whose restart grace has passed: "monitoring stopped", unless the agent is back.
     auto due = pg::lockDueStopNotices(conn, now, 1000);
     if (!due.ok()) {
@@ -235,7 +251,7 @@ Result<int> AlertEngine::tick(store::PgConnection& conn) {
       if (!stopped.ok()) {
         return stopped.error();
       }
-      const auto& cfg = configFor(conn, i.service, configs);
+      const auto& cfg = configFor(conn, i.service);
       const Circumstances cx{
           cfg, std::nullopt, "", now, settings_.restart_grace, &settings_.quiet_stop_channels};
       auto plan = onStopDue(i, cx, stopped.value());
@@ -256,7 +272,7 @@ Result<int> AlertEngine::tick(store::PgConnection& conn) {
       return silences.error();
     }
     for (const auto& i : open.value()) {
-      const auto& cfg = configFor(conn, i.service, configs);
+      const auto& cfg = configFor(conn, i.service);
       const Circumstances cx{cfg,
                              silenceFor(silences.value(), i.service, i.agent, i.check, now),
                              i.kind == IncidentKind::Status ? inhibitorOf(i.service) : "",

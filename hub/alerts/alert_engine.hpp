@@ -82,8 +82,10 @@ class AlertEngine final : public status::TransitionSink {
 
  private:
   Status apply(store::PgConnection& conn, Plan& plan, SystemTime now, int& enqueued);
-  const notify::AlertConfig& configFor(store::PgConnection& conn, const std::string& service,
-                                       std::map<std::string, notify::AlertConfig>& cache);
+  // A service's alert config: stored, or the defaults. Cached across ticks; refreshConfigs()
+  // empties the cache when the stored configs changed (on any replica).
+  const notify::AlertConfig& configFor(store::PgConnection& conn, const std::string& service);
+  Status refreshConfigs(store::PgConnection& conn);
   std::string inhibitorOf(const std::string& service) const;
   void run();
 
@@ -95,6 +97,9 @@ class AlertEngine final : public status::TransitionSink {
   std::shared_ptr<spdlog::logger> logger_;
   notify::Outbox outbox_;
   std::function<void()> on_enqueued_;
+  // Engine thread only (processChanges and tick).
+  std::map<std::string, notify::AlertConfig> configs_;
+  std::string configs_fingerprint_;
 
   metrics::Counter& changes_;
   metrics::Counter& superseded_;

@@ -355,6 +355,18 @@ Result<bool> expireSilence(store::PgConnection& conn, std::int64_t id, SystemTim
   return r->affected() > 0;
 }
 
+Result<std::string> alertConfigsFingerprint(store::PgConnection& conn) {
+  // Every insert or update gives its row a new xmin and a delete changes the count: equal
+  // fingerprints mean the same stored configs, whichever replica wrote them.
+  auto r = conn.exec(
+      "SELECT count(*)::text || ':' || coalesce(sum(xmin::text::bigint), 0)::text "
+      "FROM health_alert_configs");
+  if (!r.ok()) {
+    return r.error();
+  }
+  return r->str(0, 0);
+}
+
 Result<std::optional<notify::AlertConfig>> alertConfig(store::PgConnection& conn,
                                                        const std::string& service) {
   auto rows = notify::selectAlertConfigs(conn, "WHERE service = $1", {service});

@@ -86,6 +86,8 @@ Result<std::int64_t> insertSilence(store::PgConnection& conn, const Silence& s);
 Result<bool> expireSilence(store::PgConnection& conn, std::int64_t id, SystemTime now);
 
 // The alert config of a service (nullopt when none is stored).
+// Changes whenever a stored alert config is created, changed or deleted.
+Result<std::string> alertConfigsFingerprint(store::PgConnection& conn);
 Result<std::optional<notify::AlertConfig>> alertConfig(store::PgConnection& conn,
                                                        const std::string& service);
 

@@ -165,3 +165,48 @@ TEST_CASE("two engines on one database handle every change exactly once", "[inte
   CHECK(count(db.conninfo, "SELECT count(*) FROM alert_events WHERE event = 'opened'") ==
         kServices);
 }
+
+TEST_CASE("the engine's cached alert configs follow a change written by another hub",
+          "[integration][alerts]") {
+  Db db("alert_engine_configs");
+  ManualTime time;
+  hub::store::PgPool pool(db.pg, 1, db.logger);
+  hub::store::PgStatusStore store(pool);
+  AllHealthy live;
+  metrics::Registry registry;
+  hub::alerts::AlertEngine engine(
+      [&] { return hub::store::PgConnection::connect(db.pg, db.logger); }, time, live, {},
+      settings(), registry, db.logger);
+  auto conn = db.connect();
+  REQUIRE(
+      store.record({flip("web", HealthStatus::Unknown, HealthStatus::Healthy, time.now())}).ok());
+  REQUIRE(store.record({flip("web", HealthStatus::Healthy, HealthStatus::Down, time.now())}).ok());
+  REQUIRE(engine.processChanges(*conn).ok());
+  REQUIRE(engine.tick(*conn).ok());
+  const auto notified = count(db.conninfo, "SELECT count(*) FROM notification_outbox");
+  CHECK(notified == 1);  // the defaults: channel ops
+  time.advance(1min);
+  REQUIRE(store.record({flip("web", HealthStatus::Down, HealthStatus::Healthy, time.now())}).ok());
+  REQUIRE(engine.processChanges(*conn).ok());
+  const auto recovered = count(db.conninfo, "SELECT count(*) FROM notification_outbox");
+  // Another hub turns alerts off for web; this engine has web's config cached.
+  REQUIRE(count(db.conninfo,
+                "WITH x AS (INSERT INTO health_alert_configs (service, channels, enabled) "
+                "VALUES ('web', '[\"ops\"]', false) RETURNING 1) SELECT count(*) FROM x") == 1);
+  time.advance(1min);
+  REQUIRE(store.record({flip("web", HealthStatus::Healthy, HealthStatus::Down, time.now())}).ok());
+  REQUIRE(engine.processChanges(*conn).ok());
+  REQUIRE(engine.tick(*conn).ok());
+  CHECK(count(db.conninfo, "SELECT count(*) FROM notification_outbox") == recovered);
+  // And back on: the next problem is notified again.
+  REQUIRE(count(db.conninfo,
+                "WITH x AS (UPDATE health_alert_configs SET enabled = true RETURNING 1) "
+                "SELECT count(*) FROM x") == 1);
+  time.advance(1min);
+  REQUIRE(store.record({flip("web", HealthStatus::Down, HealthStatus::Healthy, time.now())}).ok());
+  time.advance(1min);
+  REQUIRE(store.record({flip("web", HealthStatus::Healthy, HealthStatus::Down, time.now())}).ok());
+  REQUIRE(engine.processChanges(*conn).ok());
+  REQUIRE(engine.tick(*conn).ok());
+  CHECK(count(db.conninfo, "SELECT count(*) FROM notification_outbox") > recovered);
+}
