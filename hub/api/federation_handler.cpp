@@ -13,34 +13,6 @@ json timeOrNull(const std::optional<SystemTime>& t) {
   return t ? json(formatRfc3339(*t)) : json(nullptr);
 }
 
-json hubJson(const federation::RemoteHub& h, SystemTime now) {
-  json j = {{"id", h.id},
-            {"url", h.url},
-            {"version", h.version},
-            {"capabilities", h.capabilities},
-            {"overall_status", h.overall_status},
-            {"stale", h.stale},
-            {"last_summary_at", timeOrNull(h.last_summary_at)},
-            {"last_heard_at", timeOrNull(h.last_heard_at)},
-            {"registered_at", timeOrNull(h.registered_at)},
-            {"services",
-             {{"total", h.services_total},
-              {"up", h.services_up},
-              {"degraded", h.services_degraded},
-              {"down", h.services_down},
-              {"unknown", h.services_unknown}}},
-            {"agents_online", h.agents_online},
-            {"agents_total", h.agents_total},
-            {"open_incidents", h.open_incidents}};
-  if (h.last_heard_at) {
-    j["seconds_since_heard"] =
-        std::chrono::duration_cast<std::chrono::seconds>(now - *h.last_heard_at).count();
-  } else {
-    j["seconds_since_heard"] = nullptr;
-  }
-  return j;
-}
-
 json serviceJson(const std::string& hub, const federation::ServiceSummary& s, bool stale,
                  const std::optional<SystemTime>& updated_at) {
   return {{"hub", hub},
@@ -82,11 +54,39 @@ federation::ServiceSummary localSummary(const state::ServiceState& s) {
 
 }  // namespace
 
+json federationHubJson(const federation::RemoteHub& h, SystemTime now) {
+  json j = {{"id", h.id},
+            {"url", h.url},
+            {"version", h.version},
+            {"capabilities", h.capabilities},
+            {"overall_status", h.overall_status},
+            {"stale", h.stale},
+            {"last_summary_at", timeOrNull(h.last_summary_at)},
+            {"last_heard_at", timeOrNull(h.last_heard_at)},
+            {"registered_at", timeOrNull(h.registered_at)},
+            {"services",
+             {{"total", h.services_total},
+              {"up", h.services_up},
+              {"degraded", h.services_degraded},
+              {"down", h.services_down},
+              {"unknown", h.services_unknown}}},
+            {"agents_online", h.agents_online},
+            {"agents_total", h.agents_total},
+            {"open_incidents", h.open_incidents}};
+  if (h.last_heard_at) {
+    j["seconds_since_heard"] =
+        std::chrono::duration_cast<std::chrono::seconds>(now - *h.last_heard_at).count();
+  } else {
+    j["seconds_since_heard"] = nullptr;
+  }
+  return j;
+}
+
 ApiResponse FederationHandler::hubs(const ApiRequest&) const {
   const SystemTime now = clock_.now();
   json out = json::array();
   for (const auto& h : view_.hubs()) {
-    out.push_back(hubJson(h, now));
+    out.push_back(federationHubJson(h, now));
   }
   return jsonResponse({{"hub_id", own_id_}, {"hubs", std::move(out)}});
 }
@@ -97,7 +97,7 @@ ApiResponse FederationHandler::hub(const ApiRequest& req) const {
   if (!h) {
     return errorResponse(404, "not_found", "no remote hub \"" + id + "\" is known");
   }
-  json body = hubJson(*h, clock_.now());
+  json body = federationHubJson(*h, clock_.now());
   json services = json::array();
   federation::ServiceFilter f;
   f.hub = id;
@@ -195,7 +195,7 @@ ApiResponse FederationHandler::registerHub(const ApiRequest& req) const {
     }
     return errorResponse(500, "internal", stored.error().describe());
   }
-  return jsonResponse(hubJson(stored.value(), clock_.now()));
+  return jsonResponse(federationHubJson(stored.value(), clock_.now()));
 }
 
 }  // namespace vitals::hub::api

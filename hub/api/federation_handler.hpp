@@ -14,6 +14,10 @@
 
 namespace vitals::hub::api {
 
+// A remote hub as GET /api/v1/federation/hubs lists it (also the live stream's federation
+// events).
+nlohmann::json federationHubJson(const federation::RemoteHub& hub, SystemTime now);
+
 class FederationHandler {
  public:
   // Stores an announcement (FederationReceiver::announce in the hub).

@@ -511,7 +511,12 @@ std::unique_ptr<federation::Federation> HubApp::makeFederation() {
                                    }
                                    alert_engine_.wake();
                                  },
-                                 [this] { return job_lease_.holds("summary"); }});
+                                 [this] { return job_lease_.holds("summary"); },
+                                 [this](const federation::RemoteHub& hub, std::string_view change) {
+                                   auto data = api::federationHubJson(hub, clock_.now());
+                                   data["change"] = std::string(change);
+                                   stream_hub_.publish("federation", "", std::move(data));
+                                 }});
 }
 
 api::Handlers HubApp::apiHandlers() {

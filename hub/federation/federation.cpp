@@ -37,7 +37,7 @@ struct Federation::Impl {
             deps.registry, deps.logger,
             deps.active ? deps.active : std::function<bool()>([] { return true; })),
         receiver(hub_id, settings, deps.clock, timers, view, store, deps.registry, deps.logger,
-                 deps.on_hub_status),
+                 deps.on_hub_status, deps.on_hub_change),
         overload(deps.registry.counter("vitals_federation_dropped_total",
                                        "Hub summaries dropped, by reason", "reason=\"overload\"")) {
   }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/error/result.hpp"
 #include "common/metrics/metrics.hpp"
@@ -39,6 +40,9 @@ struct FederationDeps {
   std::function<void(const policy::Transition&)> on_hub_status;
   // Whether this replica publishes the site's summaries (the site lease); default: always.
   std::function<bool()> active;
+  // What clients see of a remote hub changed (FederationReceiver::HubChangeHook): the live
+  // stream's `federation` events.
+  std::function<void(const RemoteHub&, std::string_view)> on_hub_change;
 };
 
 class Federation {

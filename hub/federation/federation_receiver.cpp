@@ -34,7 +34,7 @@ FederationReceiver::FederationReceiver(std::string own_id, FederationSettings se
                                        const Clock& clock, Timers& timers, GlobalView& view,
                                        FederationStore& store, metrics::Registry& registry,
                                        std::shared_ptr<spdlog::logger> logger,
-                                       HubStatusHook on_hub_status)
+                                       HubStatusHook on_hub_status, HubChangeHook on_hub_change)
     : own_id_(std::move(own_id)),
       settings_(std::move(settings)),
       clock_(clock),
@@ -43,6 +43,7 @@ FederationReceiver::FederationReceiver(std::string own_id, FederationSettings se
       store_(store),
       logger_(std::move(logger)),
       on_hub_status_(std::move(on_hub_status)),
+      on_hub_change_(std::move(on_hub_change)),
       alert_on_(settings_.alert_on.begin(), settings_.alert_on.end()),
       received_(registry.counter("vitals_federation_received_total",
                                  "Hub summaries accepted from other hubs")),
@@ -98,7 +99,10 @@ void FederationReceiver::onMessage(const std::string& subject, std::string_view 
                    valid.error().message);
     return;
   }
+  const auto before = view_.hub(valid.value().hub_id);
   auto applied = view_.apply(valid.value(), now, clock_.steadyNow());
+  notifyChange(before, applied.hub,
+               !before || !before->last_heard_at || applied.became_fresh ? "heard" : "updated");
   if (applied.became_fresh) {
     logger_->info("federation: hub {} heard again", applied.hub.id);
   }
@@ -121,8 +125,28 @@ void FederationReceiver::sweep() {
                   settings_.stale_after.count());
     persist(hub, {}, {});
     watch(hub);
+    if (on_hub_change_) {
+      on_hub_change_(hub, "stale");
+    }
   }
   updateGauges();
+}
+
+void FederationReceiver::notifyChange(const std::optional<RemoteHub>& before,
+                                      const RemoteHub& after, std::string_view change) {
+  if (!on_hub_change_) {
+    return;
+  }
+  // What a dashboard shows of a hub; the times move with every summary and are left out.
+  const auto seen = [](const RemoteHub& h) {
+    return std::tie(h.url, h.version, h.overall_status, h.services_total, h.services_up,
+                    h.services_degraded, h.services_down, h.services_unknown, h.agents_online,
+                    h.agents_total, h.open_incidents, h.stale);
+  };
+  if (before && before->last_heard_at && seen(*before) == seen(after)) {
+    return;
+  }
+  on_hub_change_(after, change);
 }
 
 Result<RemoteHub> FederationReceiver::announce(const std::string& id, const std::string& url,
@@ -132,6 +156,9 @@ Result<RemoteHub> FederationReceiver::announce(const std::string& id, const std:
   if (auto st = store_.save(hub, {}, {}); !st.ok()) {
     store_errors_.inc();
     return st.error();
+  }
+  if (on_hub_change_) {
+    on_hub_change_(hub, "registered");
   }
   return hub;
 }

@@ -31,6 +31,11 @@ class FederationReceiver {
  public:
   // Called on the loop thread with a change of a watched hub's derived status.
   using HubStatusHook = std::function<void(const policy::Transition&)>;
+  // Called on the loop thread when what a client would see of a remote hub changed: heard for
+  // the first time or again, stale, registered, or its status, counts or incidents moved.
+  // `change` is "heard", "stale", "registered" or "updated". Not called for a summary that
+  // changes none of it (most of them).
+  using HubChangeHook = std::function<void(const RemoteHub&, std::string_view change)>;
 
   // Metrics: vitals_federation_received_total, vitals_federation_dropped_total{reason},
   // vitals_federation_store_errors_total, vitals_federation_hubs{state="fresh"|"stale"},
@@ -38,7 +43,7 @@ class FederationReceiver {
   FederationReceiver(std::string own_id, FederationSettings settings, const Clock& clock,
                      Timers& timers, GlobalView& view, FederationStore& store,
                      metrics::Registry& registry, std::shared_ptr<spdlog::logger> logger,
-                     HubStatusHook on_hub_status = {});
+                     HubStatusHook on_hub_status = {}, HubChangeHook on_hub_change = {});
 
   // Loop thread. start() loads the stored view (best effort) and starts the staleness sweep.
   void start();
@@ -58,6 +63,9 @@ class FederationReceiver {
   void persist(const RemoteHub& hub, const std::vector<RemoteService>& upserted,
                const std::vector<std::string>& removed);
   void watch(const RemoteHub& hub);
+  // Calls on_hub_change_ when `after` differs from `before` in what clients see.
+  void notifyChange(const std::optional<RemoteHub>& before, const RemoteHub& after,
+                    std::string_view change);
   void scheduleSweep();
   void updateGauges();
 
@@ -69,6 +77,7 @@ class FederationReceiver {
   FederationStore& store_;
   std::shared_ptr<spdlog::logger> logger_;
   HubStatusHook on_hub_status_;
+  HubChangeHook on_hub_change_;
   std::set<std::string> alert_on_;
   std::map<std::string, HealthStatus> reported_;  // watched hub -> last derived status
   TimerId sweep_timer_ = 0;

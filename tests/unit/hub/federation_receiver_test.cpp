@@ -78,6 +78,7 @@ struct Rig {
   FakeFederationStore store;
   metrics::Registry registry;
   std::vector<policy::Transition> reported;
+  std::vector<std::pair<std::string, std::string>> changes;  // (hub, change)
   FederationSettings settings = [] {
     FederationSettings s;
     s.enabled = true;
@@ -94,7 +95,10 @@ struct Rig {
                               store,
                               registry,
                               std::make_shared<spdlog::logger>("null"),
-                              [this](const policy::Transition& t) { reported.push_back(t); }};
+                              [this](const policy::Transition& t) { reported.push_back(t); },
+                              [this](const RemoteHub& h, std::string_view change) {
+                                changes.emplace_back(h.id, std::string(change));
+                              }};
 
   void send(const HubSummary& s) {
     receiver.onMessage("hub." + s.hub_id + ".health.summary", encodeSummary(s));
@@ -331,4 +335,30 @@ TEST_CASE("federation config: defaults, and every bad value named", "[hub][unit]
   CHECK(text.find("is not a hub id") != std::string::npos);
   CHECK(text.find("twice") != std::string::npos);
   CHECK(text.find("bogus") != std::string::npos);
+}
+
+TEST_CASE(
+    "stream events for a remote hub come when it is heard, changes, goes stale or "
+    "registers, not for every summary",
+    "[hub][unit][federation]") {
+  Rig rig;
+  rig.receiver.start();
+  using C = std::vector<std::pair<std::string, std::string>>;
+  rig.send(summary("site-b", 1, rig.time.now(), true, {svc("api", HealthStatus::Healthy)}));
+  CHECK(rig.changes == C{{"site-b", "heard"}});
+  // The same picture a second later: nothing to tell.
+  rig.time.advance(1s);
+  rig.send(summary("site-b", 2, rig.time.now(), true, {svc("api", HealthStatus::Healthy)}));
+  CHECK(rig.changes.size() == 1);
+  auto down = summary("site-b", 3, rig.time.now(), true, {svc("api", HealthStatus::Down)});
+  down.overall_status = "down";
+  rig.send(down);
+  CHECK(rig.changes.back() == std::pair<std::string, std::string>{"site-b", "updated"});
+  rig.time.advance(4s);
+  CHECK(rig.changes.back() == std::pair<std::string, std::string>{"site-b", "stale"});
+  rig.send(summary("site-b", 4, rig.time.now(), true, {svc("api", HealthStatus::Healthy)}));
+  CHECK(rig.changes.back() == std::pair<std::string, std::string>{"site-b", "heard"});
+  REQUIRE(rig.receiver.announce("site-c", "https://c.example", "1.0", {"summary"}).ok());
+  CHECK(rig.changes.back() == std::pair<std::string, std::string>{"site-c", "registered"});
+  CHECK(rig.changes.size() == 5);
 }
