@@ -14,6 +14,7 @@
 #include "tests/unit/hub/fakes/fake_enrollment.hpp"
 #include "tests/unit/hub/fakes/fake_events.hpp"
 #include "tests/unit/hub/fakes/fake_key_store.hpp"
+#include "tests/unit/hub/fakes/fake_log_stats.hpp"
 #include "tests/unit/hub/fakes/fake_preflight.hpp"
 #include "tests/unit/hub/fakes/fake_read_store.hpp"
 #include "tests/unit/hub/fakes/fake_status_store.hpp"
@@ -98,6 +99,11 @@ struct AllHandlers {
   hub::api::EnrollmentHandler enrollment_handler{
       enrollment, enroll_store, {"hub-test", "nats://127.0.0.1:4222"}, time};
 
+  // Log statistics, thresholds and job runs.
+  FakeLogStats log_stats_store;
+  FakeThresholdStore log_thresholds;
+  hub::api::LogStatsHandler log_stats{log_stats_store, log_thresholds, {}, time};
+
   // The handlers must outlive the router.
   hub::api::Router router() const {
     hub::api::Handlers h{services, agents, ops, uptime, &alerts};
@@ -112,6 +118,7 @@ struct AllHandlers {
     h.hub = &hub_handler;
     h.federation = &federation;
     h.enrollment = &enrollment_handler;
+    h.log_stats = &log_stats;
     return hub::api::buildRouter(h);
   }
 };
