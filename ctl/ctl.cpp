@@ -139,8 +139,7 @@ int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& o
         out << body->value("key", std::string()) << "\n";
         err << "created API key " << body->value("id", json(0)).dump() << " ("
             << body->value("role", std::string()) << ", prefix "
-            << body->value("prefix", std::string())
-            << "); it is shown only this once\n";
+            << body->value("prefix", std::string()) << "); it is shown only this once\n";
       }
       return 0;
     }
@@ -152,8 +151,8 @@ int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& o
       if (args.output == Output::Json) {
         print(out, body.value());
       } else {
-        out << "revoked API key " << args.key_id << " ("
-            << body->value("prefix", std::string()) << ")\n";
+        out << "revoked API key " << args.key_id << " (" << body->value("prefix", std::string())
+            << ")\n";
       }
       return 0;
     }
@@ -190,8 +189,7 @@ int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& o
       return 0;
     }
     case Command::SilencesList: {
-      auto body =
-          api.get("/api/v1/silences?state=" + (args.state.empty() ? "active" : args.state));
+      auto body = api.get("/api/v1/silences?state=" + (args.state.empty() ? "active" : args.state));
       if (!body.ok()) {
         return fail(err, body.error());
       }
@@ -229,8 +227,8 @@ int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& o
       if (args.output == Output::Json) {
         print(out, body.value());
       } else {
-        out << "silence " << args.item_id << " ended at "
-            << body->value("ends_at", std::string()) << "\n";
+        out << "silence " << args.item_id << " ended at " << body->value("ends_at", std::string())
+            << "\n";
       }
       return 0;
     }

@@ -349,10 +349,9 @@ Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvi
           char* end = nullptr;
           const double v = std::strtod(text.c_str(), &end);
           if (end != text.c_str() + text.size() || !(v > 0)) {
-            return fail(std::string(key == std::string("errors_per_minute") ? "--errors"
-                                                                            : "--warnings") +
-                        " must be a number of lines per minute > 0 or none, got \"" + text +
-                        "\"");
+            return fail(
+                std::string(key == std::string("errors_per_minute") ? "--errors" : "--warnings") +
+                " must be a number of lines per minute > 0 or none, got \"" + text + "\"");
           }
           body[key] = v;
         }
@@ -491,13 +490,13 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
       if (!v || v->empty()) {
         return usage(arg + " needs a value");
       }
-      (arg == "--window"   ? a.window
-       : arg == "--status" ? a.status
-       : arg == "--reason" ? a.reason
-       : arg == "--file"   ? a.file
-       : arg == "--actor"  ? a.actor
-       : arg == "--action" ? a.action
-       : arg == "--ttl"    ? a.ttl
+      (arg == "--window"     ? a.window
+       : arg == "--status"   ? a.status
+       : arg == "--reason"   ? a.reason
+       : arg == "--file"     ? a.file
+       : arg == "--actor"    ? a.actor
+       : arg == "--action"   ? a.action
+       : arg == "--ttl"      ? a.ttl
        : arg == "--labels"   ? a.labels
        : arg == "--kind"     ? a.kind
        : arg == "--type"     ? a.type

@@ -49,14 +49,14 @@ struct CtlArgs {
   std::string key_expires;  // "" = never
   std::string key_id;
   // alerts / silences
-  std::string state;       // alerts: open|resolved|all; silences: active|all ("" = default)
+  std::string state;          // alerts: open|resolved|all; silences: active|all ("" = default)
   std::string alert_service;  // alerts --service; silences add --service
   std::string agent = "*";    // silences add
   std::string check = "*";
-  std::string duration;       // silences add (required)
-  std::string comment;        // silences add (required)
+  std::string duration;  // silences add (required)
+  std::string comment;   // silences add (required)
   bool maintenance = false;
-  std::string item_id;        // alerts ack ID, silences expire ID
+  std::string item_id;  // alerts ack ID, silences expire ID
   // Command::Api: the call, and the array of the answer shown as a table ("" = the object).
   std::string api_method = "GET";
   std::string api_path;
@@ -64,10 +64,10 @@ struct CtlArgs {
   std::string api_list_key;
   std::vector<std::string> api_columns;  // the table's columns ("" = the first row's fields)
   // Generic options of those commands.
-  std::string window;  // uptime --window 7d|30d
-  std::string status;  // repairs --status
-  std::string reason;  // preflight override --reason
-  std::string file;    // policies set --file (a JSON policy)
+  std::string window;                 // uptime --window 7d|30d
+  std::string status;                 // repairs --status
+  std::string reason;                 // preflight override --reason
+  std::string file;                   // policies set --file (a JSON policy)
   std::string actor, action, target;  // audit filters
   std::string ttl;                    // agents enroll-token --ttl (default 1h)
   std::string labels;                 // agents enroll-token --labels k=v,k2=v2

@@ -2,8 +2,8 @@
 // Log-rate thresholds: errors and warnings per minute from a service's `log` checks (the agent
 // counts lines per level in each interval: details "count.<level>") against the service's
 // thresholds (hub.yaml's log_errors_per_minute / log_warnings_per_minute, or the ones set
-// through the API: setLimits). Crossing either threshold records a transition with cause log_rate in
-// status_changes (no uptime window: it is not the service's status), which the alert engine
+// through the API: setLimits). Crossing either threshold records a transition with cause log_rate
+// in status_changes (no uptime window: it is not the service's status), which the alert engine
 // turns into a log_rate incident like any other; going back under resolves it.
 #include <spdlog/logger.h>
 

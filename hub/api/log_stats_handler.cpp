@@ -42,10 +42,10 @@ Result<Window> windowParam(const ApiRequest& req, SystemTime now) {
     w.length = hours{24 * 30};
     w.bucket = Granularity::Day;
   } else {
-    return Error{code::kBadRequest,
-                 "query parameter \"window\": must be one of 1h, 24h, 7d, 30d, got \"" + w.name +
-                     "\"",
-                 {}};
+    return Error{
+        code::kBadRequest,
+        "query parameter \"window\": must be one of 1h, 24h, 7d, 30d, got \"" + w.name + "\"",
+        {}};
   }
   w.to = logstats::floorHour(now) + hours{1};
   w.from = w.to - w.length;

@@ -164,10 +164,8 @@ Router buildRouter(const Handlers& h) {
            {"window", "service", "limit"},
            bind(l, &LogStatsHandler::topErrors)});
     r.add({"GET", "/api/v1/logs/thresholds", {}, bind(l, &LogStatsHandler::listThresholds)});
-    r.add({"PUT",
-           "/api/v1/logs/thresholds/{service}",
-           {},
-           bind(l, &LogStatsHandler::putThreshold)});
+    r.add(
+        {"PUT", "/api/v1/logs/thresholds/{service}", {}, bind(l, &LogStatsHandler::putThreshold)});
     r.add({"DELETE",
            "/api/v1/logs/thresholds/{service}",
            {},

@@ -486,9 +486,9 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
         }
         rule.depends_on = *deps;
       }
-      for (auto [key, field] : {std::pair{"log_errors_per_minute", &rule.log_errors_per_minute},
-                                std::pair{"log_warnings_per_minute",
-                                          &rule.log_warnings_per_minute}}) {
+      for (auto [key, field] :
+           {std::pair{"log_errors_per_minute", &rule.log_errors_per_minute},
+            std::pair{"log_warnings_per_minute", &rule.log_warnings_per_minute}}) {
         auto rate = svc->str(key);
         if (!rate) {
           continue;

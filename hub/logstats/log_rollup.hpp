@@ -80,8 +80,8 @@ struct ServiceRollup {
   std::string service;
   std::int64_t results = 0;
   std::int64_t lines = 0;
-  std::int64_t errors = 0;    // level "error"
-  std::int64_t warnings = 0;  // level "warn"
+  std::int64_t errors = 0;                     // level "error"
+  std::int64_t warnings = 0;                   // level "warn"
   std::map<std::string, std::int64_t> levels;  // every count.<name>
   std::vector<TopMessage> top;                 // most repeated first
 };

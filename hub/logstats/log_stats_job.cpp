@@ -62,8 +62,8 @@ Status LogStatsJob::runPeriod(Granularity g, SystemTime period_start) {
     written = rollups.error();
   }
   if (written.ok()) {
-    logger_->debug("log stats: {} {} rolled up ({} rows)", toString(g),
-                   formatRfc3339(period_start), e.rows);
+    logger_->debug("log stats: {} {} rolled up ({} rows)", toString(g), formatRfc3339(period_start),
+                   e.rows);
     return written;
   }
   e.status = "failed";
@@ -91,9 +91,9 @@ RunReport LogStatsJob::runDue() {
   if (last_hour.value()) {
     hours_done_until = *last_hour.value() + hours{1};
   }
-  for (const auto p : duePeriods(Granularity::Hour, last_hour.value(),
-                                 floorHour(now) - settings_.backfill, floor, now,
-                                 settings_.max_periods_per_run)) {
+  for (const auto p :
+       duePeriods(Granularity::Hour, last_hour.value(), floorHour(now) - settings_.backfill, floor,
+                  now, settings_.max_periods_per_run)) {
     if (auto s = runPeriod(Granularity::Hour, p); !s.ok()) {
       report.error = s.error().describe();
       return report;
@@ -118,8 +118,7 @@ RunReport LogStatsJob::runDue() {
   }
 
   // The current hour so far: not recorded as done, it is rolled up again when complete.
-  if (settings_.refresh_current &&
-      (!hours_done_until || *hours_done_until >= floorHour(now))) {
+  if (settings_.refresh_current && (!hours_done_until || *hours_done_until >= floorHour(now))) {
     const auto start = floorHour(now);
     auto raw = store_.readRaw(start, start + hours{1});
     if (!raw.ok()) {

@@ -18,11 +18,11 @@
 namespace vitals::hub::logstats {
 
 struct JobSettings {
-  std::chrono::hours backfill{24};      // the first run starts this far back
-  int retention_days = 90;              // rollups and executions older than this are deleted
-  std::size_t top_limit = 20;           // top messages kept per service and period
+  std::chrono::hours backfill{24};       // the first run starts this far back
+  int retention_days = 90;               // rollups and executions older than this are deleted
+  std::size_t top_limit = 20;            // top messages kept per service and period
   std::size_t max_periods_per_run = 48;  // the rest of a long catch-up waits for the next run
-  bool refresh_current = true;          // also roll up the current, incomplete hour
+  bool refresh_current = true;           // also roll up the current, incomplete hour
 };
 
 struct RunReport {

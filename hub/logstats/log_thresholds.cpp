@@ -56,8 +56,7 @@ Result<LogThreshold> parseThresholdBody(const nlohmann::json& body, const std::s
     } else if (key == "warnings_per_minute") {
       field = &t.warnings_per_minute;
     } else {
-      return bad("unknown field \"" + key +
-                 "\" (allowed: errors_per_minute, warnings_per_minute)");
+      return bad("unknown field \"" + key + "\" (allowed: errors_per_minute, warnings_per_minute)");
     }
     any = true;
     if (value.is_null()) {
@@ -188,8 +187,7 @@ std::pair<double, double> ThresholdCache::limits(const std::string& service) {
   if (it == current_.end()) {
     return {0.0, 0.0};
   }
-  return {it->second.errors_per_minute.value_or(0.0),
-          it->second.warnings_per_minute.value_or(0.0)};
+  return {it->second.errors_per_minute.value_or(0.0), it->second.warnings_per_minute.value_or(0.0)};
 }
 
 void ThresholdCache::invalidate() {

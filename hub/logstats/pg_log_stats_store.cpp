@@ -382,7 +382,7 @@ Result<std::vector<JobExecution>> PgLogStatsStore::executions(const std::string&
       ", status, error, rows, replica FROM job_executions ";
   auto r = lease->conn().exec(
       kSelect +
-      "WHERE ($1 = '' OR job_type = $1) AND ($2 = '' OR status = $2) ORDER BY id DESC LIMIT $3",
+          "WHERE ($1 = '' OR job_type = $1) AND ($2 = '' OR status = $2) ORDER BY id DESC LIMIT $3",
       {job_type, status, std::to_string(limit)});
   if (!r.ok()) {
     return r.error();

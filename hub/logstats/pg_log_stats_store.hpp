@@ -26,8 +26,7 @@ class PgLogStatsStore final : public LogStatsStore, public LogStatsReader {
                                                      const std::string& service,
                                                      int limit) override;
   Result<std::vector<SeriesPoint>> series(SystemTime from, SystemTime to,
-                                          const std::string& service,
-                                          Granularity bucket) override;
+                                          const std::string& service, Granularity bucket) override;
   Result<std::vector<JobExecution>> executions(const std::string& job_type,
                                                const std::string& status, int limit) override;
 

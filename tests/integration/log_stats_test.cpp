@@ -117,12 +117,13 @@ TEST_CASE(
     CHECK(again["totals"]["errors"] == 12);
     CHECK(again["totals"]["warnings"] == 5);
   }
-  CHECK(count(db, "SELECT count(*) FROM job_executions WHERE replica = 'test-replica' AND "
-                  "status = 'ok'") == 2);
+  CHECK(count(db,
+              "SELECT count(*) FROM job_executions WHERE replica = 'test-replica' AND "
+              "status = 'ok'") == 2);
 
   // A threshold through the API (operator), then a burst of errors: a log_rate incident.
-  auto put = httpRequest(hub.port(), "PUT", "/api/v1/logs/thresholds/app",
-                         R"({"errors_per_minute": 5})");
+  auto put =
+      httpRequest(hub.port(), "PUT", "/api/v1/logs/thresholds/app", R"({"errors_per_minute": 5})");
   REQUIRE(put.status == 201);
   CHECK(httpRequest(hub.port(), "PUT", "/api/v1/logs/thresholds/app", R"({"errors_per_minute": 0})")
             .status == 400);
@@ -136,8 +137,9 @@ TEST_CASE(
       },
       60s);
   if (!opened) {
-    FAIL("no log_rate incident:\n" << httpGet(hub.port(), "/api/v1/alerts?state=all").body << "\n"
-                                   << hub.log());
+    FAIL("no log_rate incident:\n"
+         << httpGet(hub.port(), "/api/v1/alerts?state=all").body << "\n"
+         << hub.log());
   }
   const auto a = get(hub.port(), "/api/v1/alerts?kind=log_rate&state=open");
   CHECK(a["alerts"][0]["kind"] == "log_rate");

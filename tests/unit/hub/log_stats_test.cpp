@@ -93,9 +93,9 @@ TEST_CASE("top values are parsed as a count and a message", "[hub][unit][logstat
 TEST_CASE("a rollup sums lines and levels per service and ranks top messages by count",
           "[hub][unit][logstats]") {
   logstats::RawPeriod r;
-  r.counts = {{"api", "lines", 1000, 4},     {"api", "count.error", 50, 4},
-              {"api", "count.warn", 20, 3},  {"api", "count.oom", 2, 1},
-              {"web", "lines", 10, 1},       {"web", "count.error", 0, 1}};
+  r.counts = {{"api", "lines", 1000, 4},    {"api", "count.error", 50, 4},
+              {"api", "count.warn", 20, 3}, {"api", "count.oom", 2, 1},
+              {"web", "lines", 10, 1},      {"web", "count.error", 0, 1}};
   // "5x A" reported by 2 results (10), "9x B" by 1 (9), "1x C" by 4 (4).
   r.tops = {{"api", "5x A", 2, t0 + 1min, t0 + 20min},
             {"api", "9x B", 1, t0 + 5min, t0 + 5min},
@@ -149,8 +149,8 @@ TEST_CASE("after a gap the job catches up the missed hours in order, then the da
     store.executions_log.push_back(
         {0, std::string(logstats::kHourlyJob), h, h + 1h, h, h, "ok", "", 0, "r1"});
   }
-  store.executions_log.push_back({0, std::string(logstats::kDailyJob), day0 - 48h, day0 - 24h,
-                                  day0, day0, "ok", "", 0, "r1"});
+  store.executions_log.push_back(
+      {0, std::string(logstats::kDailyJob), day0 - 48h, day0 - 24h, day0, day0, "ok", "", 0, "r1"});
   store.raw[day0 - 2h] = raw("api", 100, 7, 1, day0 - 2h);
   logstats::LogStatsJob job(store, time, {}, "r1", quiet());
   const auto report = job.runDue();
@@ -172,8 +172,7 @@ TEST_CASE("after a gap the job catches up the missed hours in order, then the da
   CHECK(store.pruned_before == day0 - 24h * 90);
 }
 
-TEST_CASE("a failed hour is recorded and retried before any later hour",
-          "[hub][unit][logstats]") {
+TEST_CASE("a failed hour is recorded and retried before any later hour", "[hub][unit][logstats]") {
   ManualTime time{t0 + 5min};
   test::FakeLogStats store;
   store.executions_log.push_back(
@@ -261,7 +260,8 @@ TEST_CASE("an unknown window is refused naming the allowed values", "[hub][unit]
        {"/api/v1/logs/stats", "/api/v1/logs/stats/api", "/api/v1/logs/top-errors"}) {
     const auto r = a.call("GET", path, {{"window", "2h"}});
     CHECK(r.status == 400);
-    CHECK(r.body["message"].get<std::string>().find("1h, 24h, 7d, 30d") != std::string::npos);
+    CHECK(r.body["error"]["message"].get<std::string>().find("1h, 24h, 7d, 30d") !=
+          std::string::npos);
   }
   CHECK(a.call("GET", "/api/v1/logs/top-errors", {{"limit", "0"}}).status == 400);
   CHECK(a.call("GET", "/api/v1/jobs", {{"status", "running"}}).status == 400);
@@ -299,10 +299,9 @@ TEST_CASE("stats sum the window's hours and compare them with the window before"
 TEST_CASE("thresholds are validated, stored with who set them, and override hub.yaml's",
           "[hub][unit][logstats]") {
   StatsApi a;
-  for (const auto* body :
-       {"not json", "[]", "{}", R"({"errors_per_minute": 0})", R"({"errors_per_minute": "5"})",
-        R"({"errors_per_minute": -1})", R"({"errors_per_minut": 5})",
-        R"({"warnings_per_minute": 1e12})"}) {
+  for (const auto* body : {"not json", "[]", "{}", R"({"errors_per_minute": 0})",
+                           R"({"errors_per_minute": "5"})", R"({"errors_per_minute": -1})",
+                           R"({"errors_per_minut": 5})", R"({"warnings_per_minute": 1e12})"}) {
     INFO(body);
     CHECK(a.call("PUT", "/api/v1/logs/thresholds/api", {}, body).status == 400);
   }

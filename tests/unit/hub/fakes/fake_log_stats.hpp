@@ -19,7 +19,7 @@ class FakeLogStats final : public hub::logstats::LogStatsStore,
   std::map<std::pair<Granularity, SystemTime>, Rollups> rollups;
   std::vector<hub::logstats::JobExecution> executions_log;
   std::vector<std::pair<Granularity, SystemTime>> replaced;  // every replace, in order
-  std::set<SystemTime> fail_raw;                              // readRaw of these hours fails
+  std::set<SystemTime> fail_raw;                             // readRaw of these hours fails
   std::optional<SystemTime> pruned_before;
 
   Result<std::optional<SystemTime>> lastDone(std::string_view type) override {
@@ -94,14 +94,12 @@ class FakeLogStats final : public hub::logstats::LogStatsStore,
                                                                     int) override {
     return std::vector<hub::logstats::ServiceTopMessage>{};
   }
-  Result<std::vector<hub::logstats::SeriesPoint>> series(SystemTime, SystemTime,
-                                                         const std::string&,
+  Result<std::vector<hub::logstats::SeriesPoint>> series(SystemTime, SystemTime, const std::string&,
                                                          Granularity) override {
     return std::vector<hub::logstats::SeriesPoint>{};
   }
   Result<std::vector<hub::logstats::JobExecution>> executions(const std::string&,
-                                                              const std::string&,
-                                                              int) override {
+                                                              const std::string&, int) override {
     return executions_log;
   }
 };
