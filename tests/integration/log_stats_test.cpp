@@ -68,7 +68,7 @@ TEST_CASE(
   REQUIRE(hub.waitReady(30s));
   AgentProcess agent(fx, dir, "logs-agent",
                      "  - name: app-log\n    service: app\n    kind: log\n    path: " + log_file +
-                         "\n    from_start: true\n    interval: 1s\n");
+                         "\n    from_start: true\n    interval: 1s\n    timeout: 500ms\n");
 
   // The hub's job refreshes the current hour every second: the 20 lines show up.
   const bool counted = waitUntil(
