@@ -6,10 +6,13 @@
 //      hour rolled up and for the whole day.
 //
 //   bench_log_stats --db "host=... dbname=..." [--services 1000] [--days 30] [--runs 50]
-//                   [--job-hours 24] [--no-seed]
+//                   [--job-hours 24] [--repeat 5] [--no-windows] [--no-seed]
+// Each figure is measured --repeat times (a round: every query --runs times, then the job over
+// the day); the rounds are printed and then their median.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,8 @@ struct Options {
   int days = 30;
   int runs = 50;
   int job_hours = 24;
+  int repeat = 5;       // measured rounds; the median of each figure is printed
+  bool windows = true;  // make the window totals first (the job does once an hour)
   bool seed = true;
 };
 
@@ -69,6 +74,7 @@ void seedRollups(hub::store::PgConnection& conn, const Options& o, SystemTime no
   const SystemTime start = end - std::chrono::hours{24 * o.days};
   const hub::store::PgParams p{hub::store::pgTimestamp(start), std::to_string(24 * o.days),
                                std::to_string(o.services)};
+  const hub::store::PgParams p2{p[0], p[1]};
   must(conn.execScript("TRUNCATE log_stats, log_top_messages, job_executions"), "truncate");
   run(conn,
       "INSERT INTO log_stats (granularity, period_start, service, results, lines, errors, "
@@ -93,7 +99,7 @@ void seedRollups(hub::store::PgConnection& conn, const Options& o, SystemTime no
       "date_trunc('day', $1::timestamptz + make_interval(hours => $2::int), 'UTC') AND "
       "period_start >= date_trunc('day', $1::timestamptz + interval '1 day' - interval '1 "
       "microsecond', 'UTC') GROUP BY 2, 3",
-      p, "seed daily");
+      p2, "seed daily");
   run(conn,
       "INSERT INTO log_top_messages (granularity, period_start, service, message, count, "
       "first_seen, last_seen) SELECT 'day', date_trunc('day', period_start, 'UTC'), service, "
@@ -101,7 +107,7 @@ void seedRollups(hub::store::PgConnection& conn, const Options& o, SystemTime no
       "granularity = 'hour' AND period_start >= date_trunc('day', $1::timestamptz + interval '1 "
       "day' - interval '1 microsecond', 'UTC') AND period_start < date_trunc('day', "
       "$1::timestamptz + make_interval(hours => $2::int), 'UTC') GROUP BY 2, 3, 4",
-      p, "seed daily top");
+      p2, "seed daily top");
   run(conn,
       "INSERT INTO job_executions (job_type, period_start, period_end, started_at, finished_at, "
       "status, rows) SELECT DISTINCT 'log_stats.daily', period_start, period_start + interval "
@@ -152,6 +158,10 @@ int main(int argc, char** argv) {
       o.runs = std::atoi(next().c_str());
     } else if (a == "--job-hours") {
       o.job_hours = std::atoi(next().c_str());
+    } else if (a == "--repeat") {
+      o.repeat = std::atoi(next().c_str());
+    } else if (a == "--no-windows") {
+      o.windows = false;
     } else if (a == "--no-seed") {
       o.seed = false;
     } else {
@@ -159,7 +169,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (o.db.empty() || o.services < 1 || o.days < 1 || o.runs < 1 || o.job_hours < 1) {
+  if (o.db.empty() || o.services < 1 || o.days < 1 || o.runs < 1 || o.job_hours < 1 ||
+      o.repeat < 1) {
     std::fprintf(stderr,
                  "usage: bench_log_stats --db CONNINFO [--services N] [--days D] "
                  "[--runs R] [--job-hours H] [--no-seed]\n");
@@ -192,34 +203,7 @@ int main(int argc, char** argv) {
   hub::logstats::PgLogStatsStore store(pool);
   hub::logstats::PgThresholdStore thresholds(pool);
   hub::api::LogStatsHandler handler(store, thresholds, {}, clock);
-  for (const char* window : {"30d", "7d", "24h"}) {
-    for (const bool top : {false, true}) {
-      hub::api::ApiRequest req;
-      req.method = "GET";
-      req.query = {{"window", window}};
-      std::vector<double> times;
-      std::size_t services = 0;
-      for (int i = 0; i < o.runs + 2; ++i) {
-        const auto t = clock.steadyNow();
-        const auto r = top ? handler.topErrors(req) : handler.stats(req);
-        const double took = ms(t, clock.steadyNow());
-        if (r.status != 200) {
-          std::fprintf(stderr, "%s %s: HTTP %d %s\n", top ? "top-errors" : "stats", window,
-                       r.status, r.body.dump().c_str());
-          return 1;
-        }
-        services = top ? r.body["top_errors"].size() : r.body["services"].size();
-        if (i >= 2) {  // the first two warm the caches and the connections
-          times.push_back(took);
-        }
-      }
-      std::printf("%-10s window %-3s (%zu %s, %d runs): p50 %.1f ms, p99 %.1f ms\n",
-                  top ? "top-errors" : "stats", window, services, top ? "messages" : "services",
-                  o.runs, pct(times, 0.5), pct(times, 0.99));
-    }
-  }
-
-  // The hourly job over a day of raw results, in hours that hold no rollups yet.
+  // The hourly job's day of raw results, in hours that hold no rollups.
   const SystemTime raw_end = hub::logstats::floorDay(now) - std::chrono::hours{24 * (o.days + 2)};
   if (o.seed) {
     const auto t = clock.steadyNow();
@@ -229,22 +213,79 @@ int main(int argc, char** argv) {
                 ms(t, clock.steadyNow()) / 1000.0);
   }
   hub::logstats::LogStatsJob job(store, clock, {}, "bench", logger);
-  std::vector<double> hours;
-  const auto all = clock.steadyNow();
-  for (int h = o.job_hours; h > 0; --h) {
+  // What the job does once an hour: the window totals the API reads (without them the API sums
+  // the rollups; --no-windows measures that).
+  if (o.windows) {
     const auto t = clock.steadyNow();
-    must(job.runPeriod(hub::logstats::Granularity::Hour, raw_end - std::chrono::hours{h}),
-         "hourly job");
-    hours.push_back(ms(t, clock.steadyNow()));
+    must(store.refreshWindows(hub::logstats::floorHour(clock.now())), "window totals");
+    std::printf("window totals (once an hour, by the job): %.2f s\n",
+                ms(t, clock.steadyNow()) / 1000.0);
+  } else {
+    auto lease = pool.acquire(5s);
+    if (!lease.ok() || !lease->conn().execScript("DELETE FROM log_stats_window_bases").ok()) {
+      std::fprintf(stderr, "cannot drop the window totals\n");
+      return 1;
+    }
   }
-  const double total = ms(all, clock.steadyNow()) / 1000.0;
-  const auto day = clock.steadyNow();
-  if (o.job_hours == 24) {
-    must(job.runPeriod(hub::logstats::Granularity::Day, raw_end - 24h), "daily job");
+
+  std::map<std::string, std::vector<double>> rounds;  // figure -> one value per round
+  std::map<std::string, std::string> sizes;
+  for (int round = 1; round <= o.repeat; ++round) {
+    for (const char* window : {"30d", "7d", "24h"}) {
+      for (const bool top : {false, true}) {
+        hub::api::ApiRequest req;
+        req.method = "GET";
+        req.query = {{"window", window}};
+        std::vector<double> times;
+        std::size_t items = 0;
+        for (int i = 0; i < o.runs + 2; ++i) {
+          const auto t = clock.steadyNow();
+          const auto r = top ? handler.topErrors(req) : handler.stats(req);
+          const double took = ms(t, clock.steadyNow());
+          if (r.status != 200) {
+            std::fprintf(stderr, "%s %s: HTTP %d %s\n", top ? "top-errors" : "stats", window,
+                         r.status, r.body.dump().c_str());
+            return 1;
+          }
+          items = top ? r.body["top_errors"].size() : r.body["services"].size();
+          if (i >= 2) {  // the first two warm the caches and the connections
+            times.push_back(took);
+          }
+        }
+        const std::string name = std::string(top ? "top-errors" : "stats") + " window " + window;
+        sizes[name] = std::to_string(items) + (top ? " messages" : " services");
+        rounds[name + " p50 ms"].push_back(pct(times, 0.5));
+        rounds[name + " p99 ms"].push_back(pct(times, 0.99));
+        std::printf("round %d: %-21s (%s, %d runs): p50 %.1f ms, p99 %.1f ms\n", round,
+                    name.c_str(), sizes[name].c_str(), o.runs, pct(times, 0.5), pct(times, 0.99));
+      }
+    }
+    std::vector<double> hours;
+    const auto all = clock.steadyNow();
+    for (int h = o.job_hours; h > 0; --h) {
+      const auto t = clock.steadyNow();
+      must(job.runPeriod(hub::logstats::Granularity::Hour, raw_end - std::chrono::hours{h}),
+           "hourly job");
+      hours.push_back(ms(t, clock.steadyNow()));
+    }
+    const double total = ms(all, clock.steadyNow()) / 1000.0;
+    const auto day = clock.steadyNow();
+    if (o.job_hours == 24) {
+      must(job.runPeriod(hub::logstats::Granularity::Day, raw_end - 24h), "daily job");
+    }
+    const double day_ms = ms(day, clock.steadyNow());
+    rounds["hourly job, whole day s"].push_back(total);
+    rounds["hourly job, one hour p50 ms"].push_back(pct(hours, 0.5));
+    rounds["hourly job, one hour max ms"].push_back(pct(hours, 1.0));
+    rounds["daily rollup ms"].push_back(day_ms);
+    std::printf(
+        "round %d: hourly job, %d services x 60 results/h: %d hours in %.2f s (per hour "
+        "p50 %.0f ms, max %.0f ms); daily rollup of them %.0f ms\n",
+        round, o.services, o.job_hours, total, pct(hours, 0.5), pct(hours, 1.0), day_ms);
   }
-  std::printf(
-      "hourly job, %d services x 60 results/h: %d hours in %.2f s (per hour p50 %.0f ms, "
-      "max %.0f ms); daily rollup of them %.0f ms\n",
-      o.services, o.job_hours, total, pct(hours, 0.5), pct(hours, 1.0), ms(day, clock.steadyNow()));
+  std::printf("median of %d rounds:\n", o.repeat);
+  for (const auto& [name, values] : rounds) {
+    std::printf("  %-32s %.2f\n", name.c_str(), pct(values, 0.5));
+  }
   return 0;
 }

@@ -4,6 +4,9 @@
 -- in job_executions. A period is recomputed inside one transaction (its rows deleted and
 -- inserted again, its execution row written), so running it twice gives the same numbers.
 -- Log-rate thresholds set through the API live in log_thresholds and override hub.yaml's.
+-- The job reads one hour of `log` results at a time.
+CREATE INDEX health_checks_log_time_idx ON health_checks (observed_at) WHERE kind = 'log';
+
 CREATE TABLE log_stats (
   granularity  text NOT NULL CHECK (granularity IN ('hour', 'day')),
   period_start timestamptz NOT NULL,
@@ -51,4 +54,29 @@ CREATE TABLE log_thresholds (
   warnings_per_minute double precision CHECK (warnings_per_minute > 0),
   updated_at          timestamptz NOT NULL,
   updated_by          text NOT NULL DEFAULT ''
+);
+
+-- Window totals of the complete hours, made by the job once an hour so the API sums 2 rows per
+-- service instead of a window's rollups: for each window (1h, 24h, 7d, 30d) and service, the
+-- complete hours of the window that ends with the current hour (`cur_*`) and of the window before
+-- it (`prev_*`). `base_hour` in log_stats_window_bases is the current hour they were made for;
+-- the API adds that hour's rollup, and uses the rollups themselves when the base is older.
+CREATE TABLE log_stats_windows (
+  window_name   text NOT NULL,
+  service       text NOT NULL,
+  cur_results   bigint NOT NULL,
+  cur_lines     bigint NOT NULL,
+  cur_errors    bigint NOT NULL,
+  cur_warnings  bigint NOT NULL,
+  cur_levels    jsonb NOT NULL,
+  prev_results  bigint NOT NULL,
+  prev_lines    bigint NOT NULL,
+  prev_errors   bigint NOT NULL,
+  prev_warnings bigint NOT NULL,
+  prev_levels   jsonb NOT NULL,
+  PRIMARY KEY (window_name, service)
+);
+CREATE TABLE log_stats_window_bases (
+  window_name text PRIMARY KEY,
+  base_hour   timestamptz NOT NULL
 );

@@ -126,6 +126,28 @@ json topJson(const logstats::ServiceTopMessage& t) {
           {"last_seen", formatRfc3339(t.message.last_seen)}};
 }
 
+// The window's totals and the window before: from the job's window totals when they are for
+// the current hour, else from the rollups.
+Result<logstats::WindowTotals> windowTotals(logstats::LogStatsReader& reader, const Window& w,
+                                            const std::string& service) {
+  auto fast = reader.windowTotals(w.name, w.to - hours{1}, service);
+  if (!fast.ok()) {
+    return fast.error();
+  }
+  if (fast.value()) {
+    return std::move(*fast.value());
+  }
+  auto cur = reader.totals(w.from, w.to, service);
+  if (!cur.ok()) {
+    return cur.error();
+  }
+  auto prev = reader.totals(w.from - w.length, w.from, service);
+  if (!prev.ok()) {
+    return prev.error();
+  }
+  return logstats::WindowTotals{std::move(cur.value()), std::move(prev.value())};
+}
+
 }  // namespace
 
 ApiResponse LogStatsHandler::stats(const ApiRequest& req) const {
@@ -133,20 +155,18 @@ ApiResponse LogStatsHandler::stats(const ApiRequest& req) const {
   if (!w.ok()) {
     return errorFrom(w.error());
   }
-  auto cur = reader_.totals(w->from, w->to, "");
-  if (!cur.ok()) {
-    return storeError(cur.error());
+  auto both = windowTotals(reader_, w.value(), "");
+  if (!both.ok()) {
+    return storeError(both.error());
   }
-  auto prev = reader_.totals(w->from - w->length, w->from, "");
-  if (!prev.ok()) {
-    return storeError(prev.error());
-  }
+  const auto& cur = both->current;
+  const auto& prev = both->previous;
   std::map<std::string, const ServiceRollup*> before;
-  for (const auto& r : prev.value()) {
+  for (const auto& r : prev) {
     before[r.service] = &r;
   }
   json services = json::array();
-  for (const auto& r : cur.value()) {
+  for (const auto& r : cur) {
     json j = rollupJson(r);
     const auto it = before.find(r.service);
     Sums p;
@@ -159,8 +179,8 @@ ApiResponse LogStatsHandler::stats(const ApiRequest& req) const {
                      {"error_rate", logstats::errorRate(p.errors, p.lines)}};
     services.push_back(std::move(j));
   }
-  const auto total = sum(cur.value());
-  const auto previous = sum(prev.value());
+  const auto total = sum(cur);
+  const auto previous = sum(prev);
   json out = windowJson(w.value());
   out["totals"] = sumsJson(total);
   out["levels"] = total.levels;
@@ -176,15 +196,13 @@ ApiResponse LogStatsHandler::serviceStats(const ApiRequest& req) const {
   if (!w.ok()) {
     return errorFrom(w.error());
   }
-  auto cur = reader_.totals(w->from, w->to, service);
-  if (!cur.ok()) {
-    return storeError(cur.error());
+  auto both = windowTotals(reader_, w.value(), service);
+  if (!both.ok()) {
+    return storeError(both.error());
   }
-  auto prev = reader_.totals(w->from - w->length, w->from, service);
-  if (!prev.ok()) {
-    return storeError(prev.error());
-  }
-  if (cur->empty() && prev->empty()) {
+  const auto& cur = both->current;
+  const auto& prev = both->previous;
+  if (cur.empty() && prev.empty()) {
     return errorResponse(404, code::kNotFound,
                          "no log statistics for service \"" + service + "\" in the last " +
                              w->name + " or the " + w->name + " before");
@@ -197,8 +215,8 @@ ApiResponse LogStatsHandler::serviceStats(const ApiRequest& req) const {
   if (!top.ok()) {
     return storeError(top.error());
   }
-  const auto total = sum(cur.value());
-  const auto previous = sum(prev.value());
+  const auto total = sum(cur);
+  const auto previous = sum(prev);
   json series = json::array();
   for (const auto& p : points.value()) {
     series.push_back({{"start", formatRfc3339(p.start)},

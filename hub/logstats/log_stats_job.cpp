@@ -134,6 +134,18 @@ RunReport LogStatsJob::runDue() {
     report.current = true;
   }
 
+  // Every complete hour is done: the window totals for this hour, once.
+  if (hours_done_until && *hours_done_until >= floorHour(now)) {
+    auto base = store_.windowsBase();
+    if (base.ok() && base.value() != floorHour(now)) {
+      if (auto s = store_.refreshWindows(floorHour(now)); !s.ok()) {
+        logger_->warn("log stats: cannot make the window totals: {}", s.error().describe());
+      } else {
+        report.windows = true;
+      }
+    }
+  }
+
   if (!last_prune_ || now - *last_prune_ >= hours{1}) {
     if (auto s = store_.prune(floor); s.ok()) {
       last_prune_ = now;

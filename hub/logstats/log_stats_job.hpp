@@ -29,6 +29,7 @@ struct RunReport {
   int hours = 0;  // complete hours rolled up
   int days = 0;
   bool current = false;  // the current hour was refreshed
+  bool windows = false;  // the window totals were made for the current hour
   std::optional<std::string> error;
 };
 
@@ -38,7 +39,8 @@ class LogStatsJob {
               std::shared_ptr<spdlog::logger> logger);
 
   // Everything due now: missed hours (in order), then days whose hours are all done, then the
-  // current hour, then retention (at most once an hour). Stops at the first failure.
+  // current hour, then the window totals (once an hour), then retention (at most once an hour).
+  // Stops at the first failed period.
   RunReport runDue();
   // One complete period, recorded in job_executions (ok or failed). Runs again safely.
   Status runPeriod(Granularity g, SystemTime period_start);

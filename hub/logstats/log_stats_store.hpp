@@ -1,6 +1,7 @@
 #pragma once
 // Where the log_stats job reads raw log results and writes rollups and job executions
 // (PgLogStatsStore in PostgreSQL; a fake in the unit tests).
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,6 +47,27 @@ class LogStatsStore {
   virtual Status recordExecution(const JobExecution& e) = 0;
   // Rollups, top messages and executions of periods that started before `before`.
   virtual Status prune(SystemTime before) = 0;
+  // The hour the window totals were made for (nullopt: never made).
+  virtual Result<std::optional<SystemTime>> windowsBase() = 0;
+  // Makes the window totals (kWindows) for the current hour `hour`: per window of L hours, the
+  // complete hours [hour + 1h - L, hour) and the window before, in one transaction.
+  virtual Status refreshWindows(SystemTime hour) = 0;
+};
+
+// The API's windows: name and length.
+struct WindowSpec {
+  const char* name;
+  std::chrono::hours length;
+};
+inline constexpr WindowSpec kWindows[] = {{"1h", std::chrono::hours{1}},
+                                          {"24h", std::chrono::hours{24}},
+                                          {"7d", std::chrono::hours{24 * 7}},
+                                          {"30d", std::chrono::hours{24 * 30}}};
+
+// A window's per-service totals and those of the window before it.
+struct WindowTotals {
+  std::vector<ServiceRollup> current;
+  std::vector<ServiceRollup> previous;
 };
 
 // A service's top message over a window.
@@ -70,6 +92,11 @@ class LogStatsReader {
   // whole days that have one, hourly rollups for the rest. `service` "" = every service.
   virtual Result<std::vector<ServiceRollup>> totals(SystemTime from, SystemTime to,
                                                     const std::string& service) = 0;
+  // The window that ends with the current hour `hour`, from the window totals made for that hour
+  // plus the hour's own rollup; nullopt when the totals were made for another hour.
+  virtual Result<std::optional<WindowTotals>> windowTotals(const std::string& window,
+                                                           SystemTime hour,
+                                                           const std::string& service) = 0;
   // The most repeated messages over [from, to), most first.
   virtual Result<std::vector<ServiceTopMessage>> topMessages(SystemTime from, SystemTime to,
                                                              const std::string& service,

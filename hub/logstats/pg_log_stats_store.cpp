@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <iterator>
+#include <map>
+
 namespace vitals::hub::logstats {
 namespace {
 
@@ -260,6 +263,141 @@ Status PgLogStatsStore::prune(SystemTime before) {
     }
     return okStatus();
   });
+}
+
+Result<std::optional<SystemTime>> PgLogStatsStore::windowsBase() {
+  // The oldest base of the windows: all of them are made together.
+  return oneTime(pool_,
+                 "SELECT " VITALS_EPOCH_US("min(base_hour)") " FROM log_stats_window_bases "
+                 "HAVING count(*) = $1::int",
+                 {std::to_string(std::size(kWindows))});
+}
+
+Status PgLogStatsStore::refreshWindows(SystemTime hour) {
+  std::string rows;
+  const auto end = hour + std::chrono::hours{1};
+  for (const auto& w : kWindows) {
+    auto cur = totals(end - w.length, hour, "");
+    if (!cur.ok()) {
+      return cur.error();
+    }
+    auto prev = totals(end - 2 * w.length, end - w.length, "");
+    if (!prev.ok()) {
+      return prev.error();
+    }
+    std::map<std::string, std::pair<ServiceRollup, ServiceRollup>> by_service;
+    for (auto& r : cur.value()) {
+      by_service[r.service].first = std::move(r);
+    }
+    for (auto& r : prev.value()) {
+      by_service[r.service].second = std::move(r);
+    }
+    auto part = [&rows](const ServiceRollup& r) {
+      nlohmann::json levels = nlohmann::json::object();
+      for (const auto& [k, v] : r.levels) {
+        levels[k] = v;
+      }
+      rows += '\t' + std::to_string(r.results) + '\t' + std::to_string(r.lines) + '\t' +
+              std::to_string(r.errors) + '\t' + std::to_string(r.warnings) + '\t';
+      store::copyEscape(rows,
+                        levels.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    };
+    for (const auto& [service, pair] : by_service) {
+      rows += w.name;
+      rows += '\t';
+      store::copyEscape(rows, service);
+      part(pair.first);
+      part(pair.second);
+      rows += '\n';
+    }
+  }
+  return store::inTransaction(pool_, kPoolWait, [&](store::PgConnection& conn) -> Status {
+    if (auto r = conn.exec("DELETE FROM log_stats_windows"); !r.ok()) {
+      return r.error();
+    }
+    if (!rows.empty()) {
+      auto c = conn.copyIn(
+          "COPY log_stats_windows (window_name, service, cur_results, cur_lines, cur_errors, "
+          "cur_warnings, cur_levels, prev_results, prev_lines, prev_errors, prev_warnings, "
+          "prev_levels) FROM STDIN",
+          rows);
+      if (!c.ok()) {
+        return c.error();
+      }
+    }
+    for (const auto& w : kWindows) {
+      auto r = conn.exec(
+          "INSERT INTO log_stats_window_bases (window_name, base_hour) VALUES ($1, $2) "
+          "ON CONFLICT (window_name) DO UPDATE SET base_hour = EXCLUDED.base_hour",
+          {std::string(w.name), pgTimestamp(hour)});
+      if (!r.ok()) {
+        return r.error();
+      }
+    }
+    return okStatus();
+  });
+}
+
+Result<std::optional<WindowTotals>> PgLogStatsStore::windowTotals(const std::string& window,
+                                                                  SystemTime hour,
+                                                                  const std::string& service) {
+  auto lease = pool_.acquire(kPoolWait);
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  auto& conn = lease->conn();
+  auto base = conn.exec(
+      "SELECT " VITALS_EPOCH_US("base_hour") " FROM log_stats_window_bases WHERE window_name = $1",
+      {window});
+  if (!base.ok()) {
+    return base.error();
+  }
+  if (base->rows() == 0 || base->epochTime(0, 0) != hour) {
+    return std::optional<WindowTotals>{};
+  }
+  auto stored = conn.exec(
+      "SELECT service, cur_results, cur_lines, cur_errors, cur_warnings, cur_levels::text, "
+      "prev_results, prev_lines, prev_errors, prev_warnings, prev_levels::text FROM "
+      "log_stats_windows WHERE window_name = $1 AND ($2 = '' OR service = $2)",
+      {window, service});
+  if (!stored.ok()) {
+    return stored.error();
+  }
+  auto current = conn.exec(
+      "SELECT service, results, lines, errors, warnings, levels::text FROM log_stats "
+      "WHERE granularity = 'hour' AND period_start = $1 AND ($2 = '' OR service = $2)",
+      {pgTimestamp(hour), service});
+  if (!current.ok()) {
+    return current.error();
+  }
+  auto rollup = [](const store::PgResult& r, int row, int col) {
+    ServiceRollup x;
+    x.service = r.str(row, 0);
+    x.results = r.int64(row, col);
+    x.lines = r.int64(row, col + 1);
+    x.errors = r.int64(row, col + 2);
+    x.warnings = r.int64(row, col + 3);
+    x.levels = levelsFrom(r.get(row, col + 4));
+    return x;
+  };
+  auto empty = [](const ServiceRollup& x) {
+    return x.results == 0 && x.lines == 0 && x.levels.empty();
+  };
+  std::vector<ServiceRollup> parts;
+  WindowTotals out;
+  for (int i = 0; i < stored->rows(); ++i) {
+    if (auto c = rollup(stored.value(), i, 1); !empty(c)) {
+      parts.push_back(std::move(c));
+    }
+    if (auto p = rollup(stored.value(), i, 6); !empty(p)) {
+      out.previous.push_back(std::move(p));
+    }
+  }
+  for (int i = 0; i < current->rows(); ++i) {
+    parts.push_back(rollup(current.value(), i, 1));
+  }
+  out.current = merge(parts, 0);
+  return std::optional<WindowTotals>{std::move(out)};
 }
 
 Result<std::string> PgLogStatsStore::doneDays(store::PgConnection& conn, SystemTime from,

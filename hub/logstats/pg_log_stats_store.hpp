@@ -19,9 +19,13 @@ class PgLogStatsStore final : public LogStatsStore, public LogStatsReader {
                  const JobExecution* execution) override;
   Status recordExecution(const JobExecution& e) override;
   Status prune(SystemTime before) override;
+  Result<std::optional<SystemTime>> windowsBase() override;
+  Status refreshWindows(SystemTime hour) override;
 
   Result<std::vector<ServiceRollup>> totals(SystemTime from, SystemTime to,
                                             const std::string& service) override;
+  Result<std::optional<WindowTotals>> windowTotals(const std::string& window, SystemTime hour,
+                                                   const std::string& service) override;
   Result<std::vector<ServiceTopMessage>> topMessages(SystemTime from, SystemTime to,
                                                      const std::string& service,
                                                      int limit) override;

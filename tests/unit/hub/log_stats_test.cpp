@@ -170,6 +170,10 @@ TEST_CASE("after a gap the job catches up the missed hours in order, then the da
   REQUIRE(day.size() == 1);
   CHECK(day[0].errors == 7);
   CHECK(store.pruned_before == day0 - 24h * 90);
+  // Every complete hour is done: the window totals are made for the current hour, once.
+  CHECK(report.windows);
+  CHECK(store.windows_base == day0 + 2h);
+  CHECK_FALSE(job.runDue().windows);
 }
 
 TEST_CASE("a failed hour is recorded and retried before any later hour", "[hub][unit][logstats]") {
@@ -181,7 +185,8 @@ TEST_CASE("a failed hour is recorded and retried before any later hour", "[hub][
   logstats::LogStatsJob job(store, time, {}, "r1", quiet());
   auto report = job.runDue();
   CHECK(report.error.has_value());
-  CHECK(report.hours == 1);  // 05:00, then 06:00 failed; 07:00 waits
+  CHECK_FALSE(report.windows);  // not with hours missing
+  CHECK(report.hours == 1);     // 05:00, then 06:00 failed; 07:00 waits
   REQUIRE(store.executions_log.size() == 3);
   CHECK(store.executions_log.back().status == "failed");
   CHECK(store.executions_log.back().period_start == t0 - 2h);

@@ -73,6 +73,17 @@ class FakeLogStats final : public hub::logstats::LogStatsStore,
     pruned_before = before;
     return okStatus();
   }
+  std::optional<SystemTime> windows_base;
+  Result<std::optional<SystemTime>> windowsBase() override { return windows_base; }
+  Status refreshWindows(SystemTime hour) override {
+    windows_base = hour;
+    return okStatus();
+  }
+  // Never ready: the handler sums the rollups.
+  Result<std::optional<hub::logstats::WindowTotals>> windowTotals(const std::string&, SystemTime,
+                                                                  const std::string&) override {
+    return std::optional<hub::logstats::WindowTotals>{};
+  }
 
   // Reader: hourly rollups only (enough for the handler tests).
   Result<Rollups> totals(SystemTime from, SystemTime to, const std::string& service) override {
