@@ -161,6 +161,9 @@ int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& o
       if (!args.alert_service.empty()) {
         path += "&service=" + urlEncode(args.alert_service);
       }
+      if (!args.kind.empty()) {
+        path += "&kind=" + urlEncode(args.kind);
+      }
       auto body = api.get(path);
       if (!body.ok()) {
         return fail(err, body.error());

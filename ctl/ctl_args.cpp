@@ -78,7 +78,7 @@ const char* const kCtlUsage =
     "  keys create --name NAME --role admin|operator|readonly [--expires 30d]\n"
     "                                 a new API key, printed once (admin)\n"
     "  keys revoke ID                 revoke an API key (admin)\n"
-    "  alerts [--state open|resolved|all] [--service S]\n"
+    "  alerts [--state open|resolved|all] [--service S] [--kind status|log_rate|agents]\n"
     "                                 incidents, newest first (default: open)\n"
     "  alerts ack ID                  acknowledge an incident: stops escalation (operator)\n"
     "  silences [--state active|all]  silences and maintenance windows\n"
@@ -99,6 +99,17 @@ const char* const kCtlUsage =
     "  federation hubs [ID]           the other hubs this hub hears (federation)\n"
     "  federation services [HUB] [--status up|degraded|down|unknown]\n"
     "                                 the global service view\n"
+    "  logs stats [SERVICE] [--window 1h|24h|7d|30d]\n"
+    "                                 log lines, errors, warnings and error rate per service,\n"
+    "                                 with the trend against the window before (default 24h)\n"
+    "  logs top-errors [--window W] [--service S] [--limit N]\n"
+    "                                 the most repeated log messages\n"
+    "  logs thresholds                log-rate thresholds in effect (API or hub.yaml)\n"
+    "  logs thresholds set SERVICE [--errors N|none] [--warnings N|none]\n"
+    "                                 lines per minute that open a log_rate incident (operator)\n"
+    "  logs thresholds unset SERVICE  back to hub.yaml's thresholds (operator)\n"
+    "  jobs [--type log_stats.hourly|log_stats.daily] [--status ok|failed] [--limit N]\n"
+    "                                 runs of the periodic jobs, newest first\n"
     "  security scans [--service S] [--limit N]   security scans, newest first\n"
     "  security scan ID               one scan with its findings (new, open, fixed)\n"
     "  security findings [--service S] [--severity critical|high|medium|low|unknown]\n"
@@ -285,6 +296,91 @@ Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvi
     } else {
       return fail("security needs scans, scan ID or findings");
     }
+  } else if (cmd == "logs") {
+    if (sub == "stats") {
+      if (!a.window.empty() && a.window != "1h" && a.window != "24h" && a.window != "7d" &&
+          a.window != "30d") {
+        return fail("--window must be 1h, 24h, 7d or 30d, got \"" + a.window + "\"");
+      }
+      add("window", a.window);
+      if (pos.size() == 2) {
+        a.api_path = "/api/v1/logs/stats" + query;
+        a.api_list_key = "services";
+        a.api_columns = {"service", "lines", "errors", "warnings", "error_rate"};
+      } else {
+        shape = only(3, "logs stats takes at most one SERVICE");
+        a.api_path = "/api/v1/logs/stats/" + encode(pos[2]) + query;
+        a.api_list_key = "series";
+        a.api_columns = {"start", "lines", "errors", "warnings", "error_rate"};
+      }
+    } else if (sub == "top-errors") {
+      shape = only(2, "logs top-errors takes no arguments (use --window, --service, --limit)");
+      if (!a.window.empty() && a.window != "1h" && a.window != "24h" && a.window != "7d" &&
+          a.window != "30d") {
+        return fail("--window must be 1h, 24h, 7d or 30d, got \"" + a.window + "\"");
+      }
+      add("window", a.window);
+      add("service", a.alert_service);
+      if (limit_given) {
+        add("limit", std::to_string(std::min(a.limit, 100)));
+      }
+      a.api_path = "/api/v1/logs/top-errors" + query;
+      a.api_list_key = "top_errors";
+      a.api_columns = {"count", "service", "message", "first_seen", "last_seen"};
+    } else if (sub == "thresholds") {
+      const std::string verb = pos.size() > 2 ? pos[2] : "";
+      if (verb.empty()) {
+        a.api_path = "/api/v1/logs/thresholds";
+        a.api_list_key = "thresholds";
+        a.api_columns = {"service", "errors_per_minute", "warnings_per_minute", "source"};
+      } else if (verb == "set" && pos.size() == 4) {
+        if (a.errors_per_minute.empty() && a.warnings_per_minute.empty()) {
+          return fail("logs thresholds set needs --errors N and/or --warnings N");
+        }
+        nlohmann::json body = nlohmann::json::object();
+        for (auto [key, text] : {std::pair{"errors_per_minute", a.errors_per_minute},
+                                 std::pair{"warnings_per_minute", a.warnings_per_minute}}) {
+          if (text.empty()) {
+            continue;
+          }
+          if (text == "none") {
+            body[key] = nullptr;
+            continue;
+          }
+          char* end = nullptr;
+          const double v = std::strtod(text.c_str(), &end);
+          if (end != text.c_str() + text.size() || !(v > 0)) {
+            return fail(
+                std::string(key == std::string("errors_per_minute") ? "--errors" : "--warnings") +
+                " must be a number of lines per minute > 0 or none, got \"" + text + "\"");
+          }
+          body[key] = v;
+        }
+        a.api_method = "PUT";
+        a.api_path = "/api/v1/logs/thresholds/" + encode(pos[3]);
+        a.api_body = body.dump();
+      } else if (verb == "unset" && pos.size() == 4) {
+        a.api_method = "DELETE";
+        a.api_path = "/api/v1/logs/thresholds/" + encode(pos[3]);
+      } else {
+        return fail("logs thresholds takes nothing, set SERVICE --errors N, or unset SERVICE");
+      }
+    } else {
+      return fail("logs needs stats [SERVICE], top-errors or thresholds");
+    }
+  } else if (cmd == "jobs") {
+    shape = only(1, "jobs takes no arguments (use --type, --status, --limit)");
+    if (!a.status.empty() && a.status != "ok" && a.status != "failed") {
+      return fail("--status must be ok or failed, got \"" + a.status + "\"");
+    }
+    add("type", a.type);
+    add("status", a.status);
+    if (limit_given) {
+      add("limit", std::to_string(std::min(a.limit, 500)));
+    }
+    a.api_path = "/api/v1/jobs" + query;
+    a.api_list_key = "executions";
+    a.api_columns = {"id", "type", "period_start", "status", "rows", "replica", "error"};
   } else if (cmd == "federation") {
     if (sub == "hubs") {
       if (pos.size() == 2) {
@@ -309,22 +405,32 @@ Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvi
     return shape;
   }
   // Flags that only some of these take.
-  if (!a.window.empty() && cmd != "uptime") {
-    return fail("--window belongs to uptime");
+  const bool log_reads = cmd == "logs" && (sub == "stats" || sub == "top-errors");
+  if (!a.window.empty() && cmd != "uptime" && !log_reads) {
+    return fail("--window belongs to uptime, logs stats and logs top-errors");
   }
   const bool findings = cmd == "security" && sub == "findings";
+  const bool top_errors = cmd == "logs" && sub == "top-errors";
+  if ((!a.errors_per_minute.empty() || !a.warnings_per_minute.empty()) &&
+      !(cmd == "logs" && sub == "thresholds")) {
+    return fail("--errors and --warnings belong to logs thresholds set");
+  }
+  if (!a.type.empty() && cmd != "jobs") {
+    return fail("--type belongs to jobs");
+  }
   if (!a.status.empty() && cmd != "repairs" && !(cmd == "federation" && sub == "services") &&
-      !findings) {
+      !findings && cmd != "jobs") {
     return fail("--status belongs to repairs, federation services and security findings");
   }
   if (!a.severity.empty() && !findings) {
     return fail("--severity belongs to security findings");
   }
-  if (!a.alert_service.empty() && cmd != "repairs" && !findings &&
+  if (!a.alert_service.empty() && cmd != "repairs" && !findings && !top_errors &&
       !(cmd == "security" && sub == "scans")) {
     return fail("--service belongs to alerts, repairs, security and silences add");
   }
-  if (limit_given && cmd != "audit" && !findings && !(cmd == "security" && sub == "scans")) {
+  if (limit_given && cmd != "audit" && !findings && !top_errors && cmd != "jobs" &&
+      !(cmd == "security" && sub == "scans")) {
     return fail("--limit belongs to history, audit, security scans and security findings");
   }
   if ((!a.actor.empty() || !a.action.empty() || !a.target.empty() || a.since || a.until) &&
@@ -379,20 +485,25 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
       a.severity = *v;
     } else if (arg == "--window" || arg == "--status" || arg == "--reason" || arg == "--file" ||
                arg == "--actor" || arg == "--action" || arg == "--target" || arg == "--ttl" ||
-               arg == "--labels") {
+               arg == "--labels" || arg == "--kind" || arg == "--type" || arg == "--errors" ||
+               arg == "--warnings") {
       auto v = value();
       if (!v || v->empty()) {
         return usage(arg + " needs a value");
       }
-      (arg == "--window"   ? a.window
-       : arg == "--status" ? a.status
-       : arg == "--reason" ? a.reason
-       : arg == "--file"   ? a.file
-       : arg == "--actor"  ? a.actor
-       : arg == "--action" ? a.action
-       : arg == "--ttl"    ? a.ttl
-       : arg == "--labels" ? a.labels
-                           : a.target) = *v;
+      (arg == "--window"     ? a.window
+       : arg == "--status"   ? a.status
+       : arg == "--reason"   ? a.reason
+       : arg == "--file"     ? a.file
+       : arg == "--actor"    ? a.actor
+       : arg == "--action"   ? a.action
+       : arg == "--ttl"      ? a.ttl
+       : arg == "--labels"   ? a.labels
+       : arg == "--kind"     ? a.kind
+       : arg == "--type"     ? a.type
+       : arg == "--errors"   ? a.errors_per_minute
+       : arg == "--warnings" ? a.warnings_per_minute
+                             : a.target) = *v;
     } else if (arg == "--state" || arg == "--service" || arg == "--agent" || arg == "--check" ||
                arg == "--duration" || arg == "--comment") {
       auto v = value();
@@ -474,6 +585,14 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     return usage("no command given");
   }
   const std::string& cmd = positional.front();
+  if (!a.kind.empty()) {
+    if (cmd != "alerts") {
+      return usage("--kind belongs to alerts");
+    }
+    if (a.kind != "status" && a.kind != "log_rate" && a.kind != "agents") {
+      return usage("--kind must be status, log_rate or agents, got \"" + a.kind + "\"");
+    }
+  }
   if (cmd == "agents" && positional.size() > 1) {
     const std::string& sub = positional[1];
     a.command = Command::Api;
@@ -574,7 +693,8 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
       return usage("keys needs a subcommand: list, create or revoke");
     }
   } else if (cmd == "uptime" || cmd == "repairs" || cmd == "approvals" || cmd == "policies" ||
-             cmd == "preflight" || cmd == "audit" || cmd == "federation" || cmd == "security") {
+             cmd == "preflight" || cmd == "audit" || cmd == "federation" || cmd == "security" ||
+             cmd == "logs" || cmd == "jobs") {
     if (auto s = apiCommand(a, positional, env, limit_given); !s.ok()) {
       return s.error();
     }

@@ -74,6 +74,10 @@ struct CtlArgs {
   std::string ttl;                    // agents enroll-token --ttl (default 1h)
   std::string labels;                 // agents enroll-token --labels k=v,k2=v2
   std::string severity;               // security findings --severity
+  std::string kind;                   // alerts --kind status|log_rate|agents
+  std::string type;                   // jobs --type
+  std::string errors_per_minute;      // logs thresholds set --errors N|none
+  std::string warnings_per_minute;    // logs thresholds set --warnings N|none
 };
 
 struct CtlEnvironment {

@@ -1,6 +1,7 @@
 #include "hub/alerts/log_rate.hpp"
 
 #include <cstdio>
+#include <tuple>
 
 namespace vitals::hub::alerts {
 
@@ -47,23 +48,41 @@ void LogRateMonitor::onCommitted(const store::IngestBatch& batch) {
         previous = it->second;
       }
       last_seen_[key] = r.observed_at;
-      const auto rule = rules_.find(r.service);
-      if (rule == rules_.end() || rule->second.log_errors_per_minute <= 0) {
+      double error_limit = 0;
+      double warn_limit = 0;
+      if (limits_) {
+        std::tie(error_limit, warn_limit) = limits_(r.service);
+      } else if (const auto rule = rules_.find(r.service); rule != rules_.end()) {
+        error_limit = rule->second.log_errors_per_minute;
+        warn_limit = rule->second.log_warnings_per_minute;
+      }
+      if (error_limit <= 0 && warn_limit <= 0) {
         continue;
       }
-      const auto rate = errorsPerMinute(r, previous, level_);
-      if (!rate) {
+      // -1: not known for this result (no threshold, or no interval yet).
+      const double errors =
+          error_limit > 0 ? errorsPerMinute(r, previous, level_).value_or(-1.0) : -1.0;
+      const double warnings =
+          warn_limit > 0 ? errorsPerMinute(r, previous, "warn").value_or(-1.0) : -1.0;
+      if (errors < 0 && warnings < 0) {
         continue;
       }
-      const double limit = rule->second.log_errors_per_minute;
-      const bool over = *rate > limit;
+      const bool errors_over = errors >= 0 && errors > error_limit;
+      const bool warnings_over = warnings >= 0 && warnings > warn_limit;
+      const bool over = errors_over || warnings_over;
       const bool was = violating_.count(r.service) != 0;
       if (over == was) {
         continue;
       }
+      // Name the rate that crossed (errors first); going back under names the errors' rate when
+      // it is known.
+      const bool name_warnings = over ? !errors_over : errors < 0;
+      const double rate = name_warnings ? warnings : errors;
+      const double limit = name_warnings ? warn_limit : error_limit;
+      const std::string level = name_warnings ? std::string("warn") : level_;
       char text[160];
-      std::snprintf(text, sizeof text, "%.1f %s lines/min %s the threshold of %.1f", *rate,
-                    level_.c_str(), over ? "over" : "back under", limit);
+      std::snprintf(text, sizeof text, "%.1f %s lines/min %s the threshold of %.1f", rate,
+                    level.c_str(), over ? "over" : "back under", limit);
       policy::Transition t;
       t.service = r.service;
       t.from = over ? HealthStatus::Healthy : HealthStatus::Degraded;

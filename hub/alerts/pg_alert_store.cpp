@@ -222,8 +222,8 @@ Result<std::vector<Incident>> incidents(store::PgConnection& conn, const AlertQu
   return selectIncidents(
       conn,
       "WHERE ($1 = '' OR state = $1) AND ($2 = '' OR service = $2) AND ($3 = 0 OR id < $3) "
-      "ORDER BY id DESC LIMIT $4",
-      {q.state, q.service, std::to_string(q.before_id), std::to_string(q.limit)});
+      "AND ($5 = '' OR kind = $5) ORDER BY id DESC LIMIT $4",
+      {q.state, q.service, std::to_string(q.before_id), std::to_string(q.limit), q.kind});
 }
 
 Status save(store::PgConnection& conn, Incident& x) {

@@ -42,6 +42,7 @@ struct TimelineRow {
 struct AlertQuery {
   std::string state;    // "open", "resolved" or "" (any)
   std::string service;  // "" = any
+  std::string kind;     // "status", "log_rate", "agents" or "" (any)
   int limit = 100;
   std::int64_t before_id = 0;  // paging: ids below this (0 = from the newest)
 };

@@ -156,6 +156,12 @@ ApiResponse IncidentsHandler::list(const ApiRequest& req) const {
   if (const auto* svc = req.param("service")) {
     q.service = *svc;
   }
+  if (const auto* kind = req.param("kind")) {
+    if (!alerts::parseIncidentKind(*kind)) {
+      return badParameter("kind", "must be status, log_rate or agents, got \"" + *kind + "\"");
+    }
+    q.kind = *kind;
+  }
   auto limit = limitParam(req, kDefaultLimit, kMaxLimit);
   if (!limit.ok()) {
     return errorFrom(limit.error());

@@ -49,7 +49,7 @@ Router buildRouter(const Handlers& h) {
     const auto& i = *h.incidents;
     r.add({"GET",
            "/api/v1/alerts",
-           {"state", "service", "limit", "before"},
+           {"state", "service", "kind", "limit", "before"},
            bind(i, &IncidentsHandler::list)});
     r.add({"GET", "/api/v1/alerts/{id}", {}, bind(i, &IncidentsHandler::get)});
     r.add({"POST", "/api/v1/alerts/{id}/ack", {}, bind(i, &IncidentsHandler::ack)});
@@ -155,6 +155,26 @@ Router buildRouter(const Handlers& h) {
            "/api/v1/security/findings",
            {"service", "severity", "status", "limit", "cursor"},
            bind(s, &SecurityHandler::listFindings)});
+  }
+  if (h.log_stats != nullptr) {
+    const auto& l = *h.log_stats;
+    r.add({"GET", "/api/v1/logs/stats", {"window"}, bind(l, &LogStatsHandler::stats)});
+    r.add({"GET",
+           "/api/v1/logs/stats/{service}",
+           {"window"},
+           bind(l, &LogStatsHandler::serviceStats)});
+    r.add({"GET",
+           "/api/v1/logs/top-errors",
+           {"window", "service", "limit"},
+           bind(l, &LogStatsHandler::topErrors)});
+    r.add({"GET", "/api/v1/logs/thresholds", {}, bind(l, &LogStatsHandler::listThresholds)});
+    r.add(
+        {"PUT", "/api/v1/logs/thresholds/{service}", {}, bind(l, &LogStatsHandler::putThreshold)});
+    r.add({"DELETE",
+           "/api/v1/logs/thresholds/{service}",
+           {},
+           bind(l, &LogStatsHandler::deleteThreshold)});
+    r.add({"GET", "/api/v1/jobs", {"type", "status", "limit"}, bind(l, &LogStatsHandler::jobs)});
   }
   if (h.hub != nullptr) {
     r.add({"GET", "/api/v1/hub", {}, bind(*h.hub, &HubHandler::get)});

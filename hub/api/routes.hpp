@@ -8,6 +8,7 @@
 #include "hub/api/federation_handler.hpp"
 #include "hub/api/incidents_handler.hpp"
 #include "hub/api/keys_handler.hpp"
+#include "hub/api/log_stats_handler.hpp"
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/preflight_handler.hpp"
 #include "hub/api/repair_handler.hpp"
@@ -48,6 +49,8 @@ struct Handlers {
   const EnrollmentHandler* enrollment = nullptr;
   // Security scans and their findings (kind scan); served only when set.
   const SecurityHandler* security = nullptr;
+  // Log statistics, log-rate thresholds and job runs; served only when set.
+  const LogStatsHandler* log_stats = nullptr;
 };
 
 // The handlers must outlive the router.

@@ -124,6 +124,14 @@ nats::ConsumerConfig consumerConfig(const IngestSettings& i) {
   return c;
 }
 
+logstats::JobSettings logStatsSettings(const LogStatsSettings& l) {
+  logstats::JobSettings s;
+  s.backfill = std::chrono::duration_cast<std::chrono::hours>(l.backfill);
+  s.retention_days = l.retention_days;
+  s.top_limit = static_cast<std::size_t>(l.top_messages);
+  return s;
+}
+
 std::set<std::string> channelNames(const notify::NotifySettings& n) {
   std::set<std::string> names;
   for (const auto& [name, channel] : n.channels) {
@@ -202,7 +210,7 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       lock_session_(pg_, logger_),
       job_lease_(cfg.replica.id,
                  {std::string(replica::kJobSweeper), std::string(replica::kJobPartitions),
-                  std::string(replica::kJobSummary)},
+                  std::string(replica::kJobSummary), std::string(replica::kJobLogStats)},
                  lock_session_, clock_, registry_, logger_),
       stream_hub_(clock_, stream::newEpoch(stream_random_, clock_), {}, registry_),
       stream_status_(stream_hub_),
@@ -246,6 +254,11 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
                       std::min(cfg.repair.command_timeout, std::chrono::milliseconds{15000})),
       audit_handler_(pool_),
       security_handler_(pool_),
+      log_stats_store_(pool_),
+      log_thresholds_(pool_),
+      log_threshold_cache_(log_thresholds_, clock_, cfg.services, cfg.log_stats.threshold_refresh),
+      log_stats_handler_(log_stats_store_, log_thresholds_, cfg.services, clock_,
+                         [this] { log_threshold_cache_.invalidate(); }),
       hub_handler_(
           {cfg.hub_id, cfg.replica.id, cfg.replica.group, VITALS_VERSION},
           [this]() -> Result<std::vector<api::LeaseRow>> {
@@ -356,6 +369,15 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       sweep_thread_(sweep_loop_),
       lease_renewer_(job_lease_, clock_, lease_loop_.timers(), cfg.replica.lease_interval),
       lease_thread_(lease_loop_),
+      log_stats_job_(log_stats_store_, clock_, logStatsSettings(cfg.log_stats), cfg.replica.id,
+                     logger_),
+      log_stats_ticker_(clock_, log_stats_loop_.timers(), cfg.log_stats.interval,
+                        [this] {
+                          if (job_lease_.holds(replica::kJobLogStats)) {
+                            log_stats_job_.runDue();
+                          }
+                        }),
+      log_stats_thread_(log_stats_loop_),
       preflight_scheduler_(clock_, preflight_loop_.timers(), preflight_, cfg.preflight.interval,
                            cfg.preflight.publish_interval, cfg.preflight.not_ready_interval,
                            cfg.preflight.watch_interval),
@@ -527,6 +549,7 @@ api::Handlers HubApp::apiHandlers() {
   h.repair = &repair_handler_;
   h.audit = &audit_handler_;
   h.security = &security_handler_;
+  h.log_stats = &log_stats_handler_;
   h.hub = &hub_handler_;
   h.stream = &stream_handler_;
   h.preflight = &preflight_handler_;
@@ -692,6 +715,9 @@ void HubApp::startLoops() {
   log_rates_.emplace(status_store_, clock_, cfg_.services, "error", std::move(log_violating),
                      logger_);
   log_rates_->onRecorded([this] { alert_engine_.wake(); });
+  // Thresholds set through the API replace hub.yaml's (every replica reads them).
+  log_rates_->setLimits(
+      [this](const std::string& service) { return log_threshold_cache_.limits(service); });
   processor_.setCommitHook([this](const store::IngestBatch& batch) {
     tracker_.onCommitted(batch);
     log_rates_->onCommitted(batch);
@@ -707,6 +733,10 @@ void HubApp::startLoops() {
 
   sweep_thread_.start([this] { sweeper_.start(); }, [this] { sweeper_.stop(); });
   tail_thread_.start([this] { tail_ticker_.start(); }, [this] { tail_ticker_.stop(); });
+  if (cfg_.log_stats.enabled) {
+    log_stats_thread_.start([this] { log_stats_ticker_.start(); },
+                            [this] { log_stats_ticker_.stop(); });
+  }
 
   // Notification delivery: one worker per configured channel, each with its own connection.
   for (const auto& [name, channel] : cfg_.notify.channels) {

@@ -25,6 +25,8 @@
 //   sweeper     staleness sweeps on their own loop (they reach the tracker and its sinks), run
 //               by the replica holding the sweeper job
 //   lease loop  the job leases' renewal on its own loop (a round may wait for the database)
+//   log stats   the log statistics rollups on their own loop, run by the replica holding the
+//               log_stats job
 //   preflight loop  the checklist schedule on its own loop
 //   bus events  inbound events from NATS and their subscription (stopped early: nothing new)
 //   http        the REST API: declared last, so it stops first (no new requests)
@@ -58,6 +60,7 @@
 #include "hub/api/hub_handler.hpp"
 #include "hub/api/incidents_handler.hpp"
 #include "hub/api/keys_handler.hpp"
+#include "hub/api/log_stats_handler.hpp"
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/preflight_handler.hpp"
 #include "hub/api/repair_handler.hpp"
@@ -84,6 +87,9 @@
 #include "hub/ingest/ingest_loop.hpp"
 #include "hub/ingest/nats_message_source.hpp"
 #include "hub/ingest/prefetching_source.hpp"
+#include "hub/logstats/log_stats_job.hpp"
+#include "hub/logstats/log_thresholds.hpp"
+#include "hub/logstats/pg_log_stats_store.hpp"
 #include "hub/notify/pg_alert_config_store.hpp"
 #include "hub/notify/pg_outbox_store.hpp"
 #include "hub/notify/sender.hpp"
@@ -229,6 +235,12 @@ class HubApp {
   api::RepairHandler repair_handler_;
   api::AuditHandler audit_handler_;
   api::SecurityHandler security_handler_;
+  // Log statistics (rollups written by the log_stats job below) and log-rate thresholds set
+  // through the API (the log-rate monitor reads them through the cache).
+  logstats::PgLogStatsStore log_stats_store_;
+  logstats::PgThresholdStore log_thresholds_;
+  logstats::ThresholdCache log_threshold_cache_;
+  api::LogStatsHandler log_stats_handler_;
   api::HubHandler hub_handler_;
   api::StreamHandler stream_handler_;
   std::unique_ptr<api::FederationHandler> federation_handler_;  // with federation_
@@ -273,6 +285,12 @@ class HubApp {
   AsioLoop lease_loop_;
   replica::LeaseRenewer lease_renewer_;
   LoopThread lease_thread_;
+
+  // ---- log statistics job (log_stats.enabled; the replica holding the log_stats job) ----
+  AsioLoop log_stats_loop_;
+  logstats::LogStatsJob log_stats_job_;
+  status::StalenessSweeper log_stats_ticker_;  // a plain periodic timer here
+  LoopThread log_stats_thread_;
 
   // ---- preflight schedule (a run may wait for a notifier or the database) ----
   AsioLoop preflight_loop_;

@@ -486,14 +486,21 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
         }
         rule.depends_on = *deps;
       }
-      if (auto rate = svc->str("log_errors_per_minute")) {
+      for (auto [key, field] :
+           {std::pair{"log_errors_per_minute", &rule.log_errors_per_minute},
+            std::pair{"log_warnings_per_minute", &rule.log_warnings_per_minute}}) {
+        auto rate = svc->str(key);
+        if (!rate) {
+          continue;
+        }
         char* end = nullptr;
         const double v = std::strtod(rate->c_str(), &end);
         if (rate->empty() || end != rate->c_str() + rate->size() || !(v > 0 && v < 1e9)) {
-          svc->problem("log_errors_per_minute",
-                       "must be a positive number of errors per minute, got \"" + *rate + "\"");
+          svc->problem(key, std::string("must be a positive number of ") +
+                                (field == &rule.log_errors_per_minute ? "errors" : "warnings") +
+                                " per minute, got \"" + *rate + "\"");
         } else {
-          rule.log_errors_per_minute = v;
+          *field = v;
         }
       }
       svc->finish();
@@ -539,6 +546,17 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
     u->finish();
   }
 
+  if (auto ls = root.mapping("log_stats")) {
+    auto& l = c.log_stats;
+    l.enabled = ls->boolean("enabled", l.enabled);
+    l.interval = ls->duration("interval", l.interval, 1s, std::chrono::milliseconds{3600 * 1000});
+    l.retention_days = static_cast<int>(ls->integer("retention_days", l.retention_days, 1, 3650));
+    l.backfill = ls->duration("backfill", l.backfill, 0ms,
+                              std::chrono::milliseconds{400LL * 24 * 3600 * 1000});
+    l.top_messages = static_cast<int>(ls->integer("top_messages", l.top_messages, 1, 1000));
+    l.threshold_refresh = ls->duration("threshold_refresh", l.threshold_refresh, 100ms, 10min);
+    ls->finish();
+  }
   if (auto rp = root.mapping("replica")) {
     c.replica.id = rp->str("id", c.replica.id);
     if (!c.replica.id.empty()) {

@@ -103,6 +103,17 @@ struct ReplicaSettings {
   std::chrono::milliseconds lease_interval{1000};  // job lease renewal and takeover checks
 };
 
+// Log statistics (`log_stats:`): the hourly/daily rollup job and the log-rate thresholds set
+// through the API (docs/log-statistics.md).
+struct LogStatsSettings {
+  bool enabled = true;                        // run the rollup job (under its job lease)
+  std::chrono::milliseconds interval{60000};  // how often the job looks for due periods
+  int retention_days = 90;                    // rollups and job executions kept
+  std::chrono::milliseconds backfill{24 * 3600 * 1000LL};  // first run: how far back
+  int top_messages = 20;                              // top messages kept per service and period
+  std::chrono::milliseconds threshold_refresh{5000};  // stored thresholds re-read this often
+};
+
 // Agent enrollment (`enrollment:`; absent = the enrollment routes are not served). The hub owns
 // a nats-server users file that nats-server.conf includes; docs/security.md ("Enrollment").
 struct EnrollmentSettings {
@@ -135,6 +146,7 @@ struct HubConfig {
   RepairSettings repair;                   // auto-repair guardrails (`repair:`)
   ReplicaSettings replica;                 // replicas per site (`replica:`); ids default to hub_id
   federation::FederationSettings federation;  // summaries and the global view (`federation:`)
+  LogStatsSettings log_stats;                 // log statistics rollups (`log_stats:`)
   EnrollmentSettings enrollment;  // agent enrollment and the NATS users file (`enrollment:`)
   log::LogOptions log;
 };

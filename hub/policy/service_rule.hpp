@@ -23,6 +23,9 @@ struct ServiceRule {
   // Errors per minute from the service's `log` checks above which the alert engine opens a
   // log_rate incident (0 = no threshold).
   double log_errors_per_minute = 0;
+  // The same for `warn` lines (0 = no threshold). Thresholds set through the API
+  // (PUT /api/v1/logs/thresholds/{service}) replace both.
+  double log_warnings_per_minute = 0;
 };
 
 // Service name -> rule; services not listed use the default rule (Worst).

@@ -33,6 +33,7 @@ namespace vitals::hub::replica {
 inline constexpr std::string_view kJobSweeper = "sweeper";        // staleness + rollups
 inline constexpr std::string_view kJobPartitions = "partitions";  // partition maintenance
 inline constexpr std::string_view kJobSummary = "summary";        // federation summaries
+inline constexpr std::string_view kJobLogStats = "log_stats";     // log statistics rollups
 
 // The advisory-lock key of a job: a stable 63-bit hash (FNV-1a) of "vitals.job.<name>".
 std::int64_t jobKey(std::string_view job);

@@ -205,7 +205,7 @@ TEST_CASE("two replicas agree within 1 s across 1,000 changes", "[integration][r
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   const auto held_a = jobsHeld(a.port());
   const auto held_b = jobsHeld(b.port());
-  for (const std::string job : {"sweeper", "partitions", "summary"}) {
+  for (const std::string job : {"sweeper", "partitions", "summary", "log_stats"}) {
     CHECK(held_a.count(job) + held_b.count(job) == 1);
   }
   const auto hub_reply = httpGet(a.port(), "/api/v1/hub");
@@ -214,7 +214,7 @@ TEST_CASE("two replicas agree within 1 s across 1,000 changes", "[integration][r
   const auto hub = json::parse(hub_reply.body);
   CHECK(hub["replica_id"] == "r1");
   CHECK(hub["hub_id"] == "site-a");
-  REQUIRE(hub["jobs"].size() == 3);
+  REQUIRE(hub["jobs"].size() == 4);
   for (const auto& j : hub["jobs"]) {
     CHECK(j["live"] == true);
     CHECK((j["holder"] == "r1" || j["holder"] == "r2"));

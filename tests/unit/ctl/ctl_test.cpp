@@ -379,3 +379,49 @@ TEST_CASE(
   CHECK_THAT(table, Catch::Contains("CVE-2024-1"));
   CHECK_THAT(table, Catch::Contains("web-image"));
 }
+
+TEST_CASE("logs and jobs commands become their API calls, and bad flags are refused",
+          "[ctl][unit]") {
+  auto a = parse({"logs", "stats", "--window", "7d"});
+  REQUIRE(a.ok());
+  CHECK(a->command == Command::Api);
+  CHECK(a->api_path == "/api/v1/logs/stats?window=7d");
+  CHECK(a->api_list_key == "services");
+  a = parse({"logs", "stats", "check out"});
+  REQUIRE(a.ok());
+  CHECK(a->api_path == "/api/v1/logs/stats/check%20out");
+  a = parse({"logs", "top-errors", "--service", "api", "--limit", "5"});
+  REQUIRE(a.ok());
+  CHECK(a->api_path == "/api/v1/logs/top-errors?service=api&limit=5");
+  a = parse({"logs", "thresholds", "set", "api", "--errors", "10", "--warnings", "none"});
+  REQUIRE(a.ok());
+  CHECK(a->api_method == "PUT");
+  CHECK(a->api_path == "/api/v1/logs/thresholds/api");
+  CHECK(json::parse(*a->api_body) ==
+        json({{"errors_per_minute", 10.0}, {"warnings_per_minute", nullptr}}));
+  a = parse({"logs", "thresholds", "unset", "api"});
+  REQUIRE(a.ok());
+  CHECK(a->api_method == "DELETE");
+  a = parse({"jobs", "--status", "failed", "--type", "log_stats.daily"});
+  REQUIRE(a.ok());
+  CHECK(a->api_path == "/api/v1/jobs?type=log_stats.daily&status=failed");
+  CHECK(parse({"alerts", "--kind", "log_rate"})->kind == "log_rate");
+
+  struct Case {
+    std::vector<std::string> argv;
+    const char* message;
+  };
+  const auto c = GENERATE(values<Case>({
+      {{"logs", "stats", "--window", "2h"}, "--window must be 1h, 24h, 7d or 30d"},
+      {{"logs", "thresholds", "set", "api"}, "needs --errors N and/or --warnings N"},
+      {{"logs", "thresholds", "set", "api", "--errors", "-3"}, "--errors must be a number"},
+      {{"logs"}, "logs needs stats"},
+      {{"jobs", "--status", "running"}, "--status must be ok or failed"},
+      {{"uptime", "--errors", "3"}, "--errors and --warnings belong to logs thresholds set"},
+      {{"alerts", "--kind", "cpu"}, "--kind must be status, log_rate or agents"},
+      {{"jobs", "--kind", "log_rate"}, "--kind belongs to alerts"},
+  }));
+  auto r = parse(c.argv);
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.error().message, Catch::Contains(c.message));
+}

@@ -282,6 +282,35 @@ TEST_CASE("the alerts section and log-rate thresholds are read, and bad values a
                                            "positive number"));
 }
 
+TEST_CASE("log statistics settings and warnings thresholds are read, and bad values are named",
+          "[hub][unit][config]") {
+  auto p = parse(
+      "log_stats:\n  interval: 30s\n  retention_days: 14\n  backfill: 6h\n  top_messages: 5\n"
+      "  threshold_refresh: 2s\n  enabled: false\n"
+      "services:\n  api:\n    log_warnings_per_minute: 40\n");
+  INFO(p.problems);
+  REQUIRE(p.config);
+  const auto& l = p.config->log_stats;
+  CHECK_FALSE(l.enabled);
+  CHECK(l.interval == std::chrono::seconds{30});
+  CHECK(l.retention_days == 14);
+  CHECK(l.backfill == std::chrono::hours{6});
+  CHECK(l.top_messages == 5);
+  CHECK(l.threshold_refresh == std::chrono::seconds{2});
+  CHECK(p.config->services.at("api").log_warnings_per_minute == Approx(40));
+  CHECK(parse("").config->log_stats.retention_days == 90);
+
+  auto bad = parse(
+      "log_stats:\n  retention_days: 0\n  top_messages: 5000\n  speed: fast\n"
+      "services:\n  api:\n    log_warnings_per_minute: -1\n");
+  CHECK_FALSE(bad.config);
+  CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:2: log_stats.retention_days"));
+  CHECK_THAT(bad.problems, Catch::Contains("hub.yaml:3: log_stats.top_messages"));
+  CHECK_THAT(bad.problems, Catch::Contains("log_stats.speed"));
+  CHECK_THAT(bad.problems, Catch::Contains("services.api.log_warnings_per_minute: must be a "
+                                           "positive number of warnings per minute"));
+}
+
 TEST_CASE("bad federation and replica settings are named with file and line",
           "[hub][unit][config]") {
   auto good = parse("federation:\n  enabled: true\n  summary_interval: 2s\n");

@@ -14,6 +14,7 @@
 #include "tests/unit/hub/fakes/fake_enrollment.hpp"
 #include "tests/unit/hub/fakes/fake_events.hpp"
 #include "tests/unit/hub/fakes/fake_key_store.hpp"
+#include "tests/unit/hub/fakes/fake_log_stats.hpp"
 #include "tests/unit/hub/fakes/fake_preflight.hpp"
 #include "tests/unit/hub/fakes/fake_read_store.hpp"
 #include "tests/unit/hub/fakes/fake_status_store.hpp"
@@ -49,8 +50,7 @@ struct AllHandlers {
       {},
       repair_store,
       [] {
-        return Result<std::unique_ptr<hub::store::PgConnection>>(
-            Error{"db.unavailable", "", {}});
+        return Result<std::unique_ptr<hub::store::PgConnection>>(Error{"db.unavailable", "", {}});
       },
       agent_commands,
       time,
@@ -63,13 +63,12 @@ struct AllHandlers {
   hub::api::SecurityHandler security_handler{pool};
   // Pre-flight checklist and inbound events (nothing runs).
   FakeOverrideStore preflight_overrides;
-  hub::preflight::PreflightRunner preflight_runner{
-      time, preflight_overrides, registry, [](const hub::preflight::PreflightReport&) {}};
+  hub::preflight::PreflightRunner preflight_runner{time, preflight_overrides, registry,
+                                                   [](const hub::preflight::PreflightReport&) {}};
   hub::api::PreflightHandler preflight_handler{preflight_runner, preflight_overrides, time};
   FakeActionRunner action_runner;
   FakeEventLog event_log;
-  hub::events::EventProcessor event_processor{{}, {}, action_runner, event_log, time, registry,
-                                              {}};
+  hub::events::EventProcessor event_processor{{}, {}, action_runner, event_log, time, registry, {}};
   hub::api::EventsHandler events_handler{event_processor, event_log, {}, time};
   // Incidents and silences.
   hub::alerts::PgAlertApiStore alert_api{pool};
@@ -98,6 +97,11 @@ struct AllHandlers {
   hub::api::EnrollmentHandler enrollment_handler{
       enrollment, enroll_store, {"hub-test", "nats://127.0.0.1:4222"}, time};
 
+  // Log statistics, thresholds and job runs.
+  FakeLogStats log_stats_store;
+  FakeThresholdStore log_thresholds;
+  hub::api::LogStatsHandler log_stats{log_stats_store, log_thresholds, {}, time};
+
   // The handlers must outlive the router.
   hub::api::Router router() const {
     hub::api::Handlers h{services, agents, ops, uptime, &alerts};
@@ -112,6 +116,7 @@ struct AllHandlers {
     h.hub = &hub_handler;
     h.federation = &federation;
     h.enrollment = &enrollment_handler;
+    h.log_stats = &log_stats;
     return hub::api::buildRouter(h);
   }
 };
