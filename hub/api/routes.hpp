@@ -10,6 +10,7 @@
 #include "hub/api/keys_handler.hpp"
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/preflight_handler.hpp"
+#include "hub/api/registry_handler.hpp"
 #include "hub/api/repair_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/security_handler.hpp"
@@ -48,6 +49,8 @@ struct Handlers {
   const EnrollmentHandler* enrollment = nullptr;
   // Security scans and their findings (kind scan); served only when set.
   const SecurityHandler* security = nullptr;
+  // The service registry's writes and the checks managed through the API; served only when set.
+  const RegistryHandler* registry = nullptr;
 };
 
 // The handlers must outlive the router.

@@ -6,6 +6,7 @@
 #include "common/nats/subjects.hpp"
 #include "hub/api/cursor.hpp"
 #include "hub/api/json_views.hpp"
+#include "hub/api/registry_handler.hpp"
 #include "hub/api/request_helpers.hpp"
 
 namespace vitals::hub::api {
@@ -24,9 +25,11 @@ ApiResponse storeError(const Error& error) {
 
 ApiResponse ServicesHandler::list(const ApiRequest&) const {
   const SystemTime now = clock_.now();
+  const auto registry = registry_ != nullptr ? registry_->snapshot() : nullptr;
   json services = json::array();
   for (const auto& s : state_.services()) {
     services.push_back(serviceJson(s, now));
+    addRegistryFields(services.back(), &s, metaOf(registry.get(), s.name));
   }
   return jsonResponse({{"services", std::move(services)}});
 }
@@ -45,6 +48,8 @@ ApiResponse ServicesHandler::get(const ApiRequest& req) const {
     return storeError(page.error());
   }
   json body = serviceJson(*service, clock_.now());
+  const auto registry = registry_ != nullptr ? registry_->snapshot() : nullptr;
+  addRegistryFields(body, &*service, metaOf(registry.get(), name));
   json recent = json::array();
   for (const auto& r : page->results) {
     recent.push_back(resultJson(r));

@@ -7,6 +7,7 @@
 
 #include "common/time/clock.hpp"
 #include "hub/api/api_types.hpp"
+#include "hub/registry/service_registry.hpp"
 #include "hub/state/hub_state.hpp"
 #include "hub/store/read_store.hpp"
 
@@ -26,8 +27,15 @@ class ServicesHandler {
   ApiResponse list(const ApiRequest& req) const;
   ApiResponse get(const ApiRequest& req) const;
   ApiResponse history(const ApiRequest& req) const;
+  // The registry whose fields (owner, tags, ...) the views add; none: only the derived ones.
+  void setRegistry(const registry::ServiceRegistry* registry) { registry_ = registry; }
 
  private:
+  const registry::ServiceMeta* metaOf(const registry::ServiceRegistry::Snapshot* snap,
+                                      const std::string& name) const {
+    return snap != nullptr ? snap->find(name) : nullptr;
+  }
+  const registry::ServiceRegistry* registry_ = nullptr;
   const state::HubState& state_;
   store::ReadStore& store_;
   const Clock& clock_;
