@@ -72,6 +72,10 @@ struct CtlArgs {
   std::string ttl;                    // agents enroll-token --ttl (default 1h)
   std::string labels;                 // agents enroll-token --labels k=v,k2=v2
   std::string severity;               // security findings --severity
+
+  // services set: the registry's operator fields (PUT replaces them all)
+  std::optional<std::string> owner, description, service_version;
+  std::vector<std::string> tags, depends_on;
 };
 
 struct CtlEnvironment {

@@ -215,8 +215,7 @@ ApiResponse RegistryHandler::putService(const ApiRequest& req) const {
   return jsonResponse(std::move(out));
 }
 
-Result<std::string> RegistryHandler::knownAgent(const ApiRequest& req,
-                                                ApiResponse& refusal) const {
+Result<std::string> RegistryHandler::knownAgent(const ApiRequest& req, ApiResponse& refusal) const {
   const std::string& id = req.path_params.at("id");
   if (!subjects::isValidToken(id)) {
     refusal = badRequest("agent id: 1-128 characters of A-Z a-z 0-9 _ -");
@@ -271,13 +270,12 @@ ApiResponse RegistryHandler::storeCheck(const ApiRequest& req, json definition,
     if (!verdict->applied) {
       const std::string field = fieldOf(verdict->error);
       return invalidField(field.empty() ? "definition" : field,
-                          field.empty() ? verdict->error
-                                        : verdict->error.substr(field.size() + 2));
+                          field.empty() ? verdict->error : verdict->error.substr(field.size() + 2));
     }
     validated_by_agent = true;
   } else if (verdict.error().code == "agent.rejected") {
-    return invalidField("agent", "the agent does not take checks from the hub: " +
-                                     verdict.error().message);
+    return invalidField("agent",
+                        "the agent does not take checks from the hub: " + verdict.error().message);
   }
   registry::ApiCheckRow row;
   row.agent_id = agent.value();
@@ -333,9 +331,9 @@ ApiResponse RegistryHandler::deleteCheck(const ApiRequest& req) const {
     return storeError(done.error());
   }
   if (!done.value()) {
-    return errorResponse(404, "not_found",
-                         "agent \"" + agent.value() + "\" has no check \"" + name +
-                             "\" made through the API");
+    return errorResponse(
+        404, "not_found",
+        "agent \"" + agent.value() + "\" has no check \"" + name + "\" made through the API");
   }
   sync_.request(agent.value());
   return jsonResponse({{"agent", agent.value()}, {"name", name}, {"state", "deleting"}});

@@ -34,8 +34,8 @@ std::optional<std::pair<std::string, std::string>> checkDefinitionProblem(
 class RegistryHandler {
  public:
   RegistryHandler(registry::RegistryStore& store, registry::ServiceRegistry& registry,
-                  registry::CheckSync& sync, const state::HubState& state,
-                  store::ReadStore& reads, const Clock& clock)
+                  registry::CheckSync& sync, const state::HubState& state, store::ReadStore& reads,
+                  const Clock& clock)
       : store_(store),
         registry_(registry),
         sync_(sync),

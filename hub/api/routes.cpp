@@ -196,8 +196,7 @@ Router buildRouter(const Handlers& h) {
     r.add({"PUT", "/api/v1/services/{name}", {}, bind(rg, &RegistryHandler::putService)});
     r.add({"GET", "/api/v1/agents/{id}/checks", {}, bind(rg, &RegistryHandler::listChecks)});
     r.add({"POST", "/api/v1/agents/{id}/checks", {}, bind(rg, &RegistryHandler::createCheck)});
-    r.add(
-        {"PUT", "/api/v1/agents/{id}/checks/{name}", {}, bind(rg, &RegistryHandler::putCheck)});
+    r.add({"PUT", "/api/v1/agents/{id}/checks/{name}", {}, bind(rg, &RegistryHandler::putCheck)});
     r.add({"DELETE",
            "/api/v1/agents/{id}/checks/{name}",
            {},

@@ -21,8 +21,7 @@ void CheckSync::start(std::function<void()> idle) {
   if (auto agents = store_.agentsWithChecks(); agents.ok()) {
     onRegistered(agents.value());
   } else {
-    logger_->warn("api checks: cannot list the agents with checks: {}",
-                  agents.error().describe());
+    logger_->warn("api checks: cannot list the agents with checks: {}", agents.error().describe());
   }
   worker_ = std::thread([this] { run(); });
 }
@@ -56,11 +55,10 @@ void CheckSync::onRegistered(const std::vector<std::string>& agents) {
 
 std::string CheckSync::requestId() {
   std::lock_guard lock(mu_);
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      clock_.now().time_since_epoch())
-                      .count();
-  return "checks-" + settings_.hub_id + "-" + std::to_string(us) + "-" +
-         std::to_string(++counter_);
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(clock_.now().time_since_epoch())
+          .count();
+  return "checks-" + settings_.hub_id + "-" + std::to_string(us) + "-" + std::to_string(++counter_);
 }
 
 Result<repair::ApiCheckApplied> CheckSync::validate(const std::string& agent,
@@ -115,9 +113,10 @@ Status CheckSync::syncNow(const std::string& agent) {
   }
   auto reply = agents_.send(c);
   if (!reply.ok()) {
-    logger_->info("api checks: agent {} not reached ({}); it gets its {} check(s) when it "
-                  "registers",
-                  agent, reply.error().describe(), sent.size());
+    logger_->info(
+        "api checks: agent {} not reached ({}); it gets its {} check(s) when it "
+        "registers",
+        agent, reply.error().describe(), sent.size());
     return reply.error();
   }
   std::vector<AppliedCheck> results;

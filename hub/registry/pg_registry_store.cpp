@@ -98,34 +98,36 @@ Result<std::optional<ServiceMeta>> PgRegistryStore::getMeta(const std::string& n
 }
 
 Result<ServiceMeta> PgRegistryStore::putMeta(const ServiceMeta& m, SystemTime now) {
-  return store::inTransaction(pool_, kPoolWait, [&](store::PgConnection& conn) -> Result<ServiceMeta> {
-    auto r = conn.exec(
-        std::string(
-            "INSERT INTO service_meta (name, owner, tags, depends_on, version, description, "
-            "updated_at, updated_by) VALUES ($1, $2, "
-            "ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), "
-            "ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5, $6, $7::timestamptz, $8) "
-            "ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, tags = EXCLUDED.tags, "
-            "depends_on = EXCLUDED.depends_on, version = EXCLUDED.version, "
-            "description = EXCLUDED.description, updated_at = EXCLUDED.updated_at, "
-            "updated_by = EXCLUDED.updated_by RETURNING ") +
-            kMetaColumns,
-        {m.name, m.owner, json(m.tags).dump(), json(m.depends_on).dump(), m.version,
-         m.description, store::pgTimestamp(now), m.updated_by});
-    if (!r.ok()) {
-      return r.error();
-    }
-    const json params = {{"owner", m.owner},         {"tags", m.tags},
-                         {"depends_on", m.depends_on}, {"version", m.version},
-                         {"description", m.description}};
-    auto a = audit::append(conn, {m.updated_by, "service.update", "service:" + m.name,
-                                  params.dump(), "ok"},
-                           now);
-    if (!a.ok()) {
-      return a.error();
-    }
-    return rowToMeta(*r, 0);
-  });
+  return store::inTransaction(
+      pool_, kPoolWait, [&](store::PgConnection& conn) -> Result<ServiceMeta> {
+        auto r = conn.exec(
+            std::string(
+                "INSERT INTO service_meta (name, owner, tags, depends_on, version, description, "
+                "updated_at, updated_by) VALUES ($1, $2, "
+                "ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), "
+                "ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5, $6, $7::timestamptz, $8) "
+                "ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, tags = EXCLUDED.tags, "
+                "depends_on = EXCLUDED.depends_on, version = EXCLUDED.version, "
+                "description = EXCLUDED.description, updated_at = EXCLUDED.updated_at, "
+                "updated_by = EXCLUDED.updated_by RETURNING ") +
+                kMetaColumns,
+            {m.name, m.owner, json(m.tags).dump(), json(m.depends_on).dump(), m.version,
+             m.description, store::pgTimestamp(now), m.updated_by});
+        if (!r.ok()) {
+          return r.error();
+        }
+        const json params = {{"owner", m.owner},
+                             {"tags", m.tags},
+                             {"depends_on", m.depends_on},
+                             {"version", m.version},
+                             {"description", m.description}};
+        auto a = audit::append(
+            conn, {m.updated_by, "service.update", "service:" + m.name, params.dump(), "ok"}, now);
+        if (!a.ok()) {
+          return a.error();
+        }
+        return rowToMeta(*r, 0);
+      });
 }
 
 Result<std::vector<ApiCheckRow>> PgRegistryStore::checks(const std::string& agent) {
@@ -160,45 +162,49 @@ Result<std::vector<std::string>> PgRegistryStore::agentsWithChecks() {
 
 Result<ApiCheckRow> PgRegistryStore::putCheck(const ApiCheckRow& c, bool create_only,
                                               SystemTime now) {
-  return store::inTransaction(pool_, kPoolWait, [&](store::PgConnection& conn) -> Result<ApiCheckRow> {
-    auto existing = conn.exec(
-        "SELECT state FROM api_checks WHERE agent_id = $1 AND name = $2 FOR UPDATE",
-        {c.agent_id, c.name});
-    if (!existing.ok()) {
-      return existing.error();
-    }
-    const bool live = existing->rows() == 1 && existing->str(0, 0) != "deleting";
-    if (create_only && live) {
-      return Error{"conflict", "agent " + c.agent_id + " has a check named \"" + c.name +
-                                   "\" already (PUT replaces it)",
-                   {}};
-    }
-    auto r = conn.exec(
-        std::string(
-            "INSERT INTO api_checks (agent_id, name, service, kind, definition, state, error, "
-            "generation, created_at, created_by, updated_at, updated_by) VALUES ($1, $2, $3, $4, "
-            "$5::jsonb, 'pending', '', 1, $6::timestamptz, $7, $6::timestamptz, $7) "
-            "ON CONFLICT (agent_id, name) DO UPDATE SET service = EXCLUDED.service, "
-            "kind = EXCLUDED.kind, definition = EXCLUDED.definition, state = 'pending', "
-            "error = '', generation = api_checks.generation + 1, "
-            "updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by, "
-            "applied_at = NULL RETURNING ") +
-            kCheckColumns,
-        {c.agent_id, c.name, c.service, c.kind, c.definition, store::pgTimestamp(now),
-         c.updated_by});
-    if (!r.ok()) {
-      return r.error();
-    }
-    auto params = json::parse(c.definition, nullptr, false);
-    auto a = audit::append(conn, {c.updated_by, live ? "check.update" : "check.create",
-                                  "agent:" + c.agent_id + "/check:" + c.name,
-                                  params.is_object() ? params.dump() : "{}", "ok"},
-                           now);
-    if (!a.ok()) {
-      return a.error();
-    }
-    return rowToCheck(*r, 0);
-  });
+  return store::inTransaction(
+      pool_, kPoolWait, [&](store::PgConnection& conn) -> Result<ApiCheckRow> {
+        auto existing =
+            conn.exec("SELECT state FROM api_checks WHERE agent_id = $1 AND name = $2 FOR UPDATE",
+                      {c.agent_id, c.name});
+        if (!existing.ok()) {
+          return existing.error();
+        }
+        const bool live = existing->rows() == 1 && existing->str(0, 0) != "deleting";
+        if (create_only && live) {
+          return Error{"conflict",
+                       "agent " + c.agent_id + " has a check named \"" + c.name +
+                           "\" already (PUT replaces it)",
+                       {}};
+        }
+        auto r = conn.exec(
+            std::string(
+                "INSERT INTO api_checks (agent_id, name, service, kind, definition, state, error, "
+                "generation, created_at, created_by, updated_at, updated_by) VALUES ($1, $2, $3, "
+                "$4, "
+                "$5::jsonb, 'pending', '', 1, $6::timestamptz, $7, $6::timestamptz, $7) "
+                "ON CONFLICT (agent_id, name) DO UPDATE SET service = EXCLUDED.service, "
+                "kind = EXCLUDED.kind, definition = EXCLUDED.definition, state = 'pending', "
+                "error = '', generation = api_checks.generation + 1, "
+                "updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by, "
+                "applied_at = NULL RETURNING ") +
+                kCheckColumns,
+            {c.agent_id, c.name, c.service, c.kind, c.definition, store::pgTimestamp(now),
+             c.updated_by});
+        if (!r.ok()) {
+          return r.error();
+        }
+        auto params = json::parse(c.definition, nullptr, false);
+        auto a = audit::append(conn,
+                               {c.updated_by, live ? "check.update" : "check.create",
+                                "agent:" + c.agent_id + "/check:" + c.name,
+                                params.is_object() ? params.dump() : "{}", "ok"},
+                               now);
+        if (!a.ok()) {
+          return a.error();
+        }
+        return rowToCheck(*r, 0);
+      });
 }
 
 Result<bool> PgRegistryStore::deleteCheck(const std::string& agent, const std::string& name,
@@ -215,9 +221,8 @@ Result<bool> PgRegistryStore::deleteCheck(const std::string& agent, const std::s
     if (r->affected() == 0) {
       return false;
     }
-    auto a = audit::append(conn, {actor, "check.delete", "agent:" + agent + "/check:" + name, "{}",
-                                  "ok"},
-                           now);
+    auto a = audit::append(
+        conn, {actor, "check.delete", "agent:" + agent + "/check:" + name, "{}", "ok"}, now);
     if (!a.ok()) {
       return a.error();
     }
@@ -225,9 +230,10 @@ Result<bool> PgRegistryStore::deleteCheck(const std::string& agent, const std::s
   });
 }
 
-Status PgRegistryStore::recordApplied(
-    const std::string& agent, const std::vector<AppliedCheck>& results,
-    const std::vector<std::pair<std::string, std::int64_t>>& gone, SystemTime now) {
+Status PgRegistryStore::recordApplied(const std::string& agent,
+                                      const std::vector<AppliedCheck>& results,
+                                      const std::vector<std::pair<std::string, std::int64_t>>& gone,
+                                      SystemTime now) {
   return store::inTransaction(pool_, kPoolWait, [&](store::PgConnection& conn) -> Status {
     for (const auto& a : results) {
       auto r = conn.exec(

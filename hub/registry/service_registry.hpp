@@ -4,8 +4,8 @@
 // agents' registrations tell (type, endpoints, containers; derived from the checks each time).
 // Pure and in memory: readers take a snapshot (one shared_ptr copy, no lock while they read), so
 // list handlers can filter every service by tag or type without a query.
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>

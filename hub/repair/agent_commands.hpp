@@ -49,9 +49,9 @@ struct AgentReply {
   std::string output;
   bool output_truncated = false;
   std::string error;
-  std::vector<CheckResult> results;  // recheck / diagnose
-  std::vector<std::string> lines;    // logs
-  std::vector<std::string> argv;     // run-action
+  std::vector<CheckResult> results;            // recheck / diagnose
+  std::vector<std::string> lines;              // logs
+  std::vector<std::string> argv;               // run-action
   std::vector<ApiCheckApplied> check_results;  // set-checks
 };
 

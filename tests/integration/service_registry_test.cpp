@@ -7,8 +7,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/support/pg_query.hpp"
 #include "tests/support/stack.hpp"
@@ -56,8 +56,7 @@ struct Rig {
     agent = std::make_unique<ChildProcess>(
         std::vector<std::string>{fx.bin_dir + "/vitals-agent", "--config", agent_config},
         dir + "/agent.log", fx.run_dir + "/pids");
-    if (!waitUntil([&] { return httpGet(port, "/api/v1/services/file-web").status == 200; },
-                   30s)) {
+    if (!waitUntil([&] { return httpGet(port, "/api/v1/services/file-web").status == 200; }, 30s)) {
       FAIL("agent did not register:\n" << agent->log() << "\n" << hub->log());
     }
   }
@@ -114,11 +113,10 @@ TEST_CASE("registry: a check created through the API is probed within 5 s and st
                "healthy";
       },
       5s));
-  INFO("probed after "
-       << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                t0)
-              .count()
-       << " ms");
+  INFO("probed after " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - t0)
+                              .count()
+                       << " ms");
   CHECK(waitUntil([&] { return rig.apiCheck("api-web").value("state", "") == "applied"; }, 5s));
   // The registry's derived fields.
   const json service = parse(httpGet(rig.port, "/api/v1/services/api-web"));
@@ -187,8 +185,7 @@ TEST_CASE("registry: invalid and guarded API checks are refused with a 422 namin
   // Nothing was stored.
   CHECK(parse(httpGet(rig.port, "/api/v1/agents/" + rig.agent_id + "/checks"))["checks"].empty());
   // An unknown agent.
-  CHECK(httpRequest(rig.port, "POST", "/api/v1/agents/nobody/checks",
-                    rig.httpCheck("x").dump())
+  CHECK(httpRequest(rig.port, "POST", "/api/v1/agents/nobody/checks", rig.httpCheck("x").dump())
             .status == 404);
 }
 

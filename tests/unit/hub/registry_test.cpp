@@ -3,9 +3,9 @@
 // registry's derived fields.
 #include <catch2/catch.hpp>
 
+#include <spdlog/logger.h>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <spdlog/logger.h>
 
 #include "common/time/manual_time.hpp"
 #include "hub/api/registry_handler.hpp"
@@ -156,8 +156,8 @@ TEST_CASE("a check the agent refuses in its dry run is a 422 naming the field an
     r.check_results = {{c.checks[0].name, false, "interval: not a duration: \"banana\""}};
     return r;
   };
-  const json body = {{"name", "web"}, {"kind", "http"}, {"url", "http://10.0.0.5/"},
-                     {"interval", "banana"}};
+  const json body = {
+      {"name", "web"}, {"kind", "http"}, {"url", "http://10.0.0.5/"}, {"interval", "banana"}};
   auto r = rig.handler.createCheck(rig.request("POST", {{"id", "a1"}}, body));
   CHECK(r.status == 422);
   CHECK(r.body["error"]["field"] == "interval");
@@ -219,15 +219,16 @@ TEST_CASE("an agent that does not answer gets the check later: stored pending an
   auto put = rig.handler.putCheck(rig.request("PUT", {{"id", "a1"}, {"name", "web"}}, body));
   CHECK(put.status == 200);
   CHECK(put.body["kind"] == "tcp");
-  auto other =
-      rig.handler.putCheck(rig.request("PUT", {{"id", "a1"}, {"name", "api"}}, body));
+  auto other = rig.handler.putCheck(rig.request("PUT", {{"id", "a1"}, {"name", "api"}}, body));
   CHECK(other.status == 422);
   CHECK(other.body["error"]["field"] == "name");
   // Delete, twice.
-  CHECK(rig.handler.deleteCheck(rig.request("DELETE", {{"id", "a1"}, {"name", "web"}}, {}))
-            .status == 200);
-  CHECK(rig.handler.deleteCheck(rig.request("DELETE", {{"id", "a1"}, {"name", "web"}}, {}))
-            .status == 404);
+  CHECK(
+      rig.handler.deleteCheck(rig.request("DELETE", {{"id", "a1"}, {"name", "web"}}, {})).status ==
+      200);
+  CHECK(
+      rig.handler.deleteCheck(rig.request("DELETE", {{"id", "a1"}, {"name", "web"}}, {})).status ==
+      404);
 }
 
 TEST_CASE("PUT of a service stores the operator fields and names a bad one",

@@ -50,8 +50,7 @@ struct AllHandlers {
       {},
       repair_store,
       [] {
-        return Result<std::unique_ptr<hub::store::PgConnection>>(
-            Error{"db.unavailable", "", {}});
+        return Result<std::unique_ptr<hub::store::PgConnection>>(Error{"db.unavailable", "", {}});
       },
       agent_commands,
       time,
@@ -64,13 +63,12 @@ struct AllHandlers {
   hub::api::SecurityHandler security_handler{pool};
   // Pre-flight checklist and inbound events (nothing runs).
   FakeOverrideStore preflight_overrides;
-  hub::preflight::PreflightRunner preflight_runner{
-      time, preflight_overrides, registry, [](const hub::preflight::PreflightReport&) {}};
+  hub::preflight::PreflightRunner preflight_runner{time, preflight_overrides, registry,
+                                                   [](const hub::preflight::PreflightReport&) {}};
   hub::api::PreflightHandler preflight_handler{preflight_runner, preflight_overrides, time};
   FakeActionRunner action_runner;
   FakeEventLog event_log;
-  hub::events::EventProcessor event_processor{{}, {}, action_runner, event_log, time, registry,
-                                              {}};
+  hub::events::EventProcessor event_processor{{}, {}, action_runner, event_log, time, registry, {}};
   hub::api::EventsHandler events_handler{event_processor, event_log, {}, time};
   // Incidents and silences.
   hub::alerts::PgAlertApiStore alert_api{pool};
@@ -102,8 +100,8 @@ struct AllHandlers {
   hub::registry::ServiceRegistry service_registry;
   FakeRegistryStore registry_store;
   hub::registry::CheckSync check_sync{registry_store, agent_commands, time, {}, null_logger};
-  hub::api::RegistryHandler registry_handler{registry_store, service_registry, check_sync,
-                                             state,          store,            time};
+  hub::api::RegistryHandler registry_handler{
+      registry_store, service_registry, check_sync, state, store, time};
 
   // The handlers must outlive the router.
   hub::api::Router router() const {

@@ -73,8 +73,8 @@ class FakeRegistryStore final : public hub::registry::RegistryStore {
     audit.push_back(std::string(live ? "check.update" : "check.create") + " " + r.name);
     return stored;
   }
-  Result<bool> deleteCheck(const std::string& agent, const std::string& name,
-                           const std::string&, SystemTime now) override {
+  Result<bool> deleteCheck(const std::string& agent, const std::string& name, const std::string&,
+                           SystemTime now) override {
     std::lock_guard lock(mu_);
     auto it = rows.find({agent, name});
     if (it == rows.end() || it->second.state == "deleting") {
