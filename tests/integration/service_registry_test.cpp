@@ -113,10 +113,10 @@ TEST_CASE("registry: a check created through the API is probed within 5 s and st
                "healthy";
       },
       5s));
-  INFO("probed after " << std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - t0)
-                              .count()
-                       << " ms");
+  WARN("healthy through the API after " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - t0)
+                                               .count()
+                                        << " ms");
   CHECK(waitUntil([&] { return rig.apiCheck("api-web").value("state", "") == "applied"; }, 5s));
   // The registry's derived fields.
   const json service = parse(httpGet(rig.port, "/api/v1/services/api-web"));
@@ -229,9 +229,12 @@ TEST_CASE("registry: PUT /api/v1/services/{name} stores the operator fields for 
   CHECK(one.value("version", "") == "1.2.3");
   CHECK(one.value("type", "") == "tcp");
   bool listed = false;
-  for (const auto& s : parse(httpGet(rig.port, "/api/v1/services"))["services"]) {
+  const auto list = httpGet(rig.port, "/api/v1/services");
+  INFO(list.body);
+  const json services = parse(list);
+  for (const auto& s : services["services"]) {
     if (s.value("name", "") == "file-web") {
-      listed = s.value("owner", "") == "team-web" && s["depends_on"] == json({"db"});
+      listed = s.value("owner", "") == "team-web" && s["depends_on"] == json::array({"db"});
     }
   }
   CHECK(listed);
