@@ -155,3 +155,26 @@ if(TARGET vitals-agent AND TARGET vitals-hub AND DEFINED VITALS_TEST_RUN)
     FIXTURES_REQUIRED vitals_services RESOURCE_LOCK vitals_services
     ENVIRONMENT VITALS_TEST_RUN=${VITALS_TEST_RUN} TIMEOUT 300)
 endif()
+
+# The container images and stack (tests/packaging/containers_test.sh, scripts/containers): build
+# the images from the packages, run the pod, check the hub sees the agent's services, tear down.
+# Needs root and Podman; skipped (77) otherwise. Runs after packaging.install to reuse its
+# packages (it makes them itself when they are absent).
+if(TARGET vitals-agent AND TARGET vitals-hub AND TARGET vitalsctl AND DEFINED VITALS_TEST_RUN)
+  add_test(NAME packaging.containers
+           COMMAND ${CMAKE_SOURCE_DIR}/tests/packaging/containers_test.sh ${CMAKE_BINARY_DIR}
+                   ${CMAKE_SOURCE_DIR})
+  set_tests_properties(packaging.containers PROPERTIES LABELS packaging SKIP_RETURN_CODE 77
+    DEPENDS packaging.install TIMEOUT 600)
+endif()
+
+# scripts/vitals-backup against the fixture's PostgreSQL: back up a running hub's database,
+# restore it into a fresh one, start a hub on it (tests/packaging/backup_restore_test.sh).
+if(TARGET vitals-agent AND TARGET vitals-hub AND DEFINED VITALS_TEST_RUN)
+  add_test(NAME integration.backup_restore
+           COMMAND ${CMAKE_SOURCE_DIR}/tests/packaging/backup_restore_test.sh ${CMAKE_BINARY_DIR}
+                   ${CMAKE_SOURCE_DIR})
+  set_tests_properties(integration.backup_restore PROPERTIES LABELS integration
+    FIXTURES_REQUIRED vitals_services RESOURCE_LOCK vitals_services
+    ENVIRONMENT VITALS_TEST_RUN=${VITALS_TEST_RUN} TIMEOUT 300)
+endif()

@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -8,19 +9,36 @@ namespace vitals {
 
 std::string formatRfc3339(SystemTime t) {
   using namespace std::chrono;
-  const auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  long frac = static_cast<long>(ms % 1000);
-  if (frac < 0) {
-    frac += 1000;
-    secs -= 1;
+  // Written digit by digit from the civil calendar (no gmtime_r/snprintf): the API formats two
+  // timestamps per check when it lists services, tens of thousands per request.
+  const auto ms = floor<milliseconds>(t);
+  const auto day = floor<days>(ms);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> hms{ms - day};
+  const int y = static_cast<int>(ymd.year());
+  if (y < 0 || y > 9999) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%03ldZ", y,
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                  static_cast<long>(hms.seconds().count()),
+                  static_cast<long>(hms.subseconds().count()));
+    return buf;
   }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-  return buf;
+  char out[25] = "0000-00-00T00:00:00.000Z";
+  const auto put = [&](int at, long v, int width) {
+    for (int i = at + width - 1; i >= at; --i, v /= 10) {
+      out[i] = static_cast<char>('0' + v % 10);
+    }
+  };
+  put(0, y, 4);
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  put(11, hms.hours().count(), 2);
+  put(14, hms.minutes().count(), 2);
+  put(17, static_cast<long>(hms.seconds().count()), 2);
+  put(20, static_cast<long>(hms.subseconds().count()), 3);
+  return std::string(out, 24);
 }
 
 bool parseRfc3339(const std::string& text, SystemTime& out) {

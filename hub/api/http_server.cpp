@@ -54,7 +54,7 @@ struct HttpServer::Impl {
     send(access.handle(in), res);
   }
 
-  static void send(const ApiResponse& out, httplib::Response& res) {
+  static void send(ApiResponse out, httplib::Response& res) {
     res.status = out.status;
     for (const auto& [k, v] : out.headers) {
       res.set_header(k, v);
@@ -74,7 +74,9 @@ struct HttpServer::Impl {
             return true;
           });
     } else if (out.text) {
-      res.set_content(*out.text, out.content_type.c_str());
+      // Moved, not copied as set_content would: the service list is megabytes.
+      res.body = std::move(*out.text);
+      res.set_header("Content-Type", out.content_type);
     } else {
       res.set_content(out.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                       out.content_type.c_str());

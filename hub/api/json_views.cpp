@@ -47,34 +47,6 @@ std::int64_t ageSeconds(SystemTime then, SystemTime now) {
   return std::chrono::duration_cast<std::chrono::seconds>(now - then).count();
 }
 
-json checkJson(const state::CheckState& c, SystemTime now) {
-  const bool seen = c.last_checked.has_value();
-  return {{"name", c.name},
-          {"kind", c.kind},
-          {"agent", c.agent_id},
-          {"status", std::string(toString(c.status))},
-          {"latency_ms", seen ? json(latencyMs(c.latency)) : json(nullptr)},
-          {"message", c.message},
-          {"last_checked", timeOrNull(c.last_checked)},
-          {"age_seconds", seen ? json(ageSeconds(*c.last_checked, now)) : json(nullptr)},
-          {"unreachable", c.unreachable},
-          {"stopped", c.stopped}};
-}
-
-json serviceJson(const state::ServiceState& s, SystemTime now) {
-  json checks = json::array();
-  for (const auto& c : s.checks) {
-    checks.push_back(checkJson(c, now));
-  }
-  return {{"name", s.name},
-          {"status", std::string(toString(s.status))},
-          {"latency_ms", s.latency ? json(latencyMs(*s.latency)) : json(nullptr)},
-          {"last_checked", timeOrNull(s.last_checked)},
-          {"age_seconds", s.last_checked ? json(ageSeconds(*s.last_checked, now)) : json(nullptr)},
-          {"agent", s.agent},
-          {"checks", std::move(checks)}};
-}
-
 json resultJson(const store::StoredResult& stored) {
   const auto& r = stored.result;
   json details = json::object();

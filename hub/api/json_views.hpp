@@ -14,9 +14,7 @@ double latencyMs(std::chrono::microseconds latency);
 // Whole seconds from `then` to `now`, never negative (agent clocks may run ahead).
 std::int64_t ageSeconds(SystemTime then, SystemTime now);
 
-nlohmann::json checkJson(const state::CheckState& check, SystemTime now);
-// Summary fields plus "checks".
-nlohmann::json serviceJson(const state::ServiceState& service, SystemTime now);
+// Services and their checks are written by service_list.hpp (without a document tree).
 // A stored result; with "perf" (see perfJson) when its details carry a plugin's perfdata.
 nlohmann::json resultJson(const store::StoredResult& stored);
 // {"values": [{label, value, unit, warn, crit, min, max}], "problems": [...] (when any)}.

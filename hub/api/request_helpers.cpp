@@ -31,11 +31,11 @@ std::string lowerAscii(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
 Error badParameterError(const std::string& name, const std::string& why) {
   return Error{code::kBadRequest, "query parameter \"" + name + "\": " + why, name};
 }
-
-}  // namespace
 
 ApiResponse badParameter(const std::string& name, const std::string& why) {
   return errorFrom(badParameterError(name, why));

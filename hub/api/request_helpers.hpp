@@ -35,6 +35,8 @@ inline constexpr const char* kInternal = "internal";                            
 inline constexpr const char* kUnavailable = "unavailable";                      // 503
 }  // namespace code
 
+// The Error behind badParameter, for parsers that return Result<T>.
+Error badParameterError(const std::string& name, const std::string& why);
 // 400 bad_request: query parameter "<name>": <why>.
 ApiResponse badParameter(const std::string& name, const std::string& why);
 // 400 bad_request with the message as given (a body field, a path value).

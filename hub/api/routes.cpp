@@ -7,7 +7,11 @@ Router buildRouter(const Handlers& h) {
   auto bind = [](const auto& obj, auto method) {
     return [&obj, method](const ApiRequest& req) { return (obj.*method)(req); };
   };
-  r.add({"GET", "/api/v1/services", {}, bind(h.services, &ServicesHandler::list)});
+  r.add({"GET",
+         "/api/v1/services",
+         {"status", "q", "agent", "sort", "limit", "cursor"},
+         bind(h.services, &ServicesHandler::list)});
+  r.add({"GET", "/api/v1/summary", {"limit"}, bind(h.services, &ServicesHandler::summary)});
   r.add({"GET", "/api/v1/services/{name}", {}, bind(h.services, &ServicesHandler::get)});
   r.add({"GET",
          "/api/v1/services/{name}/history",

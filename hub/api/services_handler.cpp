@@ -2,19 +2,90 @@
 
 #include <algorithm>
 #include <charconv>
+#include <random>
 
 #include "common/nats/subjects.hpp"
 #include "hub/api/cursor.hpp"
 #include "hub/api/json_views.hpp"
-#include "hub/api/registry_handler.hpp"
 #include "hub/api/request_helpers.hpp"
+#include "hub/api/service_list.hpp"
 
 namespace vitals::hub::api {
 namespace {
 
 using nlohmann::json;
 
+std::uint64_t randomEpoch() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+// FNV-1a over the decoded query in order: the same query string gives the same tag.
+std::uint64_t queryHash(const ApiRequest& req) {
+  std::uint64_t h = 1469598103934665603ULL;
+  const auto mix = [&](std::string_view s) {
+    for (unsigned char c : s) {
+      h = (h ^ c) * 1099511628211ULL;
+    }
+    h = (h ^ 0xff) * 1099511628211ULL;  // separator: ("ab","c") differs from ("a","bc")
+  };
+  for (const auto& [k, v] : req.query) {
+    mix(k);
+    mix(v);
+  }
+  return h;
+}
+
+std::string hex(std::uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) {
+    out[static_cast<std::size_t>(i)] = kDigits[v & 0xf];
+  }
+  return out;
+}
+
+// If-None-Match holds `tag` (or "*"); weak comparison (RFC 9110 13.1.2).
+bool matchesTag(const std::string& header, std::string_view tag) {
+  const auto opaque = [](std::string_view t) {
+    if (t.substr(0, 2) == "W/") {
+      t.remove_prefix(2);
+    }
+    return t;
+  };
+  std::size_t start = 0;
+  while (start < header.size()) {
+    auto comma = header.find(',', start);
+    if (comma == std::string::npos) {
+      comma = header.size();
+    }
+    std::string_view item(header.data() + start, comma - start);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+      item.remove_prefix(1);
+    }
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+      item.remove_suffix(1);
+    }
+    if (item == "*" || opaque(item) == opaque(tag)) {
+      return true;
+    }
+    start = comma + 1;
+  }
+  return false;
+}
+
+ApiResponse rawJson(std::string text, int status = 200) {
+  ApiResponse r;
+  r.status = status;
+  r.text = std::move(text);
+  return r;
+}
+
 }  // namespace
+
+ServicesHandler::ServicesHandler(const state::HubState& state, store::ReadStore& store,
+                                 const Clock& clock)
+    : state_(state), store_(store), clock_(clock), etag_epoch_(randomEpoch()) {}
 
 ApiResponse storeError(const Error& error) {
   if (error.code == "db.unavailable") {
@@ -23,15 +94,84 @@ ApiResponse storeError(const Error& error) {
   return errorResponse(500, "internal", "database error: " + error.message);
 }
 
-ApiResponse ServicesHandler::list(const ApiRequest&) const {
-  const SystemTime now = clock_.now();
-  const auto registry = registry_ != nullptr ? registry_->snapshot() : nullptr;
-  json services = json::array();
-  for (const auto& s : state_.services()) {
-    services.push_back(serviceJson(s, now));
-    addRegistryFields(services.back(), &s, metaOf(registry.get(), s.name));
+ApiResponse ServicesHandler::list(const ApiRequest& req) const {
+  auto query = parseServiceListQuery(req);
+  if (!query.ok()) {
+    return errorFrom(query.error());
   }
-  return jsonResponse({{"services", std::move(services)}});
+  // The version is read before the snapshot: a change in between gives a newer body under the
+  // older tag, which the next request replaces, never an older body under a newer tag. Weak:
+  // age_seconds moves with the clock while the state stays the same.
+  const std::uint64_t version = state_.version();
+  // The registry's fields are in the body too: their version is part of the tag.
+  const auto registry = registry_ != nullptr ? registry_->snapshot() : nullptr;
+  const std::string etag = "W/\"" + hex(etag_epoch_) + "-" + std::to_string(version) +
+                           (registry ? "." + std::to_string(registry->version()) : "") + "-" +
+                           hex(queryHash(req)) + "\"";
+  if (const auto* inm = req.header("If-None-Match"); inm != nullptr && matchesTag(*inm, etag)) {
+    ApiResponse r = rawJson("", 304);
+    r.headers.emplace_back("ETag", etag);
+    return r;
+  }
+  const auto page = selectServices(state_.serviceSnapshots(), query.value());
+  ApiResponse r = rawJson(serviceListJson(page, query.value(), clock_.now(), registry.get()));
+  r.headers.emplace_back("ETag", etag);
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
+ApiResponse ServicesHandler::summary(const ApiRequest& req) const {
+  auto limit = limitParam(req, kDefaultWorst, kMaxWorst);
+  if (!limit.ok()) {
+    return errorFrom(limit.error());
+  }
+  const auto all = state_.serviceSnapshots();
+  std::size_t counts[4] = {0, 0, 0, 0};  // by HealthStatus value
+  std::size_t checks = 0;
+  std::vector<const state::ServiceState*> bad;
+  for (const auto& s : all) {
+    ++counts[static_cast<int>(s->status)];
+    checks += s->checks.size();
+    if (s->status != HealthStatus::Healthy) {
+      bad.push_back(s.get());
+    }
+  }
+  // Worst first (down, degraded, unknown), then by name (the snapshots are sorted by name).
+  std::stable_sort(bad.begin(), bad.end(), [](const auto* a, const auto* b) {
+    return static_cast<int>(a->status) > static_cast<int>(b->status);
+  });
+  if (bad.size() > static_cast<std::size_t>(limit.value())) {
+    bad.resize(static_cast<std::size_t>(limit.value()));
+  }
+  const SystemTime now = clock_.now();
+  json worst = json::array();
+  for (const auto* s : bad) {
+    std::string message;
+    for (const auto& c : s->checks) {
+      if (c.status == s->status) {
+        message = c.message;
+        break;
+      }
+    }
+    worst.push_back(
+        {{"name", s->name},
+         {"status", std::string(toString(s->status))},
+         {"agent", s->agent},
+         {"message", message},
+         {"last_checked", s->last_checked ? json(formatRfc3339(*s->last_checked)) : json(nullptr)},
+         {"age_seconds",
+          s->last_checked ? json(ageSeconds(*s->last_checked, now)) : json(nullptr)}});
+  }
+  return jsonResponse({{"services",
+                        {{"total", all.size()},
+                         {"healthy", counts[static_cast<int>(HealthStatus::Healthy)]},
+                         {"degraded", counts[static_cast<int>(HealthStatus::Degraded)]},
+                         {"down", counts[static_cast<int>(HealthStatus::Down)]},
+                         {"unknown", counts[static_cast<int>(HealthStatus::Unknown)]}}},
+                       {"checks", checks},
+                       {"unreachable_agents", state_.unreachableAgents().size()},
+                       {"stopped_agents", state_.stoppedAgents().size()},
+                       {"worst", std::move(worst)}});
 }
 
 ApiResponse ServicesHandler::get(const ApiRequest& req) const {
@@ -47,15 +187,14 @@ ApiResponse ServicesHandler::get(const ApiRequest& req) const {
   if (!page.ok()) {
     return storeError(page.error());
   }
-  json body = serviceJson(*service, clock_.now());
-  const auto registry = registry_ != nullptr ? registry_->snapshot() : nullptr;
-  addRegistryFields(body, &*service, metaOf(registry.get(), name));
   json recent = json::array();
   for (const auto& r : page->results) {
     recent.push_back(resultJson(r));
   }
-  body["recent"] = std::move(recent);
-  return jsonResponse(std::move(body));
+  const std::string extra =
+      "\"recent\":" + recent.dump(-1, ' ', false, json::error_handler_t::replace);
+  const auto registry = registry_ != nullptr ? registry_->snapshot() : nullptr;
+  return rawJson(serviceJsonText(*service, clock_.now(), extra, registry.get()));
 }
 
 ApiResponse ServicesHandler::history(const ApiRequest& req) const {

@@ -1,6 +1,7 @@
 #pragma once
 // /api/v1/services, /api/v1/services/{name}, /api/v1/services/{name}/history. Current state
 // comes from memory (HubState); recent results and history from the read store.
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -16,29 +17,32 @@ namespace vitals::hub::api {
 inline constexpr int kRecentResults = 50;
 inline constexpr int kDefaultHistoryLimit = 100;
 inline constexpr int kMaxHistoryLimit = 1000;
+inline constexpr int kDefaultWorst = 10;  // GET /api/v1/summary
+inline constexpr int kMaxWorst = 100;
 
 // 503 for an unreachable database, 500 otherwise.
 ApiResponse storeError(const Error& error);
 
 class ServicesHandler {
  public:
-  ServicesHandler(const state::HubState& state, store::ReadStore& store, const Clock& clock)
-      : state_(state), store_(store), clock_(clock) {}
+  ServicesHandler(const state::HubState& state, store::ReadStore& store, const Clock& clock);
+  // Filters, sort, pages (service_list.hpp); a weak ETag from the state's version, 304 when
+  // If-None-Match holds it.
   ApiResponse list(const ApiRequest& req) const;
   ApiResponse get(const ApiRequest& req) const;
   ApiResponse history(const ApiRequest& req) const;
+  // GET /api/v1/summary: counts by status and the worst services, from memory.
+  ApiResponse summary(const ApiRequest& req) const;
   // The registry whose fields (owner, tags, ...) the views add; none: only the derived ones.
   void setRegistry(const registry::ServiceRegistry* registry) { registry_ = registry; }
 
  private:
-  const registry::ServiceMeta* metaOf(const registry::ServiceRegistry::Snapshot* snap,
-                                      const std::string& name) const {
-    return snap != nullptr ? snap->find(name) : nullptr;
-  }
   const registry::ServiceRegistry* registry_ = nullptr;
   const state::HubState& state_;
   store::ReadStore& store_;
   const Clock& clock_;
+  // Random per process: tags from another replica or an earlier run never match by accident.
+  const std::uint64_t etag_epoch_;
 };
 
 // /api/v1/agents and DELETE /api/v1/agents/{id} (retire an agent now).

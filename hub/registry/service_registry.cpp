@@ -11,16 +11,17 @@ void ServiceRegistry::replaceAll(const std::vector<ServiceMeta>& services) {
   for (const auto& m : services) {
     next[m.name] = m;
   }
-  auto snap = std::make_shared<const Snapshot>(std::move(next));
   std::lock_guard lock(mu_);
-  current_ = std::move(snap);
+  if (next != current_->all()) {
+    current_ = std::make_shared<const Snapshot>(std::move(next), current_->version() + 1);
+  }
 }
 
 void ServiceRegistry::put(ServiceMeta meta) {
   std::lock_guard lock(mu_);
   Map next = current_->all();
   next[meta.name] = std::move(meta);
-  current_ = std::make_shared<const Snapshot>(std::move(next));
+  current_ = std::make_shared<const Snapshot>(std::move(next), current_->version() + 1);
 }
 
 ServiceFacts factsOf(const state::ServiceState& service) {

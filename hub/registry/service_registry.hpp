@@ -36,24 +36,29 @@ class ServiceRegistry {
   // What readers hold: immutable, shared.
   class Snapshot {
    public:
-    explicit Snapshot(Map services) : services_(std::move(services)) {}
+    Snapshot(Map services, std::uint64_t version)
+        : services_(std::move(services)), version_(version) {}
     const ServiceMeta* find(const std::string& name) const {
       auto it = services_.find(name);
       return it == services_.end() ? nullptr : &it->second;
     }
     const Map& all() const { return services_; }
+    // Grows with every change (list ETags include it).
+    std::uint64_t version() const { return version_; }
 
    private:
     Map services_;
+    std::uint64_t version_ = 0;
   };
 
-  ServiceRegistry() : current_(std::make_shared<const Snapshot>(Map{})) {}
+  ServiceRegistry() : current_(std::make_shared<const Snapshot>(Map{}, 0)) {}
 
   std::shared_ptr<const Snapshot> snapshot() const {
     std::lock_guard lock(mu_);
     return current_;
   }
-  // Everything, as read from the store (start-up, periodic refresh).
+  // Everything, as read from the store (start-up, periodic refresh); a new version only when
+  // something differs.
   void replaceAll(const std::vector<ServiceMeta>& services);
   // One service after a PUT on this hub.
   void put(ServiceMeta meta);

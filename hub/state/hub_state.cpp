@@ -84,37 +84,50 @@ void HubState::applyRegistration(const Registration& reg) {
   std::set<std::string> listed;
   for (const auto& spec : reg.checks) {
     listed.insert(spec.name);
-    auto& c = checks_[Key{reg.agent_id, spec.name}];
+    const Key key{reg.agent_id, spec.name};
+    auto& c = checks_[key];
+    const std::string before = c.service;
     takeSpec(c, reg.agent_id, spec);
+    moveCheck(key, before, c.service);
   }
   for (auto it = checks_.lower_bound(Key{reg.agent_id, ""});
        it != checks_.end() && it->first.first == reg.agent_id;) {
     if (listed.count(it->first.second) == 0) {
+      moveCheck(it->first, it->second.service, "");
       it = checks_.erase(it);
     } else {
       ++it;
     }
   }
+  refreshMarked();
 }
 
 void HubState::restore(const std::string& agent_id, const CheckSpec& spec,
                        const std::optional<CheckResult>& last) {
   std::unique_lock lock(mu_);
-  auto& c = checks_[Key{agent_id, spec.name}];
+  const Key key{agent_id, spec.name};
+  auto& c = checks_[key];
+  const std::string before = c.service;
   takeSpec(c, agent_id, spec);
   if (last) {
     takeResult(c, *last);
   }
+  moveCheck(key, before, c.service);
+  refreshMarked();
 }
 
 void HubState::mergeStored(const std::string& agent_id, const CheckSpec& spec,
                            const std::optional<CheckResult>& last) {
   std::unique_lock lock(mu_);
-  auto& c = checks_[Key{agent_id, spec.name}];
+  const Key key{agent_id, spec.name};
+  auto& c = checks_[key];
+  const std::string before = c.service;
   takeSpec(c, agent_id, spec);
   if (last && isNewer(*last, c)) {
     takeResult(c, *last);
   }
+  moveCheck(key, before, c.service);
+  refreshMarked();
 }
 
 bool HubState::applyResult(const CheckResult& r) {
@@ -134,8 +147,10 @@ bool HubState::applyResult(const CheckResult& r) {
     c.name = r.check;
     c.service = r.service;
     c.kind = r.kind;
+    moveCheck(key, "", c.service);
   }
   if (!isNewer(r, c)) {
+    refreshMarked();
     return false;
   }
   // A new boot's first runs that have not decided yet (a soft failure: the probe failed fewer
@@ -143,41 +158,93 @@ bool HubState::applyResult(const CheckResult& r) {
   // trip through UNKNOWN.
   if (c.seq != 0 && r.boot_id != c.boot_id && r.status == HealthStatus::Unknown &&
       r.raw_status != HealthStatus::Unknown && c.status != HealthStatus::Unknown) {
+    refreshMarked();
     return false;
   }
+  const std::string before = c.service;
   takeResult(c, r);
+  moveCheck(key, before, c.service);
+  refreshMarked();
   return true;
 }
 
-std::vector<ServiceState> HubState::services() const {
-  std::map<std::string, std::vector<CheckState>> by_service;
-  {
-    std::shared_lock lock(mu_);
-    for (const auto& [key, c] : checks_) {
-      by_service[c.service].push_back(snapshot(c));
+void HubState::moveCheck(const Key& key, const std::string& from, const std::string& to) {
+  if (from != to && !from.empty()) {
+    if (auto m = members_.find(from); m != members_.end()) {
+      m->second.erase(key);
+      if (m->second.empty()) {
+        members_.erase(m);
+      }
     }
+    marked_.insert(from);
   }
+  if (!to.empty()) {
+    members_[to].insert(key);
+    marked_.insert(to);
+  }
+}
+
+void HubState::markAgent(const std::string& agent_id) {
+  for (auto it = checks_.lower_bound(Key{agent_id, ""});
+       it != checks_.end() && it->first.first == agent_id; ++it) {
+    marked_.insert(it->second.service);
+  }
+}
+
+void HubState::refreshMarked() {
+  if (marked_.empty()) {
+    return;
+  }
+  for (const auto& name : marked_) {
+    const auto m = members_.find(name);
+    if (m == members_.end()) {
+      services_.erase(name);
+      continue;
+    }
+    std::vector<CheckState> checks;
+    checks.reserve(m->second.size());
+    for (const auto& key : m->second) {
+      checks.push_back(snapshot(checks_.at(key)));
+    }
+    services_[name] =
+        std::make_shared<const ServiceState>(aggregate(name, std::move(checks), ruleOf(name)));
+  }
+  marked_.clear();
+  ++version_;
+}
+
+std::vector<ServiceState> HubState::services() const {
   std::vector<ServiceState> out;
-  out.reserve(by_service.size());
   std::shared_lock lock(mu_);
-  for (auto& [name, checks] : by_service) {
-    out.push_back(aggregate(name, std::move(checks), ruleOf(name)));
+  out.reserve(services_.size());
+  for (const auto& [name, s] : services_) {
+    out.push_back(*s);
   }
   return out;
 }
 
-std::vector<ServiceState> HubState::servicesNamed(const std::set<std::string>& names) const {
-  std::map<std::string, std::vector<CheckState>> by_service;
+std::vector<std::shared_ptr<const ServiceState>> HubState::serviceSnapshots() const {
+  std::vector<std::shared_ptr<const ServiceState>> out;
   std::shared_lock lock(mu_);
-  for (const auto& [key, c] : checks_) {
-    if (names.count(c.service) != 0) {
-      by_service[c.service].push_back(snapshot(c));
-    }
+  out.reserve(services_.size());
+  for (const auto& [name, s] : services_) {
+    out.push_back(s);
   }
+  return out;
+}
+
+std::uint64_t HubState::version() const {
+  std::shared_lock lock(mu_);
+  return version_;
+}
+
+std::vector<ServiceState> HubState::servicesNamed(const std::set<std::string>& names) const {
   std::vector<ServiceState> out;
-  out.reserve(by_service.size());
-  for (auto& [name, checks] : by_service) {
-    out.push_back(aggregate(name, std::move(checks), ruleOf(name)));
+  std::shared_lock lock(mu_);
+  for (const auto& name : names) {
+    if (const auto it = services_.find(name); it != services_.end()) {
+      out.push_back(*it->second);
+    }
   }
   return out;
 }
@@ -205,14 +272,21 @@ const policy::ServiceRule& HubState::ruleOf(const std::string& service) const {
 void HubState::setRules(policy::ServiceRules rules) {
   std::unique_lock lock(mu_);
   rules_ = std::move(rules);
+  for (const auto& [name, keys] : members_) {
+    marked_.insert(name);
+  }
+  refreshMarked();
 }
 
 bool HubState::setUnreachable(const std::string& agent_id, bool unreachable) {
   std::unique_lock lock(mu_);
-  if (unreachable) {
-    return unreachable_.insert(agent_id).second;
+  const bool changed =
+      unreachable ? unreachable_.insert(agent_id).second : unreachable_.erase(agent_id) != 0;
+  if (changed) {
+    markAgent(agent_id);
+    refreshMarked();
   }
-  return unreachable_.erase(agent_id) != 0;
+  return changed;
 }
 
 bool HubState::isUnreachable(const std::string& agent_id) const {
@@ -238,8 +312,8 @@ std::set<std::string> HubState::servicesOf(const std::string& agent_id) const {
 std::set<std::string> HubState::serviceNames() const {
   std::set<std::string> out;
   std::shared_lock lock(mu_);
-  for (const auto& [key, c] : checks_) {
-    out.insert(c.service);
+  for (const auto& [name, keys] : members_) {
+    out.insert(out.end(), name);
   }
   return out;
 }
@@ -250,7 +324,12 @@ bool HubState::setStopped(const std::string& agent_id, const std::string& boot_i
       !boot_id.empty() && b != boot_of_.end() && b->second != boot_id) {
     return false;  // a deregistration from an earlier boot
   }
-  return stopped_.try_emplace(agent_id, at).second;
+  if (!stopped_.try_emplace(agent_id, at).second) {
+    return false;
+  }
+  markAgent(agent_id);
+  refreshMarked();
+  return true;
 }
 
 std::optional<SystemTime> HubState::clearStopped(const std::string& agent_id) {
@@ -261,6 +340,8 @@ std::optional<SystemTime> HubState::clearStopped(const std::string& agent_id) {
   }
   const SystemTime at = it->second;
   stopped_.erase(it);
+  markAgent(agent_id);
+  refreshMarked();
   return at;
 }
 
@@ -281,29 +362,23 @@ std::set<std::string> HubState::forgetAgent(const std::string& agent_id) {
   for (auto it = checks_.lower_bound(Key{agent_id, ""});
        it != checks_.end() && it->first.first == agent_id;) {
     services.insert(it->second.service);
+    moveCheck(it->first, it->second.service, "");
     it = checks_.erase(it);
   }
   stopped_.erase(agent_id);
   unreachable_.erase(agent_id);
   boot_of_.erase(agent_id);
+  refreshMarked();
   return services;
 }
 
 std::optional<ServiceState> HubState::service(const std::string& name) const {
-  std::vector<CheckState> checks;
-  {
-    std::shared_lock lock(mu_);
-    for (const auto& [key, c] : checks_) {
-      if (c.service == name) {
-        checks.push_back(snapshot(c));
-      }
-    }
-  }
-  if (checks.empty()) {
+  std::shared_lock lock(mu_);
+  const auto it = services_.find(name);
+  if (it == services_.end()) {
     return std::nullopt;
   }
-  std::shared_lock lock(mu_);
-  return aggregate(name, std::move(checks), ruleOf(name));
+  return *it->second;
 }
 
 std::size_t HubState::checkCount() const {

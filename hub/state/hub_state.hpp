@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <shared_mutex>
@@ -79,7 +80,13 @@ class HubState {
   bool applyResult(const CheckResult& result);
 
   std::vector<ServiceState> services() const;  // sorted by name
+  // The same, without copying: immutable snapshots that stay valid after later changes (each
+  // change to a service replaces its snapshot). Sorted by name.
+  std::vector<std::shared_ptr<const ServiceState>> serviceSnapshots() const;
   std::optional<ServiceState> service(const std::string& name) const;
+  // Grows by at least one with every change a snapshot could show (results, registrations,
+  // reachability, stops, rules); readers compare it to know whether anything changed.
+  std::uint64_t version() const;
   std::size_t checkCount() const;
   // Only the named services (one pass over the checks), sorted by name.
   std::vector<ServiceState> servicesNamed(const std::set<std::string>& names) const;
@@ -107,11 +114,23 @@ class HubState {
   std::set<std::string> forgetAgent(const std::string& agent_id);
 
  private:
-  CheckState snapshot(const CheckState& c) const;  // with unreachability applied; mu_ held
+  using Key = std::pair<std::string, std::string>;  // (agent_id, check name)
+  CheckState snapshot(const CheckState& c) const;   // with unreachability applied; mu_ held
   const policy::ServiceRule& ruleOf(const std::string& service) const;  // mu_ held
-  using Key = std::pair<std::string, std::string>;                      // (agent_id, check name)
+  // Keeps members_ true after a check's service changed (from "" for a new check, to "" for a
+  // removed one) and marks both services for refresh. mu_ held exclusively.
+  void moveCheck(const Key& key, const std::string& from, const std::string& to);
+  // Every service of this agent's checks marked for refresh. mu_ held exclusively.
+  void markAgent(const std::string& agent_id);
+  // Re-aggregates the marked services into services_ and bumps version_. mu_ held exclusively.
+  void refreshMarked();
   mutable std::shared_mutex mu_;
   std::map<Key, CheckState> checks_;
+  // Aggregates kept up to date as checks change, so reads never fold all checks again.
+  std::map<std::string, std::set<Key>> members_;  // service -> its checks
+  std::map<std::string, std::shared_ptr<const ServiceState>> services_;
+  std::set<std::string> marked_;
+  std::uint64_t version_ = 0;
   std::set<std::string> unreachable_;
   std::map<std::string, SystemTime> stopped_;   // agent -> when it deregistered (hub clock)
   std::map<std::string, std::string> boot_of_;  // agent -> boot id of its last registration

@@ -122,6 +122,7 @@ Status recordOne(PgConnection& conn, const policy::Transition& t) {
     return open.error();
   }
   SystemTime at = t.at;
+  StatusSeconds cumulative;  // the service's running totals at `at`, kept on the new window
   if (open->rows() > 0) {
     const HealthStatus current = statusOf(open->get(0, 1));
     from = current;
@@ -146,20 +147,34 @@ Status recordOne(PgConnection& conn, const policy::Transition& t) {
     if (!last.ok()) {
       return last.error();
     }
+    const auto added = policy::appendRollup(last.value(), current, std::max(rolled, started), at);
+    cumulative = !added.empty() ? added.back().cumulative
+                 : last.value() ? last.value()->cumulative
+                                : StatusSeconds{};
     json rows = json::array();
-    appendRows(rows, t.service,
-               policy::appendRollup(last.value(), current, std::max(rolled, started), at));
+    appendRows(rows, t.service, added);
     if (auto s = upsertRollups(conn, rows); !s.ok()) {
       return s;
+    }
+  } else {
+    // A service's first window; rollups remain from before only when the hub lost its open
+    // window (none in normal operation), and then they count.
+    auto last = lastRollup(conn, t.service);
+    if (!last.ok()) {
+      return last.error();
+    }
+    if (last.value()) {
+      cumulative = last.value()->cumulative;
     }
   }
   if (auto s = insertChange(); !s.ok()) {
     return s;
   }
   auto opened = conn.exec(
-      "INSERT INTO uptime_records (service, status, started_at, rolled_until) "
-      "VALUES ($1, $2, $3, $3)",
-      {t.service, statusText(t.to), pgTimestamp(at)});
+      "INSERT INTO uptime_records (service, status, started_at, rolled_until, cum_healthy, "
+      "cum_degraded, cum_down, cum_unknown) VALUES ($1, $2, $3, $3, $4, $5, $6, $7)",
+      {t.service, statusText(t.to), pgTimestamp(at), num(cumulative.healthy),
+       num(cumulative.degraded), num(cumulative.down), num(cumulative.unknown)});
   return opened.ok() ? okStatus() : Status(opened.error());
 }
 
@@ -225,6 +240,7 @@ Status PgStatusStore::checkpoint(SystemTime until, SystemTime drop_before) {
       return open.error();
     }
     json rows = json::array();
+    json totals = json::array();  // each open window's running totals at `until`
     for (int i = 0; i < open->rows(); ++i) {
       std::optional<RollupRow> last;
       if (!open->isNull(i, 3)) {
@@ -233,16 +249,27 @@ Status PgStatusStore::checkpoint(SystemTime until, SystemTime drop_before) {
         readRollup(*open, i, 4, row);
         last = row;
       }
-      appendRows(rows, open->str(i, 0),
-                 policy::appendRollup(last, statusOf(open->get(i, 1)),
-                                      fromEpochMicros(open->get(i, 2)), until));
+      const auto added = policy::appendRollup(last, statusOf(open->get(i, 1)),
+                                              fromEpochMicros(open->get(i, 2)), until);
+      const StatusSeconds cum = !added.empty() ? added.back().cumulative
+                                : last         ? last->cumulative
+                                               : StatusSeconds{};
+      totals.push_back({{"service", open->str(i, 0)},
+                        {"ch", cum.healthy},
+                        {"cdg", cum.degraded},
+                        {"cdn", cum.down},
+                        {"cu", cum.unknown}});
+      appendRows(rows, open->str(i, 0), added);
     }
     if (auto s = upsertRollups(conn, rows); !s.ok()) {
       return s;
     }
     auto moved = conn.exec(
-        "UPDATE uptime_records SET rolled_until = $1 WHERE ended_at IS NULL AND rolled_until < $1",
-        {pgTimestamp(until)});
+        "UPDATE uptime_records r SET rolled_until = $1, cum_healthy = x.ch, "
+        "cum_degraded = x.cdg, cum_down = x.cdn, cum_unknown = x.cu "
+        "FROM jsonb_to_recordset($2::jsonb) AS x(service text, ch float8, cdg float8, "
+        "cdn float8, cu float8) WHERE r.service = x.service AND r.ended_at IS NULL",
+        {pgTimestamp(until), totals.dump()});
     if (!moved.ok()) {
       return moved.error();
     }
@@ -371,43 +398,137 @@ Result<std::map<std::string, StatusSeconds>> PgStatusStore::totals(
   if (!lease.ok()) {
     return lease.error();
   }
+  auto& conn = lease->conn();
   const SystemTime from = policy::hourOf(since);
-  PgParams params{pgTimestamp(from)};
+  // The running totals now: one row per service, the open window's (no rollup probes).
+  PgParams params;
   std::string filter;
   if (service) {
     params.push_back(*service);
-    filter = " AND r.service = $2";
+    filter = " AND service = $1";
   }
-  // Per service two index probes (the newest rollup row and the newest before the window) on
-  // the (service, hour) key: 10,000 services are 20,000 probes, not a scan of 7 million rows.
-  auto r = lease->conn().exec(
-      std::string("SELECT r.service, r.status, " VITALS_EPOCH_US("r.rolled_until") ", ") +
-          "l.cum_healthy, l.cum_degraded, l.cum_down, l.cum_unknown, "
-          "b.cum_healthy, b.cum_degraded, b.cum_down, b.cum_unknown "
-          "FROM uptime_records r "
-          "LEFT JOIN LATERAL (SELECT * FROM uptime_hourly u WHERE u.service = r.service "
-          "ORDER BY u.hour DESC LIMIT 1) l ON true "
-          "LEFT JOIN LATERAL (SELECT * FROM uptime_hourly u WHERE u.service = r.service "
-          "AND u.hour < $1 ORDER BY u.hour DESC LIMIT 1) b ON true "
-          "WHERE r.ended_at IS NULL" +
-          filter,
-      params);
+  auto r = conn.exec(std::string("SELECT service, status, " VITALS_EPOCH_US("rolled_until") ", ") +
+                         "cum_healthy, cum_degraded, cum_down, cum_unknown FROM uptime_records "
+                         "WHERE ended_at IS NULL" +
+                         filter,
+                     params);
   if (!r.ok()) {
     return r.error();
   }
+  // The running totals at the window's start: settled history, cached per boundary hour for
+  // the all-services query; `extra` holds what is looked up for this request only.
+  std::shared_ptr<const BoundaryTotals> cached;
+  std::map<std::string, StatusSeconds> extra;
+  if (service) {
+    auto b = totalsBefore(conn, from, std::vector<std::string>{*service});
+    if (!b.ok()) {
+      return b.error();
+    }
+    extra = std::move(b.value());
+  } else {
+    auto b = boundaryTotals(conn, from);
+    if (!b.ok()) {
+      return b.error();
+    }
+    cached = b.value();
+    if (!cached->unsettled.empty()) {
+      auto more = totalsBefore(conn, from, cached->unsettled);
+      if (!more.ok()) {
+        return more.error();
+      }
+      extra = std::move(more.value());
+    }
+  }
+  const auto beforeOf = [&](const std::string& name) -> const StatusSeconds* {
+    if (const auto e = extra.find(name); e != extra.end()) {
+      return &e->second;
+    }
+    if (cached) {
+      if (const auto c = cached->before.find(name); c != cached->before.end()) {
+        return &c->second;
+      }
+    }
+    return nullptr;  // no rollups before the window: it counts from zero
+  };
   std::map<std::string, StatusSeconds> out;
   for (int i = 0; i < r->rows(); ++i) {
-    StatusSeconds last{dbl(*r, i, 3), dbl(*r, i, 4), dbl(*r, i, 5), dbl(*r, i, 6), 0};
-    StatusSeconds before{dbl(*r, i, 7), dbl(*r, i, 8), dbl(*r, i, 9), dbl(*r, i, 10), 0};
-    StatusSeconds s = last - before;
+    const StatusSeconds last{dbl(*r, i, 3), dbl(*r, i, 4), dbl(*r, i, 5), dbl(*r, i, 6), 0};
+    const std::string name = r->str(i, 0);
+    const StatusSeconds* b = beforeOf(name);
+    StatusSeconds s = b == nullptr ? last : last - *b;
     // The ongoing window after what is already rolled up.
     const SystemTime rolled = std::max(fromEpochMicros(r->get(i, 2)), from);
     if (now > rolled) {
       s.add(statusOf(r->get(i, 1)), std::chrono::duration<double>(now - rolled).count());
     }
-    out[r->str(i, 0)] = s;
+    out.emplace(name, s);
   }
   return out;
+}
+
+Result<std::map<std::string, StatusSeconds>> PgStatusStore::totalsBefore(
+    PgConnection& conn, SystemTime from, const std::vector<std::string>& services) {
+  json names = services;
+  // The newest rollup row before `from` per service: one index probe each on (service, hour).
+  auto r = conn.exec(
+      "SELECT s.name, b.cum_healthy, b.cum_degraded, b.cum_down, b.cum_unknown "
+      "FROM jsonb_array_elements_text($2::jsonb) AS s(name) "
+      "JOIN LATERAL (SELECT * FROM uptime_hourly u WHERE u.service = s.name AND "
+      "u.hour < $1 ORDER BY u.hour DESC LIMIT 1) b ON true",
+      {pgTimestamp(from), names.dump()});
+  if (!r.ok()) {
+    return r.error();
+  }
+  std::map<std::string, StatusSeconds> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out[r->str(i, 0)] = {dbl(*r, i, 1), dbl(*r, i, 2), dbl(*r, i, 3), dbl(*r, i, 4), 0};
+  }
+  return out;
+}
+
+Result<std::shared_ptr<const PgStatusStore::BoundaryTotals>> PgStatusStore::boundaryTotals(
+    PgConnection& conn, SystemTime from) {
+  std::shared_ptr<const BoundaryTotals> entry;
+  {
+    std::lock_guard lock(cache_mu_);
+    for (const auto& e : boundary_cache_) {
+      if (e->from == from) {
+        entry = e;
+      }
+    }
+  }
+  if (!entry) {
+    // Rows before `from` never change again for a service whose open window is rolled up to
+    // `from` or later (rollups are only ever added from rolled_until on); the others (a site
+    // down for longer than the window) are looked up on every request until they are.
+    auto r = conn.exec(std::string("SELECT r.service, " VITALS_EPOCH_US("r.rolled_until") ", ") +
+                           "b.cum_healthy, b.cum_degraded, b.cum_down, b.cum_unknown "
+                           "FROM uptime_records r LEFT JOIN LATERAL (SELECT * FROM uptime_hourly "
+                           "u WHERE u.service = r.service AND u.hour < $1 ORDER BY u.hour DESC "
+                           "LIMIT 1) b ON true WHERE r.ended_at IS NULL",
+                       {pgTimestamp(from)});
+    if (!r.ok()) {
+      return r.error();
+    }
+    auto fresh = std::make_shared<BoundaryTotals>();
+    fresh->from = from;
+    for (int i = 0; i < r->rows(); ++i) {
+      if (policy::hourOf(fromEpochMicros(r->get(i, 1))) < from) {
+        fresh->unsettled.push_back(r->str(i, 0));
+      } else if (!r->isNull(i, 2)) {
+        fresh->before.emplace_hint(
+            fresh->before.end(), r->str(i, 0),
+            StatusSeconds{dbl(*r, i, 2), dbl(*r, i, 3), dbl(*r, i, 4), dbl(*r, i, 5), 0});
+      }
+    }
+    std::lock_guard lock(cache_mu_);
+    boundary_cache_.push_back(fresh);
+    if (boundary_cache_.size() > kBoundaryCacheEntries) {
+      boundary_cache_.erase(boundary_cache_.begin());
+    }
+    entry = fresh;
+  }
+  return entry;
 }
 
 Result<std::vector<UptimeWindow>> PgStatusStore::windows(const std::string& service,

@@ -1,6 +1,11 @@
 #pragma once
 // StatusStore and UptimeReader on PostgreSQL, on connections leased from a PgPool.
 #include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "hub/store/pg_pool.hpp"
 #include "hub/store/status_store.hpp"
@@ -33,8 +38,23 @@ class PgStatusStore final : public StatusStore, public UptimeReader {
   Result<bool> knows(const std::string& service) override;
 
  private:
+  // The running totals of services at the end of the hour before `from` (for uptime windows
+  // that start at `from`).
+  struct BoundaryTotals {
+    SystemTime from{};
+    std::map<std::string, policy::StatusSeconds> before;  // services with rows before `from`
+    std::vector<std::string> unsettled;  // not rolled up to `from` yet: asked for every time
+  };
+  static constexpr std::size_t kBoundaryCacheEntries = 4;  // 7d and 30d, this hour and last
+  Result<std::map<std::string, policy::StatusSeconds>> totalsBefore(
+      PgConnection& conn, SystemTime from, const std::vector<std::string>& services);
+  // Cached per `from` (kBoundaryCacheEntries, oldest dropped first).
+  Result<std::shared_ptr<const BoundaryTotals>> boundaryTotals(PgConnection& conn, SystemTime from);
+
   PgPool& pool_;
   std::chrono::milliseconds acquire_wait_;
+  std::mutex cache_mu_;
+  std::vector<std::shared_ptr<const BoundaryTotals>> boundary_cache_;
 };
 
 }  // namespace vitals::hub::store

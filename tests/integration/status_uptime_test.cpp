@@ -9,9 +9,9 @@
 
 #include "common/log/log.hpp"
 #include "common/model/codec.hpp"
+#include "common/nats/nats_client.hpp"
 #include "common/nats/subjects.hpp"
 #include "common/time/clock.hpp"
-#include "common/nats/nats_client.hpp"
 #include "hub/policy/uptime.hpp"
 #include "hub/store/migrations.hpp"
 #include "hub/store/pg_connection.hpp"
@@ -82,9 +82,10 @@ std::string serviceStatus(int port, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("a check flip is recorded, published as a StatusChange and closes an uptime window, "
-          "and a killed agent's service turns unknown, not down",
-          "[integration][status]") {
+TEST_CASE(
+    "a check flip is recorded, published as a StatusChange and closes an uptime window, "
+    "and a killed agent's service turns unknown, not down",
+    "[integration][status]") {
   const auto fx = Fixture::load();
   resetStream(fx);
   const auto dir = fx.workDir("status-flip");
@@ -114,19 +115,24 @@ TEST_CASE("a check flip is recorded, published as a StatusChange and closes an u
   web.stop();
   REQUIRE(waitUntil([&] { return serviceStatus(hub.port(), "sample-web") == "down"; }, 15s));
   const auto& db = ho.db_conninfo;
-  REQUIRE(waitUntil([&] {
-    return count(db, "SELECT count(*) FROM status_changes WHERE service = 'sample-web' AND "
+  REQUIRE(waitUntil(
+      [&] {
+        return count(db,
+                     "SELECT count(*) FROM status_changes WHERE service = 'sample-web' AND "
                      "from_status = 'healthy' AND to_status = 'down' AND agent_id = 'flip-agent' "
                      "AND check_name = 'sample-web'") == 1;
-  }, 5s));
+      },
+      5s));
   CHECK(waitUntil([&] { return listener.has("hub.hub-status.health.sample-web", v1::STATUS_DOWN); },
                   5s));
   // The healthy window is closed with its duration; the down window is open.
-  CHECK(count(db, "SELECT count(*) FROM uptime_records WHERE service = 'sample-web' AND "
-                  "status = 'healthy' AND ended_at IS NOT NULL AND duration_seconds >= 1 AND "
-                  "abs(duration_seconds - EXTRACT(EPOCH FROM ended_at - started_at)) < 0.001") == 1);
-  CHECK(count(db, "SELECT count(*) FROM uptime_records WHERE service = 'sample-web' AND "
-                  "status = 'down' AND ended_at IS NULL") == 1);
+  CHECK(count(db,
+              "SELECT count(*) FROM uptime_records WHERE service = 'sample-web' AND "
+              "status = 'healthy' AND ended_at IS NOT NULL AND duration_seconds >= 1 AND "
+              "abs(duration_seconds - EXTRACT(EPOCH FROM ended_at - started_at)) < 0.001") == 1);
+  CHECK(count(db,
+              "SELECT count(*) FROM uptime_records WHERE service = 'sample-web' AND "
+              "status = 'down' AND ended_at IS NULL") == 1);
 
   // The uptime endpoint agrees with the windows.
   const auto up = getJson(hub.port(), "/api/v1/services/sample-web/uptime?window=7d");
@@ -161,12 +167,16 @@ TEST_CASE("a check flip is recorded, published as a StatusChange and closes an u
   CHECK(detail["checks"][0]["message"] == "agent unreachable");
   CHECK(detail["checks"][0]["unreachable"] == true);
   CHECK(detail["checks"][0]["age_seconds"].is_number());
-  CHECK(waitUntil([&] {
-    return count(db, "SELECT count(*) FROM status_changes WHERE service = 'sample-web' AND "
+  CHECK(waitUntil(
+      [&] {
+        return count(db,
+                     "SELECT count(*) FROM status_changes WHERE service = 'sample-web' AND "
                      "to_status = 'unknown' AND reason = 'agent unreachable'") == 1;
-  }, 5s));
-  CHECK(count(db, "SELECT count(*) FROM status_changes WHERE service = '_agents' AND "
-                  "reason LIKE '1 agent unreachable: flip-agent%'") == 1);
+      },
+      5s));
+  CHECK(count(db,
+              "SELECT count(*) FROM status_changes WHERE service = '_agents' AND "
+              "reason LIKE '1 agent unreachable: flip-agent%'") == 1);
   CHECK(listener.has("hub.hub-status.health._agents", v1::STATUS_UNKNOWN));
   const auto agents = getJson(hub.port(), "/api/v1/agents");
   REQUIRE(agents["agents"].size() == 1);
@@ -176,9 +186,10 @@ TEST_CASE("a check flip is recorded, published as a StatusChange and closes an u
   hub.process().stop(SIGTERM);  // exit code: see the NATS shutdown race in the report
 }
 
-TEST_CASE("an agent that dies while the hub is down is unreachable after the hub's restart, and "
-          "stays so across another restart",
-          "[integration][status]") {
+TEST_CASE(
+    "an agent that dies while the hub is down is unreachable after the hub's restart, and "
+    "stays so across another restart",
+    "[integration][status]") {
   const auto fx = Fixture::load();
   resetStream(fx);
   HubOptions ho;
@@ -188,7 +199,8 @@ TEST_CASE("an agent that dies while the hub is down is unreachable after the hub
   ho.extra_yaml = kFastStaleness;
   const auto& db = ho.db_conninfo;
   const std::string checks = "  - name: bus\n    kind: tcp\n    host: 127.0.0.1\n    port: " +
-                             std::to_string(fx.nats_port) + "\n    interval: 500ms\n    timeout: 300ms\n";
+                             std::to_string(fx.nats_port) +
+                             "\n    interval: 500ms\n    timeout: 300ms\n";
   const auto dir1 = fx.workDir("status-restart-1");
   auto hub1 = std::make_unique<HubProcess>(fx, dir1, ho);
   REQUIRE(hub1->waitReady(20s));
@@ -199,7 +211,7 @@ TEST_CASE("an agent that dies while the hub is down is unreachable after the hub
   hub1->process().stop(SIGTERM);
   agent.process().signal(SIGKILL);
   REQUIRE(waitUntil([&] { return !agent.process().running(); }, 5s));
-  std::this_thread::sleep_for(2500ms);            // longer than the deadline
+  std::this_thread::sleep_for(2500ms);  // longer than the deadline
 
   const auto dir2 = fx.workDir("status-restart-2");
   {
@@ -208,10 +220,12 @@ TEST_CASE("an agent that dies while the hub is down is unreachable after the hub
     if (!waitUntil([&] { return serviceStatus(ho.http_port, "bus") == "unknown"; }, 10s)) {
       FAIL("hub 2 log:\n" << hub2.log());
     }
-    CHECK(count(db, "SELECT count(*) FROM agents WHERE agent_id = 'doomed' AND "
-                    "unreachable_since IS NOT NULL") == 1);
-    CHECK(count(db, "SELECT count(*) FROM status_changes WHERE service = 'bus' AND "
-                    "to_status = 'unknown' AND reason = 'agent unreachable'") == 1);
+    CHECK(count(db,
+                "SELECT count(*) FROM agents WHERE agent_id = 'doomed' AND "
+                "unreachable_since IS NOT NULL") == 1);
+    CHECK(count(db,
+                "SELECT count(*) FROM status_changes WHERE service = 'bus' AND "
+                "to_status = 'unknown' AND reason = 'agent unreachable'") == 1);
     hub2.process().stop(SIGTERM);
   }
   const auto dir3 = fx.workDir("status-restart-3");
@@ -222,8 +236,9 @@ TEST_CASE("an agent that dies while the hub is down is unreachable after the hub
   // No second grouped event or transition for the same dead agent.
   std::this_thread::sleep_for(1s);
   CHECK(count(db, "SELECT count(*) FROM status_changes WHERE service = '_agents'") == 1);
-  CHECK(count(db, "SELECT count(*) FROM status_changes WHERE service = 'bus' AND "
-                  "to_status = 'unknown' AND reason = 'agent unreachable'") == 1);
+  CHECK(count(db,
+              "SELECT count(*) FROM status_changes WHERE service = 'bus' AND "
+              "to_status = 'unknown' AND reason = 'agent unreachable'") == 1);
   hub3.process().stop(SIGTERM);
 }
 
@@ -250,20 +265,21 @@ TEST_CASE("PostgreSQL uptime windows, rollup checkpoints and totals agree across
   using hub::policy::Transition;
   const auto H = HealthStatus::Healthy;
   const auto D = HealthStatus::Down;
-  REQUIRE(store.record({Transition{"web", HealthStatus::Unknown, H, t(30min), "ok", "a", "c",
-                                   Cause::Check, true}})
+  REQUIRE(store
+              .record({Transition{"web", HealthStatus::Unknown, H, t(30min), "ok", "a", "c",
+                                  Cause::Check, true}})
               .ok());
   // The hourly checkpoint at 02:00 counts the ongoing window up to then.
   REQUIRE(store.checkpoint(h0 + 2h, h0 - 24h * 400).ok());
-  REQUIRE(store.record({Transition{"web", H, D, t(135min), "refused", "a", "c", Cause::Check,
-                                   false}})
-              .ok());
+  REQUIRE(
+      store.record({Transition{"web", H, D, t(135min), "refused", "a", "c", Cause::Check, false}})
+          .ok());
   // A retry of the same transition writes nothing.
-  REQUIRE(store.record({Transition{"web", H, D, t(136min), "refused", "a", "c", Cause::Check,
-                                   false}})
-              .ok());
-  REQUIRE(store.record({Transition{"web", D, H, t(165min), "ok", "a", "c", Cause::Check, false}})
-              .ok());
+  REQUIRE(
+      store.record({Transition{"web", H, D, t(136min), "refused", "a", "c", Cause::Check, false}})
+          .ok());
+  REQUIRE(
+      store.record({Transition{"web", D, H, t(165min), "ok", "a", "c", Cause::Check, false}}).ok());
   CHECK(count(conninfo, "SELECT count(*) FROM status_changes WHERE service = 'web'") == 3);
   CHECK(scalar(conninfo, "SELECT duration_seconds FROM uptime_records WHERE status = 'down'") ==
         "1800");
@@ -328,10 +344,13 @@ TEST_CASE("an agent clock far ahead of the hub's is reported as skew on the agen
   REQUIRE(bus->jsPublish(subjects::agentHeartbeat("skewed"), codec::encodeHeartbeat(hb),
                          "skewed.boot-1.hb1", 5s)
               .ok());
-  if (!waitUntil([&] {
-        return count(ho.db_conninfo, "SELECT count(*) FROM agents WHERE agent_id = 'skewed' AND "
-                                     "clock_skew_ms BETWEEN 85000 AND 95000") == 1;
-      }, 10s)) {
+  if (!waitUntil(
+          [&] {
+            return count(ho.db_conninfo,
+                         "SELECT count(*) FROM agents WHERE agent_id = 'skewed' AND "
+                         "clock_skew_ms BETWEEN 85000 AND 95000") == 1;
+          },
+          10s)) {
     FAIL(hub.log());
   }
   const auto agents = getJson(hub.port(), "/api/v1/agents");
@@ -340,4 +359,95 @@ TEST_CASE("an agent clock far ahead of the hub's is reported as skew on the agen
   CHECK(agents["agents"][0]["skew"]["ms"].get<long long>() > 85000);
   CHECK_THAT(hub.log(), Catch::Contains("agent skewed clock is"));
   hub.process().stop(SIGTERM);
+}
+
+TEST_CASE(
+    "uptime totals for all services match the per-service totals as windows close, "
+    "checkpoints run and a late checkpoint rewrites hours before the window",
+    "[integration][status]") {
+  const auto fx = Fixture::load();
+  const auto conninfo = fx.freshDatabase("status_totals_cache");
+  auto logger = log::makeLogger("test", log::LogOptions{"warn", log::Format::Text});
+  hub::store::PgConnectOptions pg;
+  pg.conninfo = conninfo;
+  {
+    auto conn = hub::store::PgConnection::connect(pg, logger);
+    REQUIRE(conn.ok());
+    auto migrations = hub::store::parseMigrations(hub::store::embeddedSchemaFiles());
+    REQUIRE(migrations.ok());
+    REQUIRE(hub::store::migrate(*conn.value(), migrations.value(), *logger).ok());
+  }
+  hub::store::PgPool pool(pg, 2, logger);
+  hub::store::PgStatusStore store(pool);
+  const SystemTime h0 = hub::policy::hourOf(SystemTime{std::chrono::seconds{1'800'000'000}});
+  using hub::policy::Cause;
+  using hub::policy::Transition;
+  const auto H = HealthStatus::Healthy;
+  const auto D = HealthStatus::Down;
+  const auto G = HealthStatus::Degraded;
+  // Ten services flipping at different minutes over ten hours, checkpoints every hour, and
+  // "late", which stays healthy.
+  for (int s = 0; s < 10; ++s) {
+    REQUIRE(store
+                .record({Transition{"svc-" + std::to_string(s), HealthStatus::Unknown, H,
+                                    h0 + std::chrono::minutes{s * 7}, "ok", "a", "c", Cause::Check,
+                                    true}})
+                .ok());
+  }
+  REQUIRE(store
+              .record({Transition{"late", HealthStatus::Unknown, H, h0, "ok", "b", "c",
+                                  Cause::Check, true}})
+              .ok());
+  auto agree = [&](SystemTime since, SystemTime now) {
+    auto all = store.totals(since, now, std::nullopt);
+    REQUIRE(all.ok());
+    REQUIRE(all->size() == 11);
+    for (const auto& [name, seconds] : *all) {
+      auto one = store.totals(since, now, name);
+      REQUIRE(one.ok());
+      INFO(name);
+      CHECK(seconds.healthy == Approx(one->at(name).healthy));
+      CHECK(seconds.degraded == Approx(one->at(name).degraded));
+      CHECK(seconds.down == Approx(one->at(name).down));
+      const SystemTime started =
+          name == "late" ? h0 : h0 + std::chrono::minutes{7 * std::stoi(name.substr(4))};
+      CHECK(seconds.total() == Approx(std::chrono::duration<double>(
+                                          now - std::max(hub::policy::hourOf(since), started))
+                                          .count()));
+    }
+    return *all;
+  };
+  for (int hour = 1; hour <= 10; ++hour) {
+    for (int s = 0; s < 10; ++s) {
+      if ((s + hour) % 3 == 0) {
+        const auto at = h0 + std::chrono::hours{hour - 1} + std::chrono::minutes{10 + s * 4};
+        const auto to = (s + hour) % 2 == 0 ? D : G;
+        const std::string name = "svc-" + std::to_string(s);
+        REQUIRE(
+            store.record({Transition{name, H, to, at, "bad", "a", "c", Cause::Check, false}}).ok());
+        REQUIRE(store
+                    .record({Transition{name, to, H, at + std::chrono::minutes{3}, "ok", "a", "c",
+                                        Cause::Check, false}})
+                    .ok());
+      }
+    }
+    REQUIRE(
+        store.checkpoint(h0 + std::chrono::hours{hour}, h0 - std::chrono::hours{24 * 400}).ok());
+    // The window starts 4 hours back: the boundary cache is used and refilled as hours pass.
+    agree(h0 + std::chrono::hours{hour} - std::chrono::hours{4},
+          h0 + std::chrono::hours{hour} + std::chrono::minutes{20});
+  }
+  // Rolled up to 10:00 only (the hub was away since), a window from 12:00 finds every service
+  // unsettled: a transition at 11:00 then writes an hour before the window, and the next answer
+  // must count it (a cached start-of-window total would still say healthy).
+  const SystemTime from = h0 + std::chrono::hours{12};
+  auto before = agree(from, h0 + std::chrono::hours{13});
+  REQUIRE(store
+              .record({Transition{"late", H, D, h0 + std::chrono::hours{11}, "gone", "b", "c",
+                                  Cause::Check, false}})
+              .ok());
+  auto after = agree(from, h0 + std::chrono::hours{13});
+  CHECK(after.at("late").down == Approx(3600));
+  CHECK(after.at("late").healthy == Approx(0));
+  CHECK(before.at("late").healthy == Approx(3600));
 }

@@ -55,9 +55,10 @@ TEST_CASE("a service's status is the worst of its checks", "[hub][unit][state]")
 
 TEST_CASE("a service's latency is its slowest check and last_checked its newest",
           "[hub][unit][state]") {
-  auto s = aggregate("svc", {checkWith(HealthStatus::Healthy, 800, 100, "a1", "x"),
-                             checkWith(HealthStatus::Healthy, 2500, 90, "a2", "y"),
-                             checkWith(HealthStatus::Unknown, std::nullopt, std::nullopt, "a1", "z")});
+  auto s =
+      aggregate("svc", {checkWith(HealthStatus::Healthy, 800, 100, "a1", "x"),
+                        checkWith(HealthStatus::Healthy, 2500, 90, "a2", "y"),
+                        checkWith(HealthStatus::Unknown, std::nullopt, std::nullopt, "a1", "z")});
   REQUIRE(s.latency);
   CHECK(s.latency->count() == 2500);
   REQUIRE(s.last_checked);
@@ -87,8 +88,8 @@ TEST_CASE("within a boot the higher seq wins, across boots the later observed_at
   CHECK(state.applyResult(result("a1", "b1", 6, "web", "http", HealthStatus::Healthy)));
   CHECK(state.service("web")->status == HealthStatus::Healthy);
   // A new boot restarts seq at 1: newer by time.
-  CHECK(state.applyResult(result("a1", "b2", 1, "web", "http", HealthStatus::Degraded,
-                                 at(1'800'000'100))));
+  CHECK(state.applyResult(
+      result("a1", "b2", 1, "web", "http", HealthStatus::Degraded, at(1'800'000'100))));
   CHECK(state.service("web")->status == HealthStatus::Degraded);
   // An earlier boot's late result is older by time.
   CHECK_FALSE(state.applyResult(result("a1", "b1", 7, "web", "http", HealthStatus::Down)));
@@ -116,8 +117,8 @@ TEST_CASE("a registration lists checks as unknown and drops the agent's unlisted
 
 TEST_CASE("state restored from stored checks answers like the live one", "[hub][unit][state]") {
   HubState state;
-  state.restore("a1", vitals::test::spec("http", "web"), result("a1", "b1", 9, "web", "http",
-                                                                 HealthStatus::Down));
+  state.restore("a1", vitals::test::spec("http", "web"),
+                result("a1", "b1", 9, "web", "http", HealthStatus::Down));
   state.restore("a1", vitals::test::spec("tcp", "web", "tcp"), std::nullopt);
   auto web = state.service("web");
   REQUIRE(web);
@@ -165,4 +166,58 @@ TEST_CASE("an unreachable agent's checks read unknown and the service follows it
 
   CHECK(s.setUnreachable("a1", false));
   CHECK(s.service("web")->status == HealthStatus::Healthy);
+}
+
+TEST_CASE("service snapshots stay as they were while the state moves on and the version grows",
+          "[hub][unit][state]") {
+  HubState s;
+  const auto v0 = s.version();
+  s.applyResult(result("a1", "b", 1, "web", "http", HealthStatus::Healthy));
+  const auto before = s.serviceSnapshots();
+  const auto v1 = s.version();
+  CHECK(v1 > v0);
+  s.applyResult(result("a1", "b", 2, "web", "http", HealthStatus::Down));
+  CHECK(s.version() > v1);
+  REQUIRE(before.size() == 1);
+  CHECK(before[0]->status == HealthStatus::Healthy);
+  CHECK(s.service("web")->status == HealthStatus::Down);
+  // An older result changes nothing, and the version stays.
+  const auto v2 = s.version();
+  CHECK_FALSE(s.applyResult(result("a1", "b", 1, "web", "http", HealthStatus::Healthy)));
+  CHECK(s.version() == v2);
+}
+
+TEST_CASE("a check that moves to another service leaves the first one and its aggregate",
+          "[hub][unit][state]") {
+  HubState s;
+  s.applyRegistration(vitals::test::registration(
+      "a1", {vitals::test::spec("c1", "web"), vitals::test::spec("c2", "web")}));
+  CHECK(s.service("web")->checks.size() == 2);
+  s.applyRegistration(vitals::test::registration(
+      "a1", {vitals::test::spec("c1", "web"), vitals::test::spec("c2", "db")}));
+  CHECK(s.service("web")->checks.size() == 1);
+  CHECK(s.service("db")->checks.size() == 1);
+  s.applyRegistration(vitals::test::registration("a1", {vitals::test::spec("c2", "db")}));
+  CHECK_FALSE(s.service("web").has_value());
+  CHECK(s.serviceNames() == std::set<std::string>{"db"});
+  CHECK(s.serviceSnapshots().size() == 1);
+}
+
+TEST_CASE("unreachable and stopped agents show in the service aggregates at once",
+          "[hub][unit][state]") {
+  HubState s;
+  s.applyResult(result("a1", "b", 1, "web", "http", HealthStatus::Healthy));
+  s.applyResult(result("a2", "b", 1, "db", "pg", HealthStatus::Healthy));
+  REQUIRE(s.setUnreachable("a1", true));
+  CHECK(s.service("web")->status == HealthStatus::Unknown);
+  CHECK(s.service("web")->checks[0].unreachable);
+  CHECK(s.service("db")->status == HealthStatus::Healthy);
+  REQUIRE(s.setUnreachable("a1", false));
+  CHECK(s.service("web")->status == HealthStatus::Healthy);
+  REQUIRE(s.setStopped("a2", "", vitals::test::at(1'800'000'500)));
+  CHECK(s.service("db")->checks[0].stopped);
+  REQUIRE(s.clearStopped("a2").has_value());
+  CHECK_FALSE(s.service("db")->checks[0].stopped);
+  CHECK(s.forgetAgent("a2") == std::set<std::string>{"db"});
+  CHECK_FALSE(s.service("db").has_value());
 }
