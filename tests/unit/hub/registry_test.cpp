@@ -9,6 +9,7 @@
 
 #include "common/time/manual_time.hpp"
 #include "hub/api/registry_handler.hpp"
+#include "hub/api/services_handler.hpp"
 #include "hub/registry/check_sync.hpp"
 #include "tests/unit/hub/fakes/fake_read_store.hpp"
 #include "tests/unit/hub/fakes/fake_registry_store.hpp"
@@ -293,4 +294,56 @@ TEST_CASE("a service's type, endpoints and containers come from its checks",
   api::addRegistryFields(out, nullptr, nullptr);
   CHECK(out["type"].is_null());
   CHECK(out["tags"] == json::array());
+}
+
+TEST_CASE(
+    "the services list and the single view carry the registry's fields, and a PUT changes the "
+    "list's ETag",
+    "[hub][unit][registry]") {
+  Rig rig;
+  Registration reg;
+  reg.agent_id = "a1";
+  reg.boot_id = "b1";
+  reg.checks.push_back(CheckSpec{"web-http", "web", "http", "http://10.0.0.1/", {}, {}, 0, {}});
+  rig.state.applyRegistration(reg);
+  api::ServicesHandler services(rig.state, rig.reads, rig.time);
+  services.setRegistry(&rig.service_registry);
+
+  api::ApiRequest get;
+  get.method = "GET";
+  auto before = services.list(get);
+  REQUIRE(before.status == 200);
+  std::string etag;
+  for (const auto& [k, v] : before.headers) {
+    if (k == "ETag") {
+      etag = v;
+    }
+  }
+  REQUIRE_FALSE(etag.empty());
+  json list = json::parse(before.text.value_or(before.body.dump()));
+  REQUIRE(list["services"].size() == 1);
+  CHECK(list["services"][0]["type"] == "http");
+  CHECK(list["services"][0]["owner"].is_null());
+  CHECK(list["services"][0]["tags"] == json::array());
+
+  REQUIRE(rig.handler
+              .putService(
+                  rig.request("PUT", {{"name", "web"}}, {{"owner", "team-a"}, {"tags", {"prod"}}}))
+              .status == 200);
+  get.headers.emplace_back("If-None-Match", etag);
+  auto after = services.list(get);
+  REQUIRE(after.status == 200);  // not 304: the registry changed
+  list = json::parse(after.text.value_or(after.body.dump()));
+  CHECK(list["services"][0]["owner"] == "team-a");
+  CHECK(list["services"][0]["tags"] == json::array({"prod"}));
+
+  api::ApiRequest one;
+  one.method = "GET";
+  one.path_params = {{"name", "web"}};
+  auto view = services.get(one);
+  REQUIRE(view.status == 200);
+  json body = json::parse(view.text.value_or(view.body.dump()));
+  CHECK(body["owner"] == "team-a");
+  CHECK(body["endpoints"] == json::array({"http://10.0.0.1/"}));
+  CHECK(body.contains("recent"));
 }
