@@ -115,6 +115,13 @@ const char* const kCtlUsage =
     "  security findings [--service S] [--severity critical|high|medium|low|unknown]\n"
     "                    [--status new|open|fixed] [--limit N]\n"
     "                                 the findings of each check's newest scan\n"
+    "  services set NAME [--owner O] [--tag T]... [--depends-on S]... [--service-version V]\n"
+    "               [--description D] the registry's operator fields of a service; fields not\n"
+    "                                 given become empty (operator)\n"
+    "  checks list AGENT              the agent's checks managed through the API, with state\n"
+    "  checks add AGENT (--file CHECK.json | JSON)\n"
+    "                                 add or replace one (a `checks:` item as JSON; operator)\n"
+    "  checks rm AGENT NAME           remove one (operator)\n"
     "\n"
     "options:\n"
     "  --hub URL        hub base URL (default: $VITALS_HUB, else http://127.0.0.1:8080)\n"
@@ -256,6 +263,55 @@ Status apiCommand(CtlArgs& a, const std::vector<std::string>& pos, const CtlEnvi
     }
     a.api_path = "/api/v1/audit" + query;
     a.api_list_key = "entries";
+  } else if (cmd == "checks") {
+    if (sub == "list") {
+      shape = only(3, "checks list needs exactly one AGENT");
+      a.api_path = "/api/v1/agents/" + encode(pos.size() > 2 ? pos[2] : "") + "/checks";
+      a.api_list_key = "checks";
+      a.api_columns = {"name", "service", "kind", "state", "error", "updated_at"};
+    } else if (sub == "add") {
+      if (pos.size() < 3 || pos.size() > 4 || (pos.size() == 4) == !a.file.empty()) {
+        return fail("checks add needs AGENT and the check as JSON, or --file CHECK.json");
+      }
+      std::string text = pos.size() == 4 ? pos[3] : "";
+      if (!a.file.empty()) {
+        auto read = env.read_file(a.file);
+        if (!read.ok()) {
+          return fail("cannot read " + a.file + ": " + read.error().message);
+        }
+        text = read.value();
+      }
+      const auto check = nlohmann::json::parse(text, nullptr, false);
+      if (!check.is_object() || !check.contains("name") || !check["name"].is_string()) {
+        return fail("the check must be a JSON object with a \"name\"");
+      }
+      a.api_method = "PUT";
+      a.api_path = "/api/v1/agents/" + encode(pos[2]) + "/checks/" +
+                   encode(check["name"].get<std::string>());
+      a.api_body = check.dump();
+    } else if (sub == "rm") {
+      shape = only(4, "checks rm needs AGENT and NAME");
+      a.api_method = "DELETE";
+      a.api_path = "/api/v1/agents/" + encode(pos.size() > 2 ? pos[2] : "") + "/checks/" +
+                   encode(pos.size() > 3 ? pos[3] : "");
+    } else {
+      return fail("checks takes list AGENT, add AGENT ... or rm AGENT NAME");
+    }
+  } else if (cmd == "services") {
+    if (sub != "set" || pos.size() != 3) {
+      return fail(
+          "services takes set NAME [--owner O] [--tag T]... [--depends-on S]... "
+          "[--service-version V] [--description D]");
+    }
+    nlohmann::json body = nlohmann::json::object();
+    body["owner"] = a.owner.value_or("");
+    body["tags"] = a.tags;
+    body["depends_on"] = a.depends_on;
+    body["version"] = a.service_version.value_or("");
+    body["description"] = a.description.value_or("");
+    a.api_method = "PUT";
+    a.api_path = "/api/v1/services/" + encode(pos[2]);
+    a.api_body = body.dump();
   } else if (cmd == "security") {
     if (sub == "scans") {
       shape = only(2, "security scans takes no arguments (use --service and --limit)");
@@ -504,6 +560,21 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
        : arg == "--errors"   ? a.errors_per_minute
        : arg == "--warnings" ? a.warnings_per_minute
                              : a.target) = *v;
+    } else if (arg == "--owner" || arg == "--tag" || arg == "--depends-on" ||
+               arg == "--service-version" || arg == "--description") {
+      auto v = value();
+      if (!v) {
+        return usage(arg + " needs a value");
+      }
+      if (arg == "--tag") {
+        a.tags.push_back(*v);
+      } else if (arg == "--depends-on") {
+        a.depends_on.push_back(*v);
+      } else {
+        (arg == "--owner"         ? a.owner
+         : arg == "--description" ? a.description
+                                  : a.service_version) = *v;
+      }
     } else if (arg == "--state" || arg == "--service" || arg == "--agent" || arg == "--check" ||
                arg == "--duration" || arg == "--comment") {
       auto v = value();
@@ -694,7 +765,7 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     }
   } else if (cmd == "uptime" || cmd == "repairs" || cmd == "approvals" || cmd == "policies" ||
              cmd == "preflight" || cmd == "audit" || cmd == "federation" || cmd == "security" ||
-             cmd == "logs" || cmd == "jobs") {
+             cmd == "logs" || cmd == "jobs" || cmd == "checks" || cmd == "services") {
     if (auto s = apiCommand(a, positional, env, limit_given); !s.ok()) {
       return s.error();
     }
@@ -775,6 +846,13 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
         "--window, --status, --reason, --file, --actor, --action, --target and "
         "--severity belong to uptime, repairs, preflight override, policies set, audit "
         "and security");
+  }
+
+  if ((a.owner || a.description || a.service_version || !a.tags.empty() || !a.depends_on.empty()) &&
+      !(cmd == "services" && a.api_method == "PUT")) {
+    return usage(
+        "--owner, --tag, --depends-on, --service-version and --description belong to services "
+        "set");
   }
 
   std::optional<std::string> from_file;

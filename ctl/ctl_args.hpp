@@ -78,6 +78,10 @@ struct CtlArgs {
   std::string type;                   // jobs --type
   std::string errors_per_minute;      // logs thresholds set --errors N|none
   std::string warnings_per_minute;    // logs thresholds set --warnings N|none
+
+  // services set: the registry's operator fields (PUT replaces them all)
+  std::optional<std::string> owner, description, service_version;
+  std::vector<std::string> tags, depends_on;
 };
 
 struct CtlEnvironment {

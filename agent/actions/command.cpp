@@ -12,6 +12,8 @@ std::string_view toString(CommandVerb verb) {
       return "diagnose";
     case CommandVerb::Logs:
       return "logs";
+    case CommandVerb::SetChecks:
+      return "set-checks";
     case CommandVerb::Unspecified:
       break;
   }
@@ -20,7 +22,7 @@ std::string_view toString(CommandVerb verb) {
 
 std::optional<CommandVerb> parseCommandVerb(std::string_view token) {
   for (auto v : {CommandVerb::RunAction, CommandVerb::Recheck, CommandVerb::Diagnose,
-                 CommandVerb::Logs}) {
+                 CommandVerb::Logs, CommandVerb::SetChecks}) {
     if (toString(v) == token) {
       return v;
     }

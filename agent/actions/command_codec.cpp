@@ -18,6 +18,8 @@ CommandVerb fromProto(pb::CommandVerb v) {
       return CommandVerb::Diagnose;
     case pb::COMMAND_VERB_LOGS:
       return CommandVerb::Logs;
+    case pb::COMMAND_VERB_SET_CHECKS:
+      return CommandVerb::SetChecks;
     default:
       return CommandVerb::Unspecified;
   }
@@ -70,6 +72,9 @@ Result<Command> decodeCommand(std::string_view bytes, std::string_view subject_v
   c.dry_run = msg.dry_run();
   c.lines = msg.lines();
   c.requested_by = msg.requested_by();
+  for (const auto& check : msg.checks()) {
+    c.api_checks.push_back(ApiCheckDef{check.name(), check.definition()});
+  }
   if (msg.has_deadline()) {
     c.deadline = SystemTime{std::chrono::duration_cast<SystemTime::duration>(
         std::chrono::seconds{msg.deadline().seconds()} +
@@ -98,6 +103,12 @@ std::string encodeCommandReply(const CommandReply& r) {
   }
   for (const auto& a : r.argv) {
     msg.add_argv(a);
+  }
+  for (const auto& o : r.check_results) {
+    auto* out = msg.add_check_results();
+    out->set_name(o.name);
+    out->set_applied(o.applied);
+    out->set_error(o.error);
   }
   return msg.SerializeAsString();
 }

@@ -122,6 +122,9 @@ void CommandHandler::handle(Command command, ReplyFn reply) {
     case CommandVerb::Logs:
       readLogs(ctx);
       return;
+    case CommandVerb::SetChecks:
+      setChecks(ctx);
+      return;
     case CommandVerb::Unspecified:
       break;
   }
@@ -157,13 +160,13 @@ void CommandHandler::runAction(const std::shared_ptr<Context>& ctx) {
   std::uint32_t& busy = running_[action->name];
   if (busy >= action->max_concurrent) {
     reject(ctx, "busy: " + std::to_string(busy) + " run(s) of " + action->name +
-                    " in progress (max_concurrent " + std::to_string(action->max_concurrent) +
-                    ")");
+                    " in progress (max_concurrent " + std::to_string(action->max_concurrent) + ")");
     return;
   }
   const SteadyTime now = clock_.steadyNow();
-  if (auto it = last_start_.find(action->name);
-      it != last_start_.end() && action->cooldown.count() > 0 && now < it->second + action->cooldown) {
+  if (auto it = last_start_.find(action->name); it != last_start_.end() &&
+                                                action->cooldown.count() > 0 &&
+                                                now < it->second + action->cooldown) {
     const auto left = duration_cast<milliseconds>(it->second + action->cooldown - now);
     reject(ctx, "cooldown: " + action->name + " may run again in " +
                     config::formatDuration(std::max(left, milliseconds{1})));
@@ -198,8 +201,8 @@ void CommandHandler::runAction(const std::shared_ptr<Context>& ctx) {
         } else if (p.timed_out) {
           r.outcome = CommandOutcome::Timeout;
           r.exit_code = -1;
-          r.error = "timed out after " + config::formatDuration(timeout) +
-                    " (process group killed)";
+          r.error =
+              "timed out after " + config::formatDuration(timeout) + " (process group killed)";
         } else if (p.signal != 0) {
           r.outcome = CommandOutcome::Failed;
           r.exit_code = 128 + p.signal;
@@ -335,6 +338,23 @@ void CommandHandler::reject(const std::shared_ptr<Context>& ctx, const std::stri
   CommandReply r;
   r.outcome = CommandOutcome::Rejected;
   r.error = why;
+  finish(ctx, std::move(r));
+}
+
+void CommandHandler::setChecks(const std::shared_ptr<Context>& ctx) {
+  if (check_sets_ == nullptr) {
+    reject(ctx, "this agent does not take checks from the hub");
+    return;
+  }
+  CommandReply r;
+  r.check_results = check_sets_->apply(ctx->command.api_checks, ctx->command.dry_run);
+  r.outcome = CommandOutcome::Ok;
+  for (const auto& o : r.check_results) {
+    if (!o.applied) {
+      r.outcome = CommandOutcome::Failed;  // the per-check errors say which
+    }
+  }
+  r.duration = duration_cast<microseconds>(clock_.steadyNow() - ctx->started);
   finish(ctx, std::move(r));
 }
 

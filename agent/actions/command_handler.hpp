@@ -1,6 +1,7 @@
 #pragma once
 // Answers commands from the hub (vitals.cmd.<agent>.<verb>): run a named repair action, run
-// checks now (recheck / diagnose), or return the last lines of a service's log file.
+// checks now (recheck / diagnose), return the last lines of a service's log file, or apply the
+// set of checks managed through the hub's API (set-checks).
 //
 // Rules (reliability rules 15 and 16): only actions named in the agent's own config run, with
 // parameters validated against their patterns and passed as argv (no shell); a request id runs
@@ -62,6 +63,16 @@ class CheckRunner {
   virtual bool runNow(const std::string& check, bool verbose, Done done) = 0;
 };
 
+// Applies the checks managed through the hub's API (agent/reload/api_checks.hpp). Loop thread.
+class CheckSetApplier {
+ public:
+  virtual ~CheckSetApplier() = default;
+  // `checks` is the complete set (API checks not in it stop); with dry_run they are only
+  // validated and nothing changes. One outcome per requested check, in order.
+  virtual std::vector<ApiCheckOutcome> apply(const std::vector<ApiCheckDef>& checks,
+                                             bool dry_run) = 0;
+};
+
 struct CommandSettings {
   std::string agent_id;
   std::vector<ActionConfig> actions;
@@ -76,14 +87,17 @@ class CommandHandler {
  public:
   using ReplyFn = std::function<void(const CommandReply&)>;
 
-  CommandHandler(CommandSettings settings, Clock& clock, WorkQueue& queue,
-                 ActionExecutor& executor, CheckRunner& checks, metrics::Registry& metrics,
+  CommandHandler(CommandSettings settings, Clock& clock, WorkQueue& queue, ActionExecutor& executor,
+                 CheckRunner& checks, metrics::Registry& metrics,
                  std::shared_ptr<spdlog::logger> logger);
   CommandHandler(const CommandHandler&) = delete;
   CommandHandler& operator=(const CommandHandler&) = delete;
 
   // Handles one command; reply is called exactly once (maybe before handle returns).
   void handle(Command command, ReplyFn reply);
+
+  // Where set-checks goes; without one it is refused (REJECTED).
+  void setCheckSetApplier(CheckSetApplier* applier) { check_sets_ = applier; }
 
   // Runs of an action in progress (tests, metrics).
   std::uint32_t running(const std::string& action) const;
@@ -93,6 +107,7 @@ class CommandHandler {
   void runAction(const std::shared_ptr<Context>& ctx);
   void runChecks(const std::shared_ptr<Context>& ctx, bool verbose);
   void readLogs(const std::shared_ptr<Context>& ctx);
+  void setChecks(const std::shared_ptr<Context>& ctx);
   // Replies, audits, counts; stores the reply for the request id unless it was refused.
   void finish(const std::shared_ptr<Context>& ctx, CommandReply reply);
   void reject(const std::shared_ptr<Context>& ctx, const std::string& why);
@@ -103,10 +118,11 @@ class CommandHandler {
   WorkQueue& queue_;
   ActionExecutor& executor_;
   CheckRunner& checks_;
+  CheckSetApplier* check_sets_ = nullptr;
   metrics::Registry& metrics_;
   std::shared_ptr<spdlog::logger> logger_;
   RecentReplies recent_;
-  std::map<std::string, std::uint32_t> running_;   // by action
+  std::map<std::string, std::uint32_t> running_;  // by action
   std::map<std::string, SteadyTime> last_start_;  // by action, for cooldown
 };
 

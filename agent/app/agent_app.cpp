@@ -185,6 +185,17 @@ AgentApp::AgentApp(AgentConfig cfg, std::string config_path, std::string hostnam
       check_runner_(scheduler_),
       commands_(commandSettings(cfg_), clock_, action_queue_, action_executor_, check_runner_,
                 metrics_, logger_),
+      api_checks_(
+          scheduler_, registry_, cfg_.target_allowlist,
+          [this] {
+            LoadOptions options;
+            options.hostname = hostname_;
+            return options;
+          }(),
+          [this](std::size_t checks) {
+            presence_.checksChanged(checks, cfg_.config_hash);  // the hub sees the new set
+          },
+          logger_),
       reloader_(
           config_path_, cfg_, scheduler_, registry_,
           [this](config::Problems& problems) {
@@ -204,7 +215,10 @@ AgentApp::AgentApp(AgentConfig cfg, std::string config_path, std::string hostnam
           [this](const std::string& subject, std::string_view data) {
             return bus_->publish(subject, data);
           },
-          logger_) {}
+          logger_) {
+  commands_.setCheckSetApplier(&api_checks_);
+  reloader_.setApiChecks(&api_checks_);
+}
 
 AgentApp::~AgentApp() = default;
 

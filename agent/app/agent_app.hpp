@@ -12,7 +12,8 @@
 //   publish     the spool, the result pipeline, the scheduler (feeds the pipeline) and presence
 //               (registration, heartbeats, deregistration)
 //   commands    the action pool, executor, check runner, the CommandHandler and its listener
-//   reload      the ConfigReloader (SIGHUP)
+//   reload      the checks managed through the hub's API (set-checks) and the ConfigReloader
+//               (SIGHUP), which leaves those alone
 //   signals     SIGINT/SIGTERM (drain, deregister, stop) and SIGHUP (reload)
 //   joiner      joins the worker pools before anything they reference goes away
 //   listener    the command subscription: last, so it ends first
@@ -141,6 +142,7 @@ class AgentApp {
   CommandHandler commands_;
 
   // ---- reload ----
+  ApiChecks api_checks_;
   ConfigReloader reloader_;
 
   // ---- signals ----

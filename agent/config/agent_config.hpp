@@ -115,6 +115,9 @@ struct AgentConfig {
   std::map<std::string, ServiceSettings> services;  // by service name
   std::string source_file;
   std::string config_hash;  // of the file text; sent in Registration
+  // target_allowlist as a guard policy (never null once loaded): checks with restrict_targets
+  // and the checks managed through the hub's API use it.
+  std::shared_ptr<const net::GuardPolicy> target_allowlist;
 };
 
 }  // namespace vitals::agent

@@ -173,7 +173,8 @@ void readDefaults(config::YamlReader& root, const YAML::Node& doc, CheckDefaults
 
 // `target_allowlist`: CIDRs and host names ("*.corp.example") that checks with
 // restrict_targets may reach although they are not public (docs/security.md).
-void applyTargetAllowlist(config::YamlReader& root, std::vector<CheckConfig>& checks) {
+std::shared_ptr<const net::GuardPolicy> applyTargetAllowlist(config::YamlReader& root,
+                                                             std::vector<CheckConfig>& checks) {
   net::GuardPolicy policy;
   if (auto entries = root.strings("target_allowlist")) {
     for (const auto& e : *entries) {
@@ -199,6 +200,7 @@ void applyTargetAllowlist(config::YamlReader& root, std::vector<CheckConfig>& ch
       tcp->restrict_targets = shared;
     }
   }
+  return shared;
 }
 
 void readNats(config::YamlReader& root, const LoadOptions& options, NatsSettings& out) {
@@ -640,7 +642,7 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
     std::map<std::string, NameSite> names_seen;
     readChecks(*root, doc, defaults, options, names_seen, explained, cfg.checks);
     readIncludes(*root, file, defaults, options, names_seen, explained, raw, cfg);
-    applyTargetAllowlist(*root, cfg.checks);
+    cfg.target_allowlist = applyTargetAllowlist(*root, cfg.checks);
     for (const auto& check : cfg.checks) {
       if (check.source_file != file) {
         cfg.config_hash = hashText(cfg.config_hash + check.definition);  // include files count
@@ -675,6 +677,61 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
     return std::nullopt;
   }
   return cfg;
+}
+
+std::optional<CheckConfig> parseApiCheck(const std::string& text, const std::string& origin,
+                                         std::shared_ptr<const net::GuardPolicy> allowlist,
+                                         const LoadOptions& given_options,
+                                         config::Problems& problems) {
+  LoadOptions options = given_options;
+  if (!options.readable) {
+    options.readable = [](const std::string& p) { return ::access(p.c_str(), R_OK) == 0; };
+  }
+  config::Problems raw;
+  std::set<std::string> explained;
+  std::optional<CheckConfig> check;
+  if (auto root = config::YamlReader::loadString(text, origin, raw)) {
+    if (!root->node().IsMap()) {
+      raw.add(origin, 0, "", "a check is a JSON object");
+    } else {
+      const YAML::Node kind = root->node()["kind"];
+      const bool guarded =
+          kind && kind.IsScalar() && (kind.Scalar() == "http" || kind.Scalar() == "tcp");
+      if (kind && kind.IsScalar() && !guarded) {
+        // exec, container, postgres... reach what only the host's owner may point them at.
+        raw.add(origin, 0, "kind",
+                "kind \"" + kind.Scalar() +
+                    "\" cannot be managed through the API (only http and tcp, whose targets "
+                    "pass the SSRF guard)");
+      } else if (root->has("restrict_targets") && !root->node()["restrict_targets"].IsNull() &&
+                 root->node()["restrict_targets"].Scalar() != "true") {
+        raw.add(origin, 0, "restrict_targets",
+                "is always true for a check managed through the API");
+      } else {
+        std::map<std::string, NameSite> names_seen;
+        check = readCheck(*root, CheckDefaults{}, options, names_seen, explained);
+      }
+    }
+  }
+  for (const auto& p : raw.list()) {
+    if (p.message == "unknown key" && explained.count(p.path) != 0) {
+      continue;
+    }
+    problems.add(p.file, p.line, p.path, p.message);
+  }
+  if (!check || !problems.list().empty()) {
+    return std::nullopt;
+  }
+  // Untrusted target: every hop goes through the guard, with this agent's allowlist.
+  auto policy = allowlist ? std::move(allowlist) : std::make_shared<const net::GuardPolicy>();
+  if (auto* http = std::get_if<HttpCheckSpec>(&check->spec)) {
+    http->restrict_targets = policy;
+  } else if (auto* tcp = std::get_if<TcpCheckSpec>(&check->spec)) {
+    tcp->restrict_targets = policy;
+  }
+  check->source_file = origin;
+  check->definition = "--- api\n" + text;
+  return check;
 }
 
 std::optional<AgentConfig> loadAgentConfigFile(const std::string& path, const LoadOptions& options,

@@ -4,6 +4,7 @@
 // --check-config.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,15 @@ std::optional<AgentConfig> loadAgentConfigFile(const std::string& path, const Lo
                                                config::Problems& problems);
 std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::string& file,
                                             const LoadOptions& options, config::Problems& problems);
+
+// One check managed through the hub's API: `text` is the JSON (or YAML) of one `checks:` item,
+// read by the same reader as the file's checks, with the built-in defaults (not the file's
+// `defaults:`). Only kinds http and tcp, whose targets pass the SSRF guard; restrict_targets is
+// forced on with `allowlist` (the file's target_allowlist; null: none). Problems are reported
+// with `origin` as the file and the key as the path ("url", "port", ...).
+std::optional<CheckConfig> parseApiCheck(const std::string& text, const std::string& origin,
+                                         std::shared_ptr<const net::GuardPolicy> allowlist,
+                                         const LoadOptions& options, config::Problems& problems);
 
 // Parses an http(s) URL into spec.scheme/host/port/path. Returns an error message, or "".
 std::string parseHttpUrl(const std::string& url, HttpCheckSpec& spec);

@@ -40,7 +40,11 @@ bool ConfigReloader::reload() {
     }
     return false;
   }
-  const ReloadPlan plan = planReload(running_, scheduler_.runningChecks(), *next);
+  std::vector<RunningCheck> from_file = scheduler_.runningChecks();
+  if (api_ != nullptr) {
+    std::erase_if(from_file, [this](const RunningCheck& c) { return api_->owns(c.name); });
+  }
+  const ReloadPlan plan = planReload(running_, from_file, *next);
   // Every probe is built before anything changes: a check that cannot start refuses the reload.
   std::vector<std::unique_ptr<Probe>> probes;
   probes.reserve(plan.start.size());
@@ -57,6 +61,11 @@ bool ConfigReloader::reload() {
   }
   for (const auto& name : plan.stop) {
     scheduler_.remove(name);
+  }
+  for (const CheckConfig* c : plan.start) {
+    if (api_ != nullptr && api_->owns(c->name)) {
+      api_->displace(c->name);
+    }
   }
   for (std::size_t i = 0; i < plan.start.size(); ++i) {
     scheduler_.add(scheduledCheck(*plan.start[i]), std::move(probes[i]));

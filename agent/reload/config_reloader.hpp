@@ -17,6 +17,7 @@
 
 #include "agent/config/agent_config.hpp"
 #include "agent/probe/probe_registry.hpp"
+#include "agent/reload/api_checks.hpp"
 #include "agent/scheduler/probe_scheduler.hpp"
 #include "common/config/yaml_reader.hpp"
 #include "common/metrics/metrics.hpp"
@@ -45,6 +46,10 @@ class ConfigReloader {
   // True when the new configuration was applied; false when it was refused (logged).
   bool reload();
 
+  // Checks managed through the hub's API: a reload neither stops nor compares them, and a file
+  // check of the same name displaces one (the file wins).
+  void setApiChecks(ApiChecks* api) { api_ = api; }
+
  private:
   void refuse(const std::string& why);
 
@@ -54,6 +59,7 @@ class ConfigReloader {
   const ProbeRegistry& probes_;
   Load load_;
   Applied applied_;
+  ApiChecks* api_ = nullptr;
   metrics::Gauge& last_success_;
   std::shared_ptr<spdlog::logger> logger_;
 };

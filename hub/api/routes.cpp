@@ -215,6 +215,17 @@ Router buildRouter(const Handlers& h) {
            bind(en, &EnrollmentHandler::revoke),
            Access::Admin});
   }
+  if (h.registry != nullptr) {
+    const auto& rg = *h.registry;
+    r.add({"PUT", "/api/v1/services/{name}", {}, bind(rg, &RegistryHandler::putService)});
+    r.add({"GET", "/api/v1/agents/{id}/checks", {}, bind(rg, &RegistryHandler::listChecks)});
+    r.add({"POST", "/api/v1/agents/{id}/checks", {}, bind(rg, &RegistryHandler::createCheck)});
+    r.add({"PUT", "/api/v1/agents/{id}/checks/{name}", {}, bind(rg, &RegistryHandler::putCheck)});
+    r.add({"DELETE",
+           "/api/v1/agents/{id}/checks/{name}",
+           {},
+           bind(rg, &RegistryHandler::deleteCheck)});
+  }
   r.add({"GET", "/", {}, bind(h.ops, &OpsHandler::dashboard), Access::Public});
   r.add({"GET", "/healthz", {}, bind(h.ops, &OpsHandler::healthz), Access::Public});
   r.add({"GET", "/readyz", {}, bind(h.ops, &OpsHandler::readyz), Access::Public});

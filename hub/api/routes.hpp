@@ -11,6 +11,7 @@
 #include "hub/api/log_stats_handler.hpp"
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/preflight_handler.hpp"
+#include "hub/api/registry_handler.hpp"
 #include "hub/api/repair_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/security_handler.hpp"
@@ -51,6 +52,8 @@ struct Handlers {
   const SecurityHandler* security = nullptr;
   // Log statistics, log-rate thresholds and job runs; served only when set.
   const LogStatsHandler* log_stats = nullptr;
+  // The service registry's writes and the checks managed through the API; served only when set.
+  const RegistryHandler* registry = nullptr;
 };
 
 // The handlers must outlive the router.

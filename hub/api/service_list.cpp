@@ -347,7 +347,40 @@ ServicePage selectServices(std::vector<std::shared_ptr<const ServiceState>> all,
   return page;
 }
 
-std::string serviceListJson(const ServicePage& page, const ServiceListQuery& q, SystemTime now) {
+// The registry's fields of one service (inside its object).
+void writeRegistryFields(Writer& w, const ServiceState& s,
+                         const registry::ServiceRegistry::Snapshot& snapshot) {
+  const registry::ServiceMeta* meta = snapshot.find(s.name);
+  const registry::ServiceFacts facts = registry::factsOf(s);
+  auto text = [&](const char* key, const std::string& value) {
+    w.Key(key);
+    if (value.empty()) {
+      w.Null();
+    } else {
+      writeString(w, value);
+    }
+  };
+  auto list = [&](const char* key, const std::vector<std::string>& items) {
+    w.Key(key);
+    w.StartArray();
+    for (const auto& item : items) {
+      writeString(w, item);
+    }
+    w.EndArray();
+  };
+  static const std::vector<std::string> kNone;
+  text("type", facts.type);
+  text("version", meta != nullptr ? meta->version : "");
+  list("endpoints", facts.endpoints);
+  list("container_ids", facts.containers);
+  text("owner", meta != nullptr ? meta->owner : "");
+  list("tags", meta != nullptr ? meta->tags : kNone);
+  list("depends_on", meta != nullptr ? meta->depends_on : kNone);
+  text("description", meta != nullptr ? meta->description : "");
+}
+
+std::string serviceListJson(const ServicePage& page, const ServiceListQuery& q, SystemTime now,
+                            const registry::ServiceRegistry::Snapshot* registry) {
   std::size_t checks = 0;
   for (const auto& s : page.services) {
     checks += s->checks.size();
@@ -361,6 +394,9 @@ std::string serviceListJson(const ServicePage& page, const ServiceListQuery& q, 
   for (const auto& s : page.services) {
     w.StartObject();
     writeServiceFields(w, *s, now);
+    if (registry != nullptr) {
+      writeRegistryFields(w, *s, *registry);
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -376,11 +412,15 @@ std::string serviceListJson(const ServicePage& page, const ServiceListQuery& q, 
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-std::string serviceJsonText(const ServiceState& s, SystemTime now, std::string_view extra) {
+std::string serviceJsonText(const ServiceState& s, SystemTime now, std::string_view extra,
+                            const registry::ServiceRegistry::Snapshot* registry) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
   writeServiceFields(w, s, now);
+  if (registry != nullptr) {
+    writeRegistryFields(w, s, *registry);
+  }
   w.EndObject();
   std::string out(buffer.GetString(), buffer.GetSize());
   if (!extra.empty()) {

@@ -12,6 +12,7 @@
 #include "common/error/result.hpp"
 #include "common/time/clock.hpp"
 #include "hub/api/api_types.hpp"
+#include "hub/registry/service_registry.hpp"
 #include "hub/state/hub_state.hpp"
 
 namespace vitals::hub::api {
@@ -52,11 +53,15 @@ struct ServicePage {
 ServicePage selectServices(std::vector<std::shared_ptr<const state::ServiceState>> all,
                            const ServiceListQuery& q);
 
-// {"services":[...],"total":N,"next":"cursor"|null}
-std::string serviceListJson(const ServicePage& page, const ServiceListQuery& q, SystemTime now);
+// {"services":[...],"total":N,"next":"cursor"|null}. With a registry snapshot each service also
+// has the registry's fields (type, version, endpoints, container_ids, owner, tags, depends_on,
+// description; docs/service-registry.md).
+std::string serviceListJson(const ServicePage& page, const ServiceListQuery& q, SystemTime now,
+                            const registry::ServiceRegistry::Snapshot* registry = nullptr);
 // One service as the list shows it, with `extra` (a JSON object's members, without braces, or
 // empty) appended: the single-service view adds its recent results that way.
 std::string serviceJsonText(const state::ServiceState& s, SystemTime now,
-                            std::string_view extra = {});
+                            std::string_view extra = {},
+                            const registry::ServiceRegistry::Snapshot* registry = nullptr);
 
 }  // namespace vitals::hub::api

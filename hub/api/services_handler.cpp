@@ -103,15 +103,18 @@ ApiResponse ServicesHandler::list(const ApiRequest& req) const {
   // older tag, which the next request replaces, never an older body under a newer tag. Weak:
   // age_seconds moves with the clock while the state stays the same.
   const std::uint64_t version = state_.version();
-  const std::string etag =
-      "W/\"" + hex(etag_epoch_) + "-" + std::to_string(version) + "-" + hex(queryHash(req)) + "\"";
+  // The registry's fields are in the body too: their version is part of the tag.
+  const auto registry = registry_ != nullptr ? registry_->snapshot() : nullptr;
+  const std::string etag = "W/\"" + hex(etag_epoch_) + "-" + std::to_string(version) +
+                           (registry ? "." + std::to_string(registry->version()) : "") + "-" +
+                           hex(queryHash(req)) + "\"";
   if (const auto* inm = req.header("If-None-Match"); inm != nullptr && matchesTag(*inm, etag)) {
     ApiResponse r = rawJson("", 304);
     r.headers.emplace_back("ETag", etag);
     return r;
   }
   const auto page = selectServices(state_.serviceSnapshots(), query.value());
-  ApiResponse r = rawJson(serviceListJson(page, query.value(), clock_.now()));
+  ApiResponse r = rawJson(serviceListJson(page, query.value(), clock_.now(), registry.get()));
   r.headers.emplace_back("ETag", etag);
   r.headers.emplace_back("Cache-Control", "no-cache");
   return r;
@@ -190,7 +193,8 @@ ApiResponse ServicesHandler::get(const ApiRequest& req) const {
   }
   const std::string extra =
       "\"recent\":" + recent.dump(-1, ' ', false, json::error_handler_t::replace);
-  return rawJson(serviceJsonText(*service, clock_.now(), extra));
+  const auto registry = registry_ != nullptr ? registry_->snapshot() : nullptr;
+  return rawJson(serviceJsonText(*service, clock_.now(), extra, registry.get()));
 }
 
 ApiResponse ServicesHandler::history(const ApiRequest& req) const {

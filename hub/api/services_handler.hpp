@@ -8,6 +8,7 @@
 
 #include "common/time/clock.hpp"
 #include "hub/api/api_types.hpp"
+#include "hub/registry/service_registry.hpp"
 #include "hub/state/hub_state.hpp"
 #include "hub/store/read_store.hpp"
 
@@ -32,8 +33,11 @@ class ServicesHandler {
   ApiResponse history(const ApiRequest& req) const;
   // GET /api/v1/summary: counts by status and the worst services, from memory.
   ApiResponse summary(const ApiRequest& req) const;
+  // The registry whose fields (owner, tags, ...) the views add; none: only the derived ones.
+  void setRegistry(const registry::ServiceRegistry* registry) { registry_ = registry; }
 
  private:
+  const registry::ServiceRegistry* registry_ = nullptr;
   const state::HubState& state_;
   store::ReadStore& store_;
   const Clock& clock_;

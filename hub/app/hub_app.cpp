@@ -140,6 +140,17 @@ std::set<std::string> channelNames(const notify::NotifySettings& n) {
   return names;
 }
 
+// The agents that registered in a committed batch (their checks from the API follow).
+std::vector<std::string> registeredAgents(const store::IngestBatch& batch) {
+  std::vector<std::string> out;
+  for (const auto& event : batch.catalog) {
+    if (const auto* reg = std::get_if<Registration>(&event)) {
+      out.push_back(reg->agent_id);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<HubApp>> HubApp::create(const HubConfig& cfg,
@@ -229,6 +240,12 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       repair_engine_(state_, cfg.services, repair_store_, connect_db_, agent_commands_, clock_,
                      registry_, logger_, repairEngineSettings(cfg.repair)),
       federation_(makeFederation()),
+      registry_store_(pool_),
+      check_sync_(registry_store_, agent_commands_, clock_,
+                  registry::CheckSyncSettings{cfg.hub_id, std::chrono::milliseconds{5000},
+                                              std::chrono::milliseconds{3000},
+                                              std::chrono::milliseconds{5000}},
+                  logger_),
       services_handler_(state_, reads_, clock_),
       agents_handler_(
           reads_, clock_,
@@ -259,6 +276,7 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       log_threshold_cache_(log_thresholds_, clock_, cfg.services, cfg.log_stats.threshold_refresh),
       log_stats_handler_(log_stats_store_, log_thresholds_, cfg.services, clock_,
                          [this] { log_threshold_cache_.invalidate(); }),
+      registry_handler_(registry_store_, service_registry_, check_sync_, state_, reads_, clock_),
       hub_handler_(
           {cfg.hub_id, cfg.replica.id, cfg.replica.group, VITALS_VERSION},
           [this]() -> Result<std::vector<api::LeaseRow>> {
@@ -542,6 +560,7 @@ std::unique_ptr<federation::Federation> HubApp::makeFederation() {
 }
 
 api::Handlers HubApp::apiHandlers() {
+  services_handler_.setRegistry(&service_registry_);  // owner, tags, ... in the services' views
   api::Handlers h{services_handler_, agents_handler_, ops_handler_, uptime_handler_,
                   &alerts_handler_};
   h.incidents = &incidents_handler_;
@@ -550,6 +569,7 @@ api::Handlers HubApp::apiHandlers() {
   h.audit = &audit_handler_;
   h.security = &security_handler_;
   h.log_stats = &log_stats_handler_;
+  h.registry = &registry_handler_;
   h.hub = &hub_handler_;
   h.stream = &stream_handler_;
   h.preflight = &preflight_handler_;
@@ -721,10 +741,22 @@ void HubApp::startLoops() {
   processor_.setCommitHook([this](const store::IngestBatch& batch) {
     tracker_.onCommitted(batch);
     log_rates_->onCommitted(batch);
+    check_sync_.onRegistered(registeredAgents(batch));  // API checks follow registrations
     state_sync_.publishBatch(batch);  // after the tracker: its recorded statuses go along
   });
   state_sync_.start();
   sync_holder_->store(&state_sync_);
+  // The registry's operator fields: read now, and again every few seconds (other replicas'
+  // PUTs) on the check sync's thread.
+  auto refresh_registry = [this] {
+    if (auto meta = registry_store_.loadMeta(); meta.ok()) {
+      service_registry_.replaceAll(meta.value());
+    } else {
+      logger_->debug("registry refresh: {}", meta.error().describe());
+    }
+  };
+  refresh_registry();
+  check_sync_.start(refresh_registry);
   lease_thread_.start([this] { lease_renewer_.start(); },
                       [this] {
                         lease_renewer_.stop();

@@ -16,6 +16,8 @@
 //   alerts      the alert engine over status_changes; the API's incident store
 //   repair      agent commands, the repair guard store and the repair engine
 //   federation  summaries out, the other hubs' in, the registry and global view (optional)
+//   registry    operator fields per service (owner, tags, ...), the checks managed through the
+//               API and their sync to agents (set-checks, on its own thread)
 //   api reads   services, agents, readiness, uptime, alert configs, keys, incidents, repair, audit
 //   preflight   the checklist runner (its checks read the stores above) and its handler
 //   events      inbound event rules, the guarded action runner and the processor
@@ -63,6 +65,7 @@
 #include "hub/api/log_stats_handler.hpp"
 #include "hub/api/ops_handler.hpp"
 #include "hub/api/preflight_handler.hpp"
+#include "hub/api/registry_handler.hpp"
 #include "hub/api/repair_handler.hpp"
 #include "hub/api/router.hpp"
 #include "hub/api/routes.hpp"
@@ -96,6 +99,9 @@
 #include "hub/preflight/pg_override_store.hpp"
 #include "hub/preflight/preflight_runner.hpp"
 #include "hub/preflight/preflight_scheduler.hpp"
+#include "hub/registry/check_sync.hpp"
+#include "hub/registry/pg_registry_store.hpp"
+#include "hub/registry/service_registry.hpp"
 #include "hub/repair/agent_commands.hpp"
 #include "hub/repair/pg_repair_store.hpp"
 #include "hub/repair/repair_engine.hpp"
@@ -219,6 +225,11 @@ class HubApp {
   // ---- federation (federation.enabled; docs/federation.md) ----
   std::unique_ptr<federation::Federation> federation_;
 
+  // ---- registry (operator fields per service; checks managed through the API) ----
+  registry::ServiceRegistry service_registry_;
+  registry::PgRegistryStore registry_store_;
+  registry::CheckSync check_sync_;
+
   // ---- api reads ----
   api::ServicesHandler services_handler_;
   api::AgentsHandler agents_handler_;
@@ -241,6 +252,7 @@ class HubApp {
   logstats::PgThresholdStore log_thresholds_;
   logstats::ThresholdCache log_threshold_cache_;
   api::LogStatsHandler log_stats_handler_;
+  api::RegistryHandler registry_handler_;
   api::HubHandler hub_handler_;
   api::StreamHandler stream_handler_;
   std::unique_ptr<api::FederationHandler> federation_handler_;  // with federation_

@@ -22,6 +22,9 @@ pb::CommandVerb verbOf(const std::string& verb) {
   if (verb == "logs") {
     return pb::COMMAND_VERB_LOGS;
   }
+  if (verb == "set-checks") {
+    return pb::COMMAND_VERB_SET_CHECKS;
+  }
   return pb::COMMAND_VERB_UNSPECIFIED;
 }
 
@@ -57,6 +60,11 @@ Result<AgentReply> NatsAgentCommands::send(const AgentCommand& c) {
   m.set_dry_run(c.dry_run);
   m.set_lines(c.lines);
   m.set_requested_by(c.requested_by);
+  for (const auto& check : c.checks) {
+    auto* out = m.add_checks();
+    out->set_name(check.name);
+    out->set_definition(check.definition);
+  }
   auto bytes = request_(subjects::command(c.agent, c.verb), m.SerializeAsString(), c.timeout);
   if (!bytes.ok()) {
     return Error{
@@ -81,6 +89,9 @@ Result<AgentReply> NatsAgentCommands::send(const AgentCommand& c) {
   }
   r.lines.assign(reply.lines().begin(), reply.lines().end());
   r.argv.assign(reply.argv().begin(), reply.argv().end());
+  for (const auto& applied : reply.check_results()) {
+    r.check_results.push_back({applied.name(), applied.applied(), applied.error()});
+  }
   return r;
 }
 

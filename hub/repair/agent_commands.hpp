@@ -15,8 +15,21 @@
 
 namespace vitals::hub::repair {
 
+// A check managed through the API, as set-checks sends it: its name and JSON definition.
+struct ApiCheckDefinition {
+  std::string name;
+  std::string definition;
+};
+
+// What the agent did with one of them.
+struct ApiCheckApplied {
+  std::string name;
+  bool applied = false;
+  std::string error;
+};
+
 struct AgentCommand {
-  std::string verb;  // "run-action", "recheck", "diagnose", "logs"
+  std::string verb;  // "run-action", "recheck", "diagnose", "logs", "set-checks"
   std::string request_id;
   std::string agent;
   std::string action;   // run-action
@@ -26,6 +39,7 @@ struct AgentCommand {
   std::uint32_t lines = 0;  // logs
   std::string requested_by;
   std::chrono::milliseconds timeout{10000};
+  std::vector<ApiCheckDefinition> checks;  // set-checks: the agent's whole set
 };
 
 struct AgentReply {
@@ -35,9 +49,10 @@ struct AgentReply {
   std::string output;
   bool output_truncated = false;
   std::string error;
-  std::vector<CheckResult> results;  // recheck / diagnose
-  std::vector<std::string> lines;    // logs
-  std::vector<std::string> argv;     // run-action
+  std::vector<CheckResult> results;            // recheck / diagnose
+  std::vector<std::string> lines;              // logs
+  std::vector<std::string> argv;               // run-action
+  std::vector<ApiCheckApplied> check_results;  // set-checks
 };
 
 class AgentCommands {

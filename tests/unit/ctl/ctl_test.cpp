@@ -425,3 +425,46 @@ TEST_CASE("logs and jobs commands become their API calls, and bad flags are refu
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.error().message, Catch::Contains(c.message));
 }
+
+TEST_CASE("checks and services set become the registry's API calls", "[ctl][unit]") {
+  auto a = parse({"checks", "list", "node-1"});
+  REQUIRE(a.ok());
+  CHECK(a->api_method == "GET");
+  CHECK(a->api_path == "/api/v1/agents/node-1/checks");
+  CHECK(a->api_list_key == "checks");
+
+  a = parse({"checks", "add", "node-1", R"({"name":"web","kind":"tcp","host":"h","port":80})"});
+  REQUIRE(a.ok());
+  CHECK(a->api_method == "PUT");
+  CHECK(a->api_path == "/api/v1/agents/node-1/checks/web");
+  CHECK(json::parse(*a->api_body)["port"] == 80);
+
+  a = parse(
+      {"checks", "add", "node-1", "--file", "c.json"},
+      test::fakeEnv({}, {{"c.json", R"({"name":"db","kind":"tcp","host":"h","port":5432})"}}));
+  REQUIRE(a.ok());
+  CHECK(a->api_path == "/api/v1/agents/node-1/checks/db");
+
+  a = parse({"checks", "rm", "node-1", "web"});
+  REQUIRE(a.ok());
+  CHECK(a->api_method == "DELETE");
+  CHECK(a->api_path == "/api/v1/agents/node-1/checks/web");
+
+  a = parse({"services", "set", "web", "--owner", "team-a", "--tag", "prod", "--tag", "edge",
+             "--depends-on", "db", "--service-version", "1.2"});
+  REQUIRE(a.ok());
+  CHECK(a->api_method == "PUT");
+  CHECK(a->api_path == "/api/v1/services/web");
+  const auto body = json::parse(*a->api_body);
+  CHECK(body["owner"] == "team-a");
+  CHECK(body["tags"] == json({"prod", "edge"}));
+  CHECK(body["depends_on"] == json({"db"}));
+  CHECK(body["version"] == "1.2");
+  CHECK(body["description"] == "");
+
+  CHECK_FALSE(parse({"checks", "add", "node-1", "not json"}).ok());
+  CHECK_FALSE(parse({"checks", "add", "node-1"}).ok());
+  CHECK_FALSE(parse({"checks", "rm", "node-1"}).ok());
+  CHECK_FALSE(parse({"services", "set"}).ok());
+  CHECK_FALSE(parse({"status", "--owner", "x"}).ok());
+}

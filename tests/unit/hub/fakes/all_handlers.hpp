@@ -17,6 +17,7 @@
 #include "tests/unit/hub/fakes/fake_log_stats.hpp"
 #include "tests/unit/hub/fakes/fake_preflight.hpp"
 #include "tests/unit/hub/fakes/fake_read_store.hpp"
+#include "tests/unit/hub/fakes/fake_registry_store.hpp"
 #include "tests/unit/hub/fakes/fake_status_store.hpp"
 
 namespace vitals::test {
@@ -96,6 +97,12 @@ struct AllHandlers {
   hub::enroll::Enrollment enrollment{enroll_store, identities, enroll_random, time};
   hub::api::EnrollmentHandler enrollment_handler{
       enrollment, enroll_store, {"hub-test", "nats://127.0.0.1:4222"}, time};
+  // The service registry and the checks managed through the API (the sync never starts).
+  hub::registry::ServiceRegistry service_registry;
+  FakeRegistryStore registry_store;
+  hub::registry::CheckSync check_sync{registry_store, agent_commands, time, {}, null_logger};
+  hub::api::RegistryHandler registry_handler{
+      registry_store, service_registry, check_sync, state, store, time};
 
   // Log statistics, thresholds and job runs.
   FakeLogStats log_stats_store;
@@ -117,6 +124,7 @@ struct AllHandlers {
     h.federation = &federation;
     h.enrollment = &enrollment_handler;
     h.log_stats = &log_stats;
+    h.registry = &registry_handler;
     return hub::api::buildRouter(h);
   }
 };
