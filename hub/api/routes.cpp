@@ -9,7 +9,7 @@ Router buildRouter(const Handlers& h) {
   };
   r.add({"GET",
          "/api/v1/services",
-         {"status", "q", "agent", "sort", "limit", "cursor"},
+         {"status", "q", "agent", "tag", "type", "sort", "limit", "cursor"},
          bind(h.services, &ServicesHandler::list)});
   r.add({"GET", "/api/v1/summary", {"limit"}, bind(h.services, &ServicesHandler::summary)});
   r.add({"GET", "/api/v1/services/{name}", {}, bind(h.services, &ServicesHandler::get)});

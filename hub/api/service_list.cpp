@@ -103,7 +103,8 @@ ServicePosition positionOf(const ServiceState& s, ServiceSort sort) {
   return {sortKey(s, sort), s.name};
 }
 
-bool matches(const ServiceState& s, const ServiceListQuery& q) {
+bool matches(const ServiceState& s, const ServiceListQuery& q,
+             const registry::ServiceRegistry::Snapshot* registry) {
   if (!q.statuses.empty() &&
       std::find(q.statuses.begin(), q.statuses.end(), s.status) == q.statuses.end()) {
     return false;
@@ -114,6 +115,15 @@ bool matches(const ServiceState& s, const ServiceListQuery& q) {
   if (!q.agent.empty() && std::none_of(s.checks.begin(), s.checks.end(), [&](const CheckState& c) {
         return c.agent_id == q.agent;
       })) {
+    return false;
+  }
+  if (!q.tag.empty()) {
+    const auto* meta = registry != nullptr ? registry->find(s.name) : nullptr;
+    if (meta == nullptr || !std::binary_search(meta->tags.begin(), meta->tags.end(), q.tag)) {
+      return false;
+    }
+  }
+  if (!q.type.empty() && registry::factsOf(s).type != q.type) {
     return false;
   }
   return true;
@@ -260,6 +270,15 @@ Result<ServiceListQuery> parseServiceListQuery(const ApiRequest& req) {
     }
     q.agent = *v;
   }
+  for (const auto& [name, field] :
+       {std::pair<const char*, std::string*>{"tag", &q.tag}, {"type", &q.type}}) {
+    if (const auto* v = req.param(name)) {
+      if (v->empty() || v->size() > 128) {
+        return badParameterError(name, "expected 1 to 128 characters");
+      }
+      *field = *v;
+    }
+  }
   if (const auto* v = req.param("sort")) {
     std::string_view field = *v;
     if (!field.empty() && field.front() == '-') {
@@ -301,9 +320,10 @@ std::string encodeServiceCursor(const ServiceListQuery& q, const ServicePosition
 }
 
 ServicePage selectServices(std::vector<std::shared_ptr<const ServiceState>> all,
-                           const ServiceListQuery& q) {
+                           const ServiceListQuery& q,
+                           const registry::ServiceRegistry::Snapshot* registry) {
   ServicePage page;
-  std::erase_if(all, [&](const auto& s) { return !matches(*s, q); });
+  std::erase_if(all, [&](const auto& s) { return !matches(*s, q, registry); });
   page.total = all.size();
   if (q.sort != ServiceSort::Name || q.descending) {
     // Keys computed once per service, names compared by reference.

@@ -31,6 +31,8 @@ struct ServiceListQuery {
   std::vector<HealthStatus> statuses;  // empty: any
   std::string name_glob;               // empty: any ('*' and '?')
   std::string agent;                   // empty: any; else services with a check of this agent
+  std::string tag;                     // empty: any; else services the registry tags so
+  std::string type;                    // empty: any; else the registry's derived type (http, ...)
   ServiceSort sort = ServiceSort::Name;
   bool descending = false;
   std::optional<int> limit;  // none: every match
@@ -50,8 +52,10 @@ struct ServicePage {
 };
 
 // Filters, orders and cuts `all` (HubState::serviceSnapshots(), sorted by name).
+// `registry` answers tag= (no registry: no service has a tag).
 ServicePage selectServices(std::vector<std::shared_ptr<const state::ServiceState>> all,
-                           const ServiceListQuery& q);
+                           const ServiceListQuery& q,
+                           const registry::ServiceRegistry::Snapshot* registry = nullptr);
 
 // {"services":[...],"total":N,"next":"cursor"|null}. With a registry snapshot each service also
 // has the registry's fields (type, version, endpoints, container_ids, owner, tags, depends_on,

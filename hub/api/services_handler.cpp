@@ -113,7 +113,7 @@ ApiResponse ServicesHandler::list(const ApiRequest& req) const {
     r.headers.emplace_back("ETag", etag);
     return r;
   }
-  const auto page = selectServices(state_.serviceSnapshots(), query.value());
+  const auto page = selectServices(state_.serviceSnapshots(), query.value(), registry.get());
   ApiResponse r = rawJson(serviceListJson(page, query.value(), clock_.now(), registry.get()));
   r.headers.emplace_back("ETag", etag);
   r.headers.emplace_back("Cache-Control", "no-cache");

@@ -205,3 +205,24 @@ TEST_CASE("the summary counts services by status and lists the worst first", "[h
   CHECK(r.body["worst"][0]["status"] == "down");
   CHECK(f.handler.summary(get({{"limit", "0"}})).status == 400);
 }
+
+TEST_CASE("the service list filters by the registry's tags and derived type", "[hub][unit][api]") {
+  Fixture f;
+  fill(f.state, 6);
+  registry::ServiceRegistry reg;
+  registry::ServiceMeta meta;
+  meta.name = "svc-01";
+  meta.tags = {"db", "prod"};
+  reg.put(meta);
+  meta.name = "svc-04";
+  meta.tags = {"prod"};
+  reg.put(meta);
+  f.handler.setRegistry(&reg);
+  CHECK(names(f.list({{"tag", "prod"}})) == std::vector<std::string>{"svc-01", "svc-04"});
+  CHECK(names(f.list({{"tag", "db"}, {"status", "healthy"}})) ==
+        std::vector<std::string>{"svc-01"});
+  CHECK(f.list({{"tag", "nobody"}}).at("total") == 0);
+  CHECK(f.list({{"type", "http"}}).at("total") == 6);  // every check is an http check
+  CHECK(f.list({{"type", "redis"}}).at("total") == 0);
+  CHECK(f.handler.list(get({{"tag", ""}})).status == 400);
+}
