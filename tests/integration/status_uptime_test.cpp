@@ -80,6 +80,24 @@ std::string serviceStatus(int port, const std::string& name) {
   return body.is_object() ? body.value("status", "") : "";
 }
 
+// A fresh database with the hub's schema applied (store-level tests without a hub process).
+struct MigratedDb {
+  std::string conninfo;
+  hub::store::PgConnectOptions pg;
+  std::shared_ptr<spdlog::logger> logger =
+      log::makeLogger("test", log::LogOptions{"warn", log::Format::Text});
+
+  explicit MigratedDb(const std::string& name) {
+    conninfo = Fixture::load().freshDatabase(name);
+    pg.conninfo = conninfo;
+    auto conn = hub::store::PgConnection::connect(pg, logger);
+    REQUIRE(conn.ok());
+    auto migrations = hub::store::parseMigrations(hub::store::embeddedSchemaFiles());
+    REQUIRE(migrations.ok());
+    REQUIRE(hub::store::migrate(*conn.value(), migrations.value(), *logger).ok());
+  }
+};
+
 }  // namespace
 
 TEST_CASE(
@@ -244,19 +262,9 @@ TEST_CASE(
 
 TEST_CASE("PostgreSQL uptime windows, rollup checkpoints and totals agree across hour boundaries",
           "[integration][status]") {
-  const auto fx = Fixture::load();
-  const auto conninfo = fx.freshDatabase("status_rollups");
-  auto logger = log::makeLogger("test", log::LogOptions{"warn", log::Format::Text});
-  hub::store::PgConnectOptions pg;
-  pg.conninfo = conninfo;
-  {
-    auto conn = hub::store::PgConnection::connect(pg, logger);
-    REQUIRE(conn.ok());
-    auto migrations = hub::store::parseMigrations(hub::store::embeddedSchemaFiles());
-    REQUIRE(migrations.ok());
-    REQUIRE(hub::store::migrate(*conn.value(), migrations.value(), *logger).ok());
-  }
-  hub::store::PgPool pool(pg, 2, logger);
+  const MigratedDb db("status_rollups");
+  const std::string& conninfo = db.conninfo;
+  hub::store::PgPool pool(db.pg, 2, db.logger);
   hub::store::PgStatusStore store(pool);
   // A fixed past hour h0: healthy 00:30-02:15, down 02:15-02:45, then healthy (ongoing).
   const SystemTime h0 = hub::policy::hourOf(SystemTime{std::chrono::seconds{1'800'000'000}});
@@ -365,19 +373,8 @@ TEST_CASE(
     "uptime totals for all services match the per-service totals as windows close, "
     "checkpoints run and a late checkpoint rewrites hours before the window",
     "[integration][status]") {
-  const auto fx = Fixture::load();
-  const auto conninfo = fx.freshDatabase("status_totals_cache");
-  auto logger = log::makeLogger("test", log::LogOptions{"warn", log::Format::Text});
-  hub::store::PgConnectOptions pg;
-  pg.conninfo = conninfo;
-  {
-    auto conn = hub::store::PgConnection::connect(pg, logger);
-    REQUIRE(conn.ok());
-    auto migrations = hub::store::parseMigrations(hub::store::embeddedSchemaFiles());
-    REQUIRE(migrations.ok());
-    REQUIRE(hub::store::migrate(*conn.value(), migrations.value(), *logger).ok());
-  }
-  hub::store::PgPool pool(pg, 2, logger);
+  const MigratedDb db("status_totals_cache");
+  hub::store::PgPool pool(db.pg, 2, db.logger);
   hub::store::PgStatusStore store(pool);
   const SystemTime h0 = hub::policy::hourOf(SystemTime{std::chrono::seconds{1'800'000'000}});
   using hub::policy::Cause;
