@@ -60,6 +60,9 @@ class NoStore final : public hub::store::ReadStore {
   Result<std::vector<hub::store::AgentRecord>> agents() override {
     return Error{"bench", "unused", {}};
   }
+  Result<std::optional<hub::store::AgentRecord>> agent(const std::string&) override {
+    return Error{"bench", "unused", {}};
+  }
   Result<std::vector<hub::store::StoredCheck>> checks() override {
     return Error{"bench", "unused", {}};
   }

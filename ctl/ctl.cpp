@@ -72,8 +72,30 @@ int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& o
       }
       return 0;
     }
+    case Command::AgentShow: {
+      auto body = api.get("/api/v1/agents/" + urlEncode(args.service));
+      if (!body.ok()) {
+        return fail(err, body.error());
+      }
+      if (args.output == Output::Json) {
+        print(out, body.value());
+      } else {
+        out << formatAgent(body.value());
+      }
+      return 0;
+    }
     case Command::History: {
       std::string base = "/api/v1/services/" + urlEncode(args.service) + "/history?";
+      if (args.service.empty()) {
+        base = "/api/v1/history?";
+        for (const auto& [k, v] : {std::pair<std::string, std::string>{"status", args.status},
+                                   {"service", args.alert_service},
+                                   {"agent", args.agent == "*" ? std::string() : args.agent}}) {
+          if (!v.empty()) {
+            base += k + "=" + urlEncode(v) + "&";
+          }
+        }
+      }
       if (args.since) {
         base += "since=" + urlEncode(resolveTime(*args.since, clock)) + "&";
       }
@@ -107,7 +129,7 @@ int runCtl(const CtlArgs& args, HubApi& api, const Clock& clock, std::ostream& o
       if (args.output == Output::Json) {
         print(out, json{{"results", results}, {"next", next}});
       } else {
-        out << formatHistory(results);
+        out << formatHistory(results, args.service.empty());
       }
       return 0;
     }

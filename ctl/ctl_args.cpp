@@ -64,10 +64,12 @@ const char* const kCtlUsage =
     "commands:\n"
     "  status [--status S,..] [--service GLOB] [--agent ID]\n"
     "                                 services and their checks (filtered by the hub)\n"
-    "  history SERVICE [--since T] [--until T] [--limit N]\n"
+    "  history [SERVICE] [--since T] [--until T] [--limit N]\n"
+    "          without SERVICE: every service, [--status S,..] [--service GLOB,..] [--agent ID]\n"
     "                                 results of one service, newest first; T is RFC 3339\n"
     "                                 (2026-01-02T03:04:05Z) or an age such as 30m, 2h, 1d\n"
     "  agents                         known agents\n"
+    "  agents show ID                 one agent: its actions with their parameters, its checks\n"
     "  agents enroll-token [--ttl 1h] [--labels k=v,...]\n"
     "                                 a one-time token for `vitals-agent enroll` (admin)\n"
     "  agents tokens                  enrollment tokens made (admin)\n"
@@ -703,6 +705,12 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
       }
       a.api_method = "POST";
       a.api_path = "/api/v1/agents/" + encode(positional[2]) + "/revoke";
+    } else if (sub == "show") {
+      if (positional.size() != 3 || positional[2].empty()) {
+        return usage("agents show needs exactly one agent ID");
+      }
+      a.command = Command::AgentShow;
+      a.service = positional[2];
     } else if (sub == "forget") {
       if (positional.size() != 3 || positional[2].empty()) {
         return usage("agents forget needs exactly one agent ID");
@@ -710,7 +718,7 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
       a.api_method = "DELETE";
       a.api_path = "/api/v1/agents/" + encode(positional[2]);
     } else {
-      return usage("agents takes nothing, enroll-token, tokens, revoke ID or forget ID");
+      return usage("agents takes nothing, show ID, enroll-token, tokens, revoke ID or forget ID");
     }
     if ((!a.ttl.empty() || !a.labels.empty()) && sub != "enroll-token") {
       return usage("--ttl and --labels belong to agents enroll-token");
@@ -732,10 +740,16 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     }
   } else if (cmd == "history") {
     a.command = Command::History;
-    if (positional.size() != 2) {
-      return usage("history needs exactly one SERVICE");
+    if (positional.size() > 2) {
+      return usage("history takes at most one SERVICE");
     }
-    a.service = positional[1];
+    if (positional.size() == 2) {
+      a.service = positional[1];
+      if (!a.status.empty() || a.agent != "*" || !a.alert_service.empty()) {
+        return usage(
+            "--status, --service and --agent belong to history across services (no SERVICE)");
+      }
+    }
   } else if (cmd == "keys") {
     const std::string sub = positional.size() > 1 ? positional[1] : "";
     if (sub == "list") {
@@ -815,16 +829,16 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     return usage("unknown command \"" + cmd + "\"");
   }
   if (a.command != Command::SilencesAdd &&
-      ((a.agent != "*" && a.command != Command::Status) || a.check != "*" || !a.duration.empty() ||
-       !a.comment.empty() || a.maintenance)) {
+      ((a.agent != "*" && a.command != Command::Status && a.command != Command::History) ||
+       a.check != "*" || !a.duration.empty() || !a.comment.empty() || a.maintenance)) {
     return usage(
         "--agent, --check, --duration, --comment and --maintenance belong to silences add "
-        "(--agent also to status)");
+        "(--agent also to status and history)");
   }
   if (!a.alert_service.empty() && a.command != Command::SilencesAdd &&
       a.command != Command::AlertsList && a.command != Command::Api &&
-      a.command != Command::Status) {
-    return usage("--service belongs to status, alerts (list) and silences add");
+      a.command != Command::Status && a.command != Command::History) {
+    return usage("--service belongs to status, history, alerts (list) and silences add");
   }
   if (a.command != Command::KeysCreate && a.command != Command::Api &&
       (!a.key_name.empty() || !a.key_role.empty() || !a.key_expires.empty())) {
@@ -839,7 +853,8 @@ Result<CtlArgs> parseCtlArgs(const std::vector<std::string>& argv, const CtlEnvi
     return usage("--ttl and --labels belong to agents enroll-token");
   }
   if (a.command != Command::Api &&
-      (!a.window.empty() || (!a.status.empty() && a.command != Command::Status) ||
+      (!a.window.empty() ||
+       (!a.status.empty() && a.command != Command::Status && a.command != Command::History) ||
        !a.reason.empty() || !a.file.empty() || !a.actor.empty() || !a.action.empty() ||
        !a.target.empty() || !a.severity.empty())) {
     return usage(

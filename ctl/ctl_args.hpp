@@ -17,6 +17,7 @@ enum class Command {
   Status,
   History,
   Agents,
+  AgentShow,  // agents show ID (service holds the ID)
   KeysList,
   KeysCreate,
   KeysRevoke,

@@ -120,20 +120,60 @@ std::string formatStatus(const json& body) {
   return renderTable(rows);
 }
 
-std::string formatHistory(const json& results) {
+std::string formatHistory(const json& results, bool with_service) {
   std::vector<std::vector<std::string>> rows{
       {"TIME", "CHECK", "AGENT", "STATUS", "LATENCY", "MESSAGE"}};
+  if (with_service) {
+    rows[0].insert(rows[0].begin() + 1, "SERVICE");
+  }
   if (results.is_array()) {
     for (const auto& r : results) {
       rows.push_back({str(r, "observed_at"), str(r, "check"), str(r, "agent"), str(r, "status"),
                       formatLatency(r.value("latency_ms", json())),
                       oneLine(str(r, "message", ""))});
+      if (with_service) {
+        rows.back().insert(rows.back().begin() + 1, str(r, "service"));
+      }
     }
   }
   if (rows.size() == 1) {
     return "no results\n";
   }
   return renderTable(rows);
+}
+
+std::string formatAgent(const json& a) {
+  const bool stopped = a.contains("deregistered_at") && !a["deregistered_at"].is_null();
+  std::string out = "agent " + str(a, "id") + " on " + str(a, "hostname") + ", version " +
+                    str(a, "version") + ", " + (stopped ? "stopped" : "running") + ", last seen " +
+                    formatAge(a.value("age_seconds", json())) + " ago\n";
+  std::vector<std::vector<std::string>> actions{
+      {"ACTION", "PARAMETERS", "TIMEOUT", "COOLDOWN", "MAX"}};
+  auto seconds = [](const json& ms) {
+    return ms.is_number() ? std::to_string(ms.get<long long>() / 1000) + "s" : std::string("-");
+  };
+  for (const auto& action : arrayAt(a, "actions")) {
+    std::string params;
+    if (action.contains("params") && action["params"].is_array()) {
+      for (const auto& p : action["params"]) {
+        params += (params.empty() ? "" : " ") + str(p, "name") + "=/" + str(p, "pattern") + "/";
+      }
+    } else {
+      params = "?";  // the agent sent names only
+    }
+    actions.push_back({str(action, "name"), params.empty() ? "-" : params,
+                       seconds(action.value("timeout_ms", json())),
+                       seconds(action.value("cooldown_ms", json())),
+                       str(action, "max_concurrent")});
+  }
+  out += actions.size() == 1 ? "no actions\n" : renderTable(actions);
+  std::vector<std::vector<std::string>> checks{{"SERVICE", "CHECK", "KIND", "STATUS", "TARGET"}};
+  for (const auto& c : arrayAt(a, "checks")) {
+    checks.push_back(
+        {str(c, "service"), str(c, "check"), str(c, "kind"), str(c, "status"), str(c, "target")});
+  }
+  out += checks.size() == 1 ? "no checks\n" : renderTable(checks);
+  return out;
 }
 
 std::string formatAgents(const json& body) {

@@ -18,9 +18,12 @@ std::string renderTable(const std::vector<std::vector<std::string>>& rows);
 // service with its agent and message.
 std::string formatStatus(const nlohmann::json& body);
 // History results (array) -> TIME CHECK AGENT STATUS LATENCY MESSAGE.
-std::string formatHistory(const nlohmann::json& results);
+// with_service: a SERVICE column (history across services).
+std::string formatHistory(const nlohmann::json& results, bool with_service = false);
 // GET /api/v1/agents body -> AGENT HOST VERSION LAST SEEN CHECKS STATE.
 std::string formatAgents(const nlohmann::json& body);
+// GET /api/v1/agents/{id}: a header line, the actions (controller inventory), the checks.
+std::string formatAgent(const nlohmann::json& agent);
 // GET /api/v1/keys -> ID NAME ROLE PREFIX STATE CREATOR LAST USED EXPIRES.
 std::string formatKeys(const nlohmann::json& body);
 std::string formatAlerts(const nlohmann::json& body);

@@ -172,6 +172,12 @@ AgentApp::AgentApp(AgentConfig cfg, std::string config_path, std::string hostnam
             pres.config_hash = cfg_.config_hash;
             for (const auto& action : cfg_.actions) {
               pres.actions.push_back(action.name);
+              ActionSpec spec{
+                  action.name, {}, action.timeout, action.cooldown, action.max_concurrent};
+              for (const auto& p : action.params) {
+                spec.params.push_back({p.name, p.pattern});
+              }
+              pres.action_specs.push_back(std::move(spec));
             }
             return pres;
           }(),

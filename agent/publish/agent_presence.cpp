@@ -48,6 +48,7 @@ Registration AgentPresence::buildRegistration(bool with_checks) const {
   reg.config_hash = settings_.config_hash;
   reg.labels = settings_.labels;
   reg.actions = settings_.actions;
+  reg.action_specs = settings_.action_specs;
   return reg;
 }
 

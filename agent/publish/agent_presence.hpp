@@ -37,7 +37,8 @@ struct PresenceSettings {
   std::function<std::vector<CheckSpec>()> checks;
   std::size_t check_count = 0;  // reported in heartbeats
   std::map<std::string, std::string> labels;
-  std::vector<std::string> actions;  // names of the repair actions this agent may run
+  std::vector<std::string> actions;      // names of the repair actions this agent may run
+  std::vector<ActionSpec> action_specs;  // the same, with parameters and limits
   std::string config_hash;
   std::chrono::milliseconds retry_min{500};  // registration retry backoff
   std::chrono::milliseconds retry_max{10000};

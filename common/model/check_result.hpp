@@ -51,6 +51,21 @@ struct CheckSpec {
   std::chrono::milliseconds degraded_latency{0};
 };
 
+// A named action an agent offers (name, parameters, limits; never its command line).
+struct ActionSpec {
+  struct Param {
+    std::string name;
+    std::string pattern;
+    bool operator==(const Param&) const = default;
+  };
+  std::string name;
+  std::vector<Param> params;
+  std::chrono::milliseconds timeout{0};
+  std::chrono::milliseconds cooldown{0};
+  std::uint32_t max_concurrent = 0;
+  bool operator==(const ActionSpec&) const = default;
+};
+
 struct Registration {
   std::string agent_id;
   std::string boot_id;
@@ -58,6 +73,7 @@ struct Registration {
   std::string version;
   std::vector<CheckSpec> checks;
   std::vector<std::string> actions;
+  std::vector<ActionSpec> action_specs;  // the same actions with parameters (newer agents)
   SystemTime sent_at{};
   std::string config_hash;
   std::map<std::string, std::string> labels;

@@ -118,8 +118,7 @@ std::string utf8(std::string_view s) {
 
 bool validTimestamp(const pb::Timestamp& ts) {
   return ts.seconds() >= kTimestampMinSeconds && ts.seconds() <= kTimestampMaxSeconds &&
-         ts.nanos() >= 0 &&
-         ts.nanos() < 1'000'000'000;
+         ts.nanos() >= 0 && ts.nanos() < 1'000'000'000;
 }
 
 bool validDuration(const pb::Duration& d) {
@@ -342,6 +341,18 @@ std::string encodeRegistration(const Registration& reg) {
   for (const auto& a : reg.actions) {
     msg.add_actions(utf8(a));
   }
+  for (const auto& a : reg.action_specs) {
+    auto* out = msg.add_action_specs();
+    out->set_name(utf8(a.name));
+    for (const auto& p : a.params) {
+      auto* param = out->add_params();
+      param->set_name(utf8(p.name));
+      param->set_pattern(utf8(p.pattern));
+    }
+    setDuration(out->mutable_timeout(), a.timeout);
+    setDuration(out->mutable_cooldown(), a.cooldown);
+    out->set_max_concurrent(a.max_concurrent);
+  }
   setTime(msg.mutable_sent_at(), reg.sent_at);
   msg.set_config_hash(reg.config_hash);
   for (const auto& [k, v] : reg.labels) {
@@ -387,6 +398,24 @@ Result<Registration> decodeRegistration(std::string_view bytes) {
     reg.checks.push_back(std::move(c));
   }
   reg.actions.assign(msg.actions().begin(), msg.actions().end());
+  for (int i = 0; i < msg.action_specs_size(); ++i) {
+    const auto& in = msg.action_specs(i);
+    if (in.name().empty()) {
+      return invalid("action_specs[" + std::to_string(i) + "]: name is required");
+    }
+    if (!validDuration(in.timeout()) || !validDuration(in.cooldown())) {
+      return invalid("action_specs[" + std::to_string(i) + "]: duration out of range");
+    }
+    ActionSpec a;
+    a.name = in.name();
+    for (const auto& p : in.params()) {
+      a.params.push_back({p.name(), p.pattern()});
+    }
+    a.timeout = getDuration<std::chrono::milliseconds>(in.timeout());
+    a.cooldown = getDuration<std::chrono::milliseconds>(in.cooldown());
+    a.max_concurrent = in.max_concurrent();
+    reg.action_specs.push_back(std::move(a));
+  }
   reg.sent_at = getTime(msg.sent_at());
   reg.config_hash = msg.config_hash();
   reg.labels.insert(msg.labels().begin(), msg.labels().end());

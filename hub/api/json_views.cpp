@@ -77,6 +77,32 @@ json resultJson(const store::StoredResult& stored) {
   return out;
 }
 
+namespace {
+
+// The controller inventory: an agent's named actions, never their command lines.
+json actionsJson(const store::AgentRecord& a) {
+  json out = json::array();
+  for (const auto& action : a.actions) {
+    if (!a.actions_described) {
+      // An agent that sent its action names only: nothing more is known.
+      out.push_back({{"name", action.name}, {"params", nullptr}});
+      continue;
+    }
+    json params = json::array();
+    for (const auto& p : action.params) {
+      params.push_back({{"name", p.name}, {"pattern", p.pattern}});
+    }
+    out.push_back({{"name", action.name},
+                   {"params", std::move(params)},
+                   {"timeout_ms", action.timeout.count()},
+                   {"cooldown_ms", action.cooldown.count()},
+                   {"max_concurrent", action.max_concurrent}});
+  }
+  return out;
+}
+
+}  // namespace
+
 json agentJson(const store::AgentRecord& a, SystemTime now) {
   json labels = json::object();
   for (const auto& [k, v] : a.labels) {
@@ -102,7 +128,8 @@ json agentJson(const store::AgentRecord& a, SystemTime now) {
       {"revoked_at", timeOrNull(a.revoked_at)},
       {"skew", a.clock_skew ? json({{"ms", a.clock_skew->count()},
                                     {"direction", a.clock_skew->count() > 0 ? "ahead" : "behind"}})
-                            : json(nullptr)}};
+                            : json(nullptr)},
+      {"actions", actionsJson(a)}};
 }
 
 }  // namespace vitals::hub::api

@@ -176,4 +176,17 @@ ApiResponse httpLayerError(int status, std::size_t max_body_bytes, std::size_t m
   }
 }
 
+std::vector<std::string> splitList(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = text.find(',', start);
+    out.emplace_back(text.substr(start, comma == text.npos ? text.npos : comma - start));
+    if (comma == text.npos) {
+      return out;
+    }
+    start = comma + 1;
+  }
+}
+
 }  // namespace vitals::hub::api

@@ -74,4 +74,7 @@ std::optional<ApiResponse> checkContentType(
 // max_body_bytes), 414 (URL over max_url_bytes), anything else by its status.
 ApiResponse httpLayerError(int status, std::size_t max_body_bytes, std::size_t max_url_bytes);
 
+// "a,b,,c" -> {"a", "b", "", "c"}: query parameters that take a comma list.
+std::vector<std::string> splitList(std::string_view text);
+
 }  // namespace vitals::hub::api

@@ -18,6 +18,10 @@ Router buildRouter(const Handlers& h) {
          {"since", "until", "limit", "cursor"},
          bind(h.services, &ServicesHandler::history)});
   r.add({"GET",
+         "/api/v1/history",
+         {"since", "until", "limit", "cursor", "service", "status", "agent", "kind"},
+         bind(h.services, &ServicesHandler::allHistory)});
+  r.add({"GET",
          "/api/v1/services/{name}/uptime",
          {"window"},
          bind(h.uptime, &UptimeHandler::service)});
@@ -25,6 +29,7 @@ Router buildRouter(const Handlers& h) {
       {"GET", "/api/v1/services/{name}/trends", {"hours"}, bind(h.uptime, &UptimeHandler::trends)});
   r.add({"GET", "/api/v1/uptime", {"window"}, bind(h.uptime, &UptimeHandler::all)});
   r.add({"GET", "/api/v1/agents", {}, bind(h.agents, &AgentsHandler::list)});
+  r.add({"GET", "/api/v1/agents/{id}", {}, bind(h.agents, &AgentsHandler::get)});
   r.add(
       {"DELETE", "/api/v1/agents/{id}", {}, bind(h.agents, &AgentsHandler::forget), Access::Admin});
   if (h.alerts != nullptr) {

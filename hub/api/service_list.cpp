@@ -129,19 +129,6 @@ bool matches(const ServiceState& s, const ServiceListQuery& q,
   return true;
 }
 
-std::vector<std::string> splitList(std::string_view text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = text.find(',', start);
-    out.emplace_back(text.substr(start, comma == text.npos ? text.npos : comma - start));
-    if (comma == text.npos) {
-      return out;
-    }
-    start = comma + 1;
-  }
-}
-
 std::optional<ServicePosition> decodeServiceCursor(const std::string& text,
                                                    const ServiceListQuery& q) {
   const auto raw = base64UrlDecode(text);

@@ -197,50 +197,115 @@ ApiResponse ServicesHandler::get(const ApiRequest& req) const {
   return rawJson(serviceJsonText(*service, clock_.now(), extra, registry.get()));
 }
 
-ApiResponse ServicesHandler::history(const ApiRequest& req) const {
-  const std::string& name = req.path_params.at("name");
+namespace {
+
+// since, until, limit and cursor: the paging window shared by both history routes.
+Result<store::HistoryQuery> historyWindow(const ApiRequest& req) {
   store::HistoryQuery q;
-  q.service = name;
-  q.limit = kDefaultHistoryLimit;
   auto since = timeParam(req, "since");
   if (!since.ok()) {
-    return errorFrom(since.error());
+    return since.error();
   }
   q.since = since.value();
   auto until = timeParam(req, "until");
   if (!until.ok()) {
-    return errorFrom(until.error());
+    return until.error();
   }
   q.until = until.value();
   if (q.since && q.until && *q.since >= *q.until) {
-    return badParameter("until", "must be later than since");
+    return badParameterError("until", "must be later than since");
   }
   auto limit = limitParam(req, kDefaultHistoryLimit, kMaxHistoryLimit);
   if (!limit.ok()) {
-    return errorFrom(limit.error());
+    return limit.error();
   }
   q.limit = limit.value();
   if (const auto* v = req.param("cursor")) {
     auto c = decodeCursor(*v);
     if (!c) {
-      return badParameter("cursor", "not a cursor returned by this endpoint");
+      return badParameterError("cursor", "not a cursor returned by this endpoint");
     }
     q.after = *c;
   }
-  auto page = store_.history(q);
+  return q;
+}
+
+ApiResponse historyPage(const store::HistoryPage& page) {
+  json results = json::array();
+  for (const auto& r : page.results) {
+    results.push_back(resultJson(r));
+  }
+  return jsonResponse({{"results", std::move(results)},
+                       {"next", page.next ? json(encodeCursor(*page.next)) : json(nullptr)}});
+}
+
+}  // namespace
+
+ApiResponse ServicesHandler::history(const ApiRequest& req) const {
+  const std::string& name = req.path_params.at("name");
+  auto q = historyWindow(req);
+  if (!q.ok()) {
+    return errorFrom(q.error());
+  }
+  q->service = name;
+  auto page = store_.history(*q);
   if (!page.ok()) {
     return storeError(page.error());
   }
   // A service the hub never heard of is a 404; one that only has history still answers.
-  if (page->results.empty() && !q.after && !state_.service(name)) {
+  if (page->results.empty() && !q->after && !state_.service(name)) {
     return errorResponse(404, "not_found", "no service named \"" + name + "\"");
   }
-  json results = json::array();
-  for (const auto& r : page->results) {
-    results.push_back(resultJson(r));
+  return historyPage(*page);
+}
+
+ApiResponse ServicesHandler::allHistory(const ApiRequest& req) const {
+  auto q = historyWindow(req);
+  if (!q.ok()) {
+    return errorFrom(q.error());
   }
-  return jsonResponse({{"results", std::move(results)},
-                       {"next", page->next ? json(encodeCursor(*page->next)) : json(nullptr)}});
+  if (const auto* v = req.param("service")) {
+    for (auto& glob : splitList(*v)) {
+      if (glob.empty() || glob.size() > 256) {
+        return badParameter("service",
+                            "expected a comma list of service names or globs ('*', '?') of 1 to "
+                            "256 characters");
+      }
+      q->service_globs.push_back(std::move(glob));
+    }
+    if (q->service_globs.size() > kMaxHistoryServiceGlobs) {
+      return badParameter("service",
+                          "at most " + std::to_string(kMaxHistoryServiceGlobs) + " names or globs");
+    }
+  }
+  if (const auto* v = req.param("status")) {
+    for (const auto& item : splitList(*v)) {
+      const auto s = parseHealthStatus(item);
+      if (!s) {
+        return badParameter(
+            "status",
+            "expected a comma list of healthy, degraded, down, unknown; got \"" + item + "\"");
+      }
+      q->statuses.push_back(*s);
+    }
+  }
+  if (const auto* v = req.param("agent")) {
+    if (!subjects::isValidToken(*v)) {
+      return badParameter("agent", "expected an agent id (1-128 characters of A-Z a-z 0-9 _ -)");
+    }
+    q->agent_id = *v;
+  }
+  if (const auto* v = req.param("kind")) {
+    if (v->empty() || v->size() > 64) {
+      return badParameter("kind", "expected a check kind such as http, tcp or log");
+    }
+    q->kind = *v;
+  }
+  auto page = store_.history(*q);
+  if (!page.ok()) {
+    return storeError(page.error());
+  }
+  return historyPage(*page);
 }
 
 ApiResponse AgentsHandler::list(const ApiRequest&) const {
@@ -254,6 +319,42 @@ ApiResponse AgentsHandler::list(const ApiRequest&) const {
     out.push_back(agentJson(a, now));
   }
   return jsonResponse({{"agents", std::move(out)}});
+}
+
+ApiResponse AgentsHandler::get(const ApiRequest& req) const {
+  const std::string& id = req.path_params.at("id");
+  if (!subjects::isValidToken(id)) {
+    return badParameter("id", "expected an agent id (1-128 characters of A-Z a-z 0-9 _ -)");
+  }
+  auto agent = store_.agent(id);
+  if (!agent.ok()) {
+    return storeError(agent.error());
+  }
+  if (!agent.value()) {
+    return errorResponse(404, "not_found", "no agent \"" + id + "\"");
+  }
+  json out = agentJson(**agent, clock_.now());
+  json checks = json::array();
+  if (state_ != nullptr) {
+    for (const auto& name : state_->servicesOf(id)) {
+      const auto service = state_->service(name);
+      if (!service) {
+        continue;
+      }
+      for (const auto& c : service->checks) {
+        if (c.agent_id == id) {
+          checks.push_back({{"service", name},
+                            {"check", c.name},
+                            {"kind", c.kind},
+                            {"target", c.target},
+                            {"status", std::string(toString(c.status))},
+                            {"message", c.message}});
+        }
+      }
+    }
+  }
+  out["checks"] = std::move(checks);
+  return jsonResponse(std::move(out));
 }
 
 ApiResponse AgentsHandler::forget(const ApiRequest& req) const {

@@ -17,7 +17,8 @@ namespace vitals::hub::api {
 inline constexpr int kRecentResults = 50;
 inline constexpr int kDefaultHistoryLimit = 100;
 inline constexpr int kMaxHistoryLimit = 1000;
-inline constexpr int kDefaultWorst = 10;  // GET /api/v1/summary
+inline constexpr std::size_t kMaxHistoryServiceGlobs = 50;  // GET /api/v1/history?service=
+inline constexpr int kDefaultWorst = 10;                    // GET /api/v1/summary
 inline constexpr int kMaxWorst = 100;
 
 // 503 for an unreachable database, 500 otherwise.
@@ -31,6 +32,9 @@ class ServicesHandler {
   ApiResponse list(const ApiRequest& req) const;
   ApiResponse get(const ApiRequest& req) const;
   ApiResponse history(const ApiRequest& req) const;
+  // GET /api/v1/history: results of every service, newest first, filtered by service globs,
+  // status, agent and kind.
+  ApiResponse allHistory(const ApiRequest& req) const;
   // GET /api/v1/summary: counts by status and the worst services, from memory.
   ApiResponse summary(const ApiRequest& req) const;
   // The registry whose fields (owner, tags, ...) the views add; none: only the derived ones.
@@ -53,6 +57,10 @@ class AgentsHandler {
   AgentsHandler(store::ReadStore& store, const Clock& clock, Forget forget = {})
       : store_(store), clock_(clock), forget_(std::move(forget)) {}
   ApiResponse list(const ApiRequest& req) const;
+  // GET /api/v1/agents/{id}: the agent, its named actions and (from the live state, when set)
+  // its checks; 404 for an unknown or retired agent.
+  ApiResponse get(const ApiRequest& req) const;
+  void setState(const state::HubState* state) { state_ = state; }
   // 404 for an unknown (or already retired) agent, 409 for one that is online (it would come
   // back with its next registration), 200 with {"agent_id", "forgotten": true} otherwise.
   ApiResponse forget(const ApiRequest& req) const;
@@ -61,6 +69,7 @@ class AgentsHandler {
   store::ReadStore& store_;
   const Clock& clock_;
   Forget forget_;
+  const state::HubState* state_ = nullptr;
 };
 
 }  // namespace vitals::hub::api

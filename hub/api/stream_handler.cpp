@@ -18,6 +18,13 @@ std::unique_ptr<stream::Subscription> StreamHandler::open(const ApiRequest& req,
   auth::Role role = auth::Role::Readonly;
   if (const auto* ticket = req.param("ticket")) {
     auto holder = tickets_.redeem(*ticket);
+    if (!holder.ok() && holder.error().code != "stream.bad_ticket") {
+      // The shared ticket table cannot be read: the ticket may be good, so not a 401.
+      refusal = errorResponse(503, "unavailable",
+                              "stream tickets cannot be checked now: " + holder.error().message);
+      refusal.headers.emplace_back("Retry-After", "5");
+      return nullptr;
+    }
     if (!holder.ok()) {
       refusal = errorResponse(401, "unauthorized", holder.error().message);
       refusal.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="vitals")");

@@ -24,8 +24,11 @@ std::optional<std::pair<std::string, std::chrono::hours>> windowOf(const ApiRequ
 }
 
 json secondsJson(const policy::StatusSeconds& s) {
-  return {{"healthy", s.healthy}, {"degraded", s.degraded}, {"down", s.down},
-          {"unknown", s.unknown}, {"maintenance", s.excluded}};
+  return {{"healthy", s.healthy},
+          {"degraded", s.degraded},
+          {"down", s.down},
+          {"unknown", s.unknown},
+          {"maintenance", s.excluded}};
 }
 
 json ratioJson(const std::optional<double>& r) { return r ? json(*r * 100.0) : json(nullptr); }
@@ -81,6 +84,22 @@ Status UptimeHandler::applyMaintenance(std::map<std::string, policy::StatusSecon
   return okStatus();
 }
 
+Status UptimeHandler::warm() {
+  const SystemTime now = clock_.now();
+  const SystemTime hour = policy::hourOf(now);
+  if (warmed_hour_ == hour) {
+    return okStatus();
+  }
+  for (const auto window : {std::chrono::hours{24 * 7}, std::chrono::hours{24 * 30}}) {
+    if (auto totals = reader_.totals(policy::hourOf(now - window), now, std::nullopt);
+        !totals.ok()) {
+      return totals.error();  // tried again at the next call
+    }
+  }
+  warmed_hour_ = hour;
+  return okStatus();
+}
+
 ApiResponse UptimeHandler::all(const ApiRequest& req) const {
   const auto window = windowOf(req);
   if (!window) {
@@ -97,10 +116,10 @@ ApiResponse UptimeHandler::all(const ApiRequest& req) const {
   }
   json services = json::array();
   for (const auto& [name, seconds] : totals.value()) {
-    services.push_back({{"name", name},
-                        {"uptime_percent", ratioJson(policy::uptimeRatio(seconds,
-                                                                          degraded_weight_))},
-                        {"seconds", secondsJson(seconds)}});
+    services.push_back(
+        {{"name", name},
+         {"uptime_percent", ratioJson(policy::uptimeRatio(seconds, degraded_weight_))},
+         {"seconds", secondsJson(seconds)}});
   }
   return jsonResponse({{"window", window->first},
                        {"since", formatRfc3339(since)},
@@ -144,15 +163,15 @@ ApiResponse UptimeHandler::service(const ApiRequest& req) const {
          {"end", w.ended_at ? json(formatRfc3339(*w.ended_at)) : json(nullptr)},
          {"duration_seconds", std::chrono::duration<double>(end - w.started_at).count()}});
   }
-  return jsonResponse({{"name", name},
-                       {"window", window->first},
-                       {"since", formatRfc3339(since)},
-                       {"until", formatRfc3339(now)},
-                       {"degraded_weight", degraded_weight_},
-                       {"uptime_percent",
-                        ratioJson(policy::uptimeRatio(seconds, degraded_weight_))},
-                       {"seconds", secondsJson(seconds)},
-                       {"timeline", std::move(timeline)}});
+  return jsonResponse(
+      {{"name", name},
+       {"window", window->first},
+       {"since", formatRfc3339(since)},
+       {"until", formatRfc3339(now)},
+       {"degraded_weight", degraded_weight_},
+       {"uptime_percent", ratioJson(policy::uptimeRatio(seconds, degraded_weight_))},
+       {"seconds", secondsJson(seconds)},
+       {"timeline", std::move(timeline)}});
 }
 
 ApiResponse UptimeHandler::trends(const ApiRequest& req) const {
@@ -174,13 +193,13 @@ ApiResponse UptimeHandler::trends(const ApiRequest& req) const {
   }
   json out = json::array();
   for (const auto& b : buckets.value()) {
-    out.push_back({{"hour", formatRfc3339(b.hour)},
-                   {"latency_avg_ms", b.latency_avg_ms ? json(*b.latency_avg_ms) : json(nullptr)},
-                   {"latency_max_ms", b.latency_max_ms ? json(*b.latency_max_ms) : json(nullptr)},
-                   {"results", b.results},
-                   {"seconds", secondsJson(b.seconds)},
-                   {"uptime_percent",
-                    ratioJson(policy::uptimeRatio(b.seconds, degraded_weight_))}});
+    out.push_back(
+        {{"hour", formatRfc3339(b.hour)},
+         {"latency_avg_ms", b.latency_avg_ms ? json(*b.latency_avg_ms) : json(nullptr)},
+         {"latency_max_ms", b.latency_max_ms ? json(*b.latency_max_ms) : json(nullptr)},
+         {"results", b.results},
+         {"seconds", secondsJson(b.seconds)},
+         {"uptime_percent", ratioJson(policy::uptimeRatio(b.seconds, degraded_weight_))}});
   }
   return jsonResponse({{"name", name}, {"hours", hours}, {"buckets", std::move(out)}});
 }

@@ -2,6 +2,8 @@
 // /api/v1/uptime, /api/v1/services/{name}/uptime and /api/v1/services/{name}/trends: uptime
 // ratios from the hourly rollups, the status windows for drawing, hourly latency and status
 // buckets. Reads from the UptimeReader (PostgreSQL) on HTTP threads.
+#include <optional>
+
 #include "common/time/clock.hpp"
 #include "hub/alerts/maintenance_source.hpp"
 #include "hub/api/api_types.hpp"
@@ -29,6 +31,10 @@ class UptimeHandler {
   ApiResponse all(const ApiRequest& req) const;
   ApiResponse service(const ApiRequest& req) const;
   ApiResponse trends(const ApiRequest& req) const;
+  // Asks the reader for every service's 7-day and 30-day totals once per hour (the first call in
+  // each hour), so that its per-hour caches are filled before the first request of the hour
+  // needs them. For a periodic timer; does nothing more the rest of the hour.
+  Status warm();
 
  private:
   // nullopt + error response when the service is unknown to both memory and history.
@@ -41,6 +47,7 @@ class UptimeHandler {
   const Clock& clock_;
   double degraded_weight_;
   MaintenanceSource* maintenance_;
+  std::optional<SystemTime> warmed_hour_;  // warm() is called from one thread
 };
 
 }  // namespace vitals::hub::api

@@ -225,7 +225,8 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
                  lock_session_, clock_, registry_, logger_),
       stream_hub_(clock_, stream::newEpoch(stream_random_, clock_), {}, registry_),
       stream_status_(stream_hub_),
-      stream_tickets_(clock_, stream_random_),
+      stream_ticket_backend_(pool_),
+      stream_tickets_(clock_, stream_random_, {}, &stream_ticket_backend_),
       sender_([this] { return std::make_unique<notify::PgOutboxStore>(pg_, logger_); }, clock_,
               notify_random_, cfg.notify, registry_, logger_),
       live_view_(state_),
@@ -384,6 +385,12 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
                    state_sync_.publishSweep();
                  }
                }),
+      uptime_warmer_(clock_, sweep_loop_.timers(), std::chrono::seconds{20},
+                     [this] {
+                       if (auto warmed = uptime_handler_.warm(); !warmed.ok()) {
+                         logger_->debug("uptime cache not warmed: {}", warmed.error().message);
+                       }
+                     }),
       sweep_thread_(sweep_loop_),
       lease_renewer_(job_lease_, clock_, lease_loop_.timers(), cfg.replica.lease_interval),
       lease_thread_(lease_loop_),
@@ -561,6 +568,7 @@ std::unique_ptr<federation::Federation> HubApp::makeFederation() {
 
 api::Handlers HubApp::apiHandlers() {
   services_handler_.setRegistry(&service_registry_);  // owner, tags, ... in the services' views
+  agents_handler_.setState(&state_);  // an agent's checks in GET /api/v1/agents/{id}
   api::Handlers h{services_handler_, agents_handler_, ops_handler_, uptime_handler_,
                   &alerts_handler_};
   h.incidents = &incidents_handler_;
@@ -763,7 +771,15 @@ void HubApp::startLoops() {
                         job_lease_.release();
                       });
 
-  sweep_thread_.start([this] { sweeper_.start(); }, [this] { sweeper_.stop(); });
+  sweep_thread_.start(
+      [this] {
+        sweeper_.start();
+        uptime_warmer_.start();
+      },
+      [this] {
+        uptime_warmer_.stop();
+        sweeper_.stop();
+      });
   tail_thread_.start([this] { tail_ticker_.start(); }, [this] { tail_ticker_.stop(); });
   if (cfg_.log_stats.enabled) {
     log_stats_thread_.start([this] { log_stats_ticker_.start(); },

@@ -118,6 +118,7 @@
 #include "hub/store/pg_read_store.hpp"
 #include "hub/store/pg_status_store.hpp"
 #include "hub/stream/pg_tail_sources.hpp"
+#include "hub/stream/pg_ticket_backend.hpp"
 #include "hub/stream/status_events.hpp"
 #include "hub/stream/stream_hub.hpp"
 #include "hub/stream/table_tail.hpp"
@@ -207,6 +208,7 @@ class HubApp {
   auth::OpenSslRandom stream_random_;
   stream::StreamHub stream_hub_;
   stream::StatusEvents stream_status_;
+  stream::PgTicketBackend stream_ticket_backend_;  // shared by the replicas
   stream::TicketStore stream_tickets_;
 
   // ---- notify ----
@@ -291,6 +293,8 @@ class HubApp {
   // ---- staleness sweeps ----
   AsioLoop sweep_loop_;
   status::StalenessSweeper sweeper_;
+  // Fills the uptime caches as each hour starts (the first 7d/30d request then finds them).
+  status::StalenessSweeper uptime_warmer_;  // a plain periodic timer here
   LoopThread sweep_thread_;
 
   // ---- job leases (released at shutdown: another replica takes over at its next round) ----

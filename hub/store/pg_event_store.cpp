@@ -91,6 +91,26 @@ std::string noNul(const std::string& s) {
   return out;
 }
 
+// NULL (no value) for an agent that sent action names only.
+std::optional<std::string> actionSpecsJson(const std::vector<ActionSpec>& specs) {
+  if (specs.empty()) {
+    return std::nullopt;
+  }
+  json j = json::array();
+  for (const auto& a : specs) {
+    json params = json::array();
+    for (const auto& p : a.params) {
+      params.push_back({{"name", noNul(p.name)}, {"pattern", noNul(p.pattern)}});
+    }
+    j.push_back({{"name", noNul(a.name)},
+                 {"params", std::move(params)},
+                 {"timeout_ms", a.timeout.count()},
+                 {"cooldown_ms", a.cooldown.count()},
+                 {"max_concurrent", a.max_concurrent}});
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 }  // namespace
 
 std::vector<const CheckResult*> newestPerCheck(const std::vector<CheckResult>& results) {
@@ -274,17 +294,20 @@ Status PgEventStore::writeCatalog(const IngestBatch& batch) {
     if (const auto* reg = std::get_if<Registration>(&event)) {
       auto a = conn_->exec(
           "INSERT INTO agents (agent_id, hostname, version, boot_id, labels, config_hash, "
-          "first_seen, last_seen, registered_at, deregistered_at, check_count, actions) "
-          "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $7, $7, NULL, $8, $9::jsonb) "
+          "first_seen, last_seen, registered_at, deregistered_at, check_count, actions, "
+          "action_specs) "
+          "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $7, $7, NULL, $8, $9::jsonb, $10::jsonb) "
           "ON CONFLICT (agent_id) DO UPDATE SET hostname = EXCLUDED.hostname, "
           "version = EXCLUDED.version, boot_id = EXCLUDED.boot_id, labels = EXCLUDED.labels, "
           "config_hash = EXCLUDED.config_hash, "
           "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen), "
           "registered_at = EXCLUDED.registered_at, deregistered_at = NULL, forgotten_at = NULL, "
-          "check_count = EXCLUDED.check_count, actions = EXCLUDED.actions",
+          "check_count = EXCLUDED.check_count, actions = EXCLUDED.actions, "
+          "action_specs = EXCLUDED.action_specs",
           {reg->agent_id, noNul(reg->hostname), noNul(reg->version), noNul(reg->boot_id),
            labelsJson(reg->labels), noNul(reg->config_hash), now,
-           std::to_string(reg->checks.size()), actionsJson(reg->actions)});
+           std::to_string(reg->checks.size()), actionsJson(reg->actions),
+           actionSpecsJson(reg->action_specs)});
       if (!a.ok()) {
         return a.error();
       }

@@ -7,6 +7,55 @@
 namespace vitals::hub::store {
 namespace {
 
+// A glob ('*', '?') as a LIKE pattern with the default escape character.
+std::string likePattern(std::string_view glob) {
+  std::string out;
+  for (const char c : glob) {
+    if (c == '*') {
+      out += '%';
+    } else if (c == '?') {
+      out += '_';
+    } else {
+      if (c == '%' || c == '_' || c == '\\') {
+        out += '\\';
+      }
+      out += c;
+    }
+  }
+  return out;
+}
+
+// agents.action_specs (names, parameters, limits) when the agent described its actions, else
+// the names in agents.actions.
+void readActions(const PgResult& rows, int row, int names_col, int specs_col, AgentRecord& a) {
+  if (!rows.isNull(row, specs_col)) {
+    const auto specs = nlohmann::json::parse(rows.get(row, specs_col), nullptr, false);
+    if (specs.is_array()) {
+      a.actions_described = true;
+      for (const auto& j : specs) {
+        ActionSpec spec;
+        spec.name = j.value("name", "");
+        for (const auto& p : j.value("params", nlohmann::json::array())) {
+          spec.params.push_back({p.value("name", ""), p.value("pattern", "")});
+        }
+        spec.timeout = std::chrono::milliseconds{j.value("timeout_ms", std::int64_t{0})};
+        spec.cooldown = std::chrono::milliseconds{j.value("cooldown_ms", std::int64_t{0})};
+        spec.max_concurrent = j.value("max_concurrent", std::uint32_t{0});
+        a.actions.push_back(std::move(spec));
+      }
+      return;
+    }
+  }
+  const auto names = nlohmann::json::parse(rows.get(row, names_col), nullptr, false);
+  if (names.is_array()) {
+    for (const auto& n : names) {
+      if (n.is_string()) {
+        a.actions.push_back(ActionSpec{n.get<std::string>(), {}, {}, {}, 0});
+      }
+    }
+  }
+}
+
 HealthStatus statusOf(std::string_view s) {
   return parseHealthStatus(s).value_or(HealthStatus::Unknown);
 }
@@ -39,16 +88,42 @@ Result<HistoryPage> PgReadStore::history(const HistoryQuery& q) {
   if (!lease.ok()) {
     return lease.error();
   }
-  PgParams params{q.service};
+  PgParams params;
   std::string sql =
       "SELECT agent_id, boot_id, seq, service, check_name, kind, status, raw_status, latency_us, "
       "message, details::text, failure_kind, attempt, consecutive_failures, "
       "flapping, " VITALS_EPOCH_US("observed_at") ", " VITALS_EPOCH_US(
-          "received_at") " FROM health_checks WHERE service = $1";
+          "received_at") " FROM health_checks WHERE true";
   auto param = [&](std::string v) {
     params.push_back(std::move(v));
     return "$" + std::to_string(params.size());
   };
+  if (!q.service.empty()) {
+    sql += " AND service = " + param(q.service);
+  }
+  if (!q.service_globs.empty()) {
+    sql += " AND (";
+    for (std::size_t i = 0; i < q.service_globs.size(); ++i) {
+      sql +=
+          (i == 0 ? "service LIKE " : " OR service LIKE ") + param(likePattern(q.service_globs[i]));
+    }
+    sql += ")";
+  }
+  if (!q.statuses.empty()) {
+    // Literals, not parameters: the planner can then prove the partial index on non-healthy
+    // rows applies (the values come from the enum, never from the caller's text).
+    sql += " AND status IN (";
+    for (std::size_t i = 0; i < q.statuses.size(); ++i) {
+      sql += (i == 0 ? "'" : ", '") + std::string(toString(q.statuses[i])) + "'";
+    }
+    sql += ")";
+  }
+  if (!q.agent_id.empty()) {
+    sql += " AND agent_id = " + param(q.agent_id);
+  }
+  if (!q.kind.empty()) {
+    sql += " AND kind = " + param(q.kind);
+  }
   if (q.since) {
     sql += " AND observed_at >= " + param(pgTimestamp(*q.since)) + "::timestamptz";
   }
@@ -108,7 +183,21 @@ Result<HistoryPage> PgReadStore::history(const HistoryQuery& q) {
   return page;
 }
 
-Result<std::vector<AgentRecord>> PgReadStore::agents() {
+Result<std::vector<AgentRecord>> PgReadStore::agents() { return agentsWhere("", {}); }
+
+Result<std::optional<AgentRecord>> PgReadStore::agent(const std::string& agent_id) {
+  auto found = agentsWhere(" AND agent_id = $1", {agent_id});
+  if (!found.ok()) {
+    return found.error();
+  }
+  if (found->empty()) {
+    return std::optional<AgentRecord>();
+  }
+  return std::optional<AgentRecord>(std::move(found->front()));
+}
+
+Result<std::vector<AgentRecord>> PgReadStore::agentsWhere(const std::string& condition,
+                                                          const PgParams& params) {
   auto lease = pool_.acquire(acquire_wait_);
   if (!lease.ok()) {
     return lease.error();
@@ -118,8 +207,10 @@ Result<std::vector<AgentRecord>> PgReadStore::agents() {
           "first_seen") ", " VITALS_EPOCH_US("last_seen") ", " VITALS_EPOCH_US("registered_at") ", " VITALS_EPOCH_US(
           "deregistered_at") ", check_count, heartbeat_interval_ms, " VITALS_EPOCH_US(
           "unreachable_since") ", clock_skew_ms, " VITALS_EPOCH_US(
-          "(SELECT e.revoked_at FROM enrolled_agents e WHERE e.agent_id = agents.agent_id)") " "
-      "FROM agents WHERE forgotten_at IS NULL ORDER BY agent_id");
+          "(SELECT e.revoked_at FROM enrolled_agents e WHERE e.agent_id = agents.agent_id)") ", "
+      "actions::text, action_specs::text FROM agents WHERE forgotten_at IS NULL" +
+          condition + " ORDER BY agent_id",
+      params);
   if (!rows.ok()) {
     return rows.error();
   }
@@ -149,6 +240,7 @@ Result<std::vector<AgentRecord>> PgReadStore::agents() {
       a.clock_skew = std::chrono::milliseconds{rows->int64(i, 12)};
     }
     a.revoked_at = optionalTime(*rows, i, 13);
+    readActions(*rows, i, 14, 15, a);
     out.push_back(std::move(a));
   }
   return out;

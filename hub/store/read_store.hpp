@@ -10,6 +10,7 @@
 
 #include "common/error/result.hpp"
 #include "common/model/check_result.hpp"
+#include "common/model/status.hpp"
 
 namespace vitals::hub::store {
 
@@ -28,11 +29,16 @@ struct HistoryCursor {
 };
 
 struct HistoryQuery {
-  std::string service;
+  std::string service;  // one service by exact name; empty: every service (the filters below)
   std::optional<SystemTime> since;  // observed_at >= since
   std::optional<SystemTime> until;  // observed_at < until
   int limit = 100;
   std::optional<HistoryCursor> after;  // continue below this position
+  // Filters of the cross-service history; each one left empty matches everything.
+  std::vector<std::string> service_globs;  // any of these ('*', '?') matches the service name
+  std::vector<HealthStatus> statuses;      // any of these
+  std::string agent_id;
+  std::string kind;
 };
 
 struct HistoryPage {
@@ -52,9 +58,13 @@ struct AgentRecord {
   std::optional<SystemTime> deregistered_at;
   int check_count = 0;
   std::optional<std::chrono::milliseconds> heartbeat_interval;
-  std::optional<SystemTime> unreachable_since;      // past its keepalive deadline since
+  std::optional<SystemTime> unreachable_since;          // past its keepalive deadline since
   std::optional<std::chrono::milliseconds> clock_skew;  // agent - hub, when beyond the threshold
   std::optional<SystemTime> revoked_at;                 // its enrolled NATS identity was revoked
+  // Its named actions; with parameters and limits when actions_described (agents that sent
+  // names only have just the names).
+  std::vector<ActionSpec> actions;
+  bool actions_described = false;
 };
 
 // A row of the checks table: the registered spec and the newest result, if any.
@@ -70,6 +80,8 @@ class ReadStore {
   virtual ~ReadStore() = default;
   [[nodiscard]] virtual Result<HistoryPage> history(const HistoryQuery& query) = 0;
   [[nodiscard]] virtual Result<std::vector<AgentRecord>> agents() = 0;
+  // One agent (not retired); nullopt when unknown.
+  [[nodiscard]] virtual Result<std::optional<AgentRecord>> agent(const std::string& agent_id) = 0;
   [[nodiscard]] virtual Result<std::vector<StoredCheck>> checks() = 0;
   // A cheap round trip, for /readyz.
   [[nodiscard]] virtual Status ping() = 0;

@@ -9,8 +9,8 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <thread>
@@ -311,4 +311,49 @@ TEST_CASE("two replicas follow a clean stop and a retired agent, whichever repli
   REQUIRE(hubs[1]->waitReady(30s));
   CHECK(serviceNames(ports[1]).count("svc-one") == 0);
   CHECK_FALSE(agentListed(ports[1], agent_id));
+}
+
+TEST_CASE("an agent's actions with their parameters reach the hub's inventory",
+          "[integration][lifecycle]") {
+  const auto fx = Fixture::load();
+  resetStream(fx);
+  const auto dir = fx.workDir("agent-inventory");
+  HubOptions ho;
+  ho.hub_id = "hub-inventory";
+  ho.db_conninfo = fx.freshDatabase("agent_inventory");
+  ho.http_port = freeTcpPort();
+  HubProcess hub(fx, dir, ho);
+  REQUIRE(hub.waitReady(30s));
+  AgentProcess agent(fx, dir, "inventory-agent",
+                     "  - name: bus-port\n    service: bus\n    kind: tcp\n    host: 127.0.0.1\n"
+                     "    port: " +
+                         std::to_string(fx.nats_port) +
+                         "\n    interval: 300ms\n"
+                         "actions:\n"
+                         "  restart-bus:\n    argv: [/bin/true, \"{mode}\"]\n"
+                         "    params: {mode: \"^(soft|hard)$\"}\n    timeout: 7s\n"
+                         "    cooldown: 1m\n"
+                         "  rotate-logs:\n    argv: [/bin/true]\n");
+  json a;
+  REQUIRE(waitUntil(
+      [&] {
+        a = getJson(hub.port(), "/api/v1/agents/inventory-agent");
+        return a.is_object() && a["checks"].size() == 1 && a["actions"].size() == 2;
+      },
+      20s));
+  CHECK(a["actions"][0]["name"] == "restart-bus");
+  CHECK(a["actions"][0]["params"] ==
+        json::array({{{"name", "mode"}, {"pattern", "^(soft|hard)$"}}}));
+  CHECK(a["actions"][0]["timeout_ms"] == 7000);
+  CHECK(a["actions"][0]["cooldown_ms"] == 60000);
+  CHECK(a["actions"][1]["name"] == "rotate-logs");
+  CHECK(a["actions"][1]["params"] == json::array());
+  CHECK(a["checks"][0]["service"] == "bus");
+  // The command line stays on the agent.
+  CHECK(a.dump().find("/bin/true") == std::string::npos);
+  // The list carries the same inventory.
+  const auto list = getJson(hub.port(), "/api/v1/agents");
+  REQUIRE(list.is_object());
+  REQUIRE(list["agents"].size() == 1);
+  CHECK(list["agents"][0]["actions"] == a["actions"]);
 }

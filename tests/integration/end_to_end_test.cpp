@@ -39,9 +39,10 @@ std::string serviceStatus(int port, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("agent results reach the REST API through JetStream and PostgreSQL, and a stopped "
-          "target turns down then healthy again",
-          "[integration][e2e]") {
+TEST_CASE(
+    "agent results reach the REST API through JetStream and PostgreSQL, and a stopped "
+    "target turns down then healthy again",
+    "[integration][e2e]") {
   const auto fx = Fixture::load();
   resetStream(fx);
   const auto dir = fx.workDir("e2e");
@@ -58,7 +59,8 @@ TEST_CASE("agent results reach the REST API through JetStream and PostgreSQL, an
   web.start();
 
   const std::string checks =
-      "  - name: sample-web\n    kind: http\n    url: http://127.0.0.1:" + std::to_string(web_port) +
+      "  - name: sample-web\n    kind: http\n    url: http://127.0.0.1:" +
+      std::to_string(web_port) +
       "/healthz\n    interval: 1s\n    timeout: 500ms\n    retries: 2\n    body_contains: ok\n" +
       "  - name: nats-port\n    service: nats\n    kind: tcp\n    host: 127.0.0.1\n    port: " +
       std::to_string(fx.nats_port) + "\n    interval: 1s\n    timeout: 500ms\n" +
@@ -72,8 +74,8 @@ TEST_CASE("agent results reach the REST API through JetStream and PostgreSQL, an
   REQUIRE(waitUntil([&] { return serviceStatus(hub.port(), "hub") == "healthy"; }, 10s));
 
   // The rows behind it are in PostgreSQL, keyed by the agent's (agent, boot, seq).
-  CHECK(count(ho.db_conninfo,
-              "SELECT count(*) FROM health_checks WHERE service = 'sample-web'") >= 1);
+  CHECK(count(ho.db_conninfo, "SELECT count(*) FROM health_checks WHERE service = 'sample-web'") >=
+        1);
   CHECK(count(ho.db_conninfo, "SELECT count(*) FROM agents WHERE agent_id = 'e2e-agent'") == 1);
 
   // Detail and history answer for the service.
@@ -84,9 +86,12 @@ TEST_CASE("agent results reach the REST API through JetStream and PostgreSQL, an
   CHECK(d["checks"].size() == 1);
   CHECK(d["checks"][0]["kind"] == "http");
   CHECK_FALSE(d["recent"].empty());
-  REQUIRE(waitUntil([&] {
-    return count(ho.db_conninfo, "SELECT count(*) FROM health_checks WHERE service = 'sample-web'") >= 3;
-  }, 10s));
+  REQUIRE(waitUntil(
+      [&] {
+        return count(ho.db_conninfo,
+                     "SELECT count(*) FROM health_checks WHERE service = 'sample-web'") >= 3;
+      },
+      10s));
   auto history = httpGet(hub.port(), "/api/v1/services/sample-web/history?limit=2");
   REQUIRE(history.status == 200);
   const auto page1 = json::parse(history.body);
@@ -119,6 +124,34 @@ TEST_CASE("agent results reach the REST API through JetStream and PostgreSQL, an
   CHECK(serviceStatus(hub.port(), "nats") == "healthy");
   web.start();
   REQUIRE(waitUntil([&] { return serviceStatus(hub.port(), "sample-web") == "healthy"; }, 20s));
+
+  // History across services: what went wrong, from PostgreSQL (globs, status, agent, kind).
+  auto across = [&](const std::string& query) {
+    const auto r = httpGet(hub.port(), "/api/v1/history?" + query);
+    INFO(query << ": " << r.body);
+    REQUIRE(r.status == 200);
+    return json::parse(r.body)["results"];
+  };
+  const auto down = across("status=down&limit=1000");
+  REQUIRE_FALSE(down.empty());
+  CHECK(static_cast<long long>(down.size()) ==
+        count(ho.db_conninfo, "SELECT count(*) FROM health_checks WHERE status = 'down'"));
+  for (const auto& r : down) {
+    CHECK(r["service"] == "sample-web");
+    CHECK(r["status"] == "down");
+  }
+  CHECK(across("status=down,degraded&service=sample-*,other&limit=1000").size() == down.size());
+  CHECK(across("status=down&service=nats").empty());
+  CHECK(across("service=sample_web").empty());  // '_' is a character, not LIKE's wildcard
+  const auto tcp = across("agent=e2e-agent&kind=tcp&limit=5");
+  REQUIRE_FALSE(tcp.empty());
+  for (const auto& r : tcp) {
+    CHECK(r["kind"] == "tcp");
+  }
+  const auto newest = across("limit=1");
+  REQUIRE(newest.size() == 1);
+  CHECK(newest[0]["observed_at"].get<std::string>() >=
+        down.front()["observed_at"].get<std::string>());
 
   // A clean agent stop deregisters it.
   CHECK(agent.process().stop(SIGTERM) == 0);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <httplib.h>
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -428,4 +429,49 @@ TEST_CASE(
       "replica failover (holder SIGKILLed -> new holder's takeover done), 20 kills: "
       "p50 %.0f ms, max %.0f ms\n",
       failover_ms[failover_ms.size() / 2], failover_ms.back());
+}
+
+namespace {
+
+// Opens GET path on 127.0.0.1:port and returns the response status as soon as the headers are
+// in (the stream itself is not read).
+int streamStatus(int port, const std::string& path) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(std::chrono::seconds(10));
+  int status = -1;
+  client.Get(path, httplib::Headers{}, [&](const httplib::Response& r) {
+    status = r.status;
+    return false;
+  });
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("a stream ticket issued by one replica opens a stream at the other, once",
+          "[integration][replica][stream]") {
+  const auto fx = Fixture::load();
+  const auto db = fx.freshDatabase("replica_tickets");
+  HubProcess a(fx, fx.workDir("replica-tickets-a"), replicaOptions(db, "r1"));
+  REQUIRE(a.waitReady(30s));
+  HubProcess b(fx, fx.workDir("replica-tickets-b"), replicaOptions(db, "r2"));
+  REQUIRE(b.waitReady(30s));
+
+  auto ticket = [&](int port) {
+    const auto r = httpRequest(port, "POST", "/api/v1/stream/tickets", "{}");
+    REQUIRE(r.status == 201);
+    return json::parse(r.body).at("ticket").get<std::string>();
+  };
+  const std::string t = ticket(a.port());
+  CHECK(streamStatus(b.port(), "/api/v1/stream?ticket=" + t) == 200);
+  // Taken at r2: neither replica accepts it again.
+  CHECK(streamStatus(a.port(), "/api/v1/stream?ticket=" + t) == 401);
+  CHECK(streamStatus(b.port(), "/api/v1/stream?ticket=" + t) == 401);
+
+  // One issued by r2 opens at r2 too, and only the hash is stored.
+  const std::string u = ticket(b.port());
+  CHECK(count(db, "SELECT count(*) FROM stream_tickets WHERE token_hash = '" + u + "'") == 0);
+  CHECK(count(db, "SELECT count(*) FROM stream_tickets") == 1);
+  CHECK(streamStatus(b.port(), "/api/v1/stream?ticket=" + u) == 200);
+  CHECK(count(db, "SELECT count(*) FROM stream_tickets") == 0);
 }

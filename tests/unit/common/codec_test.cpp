@@ -72,6 +72,11 @@ TEST_CASE("registration and heartbeat survive a round trip", "[common][unit]") {
   reg.checks.push_back(CheckSpec{"c1", "svc", "tcp", "127.0.0.1:5432", std::chrono::seconds{5},
                                  std::chrono::seconds{1}, 3, std::chrono::milliseconds{250}});
   reg.actions = {"restart"};
+  reg.action_specs = {ActionSpec{"restart",
+                                 {{"unit", "[a-z]+"}, {"mode", "soft|hard"}},
+                                 std::chrono::seconds{30},
+                                 std::chrono::minutes{5},
+                                 2}};
   reg.sent_at = SystemTime{std::chrono::seconds{1'790'000'000}};
   reg.labels = {{"env", "dev"}};
   auto r = codec::decodeRegistration(codec::encodeRegistration(reg));
@@ -81,6 +86,7 @@ TEST_CASE("registration and heartbeat survive a round trip", "[common][unit]") {
   CHECK(r->checks[0].interval == std::chrono::seconds{5});
   CHECK(r->checks[0].degraded_latency == std::chrono::milliseconds{250});
   CHECK(r->actions == std::vector<std::string>{"restart"});
+  CHECK(r->action_specs == reg.action_specs);
   CHECK(r->labels.at("env") == "dev");
 
   Heartbeat hb{"a1",
@@ -98,6 +104,22 @@ TEST_CASE("registration and heartbeat survive a round trip", "[common][unit]") {
   CHECK(h->last_seq == 99);
   CHECK(h->spooled == 3);
   CHECK_FALSE(codec::decodeHeartbeat("\x0a").ok());
+}
+
+TEST_CASE("a registration with a nameless action or an out-of-range timeout is refused",
+          "[common][unit]") {
+  vitals::v1::Registration msg;
+  msg.set_agent_id("a1");
+  msg.mutable_sent_at()->set_seconds(1'790'000'000);
+  auto* action = msg.add_action_specs();
+  auto decoded = codec::decodeRegistration(msg.SerializeAsString());
+  REQUIRE_FALSE(decoded.ok());
+  CHECK_THAT(decoded.error().message, Catch::Contains("action_specs[0]: name is required"));
+  action->set_name("restart");
+  action->mutable_timeout()->set_seconds(-5);
+  decoded = codec::decodeRegistration(msg.SerializeAsString());
+  REQUIRE_FALSE(decoded.ok());
+  CHECK_THAT(decoded.error().message, Catch::Contains("action_specs[0]: duration out of range"));
 }
 
 // Found by fuzz_exec_output: a plugin printing Latin-1 (or output cut inside a UTF-8 sequence)

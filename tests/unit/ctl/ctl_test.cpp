@@ -82,8 +82,9 @@ TEST_CASE("vitalsctl usage errors say what is wrong", "[ctl][unit]") {
       {{"frobnicate"}, "unknown command \"frobnicate\""},
       {{"--no-such-flag"}, "unknown option --no-such-flag"},
       {{"status", "extra"}, "status takes no arguments"},
-      {{"history"}, "history needs exactly one SERVICE"},
-      {{"history", "a", "b"}, "history needs exactly one SERVICE"},
+      {{"history", "a", "b"}, "history takes at most one SERVICE"},
+      {{"history", "web", "--status", "down"}, "belong to history across services"},
+      {{"history", "web", "--agent", "a1"}, "belong to history across services"},
       {{"status", "--limit", "5"}, "belong to the history and audit commands"},
       {{"history", "web", "--limit", "0"}, "--limit must be an integer from 1 to 100000"},
       {{"history", "web", "--since", "last tuesday"}, "--since must be an RFC 3339 time"},
@@ -147,6 +148,31 @@ TEST_CASE("history and agents print one row per item", "[ctl][unit]") {
         "a2     h2    0.1.0    10m ago    0       stopped\n");
 }
 
+TEST_CASE("agents show prints the agent's actions with their parameters and its checks",
+          "[ctl][unit]") {
+  FakeHub hub;
+  hub.answers.push_back(json::parse(R"({"id":"a1","hostname":"h1","version":"0.2.0",
+    "age_seconds":4,"deregistered_at":null,
+    "actions":[{"name":"restart-web","params":[{"name":"mode","pattern":"soft|hard"}],
+                "timeout_ms":30000,"cooldown_ms":120000,"max_concurrent":1},
+               {"name":"old","params":null}],
+    "checks":[{"service":"web","check":"http","kind":"http","status":"down",
+               "target":"http://127.0.0.1:80/"}]})"));
+  ManualTime time;
+  std::ostringstream out, err;
+  REQUIRE(runCtl(parse({"agents", "show", "a1"}).value(), hub, time, out, err) == 0);
+  REQUIRE(hub.paths.size() == 1);
+  CHECK(hub.paths[0] == "/api/v1/agents/a1");
+  CHECK(out.str() ==
+        "agent a1 on h1, version 0.2.0, running, last seen 4s ago\n"
+        "ACTION       PARAMETERS        TIMEOUT  COOLDOWN  MAX\n"
+        "restart-web  mode=/soft|hard/  30s      120s      1\n"
+        "old          ?                 -        -         -\n"
+        "SERVICE  CHECK  KIND  STATUS  TARGET\n"
+        "web      http   http  down    http://127.0.0.1:80/\n");
+  CHECK_FALSE(parse({"agents", "show"}).ok());
+}
+
 TEST_CASE("history follows the hub's cursor until --limit rows are in", "[ctl][unit]") {
   FakeHub hub;
   auto rows = [](int from, int n) {
@@ -171,6 +197,29 @@ TEST_CASE("history follows the hub's cursor until --limit rows are in", "[ctl][u
   auto printed = json::parse(out.str());
   CHECK(printed["results"].size() == 1500);
   CHECK(printed["next"] == "CUR2");
+}
+
+TEST_CASE("history without a service asks the hub for every service with the filters given",
+          "[ctl][unit]") {
+  FakeHub hub;
+  hub.answers.push_back(json{{"results", json::array({{{"observed_at", "2026-01-01T00:00:02.000Z"},
+                                                       {"service", "db"},
+                                                       {"check", "tcp"},
+                                                       {"agent", "a1"},
+                                                       {"status", "down"},
+                                                       {"latency_ms", 3.0},
+                                                       {"message", "refused"}}})},
+                             {"next", nullptr}});
+  CtlArgs args =
+      parse({"history", "--status", "down,degraded", "--service", "db*", "--agent", "a1"}).value();
+  ManualTime time;
+  std::ostringstream out, err;
+  REQUIRE(runCtl(args, hub, time, out, err) == 0);
+  REQUIRE(hub.paths.size() == 1);
+  CHECK(hub.paths[0] == "/api/v1/history?status=down%2Cdegraded&service=db%2A&agent=a1&limit=100");
+  CHECK(out.str() ==
+        "TIME                      SERVICE  CHECK  AGENT  STATUS  LATENCY  MESSAGE\n"
+        "2026-01-01T00:00:02.000Z  db       tcp    a1     down    3.0ms    refused\n");
 }
 
 TEST_CASE("vitalsctl prints the hub's error and exits 1", "[ctl][unit]") {

@@ -230,6 +230,72 @@ TEST_CASE("history passes the time window to the store and rejects an empty one"
   CHECK(api.get("/api/v1/services/never-heard-of/history").status == 404);
 }
 
+TEST_CASE("history across services filters by service glob, status, agent and kind",
+          "[hub][unit][api]") {
+  Api api;
+  std::uint64_t seq = 0;
+  for (const char* service : {"db-main", "db-replica", "web", "cache"}) {
+    for (auto status : {HealthStatus::Healthy, HealthStatus::Down, HealthStatus::Degraded}) {
+      api.store.results.push_back({test::result(std::string(service) == "cache" ? "a2" : "a1", "b",
+                                                ++seq, service, "c", status),
+                                   at(0)});
+    }
+  }
+  auto names = [](const api::ApiResponse& r) {
+    std::vector<std::string> out;
+    for (const auto& row : r.body["results"]) {
+      out.push_back(row["service"].get<std::string>() + ":" + row["status"].get<std::string>());
+    }
+    return out;
+  };
+  auto r = api.get("/api/v1/history");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["results"].size() == 12);
+  CHECK(r.body["next"].is_null());
+  CHECK(names(r).front() == "cache:degraded");  // newest first across services
+
+  r = api.get("/api/v1/history", {{"service", "db-*,web"}, {"status", "down,degraded"}});
+  REQUIRE(r.status == 200);
+  CHECK(names(r) == std::vector<std::string>{"web:degraded", "web:down", "db-replica:degraded",
+                                             "db-replica:down", "db-main:degraded",
+                                             "db-main:down"});
+  r = api.get("/api/v1/history", {{"agent", "a2"}});
+  CHECK(names(r) == std::vector<std::string>{"cache:degraded", "cache:down", "cache:healthy"});
+  CHECK(api.get("/api/v1/history", {{"kind", "tcp"}}).body["results"].empty());
+
+  // Pages of a filtered listing follow the cursor with the same filters.
+  r = api.get("/api/v1/history", {{"status", "down"}, {"limit", "3"}});
+  REQUIRE(r.body["results"].size() == 3);
+  REQUIRE(r.body["next"].is_string());
+  r = api.get("/api/v1/history",
+              {{"status", "down"}, {"limit", "3"}, {"cursor", r.body["next"].get<std::string>()}});
+  CHECK(names(r) == std::vector<std::string>{"db-main:down"});
+  CHECK(r.body["next"].is_null());
+}
+
+TEST_CASE("history across services refuses bad filters and says which", "[hub][unit][api]") {
+  Api api;
+  struct Case {
+    const char* param;
+    const char* value;
+    const char* message;
+  };
+  const auto c = GENERATE(values<Case>({
+      {"status", "down,broken", "query parameter \"status\""},
+      {"service", "db,,web", "query parameter \"service\""},
+      {"agent", "a b", "query parameter \"agent\""},
+      {"kind", "", "query parameter \"kind\""},
+      {"limit", "5000", "query parameter \"limit\""},
+      {"since", "monday", "query parameter \"since\""},
+      {"cursor", "e30", "query parameter \"cursor\""},
+      {"services", "db", "unknown query parameter"},
+  }));
+  auto r = api.get("/api/v1/history", {{c.param, c.value}});
+  CHECK(r.status == 400);
+  CHECK_THAT(errorMessage(r), Catch::Contains(c.message));
+  CHECK(api.store.history_calls == 0);
+}
+
 TEST_CASE("GET /api/v1/agents lists agents with their age", "[hub][unit][api]") {
   Api api;
   store::AgentRecord a;
@@ -253,6 +319,57 @@ TEST_CASE("GET /api/v1/agents lists agents with their age", "[hub][unit][api]") 
   CHECK(j["boot_id"] == "b");
   CHECK(j["last_seen"] == "2027-01-15T07:59:30.000Z");
   CHECK(j["deregistered_at"].is_null());
+}
+
+TEST_CASE("GET /api/v1/agents/{id} shows the agent's actions with parameters and its checks",
+          "[hub][unit][api]") {
+  Api api;
+  api.agents.setState(&api.state);
+  store::AgentRecord a;
+  a.agent_id = "a1";
+  a.hostname = "h1";
+  a.first_seen = at(1'799'000'000);
+  a.last_seen = at(1'799'999'970);
+  a.actions = {ActionSpec{"restart-web",
+                          {{"mode", "soft|hard"}},
+                          std::chrono::seconds{30},
+                          std::chrono::minutes{2},
+                          1}};
+  a.actions_described = true;
+  api.store.agent_records.push_back(a);
+  store::AgentRecord old = a;
+  old.agent_id = "a0";
+  old.actions = {ActionSpec{"restart-db", {}, {}, {}, 0}};
+  old.actions_described = false;
+  api.store.agent_records.push_back(old);
+  api.state.applyResult(test::result("a1", "b", 1, "web", "http", HealthStatus::Down));
+  api.state.applyResult(test::result("a2", "b", 1, "web", "tcp"));
+
+  auto r = api.get("/api/v1/agents/a1");
+  REQUIRE(r.status == 200);
+  CHECK(r.body["id"] == "a1");
+  REQUIRE(r.body["actions"].size() == 1);
+  const auto& action = r.body["actions"][0];
+  CHECK(action["name"] == "restart-web");
+  CHECK(action["params"] == json::array({{{"name", "mode"}, {"pattern", "soft|hard"}}}));
+  CHECK(action["timeout_ms"] == 30000);
+  CHECK(action["cooldown_ms"] == 120000);
+  CHECK(action["max_concurrent"] == 1);
+  REQUIRE(r.body["checks"].size() == 1);  // a2's check of the same service is not a1's
+  CHECK(r.body["checks"][0]["check"] == "http");
+  CHECK(r.body["checks"][0]["status"] == "down");
+
+  // The list carries the same inventory; names only where the agent sent names only.
+  r = api.get("/api/v1/agents");
+  REQUIRE(r.body["agents"].size() == 2);
+  CHECK(r.body["agents"][1]["actions"][0]["name"] == "restart-db");
+  CHECK(r.body["agents"][1]["actions"][0]["params"].is_null());
+  CHECK(r.body["agents"][0]["actions"][0]["params"].size() == 1);
+
+  CHECK(api.get("/api/v1/agents/nobody").status == 404);
+  CHECK(api.get("/api/v1/agents/a%20b").status == 400);
+  api.store.unavailable = true;
+  CHECK(api.get("/api/v1/agents/a1").status == 503);
 }
 
 TEST_CASE("healthz is minimal, readyz names what is not ready, metrics is Prometheus text",

@@ -117,9 +117,10 @@ struct FakeMaintenance final : api::MaintenanceSource {
 };
 }  // namespace
 
-TEST_CASE("maintenance time is left out of uptime, counted once where windows overlap, and only "
-          "for the services it names",
-          "[hub][unit][api]") {
+TEST_CASE(
+    "maintenance time is left out of uptime, counted once where windows overlap, and only "
+    "for the services it names",
+    "[hub][unit][api]") {
   Api api;
   FakeMaintenance maintenance;
   api::UptimeHandler uptime{api.state, api.uptime_store, api.time, 0.5, &maintenance};
@@ -143,4 +144,23 @@ TEST_CASE("maintenance time is left out of uptime, counted once where windows ov
   CHECK(by_name["web"]["uptime_percent"].get<double>() == Approx(100.0 * 32400 / 36000));
   CHECK(by_name["api"]["seconds"]["healthy"].get<double>() == Approx(3600));
   CHECK(by_name["api"]["seconds"]["maintenance"].get<double>() == 0);
+}
+
+TEST_CASE("the uptime caches are warmed once per hour, and again after a failed try",
+          "[hub][unit][api]") {
+  Api api;
+  REQUIRE(api.uptime.warm().ok());
+  CHECK(api.uptime_store.totals_calls == 2);  // 7 days and 30 days
+  CHECK(api.uptime_store.last_since == policy::hourOf(api.time.now() - 24h * 30));
+  api.time.advance(20s);
+  REQUIRE(api.uptime.warm().ok());
+  CHECK(api.uptime_store.totals_calls == 2);  // same hour: nothing to do
+  api.time.advance(1h);
+  api.uptime_store.unavailable = true;
+  CHECK_FALSE(api.uptime.warm().ok());
+  api.uptime_store.unavailable = false;
+  REQUIRE(api.uptime.warm().ok());  // the failed hour is tried again
+  CHECK(api.uptime_store.totals_calls == 5);
+  REQUIRE(api.uptime.warm().ok());
+  CHECK(api.uptime_store.totals_calls == 5);
 }

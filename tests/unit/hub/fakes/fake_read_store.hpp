@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "common/text/glob.hpp"
 #include "hub/store/read_store.hpp"
 
 namespace vitals::test {
@@ -22,12 +23,23 @@ class FakeReadStore final : public hub::store::ReadStore {
     std::vector<hub::store::StoredResult> rows;
     for (const auto& r : results) {
       const auto& c = r.result;
-      if (c.service != q.service || (q.since && c.observed_at < *q.since) ||
-          (q.until && c.observed_at >= *q.until)) {
+      if ((!q.service.empty() && c.service != q.service) || (q.since && c.observed_at < *q.since) ||
+          (q.until && c.observed_at >= *q.until) ||
+          (!q.agent_id.empty() && c.agent_id != q.agent_id) ||
+          (!q.kind.empty() && c.kind != q.kind)) {
+        continue;
+      }
+      if (!q.statuses.empty() &&
+          std::find(q.statuses.begin(), q.statuses.end(), c.status) == q.statuses.end()) {
+        continue;
+      }
+      if (!q.service_globs.empty() &&
+          std::none_of(q.service_globs.begin(), q.service_globs.end(),
+                       [&](const std::string& g) { return text::globMatch(g, c.service); })) {
         continue;
       }
       if (q.after && !(historyKey(c) < std::tie(q.after->observed_at, q.after->agent_id,
-                                         q.after->boot_id, q.after->seq))) {
+                                                q.after->boot_id, q.after->seq))) {
         continue;
       }
       rows.push_back(r);
@@ -41,7 +53,8 @@ class FakeReadStore final : public hub::store::ReadStore {
     page.results = rows;
     if (more && !rows.empty()) {
       const auto& last = rows.back().result;
-      page.next = hub::store::HistoryCursor{last.observed_at, last.agent_id, last.boot_id, last.seq};
+      page.next =
+          hub::store::HistoryCursor{last.observed_at, last.agent_id, last.boot_id, last.seq};
     }
     return page;
   }
@@ -50,6 +63,17 @@ class FakeReadStore final : public hub::store::ReadStore {
       return Error{"db.unavailable", "connection refused", {}};
     }
     return agent_records;
+  }
+  Result<std::optional<hub::store::AgentRecord>> agent(const std::string& agent_id) override {
+    if (unavailable) {
+      return Error{"db.unavailable", "connection refused", {}};
+    }
+    for (const auto& a : agent_records) {
+      if (a.agent_id == agent_id) {
+        return std::optional<hub::store::AgentRecord>(a);
+      }
+    }
+    return std::optional<hub::store::AgentRecord>();
   }
   Result<std::vector<hub::store::StoredCheck>> checks() override { return stored_checks; }
   Status ping() override {

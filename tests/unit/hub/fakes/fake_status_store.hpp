@@ -91,6 +91,7 @@ class FakeStatusStore final : public hub::store::StatusStore, public hub::store:
   Result<std::map<std::string, hub::policy::StatusSeconds>> totals(
       SystemTime since, SystemTime, const std::optional<std::string>& service) override {
     last_since = since;
+    ++totals_calls;
     if (unavailable) {
       return Error{"db.unavailable", "connection refused", {}};
     }
@@ -127,6 +128,7 @@ class FakeStatusStore final : public hub::store::StatusStore, public hub::store:
 
   // Observations.
   int record_calls = 0;
+  int totals_calls = 0;
   std::vector<hub::policy::Transition> changes;
   std::map<std::string, hub::store::UptimeWindow> open;
   std::map<std::string, std::vector<hub::store::UptimeWindow>> closed_windows;
