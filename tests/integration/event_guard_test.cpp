@@ -63,12 +63,12 @@ struct Hub {
   Hub(const hub::store::PgConnectOptions& pg, CountingAgent& agent,
       std::shared_ptr<spdlog::logger> logger)
       : store(clock, hub::repair::GuardSettings{}),
-        engine(
-            state, {}, store,
-            [pg, logger] { return hub::store::PgConnection::connect(pg, logger); }, agent, clock,
-            registry, logger, hub::repair::EngineSettings{}),
+        engine(state, {},
+               hub::repair::pgRepairSessions(
+                   store, [pg, logger] { return hub::store::PgConnection::connect(pg, logger); }),
+               agent, clock, registry, logger, hub::repair::EngineSettings{}),
         pool(pg, 4, logger),
-        runner(engine, pool) {}
+        runner(engine, store, pool) {}
   SystemClock clock;
   metrics::Registry registry;
   hub::state::HubState state;
