@@ -78,7 +78,7 @@ TEST_CASE("the audit list renders the reader's rows newest first and pages with 
 }
 
 TEST_CASE(
-    "acknowledging an open incident renders who acknowledged it; a resolved one is a "
+    "acknowledging an open incident renders who acknowledged it, and a resolved one is a "
     "conflict",
     "[hub][unit][alerts]") {
   ManualTime time;
