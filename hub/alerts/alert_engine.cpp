@@ -36,7 +36,6 @@ AlertEngine::AlertEngine(Connector connect, const Clock& clock, const LiveView& 
       rules_(std::move(rules)),
       settings_(std::move(settings)),
       logger_(std::move(logger)),
-      outbox_(clock),
       changes_(
           r.counter("vitals_alert_changes_total", "Status changes handled by the alert policy")),
       superseded_(r.counter("vitals_alert_changes_superseded_total",
@@ -86,8 +85,8 @@ std::string AlertEngine::inhibitorOf(const std::string& service) const {
   return "";
 }
 
-Status AlertEngine::refreshConfigs(store::PgConnection& conn) {
-  auto fingerprint = pg::alertConfigsFingerprint(conn);
+Status AlertEngine::refreshConfigs(AlertStore& store) {
+  auto fingerprint = store.alertConfigsFingerprint();
   if (!fingerprint.ok()) {
     return fingerprint.error();
   }
@@ -98,15 +97,14 @@ Status AlertEngine::refreshConfigs(store::PgConnection& conn) {
   return okStatus();
 }
 
-const notify::AlertConfig& AlertEngine::configFor(store::PgConnection& conn,
-                                                  const std::string& service) {
+const notify::AlertConfig& AlertEngine::configFor(AlertStore& store, const std::string& service) {
   auto it = configs_.find(service);
   if (it != configs_.end()) {
     return it->second;
   }
   notify::AlertConfig cfg = settings_.defaults;
   cfg.service = service;
-  auto stored = pg::alertConfig(conn, service);
+  auto stored = store.alertConfig(service);
   if (!stored.ok()) {
     // The defaults are a safe answer: the change is still notified.
     logger_->warn("alert config of {} unreadable, using defaults: {}", service,
@@ -118,15 +116,15 @@ const notify::AlertConfig& AlertEngine::configFor(store::PgConnection& conn,
   return configs_.emplace(service, std::move(cfg)).first->second;
 }
 
-Status AlertEngine::apply(store::PgConnection& conn, Plan& plan, SystemTime now, int& enqueued) {
+Status AlertEngine::apply(AlertStore& store, Plan& plan, SystemTime now, int& enqueued) {
   if (!plan.incident) {
     return okStatus();
   }
   Incident& i = *plan.incident;
-  if (auto s = pg::save(conn, i); !s.ok()) {
+  if (auto s = store.save(i); !s.ok()) {
     return s;
   }
-  if (auto s = pg::addEvents(conn, i.id, plan.events, now); !s.ok()) {
+  if (auto s = store.addEvents(i.id, plan.events, now); !s.ok()) {
     return s;
   }
   for (const auto& o : plan.notify) {
@@ -139,7 +137,7 @@ Status AlertEngine::apply(store::PgConnection& conn, Plan& plan, SystemTime now,
     n.to_status = std::string(toString(o.to));
     n.summary = o.summary;
     n.at = now;
-    auto added = outbox_.enqueue(conn, n);
+    auto added = store.enqueue(n);
     if (!added.ok()) {
       return added.error();
     }
@@ -150,18 +148,18 @@ Status AlertEngine::apply(store::PgConnection& conn, Plan& plan, SystemTime now,
   return okStatus();
 }
 
-Result<int> AlertEngine::processChanges(store::PgConnection& conn) {
+Result<int> AlertEngine::processChanges(AlertStore& store) {
   const SystemTime now = clock_.now();
   int handled = 0;
   int enqueued = 0;
-  auto s = store::inTransaction(conn, [&]() -> Status {
+  auto s = store.transaction([&]() -> Status {
     handled = 0;
     enqueued = 0;
-    auto cursor = pg::lockCursor(conn);
+    auto cursor = store.lockCursor();
     if (!cursor.ok()) {
       return cursor.error();
     }
-    auto changes = pg::changesAfter(conn, cursor.value(), settings_.batch_size);
+    auto changes = store.changesAfter(cursor.value(), settings_.batch_size);
     if (!changes.ok()) {
       return changes.error();
     }
@@ -174,11 +172,11 @@ Result<int> AlertEngine::processChanges(store::PgConnection& conn) {
       newest[{c.service, kindOfChange(c)}] = c.id;
       oldest = std::min(oldest, c.at);
     }
-    auto silences = pg::silences(conn, oldest, now + std::chrono::seconds{1});
+    auto silences = store.silences(oldest, now + std::chrono::seconds{1});
     if (!silences.ok()) {
       return silences.error();
     }
-    if (auto r = refreshConfigs(conn); !r.ok()) {
+    if (auto r = refreshConfigs(store); !r.ok()) {
       return r;
     }
     for (const auto& c : changes.value()) {
@@ -189,7 +187,7 @@ Result<int> AlertEngine::processChanges(store::PgConnection& conn) {
       }
       std::optional<Incident> open;
       if (kind != IncidentKind::Agents) {
-        auto found = pg::openIncident(conn, c.service, kind);
+        auto found = store.openIncident(c.service, kind);
         if (!found.ok()) {
           return found.error();
         }
@@ -197,13 +195,13 @@ Result<int> AlertEngine::processChanges(store::PgConnection& conn) {
       }
       if (!open && c.cause == policy::Cause::Resumed) {
         // Back within the restart grace: the incident its stop resolved goes on.
-        auto pending = pg::stopPendingIncident(conn, c.service);
+        auto pending = store.stopPendingIncident(c.service);
         if (!pending.ok()) {
           return pending.error();
         }
         open = std::move(pending.value());
       }
-      const auto& cfg = configFor(conn, c.service);
+      const auto& cfg = configFor(store, c.service);
       const Circumstances cx{cfg,
                              silenceFor(silences.value(), c.service, c.agent, c.check, c.at),
                              kind == IncidentKind::Status ? inhibitorOf(c.service) : "",
@@ -211,12 +209,12 @@ Result<int> AlertEngine::processChanges(store::PgConnection& conn) {
                              settings_.restart_grace,
                              &settings_.quiet_stop_channels};
       auto plan = onChange(open, c, cx);
-      if (auto a = apply(conn, plan, now, enqueued); !a.ok()) {
+      if (auto a = apply(store, plan, now, enqueued); !a.ok()) {
         return a;
       }
     }
     handled = static_cast<int>(changes->size());
-    return pg::advanceCursor(conn, changes->back().id);
+    return store.advanceCursor(changes->back().id);
   });
   if (!s.ok()) {
     return s.error();
@@ -231,48 +229,48 @@ Result<int> AlertEngine::processChanges(store::PgConnection& conn) {
   return handled;
 }
 
-Result<int> AlertEngine::tick(store::PgConnection& conn) {
+Result<int> AlertEngine::tick(AlertStore& store) {
   const SystemTime now = clock_.now();
   int changed = 0;
   int enqueued = 0;
-  auto s = store::inTransaction(conn, [&]() -> Status {
+  auto s = store.transaction([&]() -> Status {
     changed = 0;
     enqueued = 0;
-    if (auto r = refreshConfigs(conn); !r.ok()) {
+    if (auto r = refreshConfigs(store); !r.ok()) {
       return r;
     }
     // Clean stops whose restart grace has passed: "monitoring stopped", unless the agent is back.
-    auto due = pg::lockDueStopNotices(conn, now, 1000);
+    auto due = store.lockDueStopNotices(now, 1000);
     if (!due.ok()) {
       return due.error();
     }
     for (const auto& i : due.value()) {
-      auto stopped = pg::agentStillStopped(conn, i.agent);
+      auto stopped = store.agentStillStopped(i.agent);
       if (!stopped.ok()) {
         return stopped.error();
       }
-      const auto& cfg = configFor(conn, i.service);
+      const auto& cfg = configFor(store, i.service);
       const Circumstances cx{
           cfg, std::nullopt, "", now, settings_.restart_grace, &settings_.quiet_stop_channels};
       auto plan = onStopDue(i, cx, stopped.value());
-      if (auto a = apply(conn, plan, now, enqueued); !a.ok()) {
+      if (auto a = apply(store, plan, now, enqueued); !a.ok()) {
         return a;
       }
       ++changed;
     }
-    auto open = pg::lockOpenIncidents(conn, 1000);
+    auto open = store.lockOpenIncidents(1000);
     if (!open.ok()) {
       return open.error();
     }
     if (open->empty()) {
       return okStatus();
     }
-    auto silences = pg::silences(conn, now, now + std::chrono::microseconds{1});
+    auto silences = store.silences(now, now + std::chrono::microseconds{1});
     if (!silences.ok()) {
       return silences.error();
     }
     for (const auto& i : open.value()) {
-      const auto& cfg = configFor(conn, i.service);
+      const auto& cfg = configFor(store, i.service);
       const Circumstances cx{cfg,
                              silenceFor(silences.value(), i.service, i.agent, i.check, now),
                              i.kind == IncidentKind::Status ? inhibitorOf(i.service) : "",
@@ -284,7 +282,7 @@ Result<int> AlertEngine::tick(store::PgConnection& conn) {
       if (!plan.incident) {
         continue;
       }
-      if (auto a = apply(conn, plan, now, enqueued); !a.ok()) {
+      if (auto a = apply(store, plan, now, enqueued); !a.ok()) {
         return a;
       }
       ++changed;
@@ -301,6 +299,16 @@ Result<int> AlertEngine::tick(store::PgConnection& conn) {
     }
   }
   return changed;
+}
+
+Result<int> AlertEngine::processChanges(store::PgConnection& conn) {
+  PgAlertStore store(conn, clock_);
+  return processChanges(store);
+}
+
+Result<int> AlertEngine::tick(store::PgConnection& conn) {
+  PgAlertStore store(conn, clock_);
+  return tick(store);
 }
 
 void AlertEngine::run() {

@@ -24,8 +24,8 @@
 #include "common/metrics/metrics.hpp"
 #include "common/time/clock.hpp"
 #include "hub/alerts/alert_policy.hpp"
+#include "hub/alerts/alert_store.hpp"
 #include "hub/alerts/pg_alert_store.hpp"
-#include "hub/notify/outbox.hpp"
 #include "hub/policy/service_rule.hpp"
 #include "hub/status/transition_sink.hpp"
 #include "hub/store/pg_connection.hpp"
@@ -74,18 +74,21 @@ class AlertEngine final : public status::TransitionSink {
   // TransitionSink: the tracker committed new status_changes rows.
   void onTransitions(const std::vector<policy::Transition>& transitions) override;
 
-  // One batch of changes / one pass over open incidents on `conn` (the worker loop; tests).
+  // One batch of changes / one pass over open incidents in `store` (the worker loop; tests).
   // Return the number of changes read (a full batch means there may be more) / incidents
   // changed.
+  Result<int> processChanges(AlertStore& store);
+  Result<int> tick(AlertStore& store);
+  // The same on a PostgreSQL connection (a PgAlertStore on it).
   Result<int> processChanges(store::PgConnection& conn);
   Result<int> tick(store::PgConnection& conn);
 
  private:
-  Status apply(store::PgConnection& conn, Plan& plan, SystemTime now, int& enqueued);
+  Status apply(AlertStore& store, Plan& plan, SystemTime now, int& enqueued);
   // A service's alert config: stored, or the defaults. Cached across ticks; refreshConfigs()
   // empties the cache when the stored configs changed (on any replica).
-  const notify::AlertConfig& configFor(store::PgConnection& conn, const std::string& service);
-  Status refreshConfigs(store::PgConnection& conn);
+  const notify::AlertConfig& configFor(AlertStore& store, const std::string& service);
+  Status refreshConfigs(AlertStore& store);
   std::string inhibitorOf(const std::string& service) const;
   void run();
 
@@ -95,7 +98,6 @@ class AlertEngine final : public status::TransitionSink {
   policy::ServiceRules rules_;
   EngineSettings settings_;
   std::shared_ptr<spdlog::logger> logger_;
-  notify::Outbox outbox_;
   std::function<void()> on_enqueued_;
   // Engine thread only (processChanges and tick).
   std::map<std::string, notify::AlertConfig> configs_;

@@ -381,3 +381,11 @@ Result<std::optional<notify::AlertConfig>> alertConfig(store::PgConnection& conn
 
 }  // namespace pg
 }  // namespace vitals::hub::alerts
+
+namespace vitals::hub::alerts {
+
+Status PgAlertStore::transaction(const std::function<Status()>& fn) {
+  return store::inTransaction(conn_, fn);
+}
+
+}  // namespace vitals::hub::alerts

@@ -2,6 +2,7 @@
 // The alert policy's tables (schema 0004): incidents (alerts), their timeline (alert_events),
 // silences, and the read position in status_changes (alert_cursor). Every function runs one or
 // more statements on the caller's connection, inside the caller's transaction when one is open.
+// PgAlertStore is the alert engine's AlertStore (alert_store.hpp) on one connection.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9,43 +10,12 @@
 
 #include "common/error/result.hpp"
 #include "hub/alerts/alert_policy.hpp"
+#include "hub/alerts/alert_store.hpp"
 #include "hub/notify/alert_config.hpp"
+#include "hub/notify/outbox.hpp"
 #include "hub/store/pg_connection.hpp"
 
 namespace vitals::hub::alerts {
-
-struct Silence {
-  std::int64_t id = 0;
-  std::string service = "*";  // glob patterns
-  std::string agent = "*";
-  std::string check = "*";
-  SystemTime starts_at{};
-  SystemTime ends_at{};
-  bool maintenance = false;
-  std::string comment;
-  std::string creator;
-  SystemTime created_at{};
-};
-
-// Whether the silence covers (service, agent, check) at time `at`.
-bool covers(const Silence& s, const std::string& service, const std::string& agent,
-            const std::string& check, SystemTime at);
-
-struct TimelineRow {
-  std::int64_t id = 0;
-  SystemTime at{};
-  std::string event;
-  std::string channel;
-  std::string detail;
-};
-
-struct AlertQuery {
-  std::string state;    // "open", "resolved" or "" (any)
-  std::string service;  // "" = any
-  std::string kind;     // "status", "log_rate", "agents" or "" (any)
-  int limit = 100;
-  std::int64_t before_id = 0;  // paging: ids below this (0 = from the newest)
-};
 
 namespace pg {
 
@@ -93,4 +63,53 @@ Result<std::optional<notify::AlertConfig>> alertConfig(store::PgConnection& conn
                                                        const std::string& service);
 
 }  // namespace pg
+
+// The engine's AlertStore on one connection: the pg:: functions above and the outbox.
+class PgAlertStore final : public AlertStore {
+ public:
+  PgAlertStore(store::PgConnection& conn, const Clock& clock) : conn_(conn), outbox_(clock) {}
+  Status transaction(const std::function<Status()>& fn) override;
+  Result<std::int64_t> lockCursor() override { return pg::lockCursor(conn_); }
+  Status advanceCursor(std::int64_t last_change_id) override {
+    return pg::advanceCursor(conn_, last_change_id);
+  }
+  Result<std::vector<Change>> changesAfter(std::int64_t after, int limit) override {
+    return pg::changesAfter(conn_, after, limit);
+  }
+  Result<std::optional<Incident>> openIncident(const std::string& service,
+                                               IncidentKind kind) override {
+    return pg::openIncident(conn_, service, kind);
+  }
+  Result<std::vector<Incident>> lockOpenIncidents(int limit) override {
+    return pg::lockOpenIncidents(conn_, limit);
+  }
+  Result<std::optional<Incident>> stopPendingIncident(const std::string& service) override {
+    return pg::stopPendingIncident(conn_, service);
+  }
+  Result<bool> agentStillStopped(const std::string& agent) override {
+    return pg::agentStillStopped(conn_, agent);
+  }
+  Result<std::vector<Incident>> lockDueStopNotices(SystemTime now, int limit) override {
+    return pg::lockDueStopNotices(conn_, now, limit);
+  }
+  Status save(Incident& incident) override { return pg::save(conn_, incident); }
+  Status addEvents(std::int64_t alert_id, const std::vector<TimelineEvent>& events,
+                   SystemTime at) override {
+    return pg::addEvents(conn_, alert_id, events, at);
+  }
+  Result<std::vector<Silence>> silences(SystemTime from, SystemTime until) override {
+    return pg::silences(conn_, from, until);
+  }
+  Result<std::string> alertConfigsFingerprint() override {
+    return pg::alertConfigsFingerprint(conn_);
+  }
+  Result<std::optional<notify::AlertConfig>> alertConfig(const std::string& service) override {
+    return pg::alertConfig(conn_, service);
+  }
+  Result<bool> enqueue(const notify::Notification& n) override { return outbox_.enqueue(conn_, n); }
+
+ private:
+  store::PgConnection& conn_;
+  notify::Outbox outbox_;
+};
 }  // namespace vitals::hub::alerts

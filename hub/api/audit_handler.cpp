@@ -101,11 +101,7 @@ ApiResponse AuditHandler::list(const ApiRequest& req) const {
       return badParameter("cursor", "not a cursor this server issued");
     }
   }
-  auto lease = pool_.acquire(std::chrono::seconds{5});
-  if (!lease.ok()) {
-    return storeError(lease.error());
-  }
-  auto rows = audit::queryAudit(lease->conn(), q);
+  auto rows = reader_.query(q);
   if (!rows.ok()) {
     return storeError(rows.error());
   }

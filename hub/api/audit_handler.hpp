@@ -2,7 +2,7 @@
 // GET /api/v1/audit: the audit trail, filtered (since, until, actor, action, target), newest
 // first, paged with an opaque cursor, as JSON or exported as JSON lines or CSV (?format=).
 #include "hub/api/api_types.hpp"
-#include "hub/store/pg_pool.hpp"
+#include "hub/audit/audit_query.hpp"
 
 namespace vitals::hub::api {
 
@@ -12,11 +12,11 @@ inline constexpr int kMaxAuditExportLimit = 100000;
 
 class AuditHandler {
  public:
-  explicit AuditHandler(store::PgPool& pool) : pool_(pool) {}
+  explicit AuditHandler(audit::AuditReader& reader) : reader_(reader) {}
   ApiResponse list(const ApiRequest& req) const;
 
  private:
-  store::PgPool& pool_;
+  audit::AuditReader& reader_;
 };
 
 // RFC 4180 field: quoted when it holds a comma, quote, CR or LF; quotes doubled. A leading

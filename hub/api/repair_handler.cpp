@@ -304,7 +304,8 @@ ApiResponse RepairHandler::decide(const ApiRequest& req, bool approve) const {
   if (!lease.ok()) {
     return storeError(lease.error());
   }
-  auto o = engine_.decideApproval(lease->conn(), *id, approve, req.actor);
+  repair::PgRepairSession session(store_, lease->conn());
+  auto o = engine_.decideApproval(session, *id, approve, req.actor);
   if (!o.ok()) {
     return storeError(o.error());
   }
@@ -376,7 +377,8 @@ ApiResponse RepairHandler::manual(const ApiRequest& req, bool named) const {
   if (known->empty()) {
     return errorResponse(404, "not_found", "no service \"" + service + "\"");
   }
-  auto o = engine_.manualAction(lease->conn(), service, action, agent, dry_run, req.actor);
+  repair::PgRepairSession session(store_, lease->conn());
+  auto o = engine_.manualAction(session, service, action, agent, dry_run, req.actor);
   if (!o.ok()) {
     return storeError(o.error());
   }

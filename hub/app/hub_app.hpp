@@ -246,6 +246,7 @@ class HubApp {
   api::KeysHandler keys_handler_;
   api::IncidentsHandler incidents_handler_;
   api::RepairHandler repair_handler_;
+  audit::PgAuditReader audit_reader_;
   api::AuditHandler audit_handler_;
   api::SecurityHandler security_handler_;
   // Log statistics (rollups written by the log_stats job below) and log-rate thresholds set

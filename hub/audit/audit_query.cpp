@@ -59,4 +59,12 @@ Result<std::vector<AuditRow>> queryAudit(store::PgConnection& conn, const AuditQ
   return out;
 }
 
+Result<std::vector<AuditRow>> PgAuditReader::query(const AuditQuery& q) {
+  auto lease = pool_.acquire(std::chrono::seconds{5});
+  if (!lease.ok()) {
+    return lease.error();
+  }
+  return queryAudit(lease->conn(), q);
+}
+
 }  // namespace vitals::hub::audit

@@ -8,6 +8,7 @@
 
 #include "common/error/result.hpp"
 #include "hub/store/pg_connection.hpp"
+#include "hub/store/pg_pool.hpp"
 
 namespace vitals::hub::audit {
 
@@ -34,5 +35,23 @@ struct AuditQuery {
 
 // Returns up to limit + 1 rows (the extra one tells the caller there is a next page).
 Result<std::vector<AuditRow>> queryAudit(store::PgConnection& conn, const AuditQuery& q);
+
+// The API's read side of the trail (the handler renders the rows); tests use a fake.
+class AuditReader {
+ public:
+  virtual ~AuditReader() = default;
+  // As queryAudit: up to limit + 1 rows, newest first.
+  virtual Result<std::vector<AuditRow>> query(const AuditQuery& q) = 0;
+};
+
+// queryAudit on a connection leased from the pool for the call.
+class PgAuditReader final : public AuditReader {
+ public:
+  explicit PgAuditReader(store::PgPool& pool) : pool_(pool) {}
+  Result<std::vector<AuditRow>> query(const AuditQuery& q) override;
+
+ private:
+  store::PgPool& pool_;
+};
 
 }  // namespace vitals::hub::audit

@@ -22,7 +22,8 @@ Result<ActionReply> RepairActionRunner::run(const ActionRequest& request) {
   ask.reason = request.reason;
   ask.cooldown = request.cooldown;
   ask.timeout = request.timeout;
-  auto run = engine_.runAction(lease->conn(), ask);
+  repair::PgRepairSession session(store_, lease->conn());
+  auto run = engine_.runAction(session, ask);
   if (!run.ok()) {
     return Error{"action.unavailable", "action guard: " + run.error().message, {}};
   }

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "hub/events/action_runner.hpp"
+#include "hub/repair/pg_repair_store.hpp"
 #include "hub/repair/repair_engine.hpp"
 #include "hub/store/pg_pool.hpp"
 
@@ -15,9 +16,11 @@ namespace vitals::hub::events {
 
 class RepairActionRunner final : public ActionRunner {
  public:
-  // Both outlive this object. Each run leases a connection from `pool` for its whole length.
-  RepairActionRunner(repair::RepairEngine& engine, store::PgPool& pool)
-      : engine_(engine), pool_(pool) {}
+  // All outlive this object. Each run leases a connection from `pool` for its whole length and
+  // uses `store` on it.
+  RepairActionRunner(repair::RepairEngine& engine, repair::PgRepairStore& store,
+                     store::PgPool& pool)
+      : engine_(engine), store_(store), pool_(pool) {}
   // Outcomes besides the agent's: "rejected" with error "cooldown ..." or "global rate limit
   // ..." (nothing ran), "pending-approval" with error naming the repair row to approve,
   // "dry-run". Error "action.unavailable": no database (nothing ran) or no reply from the agent.
@@ -25,6 +28,7 @@ class RepairActionRunner final : public ActionRunner {
 
  private:
   repair::RepairEngine& engine_;
+  repair::PgRepairStore& store_;
   store::PgPool& pool_;
 };
 

@@ -1,7 +1,11 @@
 #pragma once
-// The repair tables (schema 0006) and the execution guard. Every method runs its own
-// transaction on the connection it is given (one PgConnection per thread: the repair worker has
-// its own, API calls lease one from the pool) and writes its audit row in that transaction.
+// The repair tables (schema 0006) and the execution guard in PostgreSQL. PgRepairStore holds
+// the SQL (policies, decision inputs and reads in pg_repair_policies.cpp; recording, the guard,
+// execution and approvals in pg_repair_guard.cpp; row decoding in pg_repair_rows.*);
+// PgRepairSession binds it to one connection as the engine's RepairStore (repair_store.hpp). Every
+// method runs its own transaction on the connection it is given (one PgConnection per thread: the
+// repair worker has its own, API calls lease one from the pool) and writes its audit row in that
+// transaction.
 //
 // The guarantee lives in startNew()/startApproved(): the auto_repairs row (status running), the
 // action_guard upsert (refused unless the last start of that (agent, action), by whatever
@@ -11,7 +15,9 @@
 // repair of the same action, or two concurrent approvals cannot all pass it.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,89 +26,10 @@
 #include "common/time/clock.hpp"
 #include "hub/repair/repair_decider.hpp"
 #include "hub/repair/repair_policy.hpp"
+#include "hub/repair/repair_store.hpp"
 #include "hub/store/pg_connection.hpp"
 
 namespace vitals::hub::repair {
-
-// One auto_repairs row (the API renders it: hub/api/repair_handler.cpp).
-struct RepairRecord {
-  std::int64_t id = 0;
-  std::string service;
-  std::string agent;
-  std::string action;
-  std::string incident;
-  std::string trigger;
-  std::string failure_class;
-  std::string decision;
-  std::vector<std::string> reasons;
-  std::string status;
-  std::string requested_by;
-  std::string decided_by;
-  std::string request_id;
-  std::string outcome;
-  std::optional<int> exit_code;
-  std::optional<std::int64_t> duration_ms;
-  std::string output;
-  bool output_truncated = false;
-  std::string error;
-  std::optional<bool> verified;
-  std::string verify_message;
-  std::int64_t verify_after_ms = 0;
-  std::map<std::string, std::string> params;  // the action's parameters (inbound events)
-  std::optional<SystemTime> created_at, decided_at, expires_at, started_at, finished_at,
-      verified_at;
-};
-
-// A decision to record.
-struct NewRepair {
-  std::string service;
-  std::string agent;
-  std::string action;
-  std::string incident;
-  Trigger trigger = Trigger::Transition;
-  std::optional<FailureClass> failure_class;
-  Verdict verdict = Verdict::None;
-  std::vector<std::string> reasons;
-  std::string requested_by;                   // "policy" or the API caller's actor
-  std::map<std::string, std::string> params;  // passed to the agent's action (inbound events)
-  std::chrono::milliseconds cooldown{0};
-  std::chrono::milliseconds verify_after{0};
-};
-
-struct GuardSettings {
-  int rate_limit = 10;
-  std::chrono::milliseconds rate_window{std::chrono::hours{1}};
-  std::chrono::milliseconds approval_expiry{std::chrono::minutes{30}};
-  std::size_t max_output = 16 * 1024;        // stored bytes of an action's output
-  std::vector<std::string> notify_channels;  // escalations and approval requests
-};
-
-// What start() did.
-struct Start {
-  enum class Result { Started, Refused, Gone } result = Result::Refused;
-  std::int64_t repair_id = 0;
-  std::string request_id;  // "repair-<id>": the agent's idempotency key
-  std::string reason;      // Refused / Gone: why
-};
-
-// The agent's reply, or why there was none.
-struct ExecutionResult {
-  std::string outcome;  // ok, failed, rejected, timeout, duplicate, no-reply
-  int exit_code = 0;
-  std::int64_t duration_ms = 0;
-  std::string output;
-  bool output_truncated = false;
-  std::string error;
-};
-
-enum class ApprovalOutcome { Done, NotFound, NotPending, Expired };
-
-struct RepairFilter {
-  std::string status;   // "" = any
-  std::string service;  // "" = any
-  int limit = 100;
-  std::int64_t before_id = 0;  // paging: rows with id < before_id (0 = newest)
-};
 
 class PgRepairStore {
  public:
@@ -177,5 +104,71 @@ class PgRepairStore {
   const Clock& clock_;
   GuardSettings settings_;
 };
+
+// PgRepairStore on one connection: the RepairStore the engine uses. The connection is borrowed
+// (an API thread's leased one) or owned (the engine worker's own, re-established when lost).
+class PgRepairSession final : public RepairStore {
+ public:
+  PgRepairSession(PgRepairStore& store, store::PgConnection& conn) : store_(store), conn_(conn) {}
+  PgRepairSession(PgRepairStore& store, std::unique_ptr<store::PgConnection> owned)
+      : store_(store), owned_(std::move(owned)), conn_(*owned_) {}
+
+  bool usable() override;
+  store::PgConnection& connection() { return conn_; }
+
+  Result<std::optional<RepairPolicy>> policy(const std::string& service) override {
+    return store_.policy(conn_, service);
+  }
+  Result<int> createDefaultPolicies(const RepairPolicy& tmpl) override {
+    return store_.createDefaultPolicies(conn_, tmpl);
+  }
+  Result<std::vector<std::string>> agentActions(const std::string& agent) override {
+    return store_.agentActions(conn_, agent);
+  }
+  Result<std::vector<std::string>> agentsOffering(const std::string& service,
+                                                  const std::string& action) override {
+    return store_.agentsOffering(conn_, service, action);
+  }
+  Result<RepairHistory> history(const std::string& service, const std::string& incident,
+                                const std::string& agent, const std::string& action,
+                                std::optional<SystemTime> breaker_reset_at) override {
+    return store_.history(conn_, service, incident, agent, action, breaker_reset_at);
+  }
+  Result<std::int64_t> record(const NewRepair& n, const std::string& status_now) override {
+    return store_.record(conn_, n, status_now);
+  }
+  Result<Start> startNew(const NewRepair& n) override { return store_.startNew(conn_, n); }
+  Result<Start> startApproved(std::int64_t id) override { return store_.startApproved(conn_, id); }
+  Result<std::vector<std::int64_t>> approvedIds() override { return store_.approvedIds(conn_); }
+  Status finish(std::int64_t id, const ExecutionResult& r) override {
+    return store_.finish(conn_, id, r);
+  }
+  Status recordDryRunReply(std::int64_t id, const ExecutionResult& r) override {
+    return store_.recordDryRunReply(conn_, id, r);
+  }
+  Status recordVerification(std::int64_t id, bool fixed, const std::string& message) override {
+    return store_.recordVerification(conn_, id, fixed, message);
+  }
+  Result<int> failOrphans(std::chrono::milliseconds older_than) override {
+    return store_.failOrphans(conn_, older_than);
+  }
+  Result<std::optional<RepairRecord>> get(std::int64_t id) override {
+    return store_.get(conn_, id);
+  }
+  Result<ApprovalOutcome> decideApproval(std::int64_t id, bool approve, const std::string& actor,
+                                         std::string& status) override {
+    return store_.decideApproval(conn_, id, approve, actor, status);
+  }
+  Result<int> expirePending() override { return store_.expirePending(conn_); }
+
+ private:
+  PgRepairStore& store_;
+  std::unique_ptr<store::PgConnection> owned_;
+  store::PgConnection& conn_;
+};
+
+// The engine's OpenFn: a PgRepairSession on a new connection from `connect`.
+std::function<Result<std::unique_ptr<RepairStore>>()> pgRepairSessions(
+    PgRepairStore& store, std::function<Result<std::unique_ptr<store::PgConnection>>()> connect);
 
 }  // namespace vitals::hub::repair

@@ -30,14 +30,12 @@ ExecutionResult resultOf(const Result<AgentReply>& reply) {
 
 }  // namespace
 
-RepairEngine::RepairEngine(state::HubState& state, policy::ServiceRules rules, PgRepairStore& store,
-                           ConnectFn connect, AgentCommands& agents, const Clock& clock,
-                           metrics::Registry& registry, std::shared_ptr<spdlog::logger> logger,
-                           EngineSettings settings)
+RepairEngine::RepairEngine(state::HubState& state, policy::ServiceRules rules, OpenFn open,
+                           AgentCommands& agents, const Clock& clock, metrics::Registry& registry,
+                           std::shared_ptr<spdlog::logger> logger, EngineSettings settings)
     : state_(state),
       rules_(std::move(rules)),
-      store_(store),
-      connect_(std::move(connect)),
+      open_(std::move(open)),
       agents_(agents),
       clock_(clock),
       logger_(std::move(logger)),
@@ -144,6 +142,25 @@ std::string RepairEngine::incidentOf(const std::string& service, bool open_if_mi
   return id;
 }
 
+std::optional<RepairEngine::Job> RepairEngine::takeReady(SteadyTime now, bool& tick_due) {
+  tick_due = false;
+  if (!queue_.empty()) {
+    Job job = std::move(queue_.front());
+    queue_.pop_front();
+    return job;
+  }
+  if (!deferred_.empty() && deferred_.begin()->first <= now) {
+    Job job = std::move(deferred_.begin()->second);
+    deferred_.erase(deferred_.begin());
+    if (job.kind == Job::Kind::Reevaluate) {
+      reevaluating_.erase(job.service);
+    }
+    return job;
+  }
+  tick_due = now >= next_tick_;
+  return std::nullopt;
+}
+
 void RepairEngine::run() {
   for (;;) {
     std::optional<Job> job;
@@ -154,21 +171,10 @@ void RepairEngine::run() {
           return;
         }
         const SteadyTime now = clock_.steadyNow();
-        if (!queue_.empty()) {
-          job = std::move(queue_.front());
-          queue_.pop_front();
-          break;
-        }
-        if (!deferred_.empty() && deferred_.begin()->first <= now) {
-          job = std::move(deferred_.begin()->second);
-          deferred_.erase(deferred_.begin());
-          if (job->kind == Job::Kind::Reevaluate) {
-            reevaluating_.erase(job->service);
-          }
-          break;
-        }
-        if (now >= next_tick_) {
-          break;  // tick below, without the lock
+        bool tick_due = false;
+        job = takeReady(now, tick_due);
+        if (job || tick_due) {
+          break;  // the job or the tick below, without the lock
         }
         SteadyTime until = next_tick_;
         if (!deferred_.empty() && deferred_.begin()->first < until) {
@@ -190,20 +196,33 @@ void RepairEngine::run() {
   }
 }
 
-bool RepairEngine::ensureConnection() {
-  if (conn_ && conn_->ok()) {
-    return true;
-  }
-  if (conn_) {
-    if (conn_->reset().ok()) {
-      return true;
+void RepairEngine::runPending() {
+  for (;;) {
+    std::optional<Job> job;
+    bool tick_due = false;
+    {
+      std::lock_guard lock(mu_);
+      job = takeReady(clock_.steadyNow(), tick_due);
+    }
+    if (job) {
+      handle(*job);
+    } else if (tick_due) {
+      tick();
+    } else {
+      return;
     }
   }
-  auto c = connect_();
-  if (!c.ok()) {
+}
+
+bool RepairEngine::ensureStore() {
+  if (mine_ && mine_->usable()) {
+    return true;
+  }
+  auto opened = open_();
+  if (!opened.ok()) {
     return false;
   }
-  conn_ = std::move(c.value());
+  mine_ = std::move(opened.value());
   return true;
 }
 
@@ -215,43 +234,42 @@ void RepairEngine::noteDbError(const Error& e, const char* what) {
 void RepairEngine::tick() {
   const SteadyTime now = clock_.steadyNow();
   next_tick_ = now + settings_.tick;
-  if (!ensureConnection()) {
+  if (!ensureStore()) {
     errors_.inc();
     return;
   }
   if (now >= next_scan_) {
     next_scan_ = now + settings_.policy_scan;
-    auto created = store_.createDefaultPolicies(*conn_, settings_.default_policy);
+    auto created = mine_->createDefaultPolicies(settings_.default_policy);
     if (!created.ok()) {
       noteDbError(created.error(), "creating default policies");
     } else if (created.value() > 0) {
       logger_->info("repair: created {} default repair policies", created.value());
     }
   }
-  if (auto expired = store_.expirePending(*conn_); !expired.ok()) {
+  if (auto expired = mine_->expirePending(); !expired.ok()) {
     noteDbError(expired.error(), "expiring approvals");
   } else if (expired.value() > 0) {
     logger_->info("repair: {} approval(s) expired", expired.value());
   }
   // Orphans: running rows far older than any reply could take (their hub stopped mid-way).
-  if (auto o = store_.failOrphans(*conn_, settings_.command_timeout * 2 + milliseconds{60000});
-      !o.ok()) {
+  if (auto o = mine_->failOrphans(settings_.command_timeout * 2 + milliseconds{60000}); !o.ok()) {
     noteDbError(o.error(), "closing orphaned repairs");
   }
   // Approved rows nobody started (the approving hub stopped before it could).
-  auto approved = store_.approvedIds(*conn_);
+  auto approved = mine_->approvedIds();
   if (!approved.ok()) {
     noteDbError(approved.error(), "listing approved repairs");
     return;
   }
   for (std::int64_t id : approved.value()) {
-    auto st = store_.startApproved(*conn_, id);
+    auto st = mine_->startApproved(id);
     if (!st.ok()) {
       noteDbError(st.error(), "starting an approved repair");
       continue;
     }
     if (st->result == Start::Result::Started) {
-      auto rec = store_.get(*conn_, id);
+      auto rec = mine_->get(id);
       if (rec.ok() && rec->has_value()) {
         Job j;
         j.kind = Job::Kind::Send;
@@ -294,7 +312,7 @@ void RepairEngine::handle(const Job& job) {
       return;
     }
     case Job::Kind::Send:
-      if (ensureConnection()) {
+      if (ensureStore()) {
         send(job);
       } else {
         errors_.inc();
@@ -336,12 +354,12 @@ FailureKind RepairEngine::failureKindOf(const std::string& service, const std::s
 
 void RepairEngine::decideFor(const std::string& service, HealthStatus status, policy::Cause cause,
                              const std::string& agent, const std::string& check, Trigger trigger) {
-  if (!ensureConnection()) {
+  if (!ensureStore()) {
     errors_.inc();
     logger_->warn("repair: no database connection: transition of {} not considered", service);
     return;
   }
-  auto policy = store_.policy(*conn_, service);
+  auto policy = mine_->policy(service);
   if (!policy.ok()) {
     noteDbError(policy.error(), "reading the policy");
     return;
@@ -357,7 +375,7 @@ void RepairEngine::decideFor(const std::string& service, HealthStatus status, po
   req.dependency_down = dependencyDown(service);
   req.incident = incidentOf(service, true, clock_.now());
   if (!agent.empty()) {
-    auto actions = store_.agentActions(*conn_, agent);
+    auto actions = mine_->agentActions(agent);
     if (!actions.ok()) {
       noteDbError(actions.error(), "reading the agent's actions");
       return;
@@ -371,7 +389,7 @@ void RepairEngine::decideFor(const std::string& service, HealthStatus status, po
                    d.reasons.empty() ? "" : d.reasons.back());
     return;
   }
-  auto history = store_.history(*conn_, service, req.incident, agent, d.action,
+  auto history = mine_->history(service, req.incident, agent, d.action,
                                 p != nullptr ? p->breaker_reset_at : std::nullopt);
   if (!history.ok()) {
     noteDbError(history.error(), "reading the repair history");
@@ -400,7 +418,7 @@ void RepairEngine::decideFor(const std::string& service, HealthStatus status, po
     if (d.verdict == Verdict::Escalate) {
       escalations_.inc();
     }
-    auto id = store_.record(*conn_, n, std::string(vitals::toString(status)));
+    auto id = mine_->record(n, std::string(vitals::toString(status)));
     if (!id.ok()) {
       noteDbError(id.error(), "recording a repair decision");
       return;
@@ -408,7 +426,7 @@ void RepairEngine::decideFor(const std::string& service, HealthStatus status, po
     logger_->info("repair #{}: {} {} on {}: {} ({})", id.value(), toString(d.verdict), d.action,
                   d.agent, service, d.reasons.back());
     if (d.verdict == Verdict::DryRun) {
-      (void)askDryRun(*conn_, id.value(), d.agent, d.action, "policy");
+      (void)askDryRun(*mine_, id.value(), d.agent, d.action, "policy");
     }
     if (d.retry_at) {
       // Held back by cooldown: look again when it ends, if the service is still failing.
@@ -422,7 +440,7 @@ void RepairEngine::decideFor(const std::string& service, HealthStatus status, po
     return;
   }
   decisions_execute_.inc();
-  auto st = store_.startNew(*conn_, n);
+  auto st = mine_->startNew(n);
   if (!st.ok()) {
     noteDbError(st.error(), "starting a repair");
     return;
@@ -456,8 +474,7 @@ void RepairEngine::send(const Job& job) {
   }
 }
 
-Result<AgentReply> RepairEngine::execute(store::PgConnection* c, const Job& job,
-                                         milliseconds timeout) {
+Result<AgentReply> RepairEngine::execute(RepairStore* c, const Job& job, milliseconds timeout) {
   logger_->info("repair #{}: asking {} to run {} (request {})", job.repair_id, job.agent,
                 job.action, job.request_id);
   AgentCommand cmd;
@@ -476,17 +493,17 @@ Result<AgentReply> RepairEngine::execute(store::PgConnection* c, const Job& job,
   logger_->info("repair #{}: {} on {}: {} (exit {}){}", job.repair_id, job.action, job.agent,
                 x.outcome, x.exit_code, x.error.empty() ? "" : ": " + x.error);
   if (c != nullptr) {
-    if (auto s = store_.finish(*c, job.repair_id, x); !s.ok()) {
+    if (auto s = c->finish(job.repair_id, x); !s.ok()) {
       noteDbError(s.error(), "recording a repair's result");
     }
     return reply;
   }
   // Worker thread: its own connection, re-established if needed.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (!ensureConnection()) {
+    if (!ensureStore()) {
       continue;
     }
-    auto s = store_.finish(*conn_, job.repair_id, x);
+    auto s = mine_->finish(job.repair_id, x);
     if (s.ok()) {
       break;
     }
@@ -495,7 +512,7 @@ Result<AgentReply> RepairEngine::execute(store::PgConnection* c, const Job& job,
   return reply;
 }
 
-Result<AgentReply> RepairEngine::askDryRun(store::PgConnection& c, std::int64_t id,
+Result<AgentReply> RepairEngine::askDryRun(RepairStore& s, std::int64_t id,
                                            const std::string& agent, const std::string& action,
                                            const std::string& actor,
                                            const std::map<std::string, std::string>& params) {
@@ -513,8 +530,8 @@ Result<AgentReply> RepairEngine::askDryRun(store::PgConnection& c, std::int64_t 
   if (x.outcome == "ok") {
     x.outcome = "dry-run";
   }
-  if (auto s = store_.recordDryRunReply(c, id, x); !s.ok()) {
-    noteDbError(s.error(), "recording a dry run's answer");
+  if (auto r = s.recordDryRunReply(id, x); !r.ok()) {
+    noteDbError(r.error(), "recording a dry run's answer");
   }
   return reply;
 }
@@ -549,8 +566,8 @@ void RepairEngine::verify(const Job& job) {
   }
   logger_->info("repair #{}: verification {}: {}", job.repair_id, fixed ? "fixed" : "not fixed",
                 message);
-  if (ensureConnection()) {
-    if (auto s = store_.recordVerification(*conn_, job.repair_id, fixed, message); !s.ok()) {
+  if (ensureStore()) {
+    if (auto s = mine_->recordVerification(job.repair_id, fixed, message); !s.ok()) {
       noteDbError(s.error(), "recording a verification");
     }
   }
@@ -563,17 +580,17 @@ void RepairEngine::verify(const Job& job) {
   }
 }
 
-Result<ActionOutcome> RepairEngine::restart(store::PgConnection& c, const std::string& service,
+Result<ActionOutcome> RepairEngine::restart(RepairStore& s, const std::string& service,
                                             const std::string& agent, bool dry_run,
                                             const std::string& actor) {
-  return manualAction(c, service, "", agent, dry_run, actor);
+  return manualAction(s, service, "", agent, dry_run, actor);
 }
 
-Result<ActionOutcome> RepairEngine::manualAction(store::PgConnection& c, const std::string& service,
+Result<ActionOutcome> RepairEngine::manualAction(RepairStore& s, const std::string& service,
                                                  const std::string& named_action,
                                                  const std::string& agent, bool dry_run,
                                                  const std::string& actor) {
-  auto policy = store_.policy(c, service);
+  auto policy = s.policy(service);
   if (!policy.ok()) {
     return policy.error();
   }
@@ -581,7 +598,7 @@ Result<ActionOutcome> RepairEngine::manualAction(store::PgConnection& c, const s
   const std::string action = !named_action.empty()                        ? named_action
                              : p != nullptr && !p->restart_action.empty() ? p->restart_action
                                                                           : "restart-" + service;
-  auto offering = store_.agentsOffering(c, service, action);
+  auto offering = s.agentsOffering(service, action);
   if (!offering.ok()) {
     return offering.error();
   }
@@ -607,13 +624,13 @@ Result<ActionOutcome> RepairEngine::manualAction(store::PgConnection& c, const s
   req.action = action;
   req.dry_run = dry_run;
   req.incident = incidentOf(service, false, clock_.now());
-  auto actions = store_.agentActions(c, chosen);
+  auto actions = s.agentActions(chosen);
   if (!actions.ok()) {
     return actions.error();
   }
   req.agent_actions = std::move(actions.value());
-  auto history = store_.history(c, service, req.incident, chosen, action,
-                                p != nullptr ? p->breaker_reset_at : std::nullopt);
+  auto history = s.history(service, req.incident, chosen, action,
+                           p != nullptr ? p->breaker_reset_at : std::nullopt);
   if (!history.ok()) {
     return history.error();
   }
@@ -632,7 +649,7 @@ Result<ActionOutcome> RepairEngine::manualAction(store::PgConnection& c, const s
   n.verify_after = (p != nullptr ? *p : fallback).verify_after;
   std::int64_t id = 0;
   if (d.verdict == Verdict::Execute) {
-    auto st = store_.startNew(c, n);
+    auto st = s.startNew(n);
     if (!st.ok()) {
       return st.error();
     }
@@ -656,31 +673,31 @@ Result<ActionOutcome> RepairEngine::manualAction(store::PgConnection& c, const s
       out.message = st->reason;
     }
   } else {
-    auto s = state_.service(service);
-    auto rec = store_.record(c, n, s ? std::string(vitals::toString(s->status)) : "unknown");
+    auto svc = state_.service(service);
+    auto rec = s.record(n, svc ? std::string(vitals::toString(svc->status)) : "unknown");
     if (!rec.ok()) {
       return rec.error();
     }
     id = rec.value();
     if (d.verdict == Verdict::DryRun) {
-      (void)askDryRun(c, id, chosen, action, actor);
+      (void)askDryRun(s, id, chosen, action, actor);
     }
     out.http_status = d.verdict == Verdict::PendingApproval ? 202
                       : d.verdict == Verdict::DryRun        ? 200
                                                             : 409;
     out.message = d.reasons.empty() ? std::string(toString(d.verdict)) : d.reasons.back();
   }
-  auto rec = store_.get(c, id);
+  auto rec = s.get(id);
   if (rec.ok() && rec->has_value()) {
     out.repair = **rec;
   }
   return out;
 }
 
-Result<ActionOutcome> RepairEngine::decideApproval(store::PgConnection& c, std::int64_t id,
-                                                   bool approve, const std::string& actor) {
+Result<ActionOutcome> RepairEngine::decideApproval(RepairStore& s, std::int64_t id, bool approve,
+                                                   const std::string& actor) {
   std::string status;
-  auto decided = store_.decideApproval(c, id, approve, actor, status);
+  auto decided = s.decideApproval(id, approve, actor, status);
   if (!decided.ok()) {
     return decided.error();
   }
@@ -704,14 +721,14 @@ Result<ActionOutcome> RepairEngine::decideApproval(store::PgConnection& c, std::
       break;
   }
   if (decided.value() == ApprovalOutcome::Done && approve) {
-    auto st = store_.startApproved(c, id);
+    auto st = s.startApproved(id);
     if (!st.ok()) {
       return st.error();
     }
     if (st->result == Start::Result::Started) {
       out.http_status = 202;
       out.message = "approved and started";
-      auto rec = store_.get(c, id);
+      auto rec = s.get(id);
       if (rec.ok() && rec->has_value()) {
         Job j;
         j.kind = Job::Kind::Send;
@@ -730,15 +747,15 @@ Result<ActionOutcome> RepairEngine::decideApproval(store::PgConnection& c, std::
       out.message = "approved, but held back: " + st->reason;
     }
   }
-  auto rec = store_.get(c, id);
+  auto rec = s.get(id);
   if (rec.ok() && rec->has_value()) {
     out.repair = **rec;
   }
   return out;
 }
 
-Result<ActionRun> RepairEngine::runAction(store::PgConnection& c, const ActionAsk& ask) {
-  auto policy = store_.policy(c, ask.service);
+Result<ActionRun> RepairEngine::runAction(RepairStore& s, const ActionAsk& ask) {
+  auto policy = s.policy(ask.service);
   if (!policy.ok()) {
     return policy.error();
   }
@@ -750,8 +767,8 @@ Result<ActionRun> RepairEngine::runAction(store::PgConnection& c, const ActionAs
   req.action = ask.action;
   req.cooldown = ask.cooldown;
   req.incident = incidentOf(ask.service, false, clock_.now());
-  auto history = store_.history(c, ask.service, req.incident, ask.agent, ask.action,
-                                p != nullptr ? p->breaker_reset_at : std::nullopt);
+  auto history = s.history(ask.service, req.incident, ask.agent, ask.action,
+                           p != nullptr ? p->breaker_reset_at : std::nullopt);
   if (!history.ok()) {
     return history.error();
   }
@@ -776,7 +793,7 @@ Result<ActionRun> RepairEngine::runAction(store::PgConnection& c, const ActionAs
   run.reason = d.reasons.empty() ? std::string(toString(d.verdict)) : d.reasons.back();
   if (d.verdict == Verdict::Execute) {
     decisions_execute_.inc();
-    auto st = store_.startNew(c, n);
+    auto st = s.startNew(n);
     if (!st.ok()) {
       return st.error();
     }
@@ -798,7 +815,7 @@ Result<ActionRun> RepairEngine::runAction(store::PgConnection& c, const ActionAs
     j.service = n.service;
     j.requested_by = n.requested_by;
     j.params = n.params;
-    auto reply = execute(&c, j, ask.timeout);
+    auto reply = execute(&s, j, ask.timeout);
     run.kind = ActionRun::Kind::Ran;
     if (reply.ok()) {
       run.reply = std::move(reply.value());
@@ -808,8 +825,8 @@ Result<ActionRun> RepairEngine::runAction(store::PgConnection& c, const ActionAs
     return run;
   }
   (d.verdict == Verdict::Skip ? decisions_skip_ : decisions_other_).inc();
-  auto s = state_.service(ask.service);
-  auto id = store_.record(c, n, s ? std::string(vitals::toString(s->status)) : "unknown");
+  auto svc = state_.service(ask.service);
+  auto id = s.record(n, svc ? std::string(vitals::toString(svc->status)) : "unknown");
   if (!id.ok()) {
     return id.error();
   }
@@ -820,7 +837,7 @@ Result<ActionRun> RepairEngine::runAction(store::PgConnection& c, const ActionAs
       break;
     case Verdict::DryRun: {
       run.kind = ActionRun::Kind::DryRun;
-      auto reply = askDryRun(c, id.value(), n.agent, n.action, n.requested_by, n.params);
+      auto reply = askDryRun(s, id.value(), n.agent, n.action, n.requested_by, n.params);
       if (reply.ok()) {
         run.reply = std::move(reply.value());
       } else {

@@ -2,7 +2,7 @@
 // The repair engine: receives committed transitions (as a TransitionSink: it only queues them),
 // and on its own worker thread gathers each decision's inputs (policy, agent actions, history,
 // dependencies), asks the pure RepairDecider, records the verdict and, for an execution, passes
-// the database guard (PgRepairStore::startNew) before it asks the agent. It also verifies
+// the store's guard (RepairStore::startNew) before it asks the agent. It also verifies
 // repairs after `verify_after`, retries a held-back repair when its cooldown ends, expires
 // approvals, starts approved repairs, and creates default policies.
 //
@@ -12,8 +12,12 @@
 // service's policy: approval, dry run, cooldown, global rate limit), the same guard and audit,
 // and the agent is asked there, so the event's caller gets the reply.
 //
+// Storage is a RepairStore (repair_store.hpp): the worker opens its own through OpenFn (a
+// PgRepairSession on its own connection in the hub) and API threads pass theirs. Unit tests
+// use an in-memory fake and runPending() instead of the worker thread.
+//
 // This is the hub's one path for "ask agent X to run action Y": every such request is an
-// auto_repairs row, passes PgRepairStore's guard and is sent by the one CommandRequest codec
+// auto_repairs row, passes the RepairStore's guard and is sent by the one CommandRequest codec
 // (AgentCommands).
 #include <spdlog/logger.h>
 
@@ -34,8 +38,8 @@
 #include "common/time/clock.hpp"
 #include "hub/policy/service_rule.hpp"
 #include "hub/repair/agent_commands.hpp"
-#include "hub/repair/pg_repair_store.hpp"
 #include "hub/repair/repair_decider.hpp"
+#include "hub/repair/repair_store.hpp"
 #include "hub/state/hub_state.hpp"
 #include "hub/status/transition_sink.hpp"
 
@@ -86,11 +90,11 @@ struct ActionRun {
 
 class RepairEngine final : public status::TransitionSink {
  public:
-  using ConnectFn = std::function<Result<std::unique_ptr<store::PgConnection>>()>;
-  RepairEngine(state::HubState& state, policy::ServiceRules rules, PgRepairStore& store,
-               ConnectFn connect, AgentCommands& agents, const Clock& clock,
-               metrics::Registry& registry, std::shared_ptr<spdlog::logger> logger,
-               EngineSettings settings);
+  // Opens the worker's own store (called again when it is no longer usable).
+  using OpenFn = std::function<Result<std::unique_ptr<RepairStore>>()>;
+  RepairEngine(state::HubState& state, policy::ServiceRules rules, OpenFn open,
+               AgentCommands& agents, const Clock& clock, metrics::Registry& registry,
+               std::shared_ptr<spdlog::logger> logger, EngineSettings settings);
   ~RepairEngine() override;
   RepairEngine(const RepairEngine&) = delete;
   RepairEngine& operator=(const RepairEngine&) = delete;
@@ -100,21 +104,24 @@ class RepairEngine final : public status::TransitionSink {
 
   void start();
   void stop();  // waits for the request in flight (at most command_timeout)
+  // Without start(): does the worker's due work on the calling thread (queued jobs, deferred
+  // jobs due by the clock, the tick when due) until none is left. For tests with ManualTime.
+  void runPending();
 
-  // POST /api/v1/services/{name}/actions/restart (HTTP thread, its own connection).
-  Result<ActionOutcome> restart(store::PgConnection& c, const std::string& service,
+  // POST /api/v1/services/{name}/actions/restart (HTTP thread, its own store).
+  Result<ActionOutcome> restart(RepairStore& s, const std::string& service,
                                 const std::string& agent, bool dry_run, const std::string& actor);
   // POST /api/v1/services/{name}/actions/run: an action an operator names ("" = the restart
   // action), under the service's policy (approval, dry run), cooldown, rate limit and audit
   // like restart(). 409 when no agent of the service offers it.
-  Result<ActionOutcome> manualAction(store::PgConnection& c, const std::string& service,
+  Result<ActionOutcome> manualAction(RepairStore& s, const std::string& service,
                                      const std::string& action, const std::string& agent,
                                      bool dry_run, const std::string& actor);
   // POST /api/v1/approvals/{id}/approve|reject (HTTP thread).
-  Result<ActionOutcome> decideApproval(store::PgConnection& c, std::int64_t id, bool approve,
+  Result<ActionOutcome> decideApproval(RepairStore& s, std::int64_t id, bool approve,
                                        const std::string& actor);
-  // An inbound event's action (any thread, its own connection). Blocks while the agent runs it.
-  Result<ActionRun> runAction(store::PgConnection& c, const ActionAsk& ask);
+  // An inbound event's action (any thread, its own store). Blocks while the agent runs it.
+  Result<ActionRun> runAction(RepairStore& s, const ActionAsk& ask);
 
  private:
   struct Job {
@@ -129,21 +136,22 @@ class RepairEngine final : public status::TransitionSink {
     Trigger trigger = Trigger::Transition;
   };
   void run();
+  // Under mu_: the next queued or due deferred job; `tick_due` when none and the tick is due.
+  std::optional<Job> takeReady(SteadyTime now, bool& tick_due);
   void enqueue(Job job);
   void defer(Job job, SteadyTime due);
-  bool ensureConnection();
+  bool ensureStore();
   void handle(const Job& job);
   void decideFor(const std::string& service, HealthStatus status, policy::Cause cause,
                  const std::string& agent, const std::string& check, Trigger trigger);
   void send(const Job& job);
   void verify(const Job& job);
   // Asks the agent what a dry run would run (it runs nothing) and stores its answer.
-  Result<AgentReply> askDryRun(store::PgConnection& c, std::int64_t id, const std::string& agent,
+  Result<AgentReply> askDryRun(RepairStore& s, std::int64_t id, const std::string& agent,
                                const std::string& action, const std::string& actor,
                                const std::map<std::string, std::string>& params = {});
   // Asks the agent to run the action of a started repair and records the reply.
-  Result<AgentReply> execute(store::PgConnection* c, const Job& job,
-                             std::chrono::milliseconds timeout);
+  Result<AgentReply> execute(RepairStore* s, const Job& job, std::chrono::milliseconds timeout);
   void tick();
   std::string incidentOf(const std::string& service, bool open_if_missing, SystemTime at);
   std::string dependencyDown(const std::string& service) const;
@@ -153,8 +161,7 @@ class RepairEngine final : public status::TransitionSink {
 
   state::HubState& state_;
   policy::ServiceRules rules_;
-  PgRepairStore& store_;
-  ConnectFn connect_;
+  OpenFn open_;
   AgentCommands& agents_;
   const Clock& clock_;
   std::shared_ptr<spdlog::logger> logger_;
@@ -180,7 +187,7 @@ class RepairEngine final : public status::TransitionSink {
   std::thread worker_;
 
   // Worker thread only.
-  std::unique_ptr<store::PgConnection> conn_;
+  std::unique_ptr<RepairStore> mine_;
   SteadyTime next_tick_{};
   SteadyTime next_scan_{};
 };

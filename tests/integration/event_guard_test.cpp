@@ -63,12 +63,12 @@ struct Hub {
   Hub(const hub::store::PgConnectOptions& pg, CountingAgent& agent,
       std::shared_ptr<spdlog::logger> logger)
       : store(clock, hub::repair::GuardSettings{}),
-        engine(
-            state, {}, store,
-            [pg, logger] { return hub::store::PgConnection::connect(pg, logger); }, agent, clock,
-            registry, logger, hub::repair::EngineSettings{}),
+        engine(state, {},
+               hub::repair::pgRepairSessions(
+                   store, [pg, logger] { return hub::store::PgConnection::connect(pg, logger); }),
+               agent, clock, registry, logger, hub::repair::EngineSettings{}),
         pool(pg, 4, logger),
-        runner(engine, pool) {}
+        runner(engine, store, pool) {}
   SystemClock clock;
   metrics::Registry registry;
   hub::state::HubState state;
@@ -182,13 +182,14 @@ TEST_CASE("an event for a service whose policy needs approval runs nothing until
   auto rejected = hub.runner.run(request);
   REQUIRE(rejected.ok());
   REQUIRE(rejected->outcome == "pending-approval");
-  auto no = hub.engine.decideApproval(*conn.value(), rejected->repair_id, false, "key:9");
+  hub::repair::PgRepairSession session(hub.store, *conn.value());
+  auto no = hub.engine.decideApproval(session, rejected->repair_id, false, "key:9");
   REQUIRE(no.ok());
   CHECK(no->message == "rejected");
 
   // Approved: runs once, on the engine's worker, with the event's parameters.
   hub.engine.start();
-  auto yes = hub.engine.decideApproval(*conn.value(), pending->repair_id, true, "key:9");
+  auto yes = hub.engine.decideApproval(session, pending->repair_id, true, "key:9");
   REQUIRE(yes.ok());
   CHECK(yes->http_status == 202);
   CHECK(waitUntil([&] { return agent.runs() > 0; }, 10s));
@@ -196,7 +197,7 @@ TEST_CASE("an event for a service whose policy needs approval runs nothing until
   REQUIRE(agent.runs() == 1);
   CHECK(agent.commands[0].params.at("line") == "approved");
   CHECK(agent.commands[0].request_id == "repair-" + std::to_string(pending->repair_id));
-  auto again = hub.engine.decideApproval(*conn.value(), pending->repair_id, true, "key:9");
+  auto again = hub.engine.decideApproval(session, pending->repair_id, true, "key:9");
   REQUIRE(again.ok());
   CHECK(again->http_status == 409);
   CHECK(agent.runs() == 1);

@@ -32,9 +32,8 @@ struct Rig {
   repair::RepairEngine engine{
       state,
       {},
-      store,
       [] {
-        return Result<std::unique_ptr<store::PgConnection>>(Error{"db.unavailable", "", {}});
+        return Result<std::unique_ptr<repair::RepairStore>>(Error{"db.unavailable", "", {}});
       },
       agents,
       time,
@@ -42,7 +41,8 @@ struct Rig {
       logger,
       {}};
   api::RepairHandler handler{pool, store, engine, agents, state, time, std::chrono::seconds{1}};
-  api::AuditHandler audit{pool};
+  audit::PgAuditReader audit_reader{pool};
+  api::AuditHandler audit{audit_reader};
 
   api::ApiRequest request(const std::string& name, std::string body = "") {
     api::ApiRequest r;

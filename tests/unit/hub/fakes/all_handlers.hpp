@@ -49,9 +49,8 @@ struct AllHandlers {
   hub::repair::RepairEngine repair_engine{
       state,
       {},
-      repair_store,
       [] {
-        return Result<std::unique_ptr<hub::store::PgConnection>>(Error{"db.unavailable", "", {}});
+        return Result<std::unique_ptr<hub::repair::RepairStore>>(Error{"db.unavailable", "", {}});
       },
       agent_commands,
       time,
@@ -60,7 +59,8 @@ struct AllHandlers {
       {}};
   hub::api::RepairHandler repair_handler{
       pool, repair_store, repair_engine, agent_commands, state, time, std::chrono::seconds{1}};
-  hub::api::AuditHandler audit_handler{pool};
+  hub::audit::PgAuditReader audit_reader{pool};
+  hub::api::AuditHandler audit_handler{audit_reader};
   hub::api::SecurityHandler security_handler{pool};
   // Pre-flight checklist and inbound events (nothing runs).
   FakeOverrideStore preflight_overrides;
