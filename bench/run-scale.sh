@@ -31,6 +31,6 @@ set +e
 rc=$?
 set -e
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "hub warnings/errors: $(grep -c -E '\[(warning|error)\]' "$RUN/hub.log" || true)"
-grep -E '\[(warning|error)\]' "$RUN/hub.log" | cut -c1-220 | sort | uniq -c | sort -rn | head -8 || true
+echo "hub warnings/errors: $(grep -c -E "\"level\":\"(warning|error)\"" "$RUN/hub.log" || true)"
+grep -E '"level":"(warning|error)"' "$RUN/hub.log" | sed 's/.*"msg":"//' | cut -c1-150 | sort | uniq -c | sort -rn | head -8 || true
 exit $rc

@@ -476,7 +476,8 @@ int main(int argc, char** argv) {
       percentile(summary_ms, 0.5), percentile(summary_ms, 0.99), summary_ms.size(),
       percentile(services_ms, 0.5), percentile(services_ms, 0.99), services_ms.size());
 
-  // ---- 3. Vanish: agents 0..vanish-1 stop at once (they are spread over every connection).
+  // ---- 3. Vanish: `vanish` agents evenly spaced by index stop at once; their phases (so their
+  // last heartbeats) spread over the whole period, as when a rack or a network segment goes.
   int rc = 0;
   if (o.vanish > 0) {
     {
@@ -484,15 +485,20 @@ int main(int argc, char** argv) {
       notices.clear();
     }
     const auto vanish_wall = Wall::now();
-    for (int i = 0; i < o.vanish; ++i) agents[static_cast<std::size_t>(i)]->vanished = true;
+    std::vector<SimAgent*> gone;
+    for (int i = 0; i < o.agents; ++i) {
+      if (static_cast<long>(i) * o.vanish % o.agents < o.vanish) {
+        gone.push_back(agents[static_cast<std::size_t>(i)].get());
+      }
+    }
+    for (auto* a : gone) a->vanished = true;
     const auto vanish_t0 = Steady::now();
     std::string ids;
     std::int64_t last_hb_us = 0, first_hb_us = INT64_MAX;
-    for (int i = 0; i < o.vanish; ++i) {
-      const auto& a = *agents[static_cast<std::size_t>(i)];
-      ids += (i ? "','" : "'") + a.id;
-      last_hb_us = std::max<std::int64_t>(last_hb_us, a.last_heartbeat_us);
-      first_hb_us = std::min<std::int64_t>(first_hb_us, a.last_heartbeat_us);
+    for (const auto* a : gone) {
+      ids += (ids.empty() ? "'" : "','") + a->id;
+      last_hb_us = std::max<std::int64_t>(last_hb_us, a->last_heartbeat_us);
+      first_hb_us = std::min<std::int64_t>(first_hb_us, a->last_heartbeat_us);
     }
     ids += "'";
     const std::string since = sqlTime(vanish_wall);
@@ -506,7 +512,8 @@ int main(int argc, char** argv) {
       const auto groups =
           pg.number("SELECT count(*) FROM alerts WHERE kind = 'agents' AND opened_at >= " + since);
       if (group_seen_s < 0 && groups > 0) group_seen_s = seconds(Steady::now() - vanish_t0);
-      if (all_marked_s < 0 && marked >= o.vanish) all_marked_s = seconds(Steady::now() - vanish_t0);
+      if (all_marked_s < 0 && marked >= static_cast<double>(gone.size()))
+        all_marked_s = seconds(Steady::now() - vanish_t0);
       if (all_marked_s >= 0 && group_seen_s >= 0 &&
           seconds(Steady::now() - vanish_t0) > all_marked_s + 2 * seconds(period)) {
         break;  // two more periods for any straggling second group or page
@@ -529,6 +536,10 @@ int main(int argc, char** argv) {
                                  std::string("opened_at >= ") + since + " AND notified");
     const auto service_incidents =
         pg.number("SELECT count(*) FROM alerts WHERE kind <> 'agents' AND opened_at >= " + since);
+    const auto backlog = pg.number(
+        "SELECT (SELECT coalesce(max(id), 0) FROM status_changes) - last_change_id FROM "
+        "alert_cursor");
+    std::printf("alert engine           %.0f status changes not yet read at the end\n", backlog);
     const auto outbox =
         pg.number("SELECT count(*) FROM notification_outbox WHERE created_at >= " + since);
     std::size_t received = 0;
@@ -537,15 +548,15 @@ int main(int argc, char** argv) {
       received = notices.size();
     }
     std::printf(
-        "vanish                 %d agents stopped at once; their last heartbeats spread "
+        "vanish                 %zu agents stopped at once; their last heartbeats spread "
         "over %.1f s before the stop\n",
-        o.vanish, static_cast<double>(last_hb_us - first_hb_us) / 1e6);
+        gone.size(), static_cast<double>(last_hb_us - first_hb_us) / 1e6);
     std::printf(
         "detection per agent    last_seen -> marked unreachable p50 %.1f s  max %.1f s "
-        "(%s of %d marked; all marked %.1f s after the stop)\n",
+        "(%s of %zu marked; all marked %.1f s after the stop)\n",
         per_agent[0][0].empty() ? -1.0 : std::stod(per_agent[0][0]),
         per_agent[0][1].empty() ? -1.0 : std::stod(per_agent[0][1]), per_agent[0][2].c_str(),
-        o.vanish, all_marked_s);
+        gone.size(), all_marked_s);
     for (const auto& g : groups) {
       std::printf(
           "grouped incident       opened %.1f s after the last heartbeat of the group "

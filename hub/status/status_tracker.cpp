@@ -19,6 +19,19 @@ std::string joined(const std::vector<std::string>& items, std::size_t max_items 
   return out;
 }
 
+// How long a grouped event may wait for the rest of an outage: one full deadline of the
+// slowest heartbeat (an outage's last heartbeats spread over at most one interval).
+std::chrono::milliseconds groupHoldOf(const std::vector<policy::AgentLiveness>& agents,
+                                      const policy::LivenessSettings& settings) {
+  std::chrono::milliseconds longest = settings.fallback_interval;
+  for (const auto& a : agents) {
+    if (a.heartbeat_interval && a.heartbeat_interval->count() > 0 && !a.forgotten) {
+      longest = std::max(longest, *a.heartbeat_interval);
+    }
+  }
+  return longest * std::max(settings.missed_heartbeats, 1);
+}
+
 const std::string& agentOf(const store::CatalogEvent& e) {
   return std::visit([](const auto& v) -> const std::string& { return v.agent_id; }, e);
 }
@@ -201,11 +214,23 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
       logger_->warn("could not mark agents reachable: {}", s.error().describe());
     }
     if (!plan.newly_unreachable.empty()) {
-      // One grouped event instead of one page per service (reliability rule 9).
-      const auto n = plan.newly_unreachable.size();
-      unreachable_total_.inc(n);
-      const std::string reason = std::to_string(n) + (n == 1 ? " agent" : " agents") +
-                                 " unreachable: " + joined(plan.newly_unreachable);
+      unreachable_total_.inc(plan.newly_unreachable.size());
+      logger_->info("{} agent(s) missed {} heartbeats: {}", plan.newly_unreachable.size(),
+                    settings_.liveness.missed_heartbeats, joined(plan.newly_unreachable));
+    }
+    // One grouped event instead of one page per service (reliability rule 9), and one for the
+    // whole outage: held while other agents are silent and about to reach their deadlines.
+    const auto silent =
+        policy::silentAgents(agents.value(), now, settings_.liveness, watching_since_);
+    const auto announce = group_.sweep(plan.newly_unreachable, plan.returned, silent, now,
+                                       groupHoldOf(agents.value(), settings_.liveness));
+    if (group_.held() && !plan.newly_unreachable.empty()) {
+      logger_->info("grouped unreachable event held: {} more agent(s) silent", silent.size());
+    }
+    if (!announce.empty()) {
+      const auto n = announce.size();
+      const std::string reason =
+          std::to_string(n) + (n == 1 ? " agent" : " agents") + " unreachable: " + joined(announce);
       logger_->warn("{} (missed {} heartbeats)", reason, settings_.liveness.missed_heartbeats);
       policy::Transition group;
       group.service = policy::kAgentsGroupService;
@@ -213,7 +238,7 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
       group.to = HealthStatus::Unknown;
       group.at = now;
       group.reason = reason;
-      group.agent = joined(plan.newly_unreachable, plan.newly_unreachable.size());
+      group.agent = joined(announce, announce.size());
       group.cause = Cause::AgentsGroup;
       extra.push_back(std::move(group));
     }
@@ -375,6 +400,7 @@ void StatusTracker::markReturnedLocked(const std::set<std::string>& agents) {
     return;
   }
   logger_->info("{} agent(s) reachable again: {}", returned.size(), joined(returned));
+  group_.leave(returned);
   unreachable_now_.set(static_cast<double>(state_.unreachableAgents().size()));
   if (auto s = store_.setUnreachable(returned, std::nullopt); !s.ok()) {
     // The next sweep clears the flag (planSweep's db_clear).

@@ -123,6 +123,8 @@ class StatusTracker {
   std::set<std::string> gone_;  // services whose Removed transition is recorded
   std::function<void(const std::vector<std::string>&)> on_forgotten_;
   std::optional<SystemTime> last_checkpoint_;
+  // Agents found unreachable whose grouped event waits for the rest of their outage.
+  policy::UnreachableGroup group_;
   SystemTime watching_since_{};  // start(): deadlines count from here at the earliest
 };
 

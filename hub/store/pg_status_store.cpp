@@ -311,9 +311,10 @@ Status recordBatch(PgConnection& conn, const std::vector<policy::Transition>& tr
     auto r = conn.exec(
         "INSERT INTO status_changes (service, from_status, to_status, at, reason, agent_id, "
         "check_name, cause, flapping) SELECT x.service, x.\"from\", x.\"to\", x.at, x.reason, "
-        "x.agent, x.\"check\", x.cause, x.flapping FROM jsonb_to_recordset($1::jsonb) "
-        "WITH ORDINALITY AS x(service text, \"from\" text, \"to\" text, at timestamptz, "
-        "reason text, agent text, \"check\" text, cause text, flapping boolean, n bigint) "
+        "x.agent, x.\"check\", x.cause, x.flapping FROM ROWS FROM (jsonb_to_recordset($1::jsonb) "
+        "AS (service text, \"from\" text, \"to\" text, at timestamptz, reason text, agent text, "
+        "\"check\" text, cause text, flapping boolean)) WITH ORDINALITY AS x(service, \"from\", "
+        "\"to\", at, reason, agent, \"check\", cause, flapping, n) "
         "ORDER BY x.n",
         {changes.dump(-1, ' ', false, json::error_handler_t::replace)});
     if (!r.ok()) {
