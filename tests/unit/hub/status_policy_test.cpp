@@ -142,7 +142,7 @@ TEST_CASE(
   CHECK(silentAgents(agents, at(100), s, at(100)).empty());
   // With one missed heartbeat as the deadline, half an interval of silence is enough.
   s.missed_heartbeats = 1;
-  CHECK(silentAgents(agents, at(100), s) == std::vector<std::string>{"fresh"});
+  CHECK(silentAgents(agents, at(101), s) == std::vector<std::string>{"fresh"});
 }
 
 TEST_CASE("agents of one outage reaching their deadlines in different sweeps are announced once",
