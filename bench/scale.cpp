@@ -475,6 +475,9 @@ int main(int argc, char** argv) {
       "/services?limit=100 p50 %.1f ms p99 %.1f ms (%zu)\n",
       percentile(summary_ms, 0.5), percentile(summary_ms, 0.99), summary_ms.size(),
       percentile(services_ms, 0.5), percentile(services_ms, 0.99), services_ms.size());
+  std::printf("alert engine           %.0f status changes not yet read after the sustained phase\n",
+              pg.number("SELECT (SELECT coalesce(max(id), 0) FROM status_changes) - "
+                        "last_change_id FROM alert_cursor"));
 
   // ---- 3. Vanish: `vanish` agents evenly spaced by index stop at once; their phases (so their
   // last heartbeats) spread over the whole period, as when a rack or a network segment goes.
