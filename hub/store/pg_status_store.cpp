@@ -512,9 +512,12 @@ Status PgStatusStore::setUnreachable(const std::vector<std::string>& agents,
   }
   PgParams params{json(agents).dump()};
   params.push_back(since ? std::optional<std::string>(pgTimestamp(*since)) : std::nullopt);
+  // Rows locked in agent_id order, like the ingest's batched upserts of the same rows: two
+  // writers taking many agents' rows in different orders deadlock.
   auto r = lease->conn().exec(
-      "UPDATE agents SET unreachable_since = $2::timestamptz WHERE agent_id IN "
-      "(SELECT value FROM jsonb_array_elements_text($1::jsonb))",
+      "UPDATE agents a SET unreachable_since = $2::timestamptz FROM (SELECT agent_id FROM agents "
+      "WHERE agent_id IN (SELECT value FROM jsonb_array_elements_text($1::jsonb)) "
+      "ORDER BY agent_id FOR UPDATE) l WHERE a.agent_id = l.agent_id",
       params);
   return r.ok() ? okStatus() : Status(r.error());
 }

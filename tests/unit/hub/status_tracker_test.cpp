@@ -219,6 +219,39 @@ TEST_CASE(
   CHECK(rig.metric("vitals_agents_unreachable_total") == 3);
 }
 
+TEST_CASE("agents are not blamed for silence the hub has not read yet while it catches up",
+          "[hub][unit][status]") {
+  Rig rig;
+  REQUIRE(rig.tracker.start().ok());
+  rig.result("a1", "s1", HealthStatus::Healthy, 1);
+  rig.result("a2", "s2", HealthStatus::Healthy, 1);
+  // 10 s later (deadline 6 s) the hub commits a2's heartbeat sent 9 s ago: it is 9 s behind the
+  // stream, so a1's messages may be waiting there too.
+  rig.time.advance(10s);
+  Heartbeat hb;
+  hb.agent_id = "a2";
+  hb.boot_id = "boot";
+  hb.sent_at = rig.time.now() - 9s;
+  hb.interval = 2000ms;
+  store::IngestBatch batch;
+  batch.received_at = rig.time.now();
+  batch.catalog.push_back(hb);
+  rig.store.agents["a2"].last_seen = rig.time.now();
+  rig.tracker.onCommitted(batch);
+  rig.tracker.sweep();
+  CHECK_FALSE(rig.state.isUnreachable("a1"));
+  // Caught up (a heartbeat that waited 0 s): a1's silence is real now.
+  rig.time.advance(1s);
+  hb.sent_at = rig.time.now();
+  batch.received_at = rig.time.now();
+  batch.catalog = {hb};
+  rig.store.agents["a2"].last_seen = rig.time.now();
+  rig.tracker.onCommitted(batch);
+  rig.tracker.sweep();
+  CHECK(rig.state.isUnreachable("a1"));
+  CHECK_FALSE(rig.state.isUnreachable("a2"));
+}
+
 TEST_CASE(
     "at start the tracker reconciles with the stored windows and finds agents that died "
     "while the hub was down one deadline later",
