@@ -23,9 +23,11 @@
 #include "common/nats/nats_client.hpp"
 #include "common/nats/subjects.hpp"
 #include "common/random/random.hpp"
+#include "sim_agent.hpp"
 
 using namespace vitals;
 using Wall = std::chrono::system_clock;
+using bench::publishWithRetry;
 
 namespace {
 
@@ -78,48 +80,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-std::unique_ptr<nats::Connection> connect(const std::string& url, const char* name) {
-  nats::ConnectOptions co;
-  co.url = url;
-  co.name = name;
-  auto conn = nats::Connection::connect(co);
-  if (!conn.ok()) {
-    std::fprintf(stderr, "bench_alert_latency: %s\n", conn.error().describe().c_str());
-    std::exit(1);
-  }
-  for (int i = 0; i < 200 && !conn.value()->connected(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
-  return std::move(conn.value());
-}
-
-bool publish(nats::Connection& c, const std::string& subject, const std::string& payload,
-             const std::string& id) {
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    if (c.jsPublish(subject, payload, id, std::chrono::seconds{5}).ok()) {
-      return true;
-    }
-  }
-  return false;
-}
-
-CheckResult result(const std::string& agent, const std::string& boot, std::uint64_t seq,
-                   const std::string& service, HealthStatus status) {
-  CheckResult r;
-  r.agent_id = agent;
-  r.boot_id = boot;
-  r.seq = seq;
-  r.service = service;
-  r.check = service;
-  r.kind = "http";
-  r.status = status;
-  r.raw_status = status;
-  r.latency = std::chrono::microseconds{800};
-  r.message = status == HealthStatus::Healthy ? "HTTP 200 in 1 ms" : "HTTP 503 in 1 ms";
-  r.observed_at = Wall::now();
-  return r;
-}
-
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   const auto idx = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
@@ -157,7 +117,7 @@ int main(int argc, char** argv) {
   const int threads = 4;
   for (int t = 0; t < threads; ++t) {
     background.emplace_back([&, t] {
-      auto conn = connect(o.nats, "bench-background");
+      auto conn = bench::connectOrExit(o.nats, "bench-background", "bench_alert_latency");
       StdRandom rnd;
       struct Agent {
         std::string id, boot;
@@ -172,25 +132,20 @@ int main(int argc, char** argv) {
         for (auto& a : mine) {
           ResultBatch b{a.id, a.boot, {}};
           for (int s = 0; s < per_agent; ++s) {
-            b.results.push_back(result(a.id, a.boot, ++a.seq, a.id + "-svc-" + std::to_string(s),
-                                       HealthStatus::Healthy));
+            const std::string svc = a.id + "-svc-" + std::to_string(s);
+            b.results.push_back(
+                bench::simResult(a.id, a.boot, ++a.seq, svc, svc, HealthStatus::Healthy));
           }
-          if (publish(*conn, subjects::agentResults(a.id), codec::encodeBatch(b),
-                      codec::batchMessageId(b))) {
+          if (publishWithRetry(*conn, subjects::agentResults(a.id), codec::encodeBatch(b),
+                               codec::batchMessageId(b))) {
             background_results += per_agent;
           } else {
             ++background_failed;
           }
-          Heartbeat hb;
-          hb.agent_id = a.id;
-          hb.boot_id = a.boot;
-          hb.sent_at = Wall::now();
-          hb.interval = o.period;
-          hb.last_seq = a.seq;
-          hb.check_count = static_cast<std::uint32_t>(per_agent);
+          const auto hb = bench::simHeartbeat(a.id, a.boot, o.period, a.seq,
+                                              static_cast<std::uint32_t>(per_agent));
           (void)conn->jsPublish(subjects::agentHeartbeat(a.id), codec::encodeHeartbeat(hb),
-                                a.id + "." + a.boot + ".hb." + std::to_string(a.seq),
-                                std::chrono::seconds{5});
+                                bench::heartbeatId(a.id, a.boot, a.seq), std::chrono::seconds{5});
         }
         next += o.period;
         while (!stop && std::chrono::steady_clock::now() < next) {
@@ -205,15 +160,16 @@ int main(int argc, char** argv) {
   const long bg_before = background_results.load();
   const auto bg_t0 = std::chrono::steady_clock::now();
 
-  auto conn = connect(o.nats, "bench-flipper");
+  auto conn = bench::connectOrExit(o.nats, "bench-flipper", "bench_alert_latency");
   const std::string agent = "flip-agent";
   const std::string boot = random.hexId();
   std::uint64_t seq = 0;
   auto send = [&](HealthStatus status) {
-    ResultBatch b{agent, boot, {result(agent, boot, ++seq, "flip-svc", status)}};
+    ResultBatch b{
+        agent, boot, {bench::simResult(agent, boot, ++seq, "flip-svc", "flip-svc", status)}};
     const auto observed = b.results[0].observed_at;
-    if (!publish(*conn, subjects::agentResults(agent), codec::encodeBatch(b),
-                 codec::batchMessageId(b))) {
+    if (!publishWithRetry(*conn, subjects::agentResults(agent), codec::encodeBatch(b),
+                          codec::batchMessageId(b))) {
       std::fprintf(stderr, "bench_alert_latency: flip publish failed\n");
       std::exit(1);
     }

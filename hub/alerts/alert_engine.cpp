@@ -185,6 +185,15 @@ Result<int> AlertEngine::processChanges(AlertStore& store) {
         superseded_.inc();
         continue;
       }
+      // A service's first window that is no problem (from == to, unknown or healthy) changes
+      // nothing whatever its incidents say (onChange returns an empty plan): no queries for it.
+      // A registration storm records one per new service.
+      if (kind == IncidentKind::Status && c.from == c.to &&
+          (c.to == HealthStatus::Unknown || c.to == HealthStatus::Healthy) &&
+          c.cause != policy::Cause::Stopped && c.cause != policy::Cause::Removed &&
+          c.cause != policy::Cause::Resumed) {
+        continue;
+      }
       std::optional<Incident> open;
       if (kind != IncidentKind::Agents) {
         auto found = store.openIncident(c.service, kind);

@@ -57,6 +57,61 @@ SweepPlan planSweep(const std::vector<AgentLiveness>& agents,
   return plan;
 }
 
+std::vector<std::string> silentAgents(const std::vector<AgentLiveness>& agents, SystemTime now,
+                                      const LivenessSettings& settings, SystemTime watching_since) {
+  std::vector<std::string> out;
+  const int missed = std::max(settings.missed_heartbeats, 1);
+  for (const auto& a : agents) {
+    if (a.unreachable || a.deregistered || a.forgotten || a.revoked) {
+      continue;
+    }
+    auto interval = a.heartbeat_interval.value_or(settings.fallback_interval);
+    if (interval.count() <= 0) {
+      interval = settings.fallback_interval;
+    }
+    const auto heard = std::max(a.last_seen, watching_since);
+    const auto threshold =
+        std::max<std::chrono::milliseconds>(interval * (missed - 1), interval / 2);
+    if (now - heard > threshold && now <= keepaliveDeadline(a, settings, watching_since)) {
+      out.push_back(a.agent_id);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> UnreachableGroup::sweep(const std::vector<std::string>& newly_unreachable,
+                                                 const std::vector<std::string>& returned,
+                                                 const std::vector<std::string>& silent,
+                                                 SystemTime now,
+                                                 std::chrono::milliseconds max_hold) {
+  if (pending_.empty() && newly_unreachable.empty()) {
+    return {};
+  }
+  if (pending_.empty()) {
+    since_ = now;
+  }
+  pending_.insert(newly_unreachable.begin(), newly_unreachable.end());
+  for (const auto& a : returned) {
+    pending_.erase(a);
+  }
+  if (pending_.empty()) {
+    return {};
+  }
+  if (!silent.empty() && now - since_ < max_hold) {
+    return {};
+  }
+  std::vector<std::string> out(pending_.begin(), pending_.end());
+  pending_.clear();
+  return out;
+}
+
+void UnreachableGroup::leave(const std::vector<std::string>& agents) {
+  for (const auto& a : agents) {
+    pending_.erase(a);
+  }
+}
+
 std::vector<std::string> agentsToForget(const std::vector<AgentLiveness>& agents, SystemTime now,
                                         std::chrono::milliseconds forget_after) {
   std::vector<std::string> out;

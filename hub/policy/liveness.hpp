@@ -75,6 +75,38 @@ SweepPlan planSweep(const std::vector<AgentLiveness>& agents,
                     const std::set<std::string>& known_unreachable, SystemTime now,
                     const LivenessSettings& settings, SystemTime watching_since = {});
 
+// Agents that are not overdue yet but have been silent for all but the last heartbeat of their
+// deadline: interval x (missed_heartbeats - 1), at least half an interval. While some agents
+// are overdue, these are the ones the same outage is still bringing to their deadlines (the
+// last heartbeats of agents that vanish together spread over one interval). Sorted by id.
+std::vector<std::string> silentAgents(const std::vector<AgentLiveness>& agents, SystemTime now,
+                                      const LivenessSettings& settings,
+                                      SystemTime watching_since = {});
+
+// Holds the grouped "N agents unreachable" event back while an outage is still unfolding, so
+// agents that vanish together raise ONE grouped incident although their deadlines fall into
+// different sweeps. Each agent is marked unreachable (its services unknown, no page) in the
+// sweep that finds it; only the grouped event waits. It is released when no agent is silent
+// any more (every agent of the outage has reached its deadline, or was heard from again), or
+// when it has waited `max_hold`.
+class UnreachableGroup {
+ public:
+  // One sweep at `now`: agents found overdue, agents heard from again (they leave the group
+  // if it is still held), and silentAgents(). Returns the agents to announce in one grouped
+  // event now, sorted; empty while held or when there is nothing to announce.
+  std::vector<std::string> sweep(const std::vector<std::string>& newly_unreachable,
+                                 const std::vector<std::string>& returned,
+                                 const std::vector<std::string>& silent, SystemTime now,
+                                 std::chrono::milliseconds max_hold);
+  // Agents heard from between sweeps leave a held group.
+  void leave(const std::vector<std::string>& agents);
+  bool held() const { return !pending_.empty(); }
+
+ private:
+  std::set<std::string> pending_;
+  SystemTime since_{};
+};
+
 // Clock skew from a heartbeat: sent_at (agent clock) - received_at (hub clock). A message that
 // waited in JetStream (hub down, replay) looks like an agent clock running behind, so a skew
 // "behind" is reported only when the previous heartbeat of the same agent showed the same

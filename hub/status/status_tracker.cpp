@@ -19,6 +19,19 @@ std::string joined(const std::vector<std::string>& items, std::size_t max_items 
   return out;
 }
 
+// How long a grouped event may wait for the rest of an outage: one full deadline of the
+// slowest heartbeat (an outage's last heartbeats spread over at most one interval).
+std::chrono::milliseconds groupHoldOf(const std::vector<policy::AgentLiveness>& agents,
+                                      const policy::LivenessSettings& settings) {
+  std::chrono::milliseconds longest = settings.fallback_interval;
+  for (const auto& a : agents) {
+    if (a.heartbeat_interval && a.heartbeat_interval->count() > 0 && !a.forgotten) {
+      longest = std::max(longest, *a.heartbeat_interval);
+    }
+  }
+  return longest * std::max(settings.missed_heartbeats, 1);
+}
+
 const std::string& agentOf(const store::CatalogEvent& e) {
   return std::visit([](const auto& v) -> const std::string& { return v.agent_id; }, e);
 }
@@ -184,7 +197,10 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
     sweep_errors_.inc();
     logger_->warn("staleness sweep could not read agents: {}", agents.error().describe());
   } else {
-    const auto plan = policy::planSweep(agents.value(), state_.unreachableAgents(), now,
+    // Silence is judged at the hub's position in the stream: messages still waiting in
+    // JetStream (the hub is catching up) cannot be held against their agents.
+    const SystemTime heard_until = heardUntilLocked(now);
+    const auto plan = policy::planSweep(agents.value(), state_.unreachableAgents(), heard_until,
                                         settings_.liveness, watching_since_);
     for (const auto& a : plan.newly_unreachable) {
       state_.setUnreachable(a, true);
@@ -201,11 +217,23 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
       logger_->warn("could not mark agents reachable: {}", s.error().describe());
     }
     if (!plan.newly_unreachable.empty()) {
-      // One grouped event instead of one page per service (reliability rule 9).
-      const auto n = plan.newly_unreachable.size();
-      unreachable_total_.inc(n);
-      const std::string reason = std::to_string(n) + (n == 1 ? " agent" : " agents") +
-                                 " unreachable: " + joined(plan.newly_unreachable);
+      unreachable_total_.inc(plan.newly_unreachable.size());
+      logger_->info("{} agent(s) missed {} heartbeats: {}", plan.newly_unreachable.size(),
+                    settings_.liveness.missed_heartbeats, joined(plan.newly_unreachable));
+    }
+    // One grouped event instead of one page per service (reliability rule 9), and one for the
+    // whole outage: held while other agents are silent and about to reach their deadlines.
+    const auto silent =
+        policy::silentAgents(agents.value(), heard_until, settings_.liveness, watching_since_);
+    const auto announce = group_.sweep(plan.newly_unreachable, plan.returned, silent, now,
+                                       groupHoldOf(agents.value(), settings_.liveness));
+    if (group_.held() && !plan.newly_unreachable.empty()) {
+      logger_->info("grouped unreachable event held: {} more agent(s) silent", silent.size());
+    }
+    if (!announce.empty()) {
+      const auto n = announce.size();
+      const std::string reason =
+          std::to_string(n) + (n == 1 ? " agent" : " agents") + " unreachable: " + joined(announce);
       logger_->warn("{} (missed {} heartbeats)", reason, settings_.liveness.missed_heartbeats);
       policy::Transition group;
       group.service = policy::kAgentsGroupService;
@@ -213,7 +241,7 @@ void StatusTracker::sweepLocked(Cause cause_for_others) {
       group.to = HealthStatus::Unknown;
       group.at = now;
       group.reason = reason;
-      group.agent = joined(plan.newly_unreachable, plan.newly_unreachable.size());
+      group.agent = joined(announce, announce.size());
       group.cause = Cause::AgentsGroup;
       extra.push_back(std::move(group));
     }
@@ -375,6 +403,7 @@ void StatusTracker::markReturnedLocked(const std::set<std::string>& agents) {
     return;
   }
   logger_->info("{} agent(s) reachable again: {}", returned.size(), joined(returned));
+  group_.leave(returned);
   unreachable_now_.set(static_cast<double>(state_.unreachableAgents().size()));
   if (auto s = store_.setUnreachable(returned, std::nullopt); !s.ok()) {
     // The next sweep clears the flag (planSweep's db_clear).
@@ -419,6 +448,34 @@ void StatusTracker::skewLocked(const Heartbeat& hb, SystemTime received_at) {
   }
 }
 
+void StatusTracker::noteBacklogLocked(const store::IngestBatch& batch) {
+  // Heartbeats say when they were sent: the median wait of a batch's heartbeats is how far
+  // behind the stream the hub is (clock skew is small next to a backlog; the median ignores a
+  // few skewed agents).
+  std::vector<std::chrono::milliseconds> waits;
+  for (const auto& e : batch.catalog) {
+    if (const auto* hb = std::get_if<Heartbeat>(&e)) {
+      waits.push_back(
+          std::chrono::duration_cast<std::chrono::milliseconds>(batch.received_at - hb->sent_at));
+    }
+  }
+  if (waits.empty()) {
+    return;
+  }
+  std::nth_element(waits.begin(), waits.begin() + static_cast<long>(waits.size() / 2), waits.end());
+  behind_ = std::max(std::chrono::milliseconds{0}, waits[waits.size() / 2]);
+  behind_at_ = clock_.now();
+}
+
+SystemTime StatusTracker::heardUntilLocked(SystemTime now) const {
+  // Only a recent measurement counts: a hub that has received nothing for a while has nothing
+  // waiting for it (or cannot read the stream, which the sweep is right to treat as silence).
+  if (behind_at_ && now - *behind_at_ <= kBacklogFresh) {
+    return now - behind_;
+  }
+  return now;
+}
+
 void StatusTracker::onCommitted(const store::IngestBatch& batch) {
   std::lock_guard lock(mu_);
   std::set<std::string> agents;
@@ -426,6 +483,7 @@ void StatusTracker::onCommitted(const store::IngestBatch& batch) {
   std::set<std::string> resumed;  // services of agents back within the restart grace
   std::set<std::string> stopped;  // services of agents that just stopped
   bool registered = false;
+  noteBacklogLocked(batch);
   for (const auto& e : batch.catalog) {
     agents.insert(agentOf(e));
     if (const auto* reg = std::get_if<Registration>(&e)) {

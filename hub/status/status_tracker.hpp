@@ -100,6 +100,8 @@ class StatusTracker {
   Result<std::vector<std::string>> forgetLocked(const std::vector<std::string>& agents);
   void skewLocked(const Heartbeat& hb, SystemTime received_at);
   void markReturnedLocked(const std::set<std::string>& agents);
+  void noteBacklogLocked(const store::IngestBatch& batch);
+  SystemTime heardUntilLocked(SystemTime now) const;  // now - the backlog, when measured
 
   state::HubState& state_;
   store::StatusStore& store_;
@@ -123,6 +125,12 @@ class StatusTracker {
   std::set<std::string> gone_;  // services whose Removed transition is recorded
   std::function<void(const std::vector<std::string>&)> on_forgotten_;
   std::optional<SystemTime> last_checkpoint_;
+  // How far behind the stream the hub was at its last batch with heartbeats (behind_at_).
+  static constexpr std::chrono::milliseconds kBacklogFresh{30000};
+  std::chrono::milliseconds behind_{0};
+  std::optional<SystemTime> behind_at_;
+  // Agents found unreachable whose grouped event waits for the rest of their outage.
+  policy::UnreachableGroup group_;
   SystemTime watching_since_{};  // start(): deadlines count from here at the earliest
 };
 

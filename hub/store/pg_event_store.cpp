@@ -58,25 +58,6 @@ WHERE c.last_seq IS NULL
    OR (c.last_boot_id <> EXCLUDED.last_boot_id AND EXCLUDED.last_checked > c.last_checked)
 )sql";
 
-std::string labelsJson(const std::map<std::string, std::string>& labels) {
-  json j = json::object();
-  for (const auto& [k, v] : labels) {
-    j[k] = v;
-  }
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// The agent's repair action names (schema 0006), for the repair engine.
-std::string actionsJson(const std::vector<std::string>& actions) {
-  json j = json::array();
-  for (const auto& a : actions) {
-    j.push_back(a);
-  }
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()); }
-
 // PostgreSQL's jsonb refuses \u0000; protobuf strings may carry NUL.
 std::string noNul(const std::string& s) {
   if (s.find('\0') == std::string::npos) {
@@ -91,10 +72,10 @@ std::string noNul(const std::string& s) {
   return out;
 }
 
-// NULL (no value) for an agent that sent action names only.
-std::optional<std::string> actionSpecsJson(const std::vector<ActionSpec>& specs) {
+// The agent's actions with parameters and limits; null for an agent that sent names only.
+json actionSpecsJson(const std::vector<ActionSpec>& specs) {
   if (specs.empty()) {
-    return std::nullopt;
+    return nullptr;
   }
   json j = json::array();
   for (const auto& a : specs) {
@@ -108,7 +89,150 @@ std::optional<std::string> actionSpecsJson(const std::vector<ActionSpec>& specs)
                  {"cooldown_ms", a.cooldown.count()},
                  {"max_concurrent", a.max_concurrent}});
   }
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return j;
+}
+
+// A run of registrations: the last one of each agent counts (a later registration replaces
+// everything an earlier one of the same run wrote, except services, which keep every name seen).
+Status writeRegistrations(PgConnection& conn, const std::vector<const Registration*>& run,
+                          const std::string& now) {
+  std::map<std::string, const Registration*> last;
+  json services = json::array();
+  for (const auto* reg : run) {
+    last[reg->agent_id] = reg;
+    for (const auto& c : reg->checks) {
+      services.push_back({{"service", noNul(c.service)}});
+    }
+  }
+  json agents = json::array();
+  json specs = json::array();
+  for (const auto& [id, reg] : last) {
+    json labels = json::object();
+    for (const auto& [k, v] : reg->labels) {
+      labels[k] = v;
+    }
+    json names = json::array();
+    for (const auto& c : reg->checks) {
+      names.push_back(noNul(c.name));
+      specs.push_back({{"agent_id", id},
+                       {"name", noNul(c.name)},
+                       {"service", noNul(c.service)},
+                       {"kind", noNul(c.kind)},
+                       {"target", noNul(c.target)},
+                       {"interval_ms", c.interval.count()},
+                       {"timeout_ms", c.timeout.count()},
+                       {"retries", c.retries},
+                       {"degraded_latency_ms", c.degraded_latency.count()}});
+    }
+    json actions = json::array();
+    for (const auto& a : reg->actions) {
+      actions.push_back(a);
+    }
+    agents.push_back({{"agent_id", id},
+                      {"hostname", noNul(reg->hostname)},
+                      {"version", noNul(reg->version)},
+                      {"boot_id", noNul(reg->boot_id)},
+                      {"labels", labels},
+                      {"config_hash", noNul(reg->config_hash)},
+                      {"check_count", reg->checks.size()},
+                      {"actions", actions},
+                      {"action_specs", actionSpecsJson(reg->action_specs)},
+                      {"names", names}});
+  }
+  const auto dump = [](const json& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  const std::string agents_json = dump(agents);
+  auto a = conn.exec(
+      "INSERT INTO agents (agent_id, hostname, version, boot_id, labels, config_hash, "
+      "first_seen, last_seen, registered_at, deregistered_at, check_count, actions, "
+      "action_specs) "
+      "SELECT x.agent_id, x.hostname, x.version, x.boot_id, x.labels, x.config_hash, $2, $2, $2, "
+      "NULL, x.check_count, x.actions, x.action_specs FROM jsonb_to_recordset($1::jsonb) AS "
+      "x(agent_id text, hostname text, version text, boot_id text, labels jsonb, "
+      "config_hash text, check_count integer, actions jsonb, action_specs jsonb) "
+      "ORDER BY x.agent_id "
+      "ON CONFLICT (agent_id) DO UPDATE SET hostname = EXCLUDED.hostname, "
+      "version = EXCLUDED.version, boot_id = EXCLUDED.boot_id, labels = EXCLUDED.labels, "
+      "config_hash = EXCLUDED.config_hash, "
+      "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen), "
+      "registered_at = EXCLUDED.registered_at, deregistered_at = NULL, forgotten_at = NULL, "
+      "check_count = EXCLUDED.check_count, actions = EXCLUDED.actions, "
+      "action_specs = EXCLUDED.action_specs",
+      {agents_json, now});
+  if (!a.ok()) {
+    return a.error();
+  }
+  // Checks each registration no longer lists go; the spec lists travel as JSON (encoded by
+  // nlohmann, never spliced into SQL).
+  auto removed = conn.exec(
+      "DELETE FROM checks c USING jsonb_to_recordset($1::jsonb) AS x(agent_id text, names jsonb) "
+      "WHERE c.agent_id = x.agent_id AND NOT (x.names ? c.name)",
+      {agents_json});
+  if (!removed.ok()) {
+    return removed.error();
+  }
+  if (!specs.empty()) {
+    auto upserted = conn.exec(
+        "INSERT INTO checks (agent_id, name, service, kind, target, interval_ms, timeout_ms, "
+        "retries, degraded_latency_ms, registered_at) "
+        "SELECT x.agent_id, x.name, x.service, x.kind, x.target, x.interval_ms, x.timeout_ms, "
+        "x.retries, x.degraded_latency_ms, $2 "
+        "FROM jsonb_to_recordset($1::jsonb) AS x(agent_id text, name text, service text, "
+        "kind text, target text, interval_ms bigint, timeout_ms bigint, retries integer, "
+        "degraded_latency_ms bigint) ORDER BY x.agent_id, x.name "
+        "ON CONFLICT (agent_id, name) DO UPDATE SET service = EXCLUDED.service, "
+        "kind = EXCLUDED.kind, target = EXCLUDED.target, interval_ms = EXCLUDED.interval_ms, "
+        "timeout_ms = EXCLUDED.timeout_ms, retries = EXCLUDED.retries, "
+        "degraded_latency_ms = EXCLUDED.degraded_latency_ms, "
+        "registered_at = EXCLUDED.registered_at",
+        {dump(specs), now});
+    if (!upserted.ok()) {
+      return upserted.error();
+    }
+  }
+  if (!services.empty()) {
+    auto s = conn.exec(
+        "INSERT INTO services (name, first_seen, last_seen) "
+        "SELECT DISTINCT x.service, $2::timestamptz, $2::timestamptz "
+        "FROM jsonb_to_recordset($1::jsonb) AS x(service text) ORDER BY 1 "
+        "ON CONFLICT (name) DO UPDATE SET last_seen = GREATEST(services.last_seen, "
+        "EXCLUDED.last_seen)",
+        {dump(services), now});
+    if (!s.ok()) {
+      return s.error();
+    }
+  }
+  return okStatus();
+}
+
+// A run of heartbeats: the last one of each agent counts (same row, same `now`).
+Status writeHeartbeats(PgConnection& conn, const std::vector<const Heartbeat*>& run,
+                       const std::string& now) {
+  std::map<std::string, const Heartbeat*> last;
+  for (const auto* hb : run) {
+    last[hb->agent_id] = hb;
+  }
+  json rows = json::array();
+  for (const auto& [id, hb] : last) {
+    rows.push_back({{"agent_id", id},
+                    {"version", noNul(hb->version)},
+                    {"boot_id", noNul(hb->boot_id)},
+                    {"check_count", hb->check_count},
+                    {"interval_ms", hb->interval.count()}});
+  }
+  auto a = conn.exec(
+      "INSERT INTO agents (agent_id, version, boot_id, first_seen, last_seen, check_count, "
+      "heartbeat_interval_ms) SELECT x.agent_id, x.version, x.boot_id, $2, $2, x.check_count, "
+      "x.interval_ms FROM jsonb_to_recordset($1::jsonb) AS x(agent_id text, version text, "
+      "boot_id text, check_count integer, interval_ms bigint) ORDER BY x.agent_id "
+      "ON CONFLICT (agent_id) DO UPDATE SET version = EXCLUDED.version, "
+      "boot_id = EXCLUDED.boot_id, "
+      "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen), "
+      "check_count = EXCLUDED.check_count, "
+      "heartbeat_interval_ms = EXCLUDED.heartbeat_interval_ms",
+      {rows.dump(-1, ' ', false, json::error_handler_t::replace), now});
+  return a.ok() ? okStatus() : Status(a.error());
 }
 
 }  // namespace
@@ -290,89 +414,36 @@ Status PgEventStore::ensurePartitions(const IngestBatch& batch) {
 
 Status PgEventStore::writeCatalog(const IngestBatch& batch) {
   const std::string now = pgTimestamp(batch.received_at);
-  for (const auto& event : batch.catalog) {
-    if (const auto* reg = std::get_if<Registration>(&event)) {
-      auto a = conn_->exec(
-          "INSERT INTO agents (agent_id, hostname, version, boot_id, labels, config_hash, "
-          "first_seen, last_seen, registered_at, deregistered_at, check_count, actions, "
-          "action_specs) "
-          "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $7, $7, NULL, $8, $9::jsonb, $10::jsonb) "
-          "ON CONFLICT (agent_id) DO UPDATE SET hostname = EXCLUDED.hostname, "
-          "version = EXCLUDED.version, boot_id = EXCLUDED.boot_id, labels = EXCLUDED.labels, "
-          "config_hash = EXCLUDED.config_hash, "
-          "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen), "
-          "registered_at = EXCLUDED.registered_at, deregistered_at = NULL, forgotten_at = NULL, "
-          "check_count = EXCLUDED.check_count, actions = EXCLUDED.actions, "
-          "action_specs = EXCLUDED.action_specs",
-          {reg->agent_id, noNul(reg->hostname), noNul(reg->version), noNul(reg->boot_id),
-           labelsJson(reg->labels), noNul(reg->config_hash), now,
-           std::to_string(reg->checks.size()), actionsJson(reg->actions),
-           actionSpecsJson(reg->action_specs)});
-      if (!a.ok()) {
-        return a.error();
+  // Consecutive registrations and consecutive heartbeats are written as one set each (a
+  // registration storm of thousands of agents, or a second of heartbeats, in a few statements
+  // instead of several per agent); anything else, and the order between runs, as they came.
+  const auto& events = batch.catalog;
+  for (std::size_t i = 0; i < events.size();) {
+    std::size_t j = i;
+    if (std::holds_alternative<Registration>(events[i])) {
+      std::vector<const Registration*> run;
+      for (; j < events.size() && std::holds_alternative<Registration>(events[j]); ++j) {
+        run.push_back(&std::get<Registration>(events[j]));
       }
-      // The spec list travels as JSON (encoded by nlohmann, never spliced into SQL).
-      json specs = json::array();
-      for (const auto& c : reg->checks) {
-        specs.push_back({{"name", noNul(c.name)},
-                         {"service", noNul(c.service)},
-                         {"kind", noNul(c.kind)},
-                         {"target", noNul(c.target)},
-                         {"interval_ms", c.interval.count()},
-                         {"timeout_ms", c.timeout.count()},
-                         {"retries", c.retries},
-                         {"degraded_latency_ms", c.degraded_latency.count()}});
+      if (auto st = writeRegistrations(*conn_, run, now); !st.ok()) {
+        return st;
       }
-      const std::string specs_json = specs.dump(-1, ' ', false, json::error_handler_t::replace);
-      auto removed = conn_->exec(
-          "DELETE FROM checks WHERE agent_id = $1 AND name NOT IN "
-          "(SELECT x.name FROM jsonb_to_recordset($2::jsonb) AS x(name text))",
-          {reg->agent_id, specs_json});
-      if (!removed.ok()) {
-        return removed.error();
+      i = j;
+      continue;
+    }
+    if (std::holds_alternative<Heartbeat>(events[i])) {
+      std::vector<const Heartbeat*> run;
+      for (; j < events.size() && std::holds_alternative<Heartbeat>(events[j]); ++j) {
+        run.push_back(&std::get<Heartbeat>(events[j]));
       }
-      auto upserted = conn_->exec(
-          "INSERT INTO checks (agent_id, name, service, kind, target, interval_ms, timeout_ms, "
-          "retries, degraded_latency_ms, registered_at) "
-          "SELECT $1, x.name, x.service, x.kind, x.target, x.interval_ms, x.timeout_ms, "
-          "x.retries, x.degraded_latency_ms, $3 "
-          "FROM jsonb_to_recordset($2::jsonb) AS x(name text, service text, kind text, "
-          "target text, interval_ms bigint, timeout_ms bigint, retries integer, "
-          "degraded_latency_ms bigint) ORDER BY x.name "
-          "ON CONFLICT (agent_id, name) DO UPDATE SET service = EXCLUDED.service, "
-          "kind = EXCLUDED.kind, target = EXCLUDED.target, interval_ms = EXCLUDED.interval_ms, "
-          "timeout_ms = EXCLUDED.timeout_ms, retries = EXCLUDED.retries, "
-          "degraded_latency_ms = EXCLUDED.degraded_latency_ms, "
-          "registered_at = EXCLUDED.registered_at",
-          {reg->agent_id, specs_json, now});
-      if (!upserted.ok()) {
-        return upserted.error();
+      if (auto st = writeHeartbeats(*conn_, run, now); !st.ok()) {
+        return st;
       }
-      auto services = conn_->exec(
-          "INSERT INTO services (name, first_seen, last_seen) "
-          "SELECT DISTINCT x.service, $2::timestamptz, $2::timestamptz "
-          "FROM jsonb_to_recordset($1::jsonb) AS x(service text) ORDER BY 1 "
-          "ON CONFLICT (name) DO UPDATE SET last_seen = GREATEST(services.last_seen, "
-          "EXCLUDED.last_seen)",
-          {specs_json, now});
-      if (!services.ok()) {
-        return services.error();
-      }
-    } else if (const auto* hb = std::get_if<Heartbeat>(&event)) {
-      auto a = conn_->exec(
-          "INSERT INTO agents (agent_id, version, boot_id, first_seen, last_seen, check_count, "
-          "heartbeat_interval_ms) VALUES ($1, $2, $3, $4, $4, $5, $6) "
-          "ON CONFLICT (agent_id) DO UPDATE SET version = EXCLUDED.version, "
-          "boot_id = EXCLUDED.boot_id, "
-          "last_seen = GREATEST(agents.last_seen, EXCLUDED.last_seen), "
-          "check_count = EXCLUDED.check_count, "
-          "heartbeat_interval_ms = EXCLUDED.heartbeat_interval_ms",
-          {hb->agent_id, noNul(hb->version), noNul(hb->boot_id), now,
-           std::to_string(hb->check_count), ms(hb->interval)});
-      if (!a.ok()) {
-        return a.error();
-      }
-    } else if (const auto* dereg = std::get_if<Deregistration>(&event)) {
+      i = j;
+      continue;
+    }
+    const auto& event = events[i++];
+    if (const auto* dereg = std::get_if<Deregistration>(&event)) {
       // A late deregistration from an earlier boot must not mark a restarted agent as gone.
       auto a = conn_->exec(
           "INSERT INTO agents AS a (agent_id, boot_id, first_seen, last_seen, deregistered_at) "

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <map>
+#include <set>
+#include <string_view>
 
 namespace vitals::hub::store {
 namespace {
@@ -178,6 +181,174 @@ Status recordOne(PgConnection& conn, const policy::Transition& t) {
   return opened.ok() ? okStatus() : Status(opened.error());
 }
 
+// Many transitions of distinct services in a few set-based statements (a registration storm
+// records a first window for every new service at once; row by row that is ~6 round trips per
+// service). Same effects, in the same order per service, as recordOne for each.
+Status recordBatch(PgConnection& conn, const std::vector<policy::Transition>& transitions) {
+  json names = json::array();
+  for (const auto& t : transitions) {
+    if (t.service != policy::kAgentsGroupService && t.cause != policy::Cause::LogRate) {
+      names.push_back(t.service);
+    }
+  }
+  struct Open {
+    std::string id;
+    HealthStatus status = HealthStatus::Unknown;
+    SystemTime started{};
+    SystemTime rolled{};
+  };
+  std::map<std::string, Open> open;
+  std::map<std::string, RollupRow> last;
+  if (!names.empty()) {
+    const std::string list = names.dump();
+    auto o = conn.exec(std::string("SELECT service, id, status, ") +
+                           VITALS_EPOCH_US("started_at") ", " VITALS_EPOCH_US("rolled_until") +
+                           " FROM uptime_records WHERE service IN (SELECT "
+                           "jsonb_array_elements_text($1::jsonb)) AND ended_at IS NULL "
+                           "ORDER BY service FOR UPDATE",
+                       {list});
+    if (!o.ok()) {
+      return o.error();
+    }
+    for (int i = 0; i < o->rows(); ++i) {
+      open[o->str(i, 0)] = {o->str(i, 1), statusOf(o->get(i, 2)), fromEpochMicros(o->get(i, 3)),
+                            fromEpochMicros(o->get(i, 4))};
+    }
+    auto l = conn.exec(
+        std::string("SELECT DISTINCT ON (service) service, " VITALS_EPOCH_US("hour") ", ") +
+            kRollupColumns +
+            " FROM uptime_hourly WHERE service IN (SELECT "
+            "jsonb_array_elements_text($1::jsonb)) ORDER BY service, hour DESC",
+        {list});
+    if (!l.ok()) {
+      return l.error();
+    }
+    for (int i = 0; i < l->rows(); ++i) {
+      RollupRow row;
+      row.hour = fromEpochMicros(l->get(i, 1));
+      readRollup(*l, i, 2, row);
+      last[l->str(i, 0)] = row;
+    }
+  }
+  json closes = json::array();
+  json rollups = json::array();
+  json changes = json::array();
+  json windows = json::array();
+  // jsonb refuses \u0000 where a text parameter would have stopped at it: drop NULs.
+  auto text = [](std::string v) {
+    v.erase(std::remove(v.begin(), v.end(), '\0'), v.end());
+    return v;
+  };
+  auto change = [&](const policy::Transition& t, HealthStatus from) {
+    changes.push_back({{"service", text(t.service)},
+                       {"from", statusText(from)},
+                       {"to", statusText(t.to)},
+                       {"at", pgTimestamp(t.at)},
+                       {"reason", text(t.reason)},
+                       {"agent", text(t.agent)},
+                       {"check", text(t.check)},
+                       {"cause", std::string(policy::toString(t.cause))},
+                       {"flapping", t.flapping}});
+  };
+  for (const auto& t : transitions) {
+    if (t.service == policy::kAgentsGroupService || t.cause == policy::Cause::LogRate) {
+      change(t, t.from);
+      continue;
+    }
+    HealthStatus from = t.from;
+    SystemTime at = t.at;
+    StatusSeconds cumulative;
+    const auto prev = last.find(t.service);
+    const std::optional<RollupRow> newest =
+        prev == last.end() ? std::nullopt : std::optional<RollupRow>{prev->second};
+    if (const auto w = open.find(t.service); w != open.end()) {
+      const HealthStatus current = w->second.status;
+      from = current;
+      if (current == t.to) {
+        if (t.cause == policy::Cause::Stopped || t.cause == policy::Cause::Removed) {
+          change(t, from);
+        }
+        continue;
+      }
+      at = std::max(at, w->second.started);
+      closes.push_back(
+          {{"id", std::stoll(w->second.id)},
+           {"ended", pgTimestamp(at)},
+           {"duration", std::chrono::duration<double>(at - w->second.started).count()}});
+      const auto added =
+          policy::appendRollup(newest, current, std::max(w->second.rolled, w->second.started), at);
+      cumulative = !added.empty() ? added.back().cumulative
+                   : newest       ? newest->cumulative
+                                  : StatusSeconds{};
+      appendRows(rollups, t.service, added);
+    } else if (newest) {
+      cumulative = newest->cumulative;
+    }
+    change(t, from);
+    windows.push_back({{"service", t.service},
+                       {"status", statusText(t.to)},
+                       {"at", pgTimestamp(at)},
+                       {"ch", cumulative.healthy},
+                       {"cdg", cumulative.degraded},
+                       {"cdn", cumulative.down},
+                       {"cu", cumulative.unknown}});
+  }
+  if (!closes.empty()) {
+    auto r = conn.exec(
+        "UPDATE uptime_records r SET ended_at = x.ended, duration_seconds = x.duration, "
+        "rolled_until = x.ended FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, "
+        "ended timestamptz, duration float8) WHERE r.id = x.id",
+        {closes.dump()});
+    if (!r.ok()) {
+      return r.error();
+    }
+  }
+  if (auto st = upsertRollups(conn, rollups); !st.ok()) {
+    return st;
+  }
+  if (!changes.empty()) {
+    // ORDER BY the position: ids are assigned in the order of the transitions.
+    auto r = conn.exec(
+        "INSERT INTO status_changes (service, from_status, to_status, at, reason, agent_id, "
+        "check_name, cause, flapping) SELECT x.service, x.\"from\", x.\"to\", x.at, x.reason, "
+        "x.agent, x.\"check\", x.cause, x.flapping FROM ROWS FROM (jsonb_to_recordset($1::jsonb) "
+        "AS (service text, \"from\" text, \"to\" text, at timestamptz, reason text, agent text, "
+        "\"check\" text, cause text, flapping boolean)) WITH ORDINALITY AS x(service, \"from\", "
+        "\"to\", at, reason, agent, \"check\", cause, flapping, n) "
+        "ORDER BY x.n",
+        {changes.dump(-1, ' ', false, json::error_handler_t::replace)});
+    if (!r.ok()) {
+      return r.error();
+    }
+  }
+  if (!windows.empty()) {
+    auto r = conn.exec(
+        "INSERT INTO uptime_records (service, status, started_at, rolled_until, cum_healthy, "
+        "cum_degraded, cum_down, cum_unknown) SELECT x.service, x.status, x.at, x.at, x.ch, "
+        "x.cdg, x.cdn, x.cu FROM jsonb_to_recordset($1::jsonb) AS x(service text, status text, "
+        "at timestamptz, ch float8, cdg float8, cdn float8, cu float8)",
+        {windows.dump(-1, ' ', false, json::error_handler_t::replace)});
+    if (!r.ok()) {
+      return r.error();
+    }
+  }
+  return okStatus();
+}
+
+// Whether every service (other than the grouped and log-rate entries) occurs once.
+bool distinctServices(const std::vector<policy::Transition>& transitions) {
+  std::set<std::string_view> seen;
+  for (const auto& t : transitions) {
+    if (t.service == policy::kAgentsGroupService || t.cause == policy::Cause::LogRate) {
+      continue;
+    }
+    if (!seen.insert(t.service).second) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Status PgStatusStore::record(const std::vector<policy::Transition>& transitions) {
@@ -193,6 +364,9 @@ Status PgStatusStore::record(const std::vector<policy::Transition>& transitions)
     // order, so the alert engine's cursor (id > last) never skips a row committed late.
     if (auto l = lease->conn().exec("SELECT pg_advisory_xact_lock(7305291163150640001)"); !l.ok()) {
       return l.error();
+    }
+    if (distinctServices(transitions)) {
+      return recordBatch(lease->conn(), transitions);
     }
     for (const auto& t : transitions) {
       if (auto s = recordOne(lease->conn(), t); !s.ok()) {
@@ -338,9 +512,12 @@ Status PgStatusStore::setUnreachable(const std::vector<std::string>& agents,
   }
   PgParams params{json(agents).dump()};
   params.push_back(since ? std::optional<std::string>(pgTimestamp(*since)) : std::nullopt);
+  // Rows locked in agent_id order, like the ingest's batched upserts of the same rows: two
+  // writers taking many agents' rows in different orders deadlock.
   auto r = lease->conn().exec(
-      "UPDATE agents SET unreachable_since = $2::timestamptz WHERE agent_id IN "
-      "(SELECT value FROM jsonb_array_elements_text($1::jsonb))",
+      "UPDATE agents a SET unreachable_since = $2::timestamptz FROM (SELECT agent_id FROM agents "
+      "WHERE agent_id IN (SELECT value FROM jsonb_array_elements_text($1::jsonb)) "
+      "ORDER BY agent_id FOR UPDATE) l WHERE a.agent_id = l.agent_id",
       params);
   return r.ok() ? okStatus() : Status(r.error());
 }

@@ -125,6 +125,54 @@ TEST_CASE("a sweep plan converges memory and database on who is unreachable",
   CHECK(restart.newly_unreachable == std::vector<std::string>{"marked"});
 }
 
+TEST_CASE(
+    "agents silent for all but the last heartbeat of their deadline are the ones still coming",
+    "[hub][unit][policy]") {
+  LivenessSettings s;  // 3 missed heartbeats
+  std::vector<AgentLiveness> agents{
+      {"fresh", at(95), 10000ms, false, false, {}, {}, false, false, {}},       // 5 s silent
+      {"one-missed", at(85), 10000ms, false, false, {}, {}, false, false, {}},  // 15 s
+      {"two-missed", at(79), 10000ms, false, false, {}, {}, false, false, {}},  // 21 s
+      {"overdue", at(60), 10000ms, false, false, {}, {}, false, false, {}},     // 40 s
+      {"marked", at(75), 10000ms, true, false, {}, {}, false, false, {}},
+      {"stopped", at(75), 10000ms, false, true, {}, {}, false, false, {}},
+  };
+  CHECK(silentAgents(agents, at(100), s) == std::vector<std::string>{"two-missed"});
+  // A hub that just started has heard nobody miss anything yet.
+  CHECK(silentAgents(agents, at(100), s, at(100)).empty());
+  // With one missed heartbeat as the deadline, half an interval of silence is enough.
+  s.missed_heartbeats = 1;
+  CHECK(silentAgents(agents, at(101), s) == std::vector<std::string>{"fresh"});
+}
+
+TEST_CASE("agents of one outage reaching their deadlines in different sweeps are announced once",
+          "[hub][unit][policy]") {
+  UnreachableGroup g;
+  const auto hold = 30000ms;
+  // Nothing overdue: nothing to announce, nothing held.
+  CHECK(g.sweep({}, {}, {"x"}, at(0), hold).empty());
+  CHECK_FALSE(g.held());
+  // First sweep: a and b overdue while c and d are still silent: held.
+  CHECK(g.sweep({"a", "b"}, {}, {"c", "d"}, at(5), hold).empty());
+  CHECK(g.held());
+  // Next sweep: c overdue, d still silent, b heard from again: still held, b leaves.
+  CHECK(g.sweep({"c"}, {"b"}, {"d"}, at(10), hold).empty());
+  // d reaches its deadline and nobody else is silent: one event for a, c and d.
+  CHECK(g.sweep({"d"}, {}, {}, at(15), hold) == std::vector<std::string>{"a", "c", "d"});
+  CHECK_FALSE(g.held());
+  // A lone agent with nobody silent is announced in the sweep that finds it.
+  CHECK(g.sweep({"e"}, {}, {}, at(20), hold) == std::vector<std::string>{"e"});
+  // A group never waits longer than the hold, even if some agent stays silent.
+  CHECK(g.sweep({"f"}, {}, {"slow"}, at(30), hold).empty());
+  CHECK(g.sweep({}, {}, {"slow"}, at(59), hold).empty());
+  CHECK(g.sweep({}, {}, {"slow"}, at(60), hold) == std::vector<std::string>{"f"});
+  // Every held agent came back: the group is dropped without an event.
+  CHECK(g.sweep({"g"}, {}, {"h"}, at(70), hold).empty());
+  g.leave({"g"});
+  CHECK_FALSE(g.held());
+  CHECK(g.sweep({}, {}, {}, at(75), hold).empty());
+}
+
 TEST_CASE("clock skew is reported ahead at once and behind only when it is steady",
           "[hub][unit][policy]") {
   const auto threshold = 30000ms;

@@ -2,6 +2,8 @@
 // published to sinks, retried after a failed write; unreachable agents grouped.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "common/log/log.hpp"
 #include "common/time/manual_time.hpp"
 #include "hub/status/bus_transition_sink.hpp"
@@ -119,9 +121,10 @@ TEST_CASE(
   sweeper.start();
   rig.store.changes.clear();
 
-  // a3 keeps reporting; a1 and a2 go silent. Deadline: 2s x 3 = 6s after last_seen.
-  for (int i = 0; i < 2; ++i) {
-    rig.time.advance(5s);
+  // a3 keeps reporting within its interval; a1 and a2 go silent. Deadline: 2s x 3 = 6s after
+  // last_seen.
+  for (int i = 0; i < 4; ++i) {
+    rig.time.advance(2500ms);
     rig.result("a3", "cache", HealthStatus::Healthy, 2 + static_cast<std::uint64_t>(i));
   }
   CHECK(sweeper.sweeps() == 2);
@@ -157,6 +160,96 @@ TEST_CASE(
   CHECK(rig.store.changes[3].to == HealthStatus::Healthy);
   CHECK(rig.store.changes[3].cause == Cause::Reachable);
   CHECK(rig.metric("vitals_agents_unreachable") == 1);
+}
+
+TEST_CASE(
+    "agents that vanish together raise one grouped event although their deadlines fall into "
+    "different sweeps, and their services turn unknown in the sweep that finds each",
+    "[hub][unit][status]") {
+  Rig rig;
+  REQUIRE(rig.tracker.start().ok());
+  status::StalenessSweeper sweeper(rig.time, rig.time, 1s, [&] { rig.tracker.sweep(); });
+  sweeper.start();
+  // Heartbeat interval 2 s, deadline 6 s. a1, a2 and a3 last report at 0, 1 and 2 s and then
+  // vanish together; a4 keeps reporting every second.
+  rig.result("a1", "s1", HealthStatus::Healthy, 1);
+  rig.time.advance(1s);
+  rig.result("a2", "s2", HealthStatus::Healthy, 1);
+  rig.result("a4", "s4", HealthStatus::Healthy, 1);
+  rig.time.advance(1s);
+  rig.result("a3", "s3", HealthStatus::Healthy, 1);
+  rig.store.changes.clear();
+  std::uint64_t seq = 2;
+  auto groups = [&] {
+    int n = 0;
+    for (const auto& c : rig.store.changes) n += c.cause == Cause::AgentsGroup ? 1 : 0;
+    return n;
+  };
+  // Sweep at 7 s: a1 is overdue, a2 and a3 have missed a heartbeat: a1's service is unknown,
+  // without an event yet.
+  for (int i = 0; i < 5; ++i) {
+    rig.time.advance(1s);
+    rig.result("a4", "s4", HealthStatus::Healthy, seq++);
+  }
+  CHECK(rig.state.isUnreachable("a1"));
+  CHECK_FALSE(rig.state.isUnreachable("a2"));
+  CHECK(rig.state.service("s1")->status == HealthStatus::Unknown);
+  CHECK(groups() == 0);
+  // 8 s: a2; 9 s: a3 and nobody else is silent: one event for all three.
+  for (int i = 0; i < 2; ++i) {
+    rig.time.advance(1s);
+    rig.result("a4", "s4", HealthStatus::Healthy, seq++);
+  }
+  CHECK(rig.state.isUnreachable("a3"));
+  CHECK_FALSE(rig.state.isUnreachable("a4"));
+  REQUIRE(groups() == 1);
+  const auto group = std::find_if(rig.store.changes.begin(), rig.store.changes.end(),
+                                  [](const auto& c) { return c.cause == Cause::AgentsGroup; });
+  CHECK(group->reason == "3 agents unreachable: a1, a2, a3");
+  CHECK(group->agent == "a1, a2, a3");
+  for (const auto& c : rig.store.changes) {
+    if (c.cause != Cause::AgentsGroup) CHECK(c.cause == Cause::Unreachable);
+  }
+  // Later sweeps add nothing.
+  for (int i = 0; i < 5; ++i) {
+    rig.time.advance(1s);
+    rig.result("a4", "s4", HealthStatus::Healthy, seq++);
+  }
+  CHECK(groups() == 1);
+  CHECK(rig.metric("vitals_agents_unreachable_total") == 3);
+}
+
+TEST_CASE("agents are not blamed for silence the hub has not read yet while it catches up",
+          "[hub][unit][status]") {
+  Rig rig;
+  REQUIRE(rig.tracker.start().ok());
+  rig.result("a1", "s1", HealthStatus::Healthy, 1);
+  rig.result("a2", "s2", HealthStatus::Healthy, 1);
+  // 10 s later (deadline 6 s) the hub commits a2's heartbeat sent 9 s ago: it is 9 s behind the
+  // stream, so a1's messages may be waiting there too.
+  rig.time.advance(10s);
+  Heartbeat hb;
+  hb.agent_id = "a2";
+  hb.boot_id = "boot";
+  hb.sent_at = rig.time.now() - 9s;
+  hb.interval = 2000ms;
+  store::IngestBatch batch;
+  batch.received_at = rig.time.now();
+  batch.catalog.push_back(hb);
+  rig.store.agents["a2"].last_seen = rig.time.now();
+  rig.tracker.onCommitted(batch);
+  rig.tracker.sweep();
+  CHECK_FALSE(rig.state.isUnreachable("a1"));
+  // Caught up (a heartbeat that waited 0 s): a1's silence is real now.
+  rig.time.advance(1s);
+  hb.sent_at = rig.time.now();
+  batch.received_at = rig.time.now();
+  batch.catalog = {hb};
+  rig.store.agents["a2"].last_seen = rig.time.now();
+  rig.tracker.onCommitted(batch);
+  rig.tracker.sweep();
+  CHECK(rig.state.isUnreachable("a1"));
+  CHECK_FALSE(rig.state.isUnreachable("a2"));
 }
 
 TEST_CASE(
