@@ -20,7 +20,7 @@ done
 case "$MODE" in live|drain|both) ;; *) echo "run-ingest.sh: --mode must be live, drain or both" >&2; exit 2 ;; esac
 export VITALS_TEST_RUN=/tmp/vitals-bench-$$
 "$ROOT/tests/fixtures/services.sh" start >/dev/null
-trap '[ -n "${HUB:-}" ] && kill $HUB 2>/dev/null; wait 2>/dev/null; "$ROOT/tests/fixtures/services.sh" stop' EXIT
+trap '[ -n "${HUB:-}" ] && kill $HUB 2>/dev/null; wait 2>/dev/null; cp "$VITALS_TEST_RUN/hub.log" "${TMPDIR:-/tmp}/vitals-bench-ingest-hub.log" 2>/dev/null; "$ROOT/tests/fixtures/services.sh" stop' EXIT
 . <(sed 's/^\([a-z_]*\)=\(.*\)$/\1="\2"/' "$VITALS_TEST_RUN/fixture.env")
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$VITALS_TEST_RUN/hub.yaml" <<EOC

@@ -9,6 +9,7 @@ BatchGatherer::BatchGatherer(int max, std::chrono::milliseconds max_delay)
     : max_(std::max(max, 1)), max_delay_(std::max(max_delay, std::chrono::milliseconds{0})) {}
 
 void BatchGatherer::add(MessageList messages, SteadyTime now) {
+  caught_up_ = messages.empty();
   if (messages.empty()) {
     return;
   }
@@ -30,7 +31,10 @@ std::optional<SteadyTime> BatchGatherer::dueAt() const {
   if (static_cast<int>(batch_.size()) >= max_) {
     return first_;
   }
-  return first_ + max_delay_;
+  if (caught_up_) {
+    return first_ + max_delay_;
+  }
+  return first_ + std::max(max_delay_, std::chrono::milliseconds{kMaxOpen});
 }
 
 bool BatchGatherer::due(SteadyTime now) const {

@@ -1,7 +1,9 @@
 #pragma once
 // Gathers fetched messages into one batch (one database transaction) and decides when the batch
-// is due: as soon as `max` messages are there, or `max_delay` after the first of them arrived.
-// A quiet stream thus commits a lone result within max_delay, and a busy one fills its batches.
+// is due: as soon as `max` messages are there; or `max_delay` after the first of them arrived
+// once a fetch came back empty (the stream is caught up); or, while messages keep coming, at the
+// latest kMaxOpen (or max_delay if longer) after the first. A quiet stream thus commits a lone
+// result within about max_delay, and a backlog fills whole batches.
 // Not thread-safe: PrefetchingSource uses it under its lock. Pure timing logic, so it is tested
 // with ManualTime.
 #include <chrono>
@@ -17,7 +19,11 @@ class BatchGatherer {
  public:
   BatchGatherer(int max, std::chrono::milliseconds max_delay);
 
-  // Adds what one fetch brought; `now` opens the window when the batch was empty.
+  // How long a batch stays open at most while messages keep arriving.
+  static constexpr std::chrono::milliseconds kMaxOpen{50};
+
+  // Adds what one fetch brought; `now` opens the window when the batch was empty. An empty
+  // fetch marks the stream caught up; messages mark it busy again.
   void add(MessageList messages, SteadyTime now);
   std::size_t size() const { return batch_.size(); }
   bool empty() const { return batch_.empty(); }
@@ -34,6 +40,7 @@ class BatchGatherer {
   const std::chrono::milliseconds max_delay_;
   MessageList batch_;
   SteadyTime first_{};
+  bool caught_up_ = false;
 };
 
 }  // namespace vitals::hub::ingest

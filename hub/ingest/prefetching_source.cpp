@@ -6,12 +6,19 @@ namespace vitals::hub::ingest {
 
 using std::chrono::milliseconds;
 
+namespace {
+constexpr milliseconds kMinPoll{20};
+}  // namespace
+
 PrefetchingSource::PrefetchingSource(MessageSource& inner, const Clock& clock,
                                      PrefetchOptions options)
     : inner_(inner),
       clock_(clock),
       options_(options),
-      poll_(std::clamp(options.max_delay, milliseconds{1}, options.fetch_timeout)),
+      // JetStream answers a fetch after a round trip to nats-server: a poll much shorter than
+      // that comes back empty while a backlog is still being delivered (a batch of one).
+      poll_(std::clamp(std::max(options.max_delay, kMinPoll), milliseconds{1},
+                       options.fetch_timeout)),
       gathered_(options.max, options.max_delay),
       thread_([this] { run(); }) {}
 
@@ -43,6 +50,14 @@ void PrefetchingSource::run() {
     auto fetched = inner_.fetch(room, first ? options_.fetch_timeout : poll_);
     if (fetched.ok()) {
       if (fetched->empty()) {
+        if (!first) {
+          // Nothing more came within the poll: the open batch need not wait any longer.
+          {
+            std::lock_guard lock(mu_);
+            gathered_.add(MessageList{}, clock_.steadyNow());
+          }
+          cv_.notify_all();
+        }
         continue;
       }
       for (auto& m : fetched.value()) {

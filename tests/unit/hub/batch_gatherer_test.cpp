@@ -28,6 +28,7 @@ TEST_CASE("a lone message becomes a batch exactly max_delay after it arrived",
   BatchGatherer gatherer(500, 5ms);
   CHECK_FALSE(gatherer.dueAt().has_value());
   gatherer.add(messages(1), time.steadyNow());
+  gatherer.add(MessageList{}, time.steadyNow());  // the next fetch found nothing more
   CHECK(gatherer.dueAt() == time.steadyNow() + 5ms);
   time.advance(4ms);
   CHECK_FALSE(gatherer.due(time.steadyNow()));
@@ -59,6 +60,7 @@ TEST_CASE("later messages join the open window; the next batch opens a window of
   gatherer.add(messages(1), time.steadyNow());
   time.advance(8ms);
   gatherer.add(messages(2), time.steadyNow());  // does not push the deadline back
+  gatherer.add(MessageList{}, time.steadyNow());
   time.advance(2ms);
   REQUIRE(gatherer.due(time.steadyNow()));
   const auto first = gatherer.take();
@@ -67,15 +69,33 @@ TEST_CASE("later messages join the open window; the next batch opens a window of
   CHECK(first[2]->data() == "m1");
   time.advance(1ms);
   gatherer.add(messages(1), time.steadyNow());
+  gatherer.add(MessageList{}, time.steadyNow());
   CHECK_FALSE(gatherer.due(time.steadyNow()));
   CHECK(gatherer.dueAt() == time.steadyNow() + 10ms);
+}
+
+TEST_CASE("while messages keep arriving a batch stays open past max_delay, up to kMaxOpen",
+          "[hub][unit][ingest]") {
+  ManualTime time;
+  BatchGatherer gatherer(500, 2ms);
+  const auto opened = time.steadyNow();
+  gatherer.add(messages(1), time.steadyNow());
+  for (int i = 0; i < 20; ++i) {
+    time.advance(2ms);
+    gatherer.add(messages(3), time.steadyNow());  // a backlog: every fetch brings more
+    CHECK_FALSE(gatherer.due(time.steadyNow()));
+  }
+  CHECK(gatherer.dueAt() == opened + BatchGatherer::kMaxOpen);
+  time.advance(BatchGatherer::kMaxOpen - 40ms);
+  CHECK(gatherer.due(time.steadyNow()));
+  CHECK(gatherer.take().size() == 61);
 }
 
 TEST_CASE("with max_delay 0 whatever is gathered is due at once", "[hub][unit][ingest]") {
   ManualTime time;
   BatchGatherer gatherer(500, 0ms);
   gatherer.add(messages(1), time.steadyNow());
+  gatherer.add(MessageList{}, time.steadyNow());
   CHECK(gatherer.due(time.steadyNow()));
-  gatherer.add(MessageList{}, time.steadyNow());  // an empty fetch changes nothing
   CHECK(gatherer.size() == 1);
 }
