@@ -1,8 +1,17 @@
-// bench/ingest: end-to-end ingest rate (publish -> JetStream -> hub -> PostgreSQL commit) versus
-// the raw COPY rate of the same PostgreSQL for the same rows, in one run. Prints both and the
-// ratio. Run it through bench/run-ingest.sh, which starts the servers and a hub.
+// bench/ingest: the hub's ingest rate versus the raw COPY rate of the same PostgreSQL for the
+// same rows, in one run. Prints both and the ratio. Two modes:
+//   live  (default) the hub runs while the publishers publish: publish -> JetStream -> hub ->
+//         PostgreSQL commit, timed from the first publish to the last commit; publishers,
+//         nats-server, hub and PostgreSQL share the CPUs.
+//   drain the hub is stopped while every message is published into the stream; then this
+//         program starts the hub (--hub-cmd) and times the backlog drain: from the first commit
+//         to the last (the rate of the hub alone), and from the hub's launch (startup included).
+// Run it through bench/run-ingest.sh, which starts the servers and the hub.
 #include <httplib.h>
 #include <libpq-fe.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -34,12 +43,15 @@ struct Options {
   long results = 200000;
   int per_batch = 20;
   int publishers = 2;
+  std::string mode = "live";
+  std::string hub_cmd;  // drain: shell command that starts the hub (exec'd, so its pid is ours)
 };
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "bench_ingest: %s\nusage: bench_ingest --db CONNINFO --hub-port P [--nats URL] "
-               "[--results N] [--per-batch K] [--publishers T] [--hub-pid PID]\n",
+               "[--results N] [--per-batch K] [--publishers T] [--hub-pid PID]\n"
+               "       [--mode live|drain] [--hub-cmd 'exec vitals-hub ...' (drain)]\n",
                msg);
   std::exit(2);
 }
@@ -59,9 +71,13 @@ Options parse(int argc, char** argv) {
     else if (a == "--results") o.results = std::stol(next());
     else if (a == "--per-batch") o.per_batch = std::stoi(next());
     else if (a == "--publishers") o.publishers = std::stoi(next());
+    else if (a == "--mode") o.mode = next();
+    else if (a == "--hub-cmd") o.hub_cmd = next();
     else usage(("unknown argument " + a).c_str());
   }
   if (o.db.empty() || o.hub_port == 0) usage("--db and --hub-port are required");
+  if (o.mode != "live" && o.mode != "drain") usage("--mode must be live or drain");
+  if (o.mode == "drain" && o.hub_cmd.empty()) usage("--mode drain needs --hub-cmd");
   return o;
 }
 
@@ -189,7 +205,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  const double base = std::max(0.0, hubMetric(o.hub_port, "vitals_ingest_results_total"));
+  const bool drain = o.mode == "drain";
+  const double base =
+      drain ? 0.0 : std::max(0.0, hubMetric(o.hub_port, "vitals_ingest_results_total"));
   std::atomic<long> failed{0};
   const auto t0 = BenchClock::now();
   std::vector<std::thread> threads;
@@ -222,18 +240,67 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_ingest: %ld publishes failed\n", failed.load());
     return 1;
   }
-  long peak_rss = o.hub_pid ? rssKb(o.hub_pid) : -1;
-  while (hubMetric(o.hub_port, "vitals_ingest_results_total") - base < static_cast<double>(total)) {
+
+  // Drain: the backlog is in the stream; start the hub now.
+  int hub_pid = o.hub_pid;
+  BenchClock::time_point t_launch{};
+  if (drain) {
+    t_launch = BenchClock::now();
+    const pid_t pid = fork();
+    if (pid == 0) {
+      execl("/bin/sh", "sh", "-c", o.hub_cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    if (pid < 0) {
+      std::perror("fork");
+      return 1;
+    }
+    hub_pid = pid;
+  }
+  struct StopHub {
+    int pid;
+    bool own;
+    ~StopHub() {
+      if (own && pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  } stop_hub{hub_pid, drain};
+
+  long peak_rss = hub_pid ? rssKb(hub_pid) : -1;
+  std::optional<BenchClock::time_point> t_first;  // drain: first commit seen
+  double at_first = 0;
+  const auto poll = drain ? std::chrono::milliseconds{2} : std::chrono::milliseconds{10};
+  for (;;) {
+    const double committed = hubMetric(o.hub_port, "vitals_ingest_results_total") - base;
+    if (drain && !t_first && committed > 0) {
+      t_first = BenchClock::now();
+      at_first = committed;
+    }
+    if (committed >= static_cast<double>(total)) break;
     if (BenchClock::now() - t0 > std::chrono::minutes{10}) {
       std::fprintf(stderr, "bench_ingest: hub did not commit everything within 10 minutes\n");
       return 1;
     }
-    if (o.hub_pid) peak_rss = std::max(peak_rss, rssKb(o.hub_pid));
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    if (hub_pid) peak_rss = std::max(peak_rss, rssKb(hub_pid));
+    std::this_thread::sleep_for(poll);
   }
   const auto t_done = BenchClock::now();
-  const double e2e_s = std::chrono::duration<double>(t_done - t0).count();
   const double pub_s = std::chrono::duration<double>(t_published - t0).count();
+  // live: first publish -> last commit. drain: first commit -> last commit, for the rows
+  // committed in between (the first commit's rows are not in the window).
+  double hub_s = std::chrono::duration<double>(t_done - t0).count();
+  double hub_rows = static_cast<double>(total);
+  if (drain) {
+    if (!t_first || *t_first >= t_done) {
+      t_first = t_launch;  // everything came in one commit: fall back to the launch
+      at_first = 0;
+    }
+    hub_s = std::chrono::duration<double>(t_done - *t_first).count();
+    hub_rows = static_cast<double>(total) - at_first;
+  }
+  const double launch_s = std::chrono::duration<double>(t_done - t_launch).count();
 
   // Raw COPY of the same rows into an equivalent (partitioned, uniquely indexed) table.
   PgConn pg(o.db);
@@ -285,16 +352,24 @@ int main(int argc, char** argv) {
   const double copy_s = std::chrono::duration<double>(BenchClock::now() - c0).count();
   pg.exec("DROP TABLE bench_raw");
 
-  const double e2e_rate = static_cast<double>(total) / e2e_s;
+  const double hub_rate = hub_rows / hub_s;
   const double copy_rate = static_cast<double>(total) / copy_s;
+  std::printf("mode                 %s\n", o.mode.c_str());
   std::printf("results              %ld (%d per message, %d publishers)\n", total, o.per_batch,
               o.publishers);
-  std::printf("publish done after   %.2f s\n", pub_s);
-  std::printf("hub end-to-end       %.2f s  %.0f results/s (publish -> JetStream -> hub -> commit)\n",
-              e2e_s, e2e_rate);
+  std::printf("publish done after   %.2f s%s\n", pub_s, drain ? " (hub stopped)" : "");
+  if (drain) {
+    std::printf("hub drain            %.2f s  %.0f results/s (first commit -> last commit, %.0f rows)\n",
+                hub_s, hub_rate, hub_rows);
+    std::printf("hub from launch      %.2f s  %.0f results/s (startup included)\n", launch_s,
+                static_cast<double>(total) / launch_s);
+  } else {
+    std::printf("hub end-to-end       %.2f s  %.0f results/s (publish -> JetStream -> hub -> commit)\n",
+                hub_s, hub_rate);
+  }
   std::printf("raw COPY, same rows  %.2f s  %.0f rows/s (one COPY, one transaction, same indexes)\n", copy_s,
               copy_rate);
-  std::printf("ratio hub/raw        %.2f\n", e2e_rate / copy_rate);
+  std::printf("ratio hub/raw        %.2f (%s)\n", hub_rate / copy_rate, o.mode.c_str());
   if (peak_rss > 0) std::printf("hub peak RSS         %.1f MB\n", static_cast<double>(peak_rss) / 1024.0);
   return 0;
 }

@@ -373,7 +373,10 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
       access_(router_, &authenticator_, accessSettings(cfg.api), clock_, audit_sink_, registry_),
       event_store_(pg_, cfg.retention_days, logger_),
       source_(*bus_, streamConfig(cfg.ingest), consumerConfig(cfg.ingest), logger_),
-      prefetch_(source_, cfg.ingest.batch_size, cfg.ingest.fetch_timeout),
+      acker_(registry_, logger_),
+      prefetch_(source_, clock_,
+                ingest::PrefetchOptions{cfg.ingest.batch_size, cfg.ingest.fetch_timeout,
+                                        cfg.ingest.max_delay}),
       processor_(event_store_, state_, registry_, clock_, logger_),
       ingest_(prefetch_, processor_, event_store_, clock_, random_, registry_,
               ingest::IngestLoopOptions{cfg.ingest.batch_size, cfg.ingest.fetch_timeout,
@@ -446,6 +449,7 @@ HubApp::HubApp(const HubConfig& cfg, std::shared_ptr<spdlog::logger> logger,
   tracker_.addSink(state_sync_);  // what was recorded goes along with the next state update
   tracker_.onForgotten(
       [this](const std::vector<std::string>& agents) { state_sync_.publishForgotten(agents); });
+  processor_.setAckSink(&acker_);
   ingest_.setMaintenanceGate([this] { return job_lease_.holds(replica::kJobPartitions); });
   job_lease_.onAcquired([this](std::string_view job) { onJobAcquired(job); });
   logger_->info("replica {} of group {}", cfg.replica.id, cfg.replica.group);

@@ -86,6 +86,7 @@
 #include "hub/events/pg_event_log.hpp"
 #include "hub/events/repair_action_runner.hpp"
 #include "hub/federation/federation.hpp"
+#include "hub/ingest/async_acker.hpp"
 #include "hub/ingest/batch_processor.hpp"
 #include "hub/ingest/ingest_loop.hpp"
 #include "hub/ingest/nats_message_source.hpp"
@@ -286,7 +287,8 @@ class HubApp {
   // ---- ingest ----
   store::PgEventStore event_store_;
   ingest::NatsMessageSource source_;
-  ingest::PrefetchingSource prefetch_;  // fetches and decodes the next batch during a commit
+  ingest::AsyncAcker acker_;            // acks committed batches off the ingest thread
+  ingest::PrefetchingSource prefetch_;  // gathers and decodes the next batch during a commit
   ingest::BatchProcessor processor_;
   std::optional<alerts::LogRateMonitor> log_rates_;  // needs the open incidents: at start()
   ingest::IngestLoop ingest_;

@@ -423,6 +423,7 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
     validateToken(*i, "durable", c.ingest.durable);
     c.ingest.batch_size = static_cast<int>(i->integer("batch_size", c.ingest.batch_size, 1, 10000));
     c.ingest.fetch_timeout = i->duration("fetch_timeout", c.ingest.fetch_timeout, 10ms, 60s);
+    c.ingest.max_delay = i->duration("max_delay", c.ingest.max_delay, 0ms, 1s);
     c.ingest.ack_wait =
         i->duration("ack_wait", c.ingest.ack_wait, 1s, milliseconds{std::chrono::hours{1}});
     c.ingest.stream_max_age = i->duration("stream_max_age", c.ingest.stream_max_age,
@@ -443,6 +444,10 @@ std::optional<HubConfig> readHubConfig(config::YamlReader& root, const ConfigSou
                                             milliseconds{std::chrono::hours{24}});
     if (c.ingest.fetch_timeout >= c.ingest.ack_wait) {
       i->problem("fetch_timeout", "must be shorter than ingest.ack_wait");
+    }
+    if (c.ingest.max_delay > c.ingest.fetch_timeout) {
+      i->problem("max_delay", "must not be longer than ingest.fetch_timeout (" +
+                                  formatDuration(c.ingest.fetch_timeout) + ")");
     }
     i->finish();
   }

@@ -47,6 +47,9 @@ struct IngestSettings {
   std::string durable = "vitals-hub";
   int batch_size = 500;
   std::chrono::milliseconds fetch_timeout{500};
+  // A batch is committed once batch_size messages are gathered or max_delay after its first
+  // message arrived, whichever comes first (0 = as soon as the ingest thread is free).
+  std::chrono::milliseconds max_delay{2};
   std::chrono::milliseconds ack_wait{30000};
   std::chrono::milliseconds stream_max_age{std::chrono::hours{24 * 7}};
   std::int64_t stream_max_bytes = 1LL << 30;  // -1 = unlimited

@@ -102,8 +102,8 @@ IngestMetrics::IngestMetrics(metrics::Registry& r)
                               "ack/nak/term calls that failed (JetStream redelivers)")),
       last_commit(r.gauge("vitals_ingest_last_commit_seconds",
                           "Unix time of the last committed ingest transaction")),
-      commit_duration(r.gauge("vitals_ingest_commit_duration_seconds",
-                              "Duration of the last ingest commit")),
+      commit_duration(
+          r.gauge("vitals_ingest_commit_duration_seconds", "Duration of the last ingest commit")),
       lag(r.gauge("vitals_ingest_lag_seconds",
                   "Ingest lag: from the oldest result's observation by its agent to the commit "
                   "of its batch (the last commit; agents' clocks skew it)")) {}
@@ -111,11 +111,7 @@ IngestMetrics::IngestMetrics(metrics::Registry& r)
 BatchProcessor::BatchProcessor(store::EventStore& store, state::HubState& state,
                                metrics::Registry& registry, const Clock& clock,
                                std::shared_ptr<spdlog::logger> logger)
-    : store_(store),
-      state_(state),
-      metrics_(registry),
-      clock_(clock),
-      logger_(std::move(logger)) {}
+    : store_(store), state_(state), metrics_(registry), clock_(clock), logger_(std::move(logger)) {}
 
 void BatchProcessor::settle(InboundMessage& msg, Status (InboundMessage::*how)(),
                             const char* what) {
@@ -129,7 +125,8 @@ Status BatchProcessor::process(MessageList& messages) {
   metrics_.messages.inc(messages.size());
   std::vector<Pending> pending;
   pending.reserve(messages.size());
-  for (auto& m : messages) {
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    auto& m = messages[i];
     auto decoded = m->takeDecoded();
     switch (decoded.verdict) {
       case Verdict::Malformed:
@@ -144,14 +141,29 @@ Status BatchProcessor::process(MessageList& messages) {
         settle(*m, &InboundMessage::term, "term");
         break;
       case Verdict::Accept:
-        pending.push_back(Pending{m.get(), std::move(decoded)});
+        pending.push_back(Pending{m.get(), std::move(decoded), i});
         break;
     }
   }
   if (pending.empty()) {
     return okStatus();
   }
-  return commitAll(pending);
+  return commitAll(messages, pending);
+}
+
+void BatchProcessor::ackAll(MessageList& messages, const std::vector<Pending>& pending) {
+  if (ack_sink_ == nullptr) {
+    for (const auto& p : pending) {
+      settle(*p.msg, &InboundMessage::ack, "ack");
+    }
+    return;
+  }
+  MessageList committed;
+  committed.reserve(pending.size());
+  for (const auto& p : pending) {
+    committed.push_back(std::move(messages[p.index]));
+  }
+  ack_sink_->ackCommitted(std::move(committed));
 }
 
 store::IngestBatch BatchProcessor::buildBatch(const std::vector<Pending*>& items) const {
@@ -188,10 +200,8 @@ void BatchProcessor::committed(const store::IngestBatch& batch, const store::Com
   metrics_.batches.inc();
   metrics_.results.inc(report.inserted);
   metrics_.duplicates.inc(report.duplicates);
-  metrics_.last_commit.set(
-      std::chrono::duration<double>(clock_.now().time_since_epoch()).count());
-  metrics_.commit_duration.set(
-      std::chrono::duration<double>(clock_.steadyNow() - started).count());
+  metrics_.last_commit.set(std::chrono::duration<double>(clock_.now().time_since_epoch()).count());
+  metrics_.commit_duration.set(std::chrono::duration<double>(clock_.steadyNow() - started).count());
   if (!batch.results.empty()) {
     const auto oldest = std::min_element(
         batch.results.begin(), batch.results.end(),
@@ -221,7 +231,7 @@ void BatchProcessor::refuse(Pending& p, const Error& error) {
   settle(*p.msg, &InboundMessage::term, "term");
 }
 
-Status BatchProcessor::commitAll(std::vector<Pending>& pending) {
+Status BatchProcessor::commitAll(MessageList& messages, std::vector<Pending>& pending) {
   std::vector<Pending*> items;
   for (auto& p : pending) {
     items.push_back(&p);
@@ -233,11 +243,10 @@ Status BatchProcessor::commitAll(std::vector<Pending>& pending) {
     returnResults(batch, items);
   }
   if (report.ok()) {
-    // Only now is it safe to let JetStream forget these messages.
-    for (auto& p : pending) {
-      settle(*p.msg, &InboundMessage::ack, "ack");
-    }
+    // The state first (transitions reach alerting sooner), then the acks: only now is it safe
+    // to let JetStream forget these messages.
     committed(batch, report.value(), started);
+    ackAll(messages, pending);
     return okStatus();
   }
   metrics_.db_errors.inc();
@@ -276,8 +285,8 @@ Status BatchProcessor::commitOneByOne(std::vector<Pending>& pending) {
       refuse(p, report.error());
       continue;
     }
-    logger_->warn("ingest commit failed, {} messages will be redelivered: {}",
-                  pending.size() - i, report.error().describe());
+    logger_->warn("ingest commit failed, {} messages will be redelivered: {}", pending.size() - i,
+                  report.error().describe());
     for (std::size_t k = i; k < pending.size(); ++k) {
       settle(*pending[k].msg, &InboundMessage::nak, "nak");
     }

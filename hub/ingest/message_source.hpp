@@ -43,6 +43,15 @@ class InboundMessage {
 
 using MessageList = std::vector<std::unique_ptr<InboundMessage>>;
 
+// Where committed messages go to be acked. The ingest thread hands them over (with their
+// ownership) only after their commit; an implementation may ack them on another thread so the
+// next commit does not wait for the acks.
+class AckSink {
+ public:
+  virtual ~AckSink() = default;
+  virtual void ackCommitted(MessageList committed) = 0;
+};
+
 class MessageSource {
  public:
   virtual ~MessageSource() = default;

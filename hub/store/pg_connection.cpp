@@ -177,15 +177,28 @@ Status PgConnection::execScript(const std::string& sql) {
 }
 
 Result<std::uint64_t> PgConnection::copyIn(const std::string& copy_sql, std::string_view data) {
+  constexpr std::size_t kChunk = 1 << 20;
+  std::size_t off = 0;
+  return copyInStream(copy_sql, [&](std::string& out) {
+    const auto n = std::min(kChunk, data.size() - off);
+    out.append(data.data() + off, n);
+    off += n;
+    return off < data.size();
+  });
+}
+
+Result<std::uint64_t> PgConnection::copyInStream(const std::string& copy_sql,
+                                                 const std::function<bool(std::string&)>& produce) {
   pg_result* res = PQexec(conn_, copy_sql.c_str());
   PgResult start(res);
   if (res == nullptr || PQresultStatus(res) != PGRES_COPY_IN) {
     return errorFrom(res, "COPY");
   }
-  constexpr std::size_t kChunk = 1 << 20;
-  for (std::size_t off = 0; off < data.size(); off += kChunk) {
-    const auto n = std::min(kChunk, data.size() - off);
-    if (PQputCopyData(conn_, data.data() + off, static_cast<int>(n)) != 1) {
+  std::string chunk;
+  for (bool more = true; more;) {
+    chunk.clear();
+    more = produce(chunk);
+    if (!chunk.empty() && PQputCopyData(conn_, chunk.data(), static_cast<int>(chunk.size())) != 1) {
       (void)PQputCopyEnd(conn_, "send failed");
       while (pg_result* r = PQgetResult(conn_)) {
         PQclear(r);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,11 @@ class PgConnection {
   Status execScript(const std::string& sql);
   // COPY ... FROM STDIN with rows already in COPY text format (see copyEscape()).
   Result<std::uint64_t> copyIn(const std::string& copy_sql, std::string_view data);
+  // The same, streamed: `produce` appends the next rows to the (emptied) buffer it is given and
+  // returns whether more follow; each chunk is sent before the next is formatted, so the
+  // server parses rows while the caller is still building them.
+  Result<std::uint64_t> copyInStream(const std::string& copy_sql,
+                                     const std::function<bool(std::string&)>& produce);
 
   Status begin() { return execScript("BEGIN"); }
   Status commit() { return execScript("COMMIT"); }

@@ -465,26 +465,33 @@ Result<CommitReport> PgEventStore::writeResults(const IngestBatch& batch, bool d
   if (batch.results.empty()) {
     return report;
   }
-  std::string rows;
-  rows.reserve(batch.results.size() * 200);
+  // Rows are formatted a chunk at a time and each chunk is sent before the next is built, so
+  // PostgreSQL parses and inserts while the rest of the batch is still being formatted.
   TimestampWriter ts;
   std::string received;
   ts.append(received, batch.received_at);
-  for (const auto& r : batch.results) {
-    appendCopyRow(rows, r, received, ts);
-  }
+  std::size_t next = 0;
+  auto produce = [&](std::string& out) {
+    constexpr std::size_t kRowsPerChunk = 256;  // about 50 KB
+    const std::size_t end = std::min(next + kRowsPerChunk, batch.results.size());
+    out.reserve(out.size() + (end - next) * 200);
+    for (; next < end; ++next) {
+      appendCopyRow(out, batch.results[next], received, ts);
+    }
+    return next < batch.results.size();
+  };
   if (direct) {
     // Fast path: straight into health_checks. A replayed row makes the COPY fail with a unique
     // violation and the caller retries the batch on the staging path below.
-    auto copied =
-        conn_->copyIn(std::string("COPY health_checks (") + kColumns + ") FROM STDIN", rows);
+    auto copied = conn_->copyInStream(
+        std::string("COPY health_checks (") + kColumns + ") FROM STDIN", produce);
     if (!copied.ok()) {
       return copied.error();
     }
     report.inserted = batch.results.size();
   } else {
-    auto copied = conn_->copyIn(
-        std::string("COPY health_checks_staging (") + kColumns + ") FROM STDIN", rows);
+    auto copied = conn_->copyInStream(
+        std::string("COPY health_checks_staging (") + kColumns + ") FROM STDIN", produce);
     if (!copied.ok()) {
       return copied.error();
     }

@@ -10,12 +10,12 @@ namespace vitals::test {
 
 std::string writeHubConfig(const Fixture& fx, const std::string& dir, const HubOptions& o) {
   const std::string path = dir + "/hub.yaml";
-  writeFile(path, "hub_id: " + o.hub_id + "\n" +
-                      "nats:\n  url: " + fx.nats_url + "\n" +
+  writeFile(path, "hub_id: " + o.hub_id + "\n" + "nats:\n  url: " + fx.nats_url + "\n" +
                       "database:\n  url: \"" + o.db_conninfo + "\"\n" +
                       "http:\n  listen: \"127.0.0.1:" + std::to_string(o.http_port) + "\"\n" +
                       "ingest:\n  batch_size: " + std::to_string(o.batch_size) + "\n" +
-                      "  fetch_timeout: 200ms\n  ack_wait: 5s\n" +
+                      "  fetch_timeout: " + o.fetch_timeout + "\n  ack_wait: 5s\n" +
+                      (o.max_delay.empty() ? "" : "  max_delay: " + o.max_delay + "\n") +
                       "log:\n  level: info\n  format: text\n" + o.extra_yaml);
   return path;
 }
@@ -23,8 +23,15 @@ std::string writeHubConfig(const Fixture& fx, const std::string& dir, const HubO
 std::string createApiKey(const Fixture& fx, const std::string& config_path, const std::string& dir,
                          const std::string& role, const std::string& name,
                          const std::string& expires) {
-  std::vector<std::string> argv{fx.bin_dir + "/vitals-hub", "keys",  "create", "--role", role,
-                                "--name",                   name,    "--config", config_path};
+  std::vector<std::string> argv{fx.bin_dir + "/vitals-hub",
+                                "keys",
+                                "create",
+                                "--role",
+                                role,
+                                "--name",
+                                name,
+                                "--config",
+                                config_path};
   if (!expires.empty()) {
     argv.push_back("--expires");
     argv.push_back(expires);
@@ -64,12 +71,9 @@ bool HubProcess::waitReady(std::chrono::milliseconds timeout) {
 AgentProcess::AgentProcess(const Fixture& fx, const std::string& dir, const std::string& agent_id,
                            const std::string& checks_yaml) {
   const std::string path = dir + "/agent-" + agent_id + ".yaml";
-  writeFile(path, "agent_id: " + agent_id + "\n" +
-                      "nats:\n  url: " + fx.nats_url + "\n" +
-                      "heartbeat_interval: 2s\n" +
-                      "log:\n  level: info\n  format: text\n" +
-                      "publish:\n  max_delay: 50ms\n" +
-                      "checks:\n" + checks_yaml);
+  writeFile(path, "agent_id: " + agent_id + "\n" + "nats:\n  url: " + fx.nats_url + "\n" +
+                      "heartbeat_interval: 2s\n" + "log:\n  level: info\n  format: text\n" +
+                      "publish:\n  max_delay: 50ms\n" + "checks:\n" + checks_yaml);
   proc_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{fx.bin_dir + "/vitals-agent", "--config", path},
       dir + "/agent-" + agent_id + ".log", fx.run_dir + "/pids");

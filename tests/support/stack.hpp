@@ -14,7 +14,9 @@ struct HubOptions {
   std::string db_conninfo;
   int http_port = 0;
   int batch_size = 500;
-  std::string extra_yaml;  // appended verbatim
+  std::string fetch_timeout = "200ms";  // ingest.fetch_timeout
+  std::string max_delay;                // ingest.max_delay; empty = the hub's default
+  std::string extra_yaml;               // appended verbatim
   // Create an admin API key with `vitals-hub keys create` before the hub starts and register
   // it for http_port, so httpGet/httpRequest send it (api.auth is required by default).
   bool create_admin_key = true;

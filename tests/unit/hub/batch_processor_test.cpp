@@ -93,7 +93,8 @@ TEST_CASE("a fetch is committed once and every message acked after the commit",
   };
   auto reg = test::registration("a1", {test::spec("http", "web")});
   REQUIRE(rig.run({{subjects::agentRegister("a1"), codec::encodeRegistration(reg)},
-                   test::resultsMessage("a1", "b1", 1, 3), test::resultsMessage("a1", "b1", 4, 2)})
+                   test::resultsMessage("a1", "b1", 1, 3),
+                   test::resultsMessage("a1", "b1", 4, 2)})
               .ok());
   CHECK_FALSE(acked_before_commit);
   CHECK(rig.store.commits == 1);
@@ -197,9 +198,9 @@ TEST_CASE("an outage during the one-by-one retry naks the rest", "[hub][unit][in
       rig.store.fail_commits = 1;
     }
   };
-  auto status = rig.run({test::resultsMessage("a1", "b1", 1, 1),
-                         test::resultsMessage("a1", "b1", 2, 1),
-                         test::resultsMessage("a1", "b1", 3, 1)});
+  auto status =
+      rig.run({test::resultsMessage("a1", "b1", 1, 1), test::resultsMessage("a1", "b1", 2, 1),
+               test::resultsMessage("a1", "b1", 3, 1)});
   REQUIRE_FALSE(status.ok());
   CHECK(rig.settled(0) == Settled::Acked);
   CHECK(rig.settled(1) == Settled::Naked);
@@ -218,4 +219,50 @@ TEST_CASE("the ingest lag gauge is the age of the oldest result of the last comm
   // A skewed agent clock ahead of the hub's reads as no lag, never as a negative one.
   REQUIRE(rig.run({test::resultsMessage("a1", "b1", 100000, 1)}).ok());
   CHECK(rig.registry.gauge("vitals_ingest_lag_seconds", "").value() == 0.0);
+}
+
+namespace {
+
+// Keeps what it is handed, unacked, so a test can look at the hand-over.
+struct RecordingAckSink final : ingest::AckSink {
+  void ackCommitted(ingest::MessageList committed) override {
+    handed.push_back(std::move(committed));
+  }
+  std::vector<ingest::MessageList> handed;
+};
+
+}  // namespace
+
+TEST_CASE("with an ack sink, committed messages are handed over after the commit, not acked inline",
+          "[hub][unit][ingest]") {
+  Rig rig;
+  RecordingAckSink sink;
+  rig.processor.setAckSink(&sink);
+  std::size_t handed_at_commit = 99;
+  rig.store.before_commit = [&](const store::IngestBatch&) {
+    handed_at_commit = sink.handed.size();
+  };
+  REQUIRE(rig.run({test::resultsMessage("a1", "b1", 1, 2),
+                   {"vitals.agent.a1.results", "x"},
+                   test::resultsMessage("a1", "b1", 3, 1)})
+              .ok());
+  CHECK(handed_at_commit == 0);
+  REQUIRE(sink.handed.size() == 1);
+  REQUIRE(sink.handed[0].size() == 2);  // the two stored messages, in order
+  CHECK(sink.handed[0][0].get() == rig.source.handed_out[0]);
+  CHECK(sink.handed[0][1].get() == rig.source.handed_out[2]);
+  CHECK(rig.settled(0) == Settled::None);    // the sink acks, not the ingest thread
+  CHECK(rig.settled(1) == Settled::Termed);  // garbage is still terminated at once
+  CHECK(rig.store.rows.size() == 3);
+}
+
+TEST_CASE("with an ack sink, a failed commit hands nothing over and naks the batch",
+          "[hub][unit][ingest]") {
+  Rig rig;
+  RecordingAckSink sink;
+  rig.processor.setAckSink(&sink);
+  rig.store.fail_commits = 1;
+  REQUIRE_FALSE(rig.run({test::resultsMessage("a1", "b1", 1, 2)}).ok());
+  CHECK(sink.handed.empty());
+  CHECK(rig.settled(0) == Settled::Naked);
 }

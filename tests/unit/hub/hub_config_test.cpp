@@ -55,6 +55,7 @@ TEST_CASE("an empty hub config gives the documented defaults", "[hub][unit][conf
   CHECK(c.ingest.durable == "vitals-hub");
   CHECK(c.ingest.batch_size == 500);
   CHECK(c.ingest.fetch_timeout == std::chrono::milliseconds{500});
+  CHECK(c.ingest.max_delay == std::chrono::milliseconds{2});
   CHECK(c.ingest.ack_wait == std::chrono::seconds{30});
   CHECK(c.ingest.stream_max_age == std::chrono::hours{24 * 7});
   CHECK(c.ingest.stream_max_bytes == (1LL << 30));
@@ -74,6 +75,7 @@ TEST_CASE("a full hub config is read into the immutable value", "[hub][unit][con
       "ingest:\n"
       "  batch_size: 1000\n"
       "  fetch_timeout: 250ms\n"
+      "  max_delay: 5ms\n"
       "  ack_wait: 1m\n"
       "  stream_max_age: 3d\n"
       "  stream_max_bytes: 512MiB\n"
@@ -94,6 +96,7 @@ TEST_CASE("a full hub config is read into the immutable value", "[hub][unit][con
   CHECK(c.http.port == 9090);
   CHECK(c.ingest.batch_size == 1000);
   CHECK(c.ingest.fetch_timeout == std::chrono::milliseconds{250});
+  CHECK(c.ingest.max_delay == std::chrono::milliseconds{5});
   CHECK(c.ingest.ack_wait == std::chrono::minutes{1});
   CHECK(c.ingest.stream_max_age == std::chrono::hours{72});
   CHECK(c.ingest.stream_max_bytes == 512LL * 1024 * 1024);
@@ -151,6 +154,11 @@ TEST_CASE("each invalid hub config is reported with file, line, path and reason"
       {"ingest:\n  ack_wait: 100ms\n", "hub.yaml:2: ingest.ack_wait: must be between 1s and 1h"},
       {"ingest:\n  fetch_timeout: 20s\n  ack_wait: 10s\n",
        "hub.yaml:2: ingest.fetch_timeout: must be shorter than ingest.ack_wait"},
+      {"ingest:\n  max_delay: 2s\n", "hub.yaml:2: ingest.max_delay: must be between"},
+      {"ingest:\n  max_delay: soon\n",
+       "hub.yaml:2: ingest.max_delay: must be a duration such as 500ms"},
+      {"ingest:\n  fetch_timeout: 100ms\n  max_delay: 200ms\n",
+       "hub.yaml:3: ingest.max_delay: must not be longer than ingest.fetch_timeout (100ms)"},
       {"ingest:\n  stream_max_bytes: 1XB\n",
        "hub.yaml:2: ingest.stream_max_bytes: must be a size of at least 1MiB"},
       {"ingest:\n  stream_max_bytes: 1000\n",
