@@ -224,6 +224,11 @@ AgentApp::AgentApp(AgentConfig cfg, std::string config_path, std::string hostnam
           logger_) {
   commands_.setCheckSetApplier(&api_checks_);
   reloader_.setApiChecks(&api_checks_);
+  // A finished spool segment's fdatasync runs on the publish thread: on the loop it held every
+  // probe in flight past its timeout (20,000 probes a second roll an 8 MiB segment every few
+  // seconds; docs/benchmarks.md).
+  spool_->setBackground(
+      [this](std::function<void()> job) { publish_queue_.run(std::move(job), [] {}); });
 }
 
 AgentApp::~AgentApp() = default;

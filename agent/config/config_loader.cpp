@@ -98,16 +98,6 @@ std::string dumpYaml(const YAML::Node& node) {
   return out;
 }
 
-// "checks[3]" -> 3 (the reader's path of a sequence element).
-std::optional<std::size_t> indexInPath(const std::string& path) {
-  const auto open = path.rfind('[');
-  const auto close = path.rfind(']');
-  if (open == std::string::npos || close == std::string::npos || close <= open + 1) {
-    return std::nullopt;
-  }
-  return static_cast<std::size_t>(std::stoul(path.substr(open + 1, close - open - 1)));
-}
-
 // flap_high/flap_low on a check or on defaults; low must stay below high.
 void readFlap(config::YamlReader& r, std::int64_t& high, std::int64_t& low) {
   if (!r.has("flap_high") && !r.has("flap_low")) {
@@ -154,14 +144,12 @@ std::optional<milliseconds> positiveDuration(config::YamlReader& r, const std::s
 
 std::string tokenMessage() { return "must contain only letters, digits, '_' and '-'"; }
 
-void readDefaults(config::YamlReader& root, const YAML::Node& doc, CheckDefaults& out) {
+void readDefaults(config::YamlReader& root, CheckDefaults& out) {
   auto d = root.mapping("defaults");
   if (!d) {
     return;
   }
-  if (doc && doc.IsMap() && doc["defaults"]) {
-    out.yaml = dumpYaml(doc["defaults"]);
-  }
+  out.yaml = dumpYaml(d->node());
   if (auto v = positiveDuration(*d, "interval", kMaxInterval)) out.interval = *v;
   if (auto v = positiveDuration(*d, "timeout", kMaxInterval)) out.timeout = *v;
   if (auto v = d->integer("retries", 1, 100)) out.retries = static_cast<std::uint32_t>(*v);
@@ -411,25 +399,19 @@ std::optional<CheckConfig> readCheck(config::YamlReader& c, const CheckDefaults&
 }
 
 // Reads root's `checks` list into out; each check's definition is its YAML plus the defaults.
-void readChecks(config::YamlReader& root, const YAML::Node& doc, const CheckDefaults& defaults,
-                const LoadOptions& options, std::map<std::string, NameSite>& names_seen,
-                std::set<std::string>& explained, std::vector<CheckConfig>& out) {
-  auto checks = root.mappings("checks");
-  if (!checks) {
-    return;
-  }
-  for (auto& c : *checks) {
+// With a streamed root (YamlReader::loadStringStreaming) each item's tree lives only while it is
+// read.
+void readChecks(config::YamlReader& root, const CheckDefaults& defaults, const LoadOptions& options,
+                std::map<std::string, NameSite>& names_seen, std::set<std::string>& explained,
+                std::vector<CheckConfig>& out) {
+  root.eachMapping("checks", [&](config::YamlReader& c) {
     auto check = readCheck(c, defaults, options, names_seen, explained);
     if (!check) {
-      continue;
+      return;
     }
-    const auto index = indexInPath(c.path());
-    if (index && doc && doc.IsMap() && doc["checks"] && doc["checks"].IsSequence() &&
-        *index < doc["checks"].size()) {
-      check->definition = dumpYaml(doc["checks"][*index]) + "\n--- defaults\n" + defaults.yaml;
-    }
+    check->definition = dumpYaml(c.node()) + "\n--- defaults\n" + defaults.yaml;
     out.push_back(std::move(*check));
-  }
+  });
 }
 
 // include: [patterns] and conf_d: DIR (= DIR/*.yaml). Patterns are glob(7), relative ones taken
@@ -487,16 +469,11 @@ void readIncludes(config::YamlReader& root, const std::string& main_file,
         problems.add(f, 0, "", "cannot read file");
         continue;
       }
-      auto inc = config::YamlReader::loadString(text.value(), f, problems);
+      auto inc = config::YamlReader::loadStringStreaming(text.value(), f, "checks", problems);
       if (!inc) {
         continue;
       }
-      YAML::Node doc;
-      try {
-        doc = YAML::Load(text.value());
-      } catch (const std::exception&) {
-      }
-      readChecks(*inc, doc, defaults, options, names_seen, explained, cfg.checks);
+      readChecks(*inc, defaults, options, names_seen, explained, cfg.checks);
       inc->finish();
     }
   }
@@ -598,7 +575,8 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
   cfg.source_file = file;
   cfg.config_hash = hashText(text);
 
-  auto root = config::YamlReader::loadString(text, file, raw);
+  // The checks are read one at a time: thousands of them never exist as YAML trees at once.
+  auto root = config::YamlReader::loadStringStreaming(text, file, "checks", raw);
   if (root) {
     if (auto id = root->str("agent_id")) {
       cfg.agent_id = *id;
@@ -636,11 +614,10 @@ std::optional<AgentConfig> parseAgentConfig(const std::string& text, const std::
     readSpool(*root, cfg.spool);
     readActions(*root, cfg.actions);
     readServices(*root, cfg.services);
-    const YAML::Node& doc = root->node();  // one parse: the reader's tree
     CheckDefaults defaults;
-    readDefaults(*root, doc, defaults);
+    readDefaults(*root, defaults);
     std::map<std::string, NameSite> names_seen;
-    readChecks(*root, doc, defaults, options, names_seen, explained, cfg.checks);
+    readChecks(*root, defaults, options, names_seen, explained, cfg.checks);
     readIncludes(*root, file, defaults, options, names_seen, explained, raw, cfg);
     cfg.target_allowlist = applyTargetAllowlist(*root, cfg.checks);
     for (const auto& check : cfg.checks) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace vitals::agent {
 namespace {
@@ -321,6 +322,13 @@ void FileSpool::closeWriter(bool sync) {
 }
 
 Result<Ok> FileSpool::roll() {
+  if (write_fd_ >= 0 && background_) {
+    // The next segment starts now; the finished one reaches the disk without the caller waiting.
+    background_([fd = std::exchange(write_fd_, -1)] {
+      ::fdatasync(fd);
+      ::close(fd);
+    });
+  }
   closeWriter(true);
   const std::uint64_t number = next_segment_++;
   const std::string path = segmentPath(number);
@@ -368,8 +376,8 @@ Result<AppendOutcome> FileSpool::append(const std::string& msg_id, std::string_v
                  "record of " + std::to_string(rec.size()) + " bytes is larger than the spool",
                  msg_id};
   }
-  if (write_fd_ < 0 ||
-      (segments_.back().bytes > 0 && segments_.back().bytes + rec.size() > options_.segment_bytes)) {
+  if (write_fd_ < 0 || (segments_.back().bytes > 0 &&
+                        segments_.back().bytes + rec.size() > options_.segment_bytes)) {
     if (auto st = roll(); !st) {
       return st.error();
     }
@@ -425,8 +433,8 @@ std::optional<SpooledBatch> FileSpool::front() {
       continue;
     }
     front_size_ = parsed->size;
-    front_cache_ =
-        SpooledBatch{front_id_, std::move(parsed->msg_id), std::move(parsed->payload), parsed->results};
+    front_cache_ = SpooledBatch{front_id_, std::move(parsed->msg_id), std::move(parsed->payload),
+                                parsed->results};
   }
   return std::nullopt;
 }

@@ -12,7 +12,9 @@
 // max_bytes / 8, so at most an eighth of the spool goes at once).
 //
 // Durability: records are written with write(2) at once, so they survive a crash or SIGKILL of
-// the agent; a segment is fdatasync'ed when it is closed. An OS crash can lose records of the
+// the agent; a segment is fdatasync'ed when it is closed (on the background runner when one is
+// set: an fdatasync of a whole segment can take longer than a probe's timeout, and the loop
+// thread that appends must not wait for it). An OS crash can lose records of the
 // open segment not yet flushed by the kernel. A replayed record that JetStream had stored is
 // deduplicated by its message id (and by the hub's unique key).
 #include <cstdint>
@@ -52,6 +54,7 @@ class FileSpool final : public Spool {
   FileSpool(const FileSpool&) = delete;
   FileSpool& operator=(const FileSpool&) = delete;
 
+  void setBackground(BackgroundRunner run) override { background_ = std::move(run); }
   Result<AppendOutcome> append(const std::string& msg_id, std::string_view payload,
                                std::uint32_t results) override;
   std::optional<SpooledBatch> front() override;
@@ -73,6 +76,7 @@ class FileSpool final : public Spool {
   explicit FileSpool(FileSpoolOptions options);
   Result<Ok> recover(SpoolRecovery& recovery);
   Result<Ok> roll();
+  BackgroundRunner background_;
   void dropFrontSegment();
   void closeWriter(bool sync);
   void writeCursor();

@@ -7,6 +7,7 @@
 //
 // Threading: one thread (the agent's loop thread) uses a spool; no locking inside.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,11 @@ class Spool {
   virtual std::uint64_t results() const = 0;
   virtual std::uint64_t bytes() const = 0;
   bool empty() const { return batches() == 0; }
+  // Where slow disk work that nothing waits for may run (a finished segment's fdatasync and
+  // close): `run(job)` runs job on another thread. Unset, or for spools without such work, it
+  // runs inline.
+  using BackgroundRunner = std::function<void(std::function<void()>)>;
+  virtual void setBackground(BackgroundRunner run) { (void)run; }
 };
 
 }  // namespace vitals::agent

@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -130,12 +131,14 @@ class Targets {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     stop_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     add(stop_fd_);
-    for (int port = http_base; http_ports_.size() < kTargetPorts && port < http_base + kScanPorts; ++port) {
+    for (int port = http_base; http_ports_.size() < kTargetPorts && port < http_base + kScanPorts;
+         ++port) {
       if (listen(port, true)) {
         http_ports_.push_back(port);
       }
     }
-    for (int port = tcp_base; tcp_ports_.size() < kTargetPorts && port < tcp_base + kScanPorts; ++port) {
+    for (int port = tcp_base; tcp_ports_.size() < kTargetPorts && port < tcp_base + kScanPorts;
+         ++port) {
       if (listen(port, false)) {
         tcp_ports_.push_back(port);
       }
@@ -322,7 +325,8 @@ ProcSample sample(pid_t pid) {
         stime = std::stoull(field);
       }
     }
-    s.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    s.cpu_seconds =
+        static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
   }
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   while (std::getline(status, line)) {
@@ -336,6 +340,108 @@ ProcSample sample(pid_t pid) {
     value("Threads:", s.threads);
   }
   return s;
+}
+
+// The kernel's TCP counters (system-wide: other processes' sockets count too) that tell why a
+// loopback connect can fail or take a retransmission: a full accept queue (ListenOverflows),
+// SYN retransmissions, TIME_WAIT table overflow, resets.
+using NetCounters = std::map<std::string, long long>;
+
+NetCounters readNetCounters() {
+  NetCounters out;
+  for (const char* file : {"/proc/net/snmp", "/proc/net/netstat"}) {
+    std::ifstream f(file);
+    std::string names;
+    std::string values;
+    while (std::getline(f, names) && std::getline(f, values)) {
+      std::istringstream n(names);
+      std::istringstream v(values);
+      std::string prefix;
+      std::string value;
+      n >> prefix;
+      v >> value;
+      prefix.pop_back();  // "TcpExt:" -> "TcpExt"
+      for (std::string name; n >> name && v >> value;) {
+        try {
+          out[prefix + "." + name] = std::stoll(value);
+        } catch (...) {
+        }
+      }
+    }
+  }
+  std::ifstream sockstat("/proc/net/sockstat");
+  for (std::string line; std::getline(sockstat, line);) {
+    if (line.rfind("TCP:", 0) == 0) {
+      const auto tw = line.find(" tw ");
+      if (tw != std::string::npos) {
+        out["sockstat.tw"] = std::atoll(line.c_str() + tw + 4);
+      }
+    }
+  }
+  return out;
+}
+
+std::string netDelta(const NetCounters& a, const NetCounters& b) {
+  static const char* const kShown[] = {"Tcp.ActiveOpens",       "Tcp.AttemptFails",
+                                       "Tcp.EstabResets",       "TcpExt.ListenOverflows",
+                                       "TcpExt.ListenDrops",    "TcpExt.TCPSynRetrans",
+                                       "TcpExt.SyncookiesSent", "TcpExt.TCPTimeWaitOverflow",
+                                       "TcpExt.TCPAbortOnData", "TcpExt.TCPChallengeACK"};
+  std::string out;
+  for (const char* name : kShown) {
+    const auto x = a.find(name);
+    const auto y = b.find(name);
+    if (x == a.end() || y == b.end()) {
+      continue;
+    }
+    out += std::string(out.empty() ? "" : ", ") + (std::strchr(name, '.') + 1) + " " +
+           std::to_string(y->second - x->second);
+  }
+  if (auto tw = b.find("sockstat.tw"); tw != b.end()) {
+    out += ", TIME_WAIT now " + std::to_string(tw->second);
+  }
+  return out;
+}
+
+// "check http-12: healthy -> down (connect to 127.0.0.1:37003 timed out after 50ms)" ->
+// "connect to ADDR timed out after N": the agent's reasons for checks turning down, counted.
+std::string downReasons(const std::string& log) {
+  std::map<std::string, int> counts;
+  std::ifstream f(log);
+  for (std::string line; std::getline(f, line);) {
+    const auto arrow = line.find("-> down (");
+    if (arrow == std::string::npos) {
+      continue;
+    }
+    std::string reason = line.substr(arrow + 9);
+    reason = reason.substr(0, reason.find("\""));
+    std::string norm;
+    for (std::size_t i = 0; i < reason.size(); ++i) {
+      const char c = reason[i];
+      if (std::isdigit(static_cast<unsigned char>(c)) != 0) {
+        while (i + 1 < reason.size() &&
+               (std::isdigit(static_cast<unsigned char>(reason[i + 1])) != 0 ||
+                reason[i + 1] == '.' || reason[i + 1] == ':')) {
+          ++i;
+        }
+        norm += 'N';
+      } else {
+        norm += c;
+      }
+    }
+    ++counts[norm];
+  }
+  std::vector<std::pair<int, std::string>> sorted;
+  for (const auto& [reason, n] : counts) {
+    sorted.emplace_back(n, reason);
+  }
+  std::sort(sorted.rbegin(), sorted.rend());
+  std::string out;
+  for (std::size_t i = 0; i < sorted.size() && i < 4; ++i) {
+    out += std::string(out.empty() ? "" : "; ") + std::to_string(sorted[i].first) + "x " +
+           sorted[i].second;
+  }
+  return out.empty() ? "none" : out;
 }
 
 // ---- agent --------------------------------------------------------------------------------
@@ -402,6 +508,8 @@ struct Run {
   double failed = 0;
   long rss_max_kib = 0;  // highest VmRSS of the samples taken every second while measuring
   std::string note;
+  std::string kernel;   // TCP counter deltas over the measured time
+  std::string reasons;  // why checks turned down (agent log)
 };
 
 // Sleeps `seconds`, sampling the process's VmRSS every second; returns the highest.
@@ -430,12 +538,12 @@ void writeAgentConfig(const Options& o, const std::string& path, const std::stri
     << "defaults: {interval: " << interval << ", timeout: " << timeout << "}\n"
     << "checks:\n";
   for (int i = 0; i < o.http; ++i) {
-    f << "  - {name: http-" << i << ", kind: http, url: \"http://127.0.0.1:"
-      << targets.httpPort(i) << "/c/" << i << "\"}\n";
+    f << "  - {name: http-" << i << ", kind: http, url: \"http://127.0.0.1:" << targets.httpPort(i)
+      << "/c/" << i << "\"}\n";
   }
   for (int i = 0; i < o.tcp; ++i) {
-    f << "  - {name: tcp-" << i << ", kind: tcp, host: 127.0.0.1, port: "
-      << targets.tcpPort(i) << "}\n";
+    f << "  - {name: tcp-" << i << ", kind: tcp, host: 127.0.0.1, port: " << targets.tcpPort(i)
+      << "}\n";
   }
 }
 
@@ -448,8 +556,7 @@ int countLines(const std::string& path, const std::string& needle) {
   return n;
 }
 
-Run runAgent(const Options& o, const std::string& interval, int nats_port,
-             const Targets& targets) {
+Run runAgent(const Options& o, const std::string& interval, int nats_port, const Targets& targets) {
   const int metrics_port = freePort(o.port_base + 80);
   const std::string cfg = o.workdir + "/agent-" + interval + ".yaml";
   const std::string log = o.workdir + "/agent-" + interval + ".log";
@@ -467,14 +574,14 @@ Run runAgent(const Options& o, const std::string& interval, int nats_port,
   std::this_thread::sleep_for(warmup);
   const ProcSample s0 = sample(pid);
   const AgentMetrics m0 = scrapeAgent(metrics_port);
+  const NetCounters k0 = readNetCounters();
   const auto t0 = Steady::now();
   std::vector<double> p50s;
   std::vector<double> p99s;
   // Scraped every 5 s: rendering every check's counters costs the agent CPU too.
   AgentMetrics m1;
   for (int left = o.seconds; left > 0; left -= 5) {
-    run.rss_max_kib =
-        std::max(run.rss_max_kib, sleepSamplingRss(pid, std::min(left, 5)));
+    run.rss_max_kib = std::max(run.rss_max_kib, sleepSamplingRss(pid, std::min(left, 5)));
     if (left <= 5) {
       break;
     }
@@ -483,6 +590,7 @@ Run runAgent(const Options& o, const std::string& interval, int nats_port,
     p99s.push_back(m.p99);
   }
   const ProcSample s1 = sample(pid);
+  const NetCounters k1 = readNetCounters();
   m1 = scrapeAgent(metrics_port);
   p50s.push_back(m1.p50);
   p99s.push_back(m1.p99);
@@ -503,6 +611,8 @@ Run runAgent(const Options& o, const std::string& interval, int nats_port,
   if (!m1.ok) {
     run.note += " (no /metrics: see " + log + ")";
   }
+  run.kernel = netDelta(k0, k1);
+  run.reasons = downReasons(log);
   return run;
 }
 
@@ -556,12 +666,11 @@ Run runExporter(const Options& o, const Targets& targets) {
       // Same mix as the agent's checks: o.http http probes per o.tcp tcp probes.
       for (int i = t; !stop.load(); i += o.load) {
         const int k = i % checks;
-        const std::string path =
-            k < o.http ? "/probe?module=http_2xx&target=http://127.0.0.1:" +
-                             std::to_string(targets.httpPort(k)) + "/c/" +
-                             std::to_string(k)
-                       : "/probe?module=tcp_connect&target=127.0.0.1:" +
-                             std::to_string(targets.tcpPort(k));
+        const std::string path = k < o.http ? "/probe?module=http_2xx&target=http://127.0.0.1:" +
+                                                  std::to_string(targets.httpPort(k)) + "/c/" +
+                                                  std::to_string(k)
+                                            : "/probe?module=tcp_connect&target=127.0.0.1:" +
+                                                  std::to_string(targets.tcpPort(k));
         auto res = cli.Get(path);
         if (res && res->status == 200 && res->body.find("\nprobe_success 1") != std::string::npos) {
           ok.fetch_add(1);
@@ -633,8 +742,13 @@ void print(const Run& r) {
               r.p99 < 0 ? "-" : std::to_string(static_cast<int>(r.p99 * 1e6)).c_str(),
               static_cast<double>(r.end.rss_kib) / 1024.0,
               static_cast<double>(r.rss_max_kib) / 1024.0,
-              static_cast<double>(r.end.hwm_kib) / 1024.0, r.end.threads, r.failed,
-              r.note.c_str());
+              static_cast<double>(r.end.hwm_kib) / 1024.0, r.end.threads, r.failed, r.note.c_str());
+  if (!r.kernel.empty()) {
+    std::printf("  kernel TCP counters while measured (system-wide): %s\n", r.kernel.c_str());
+  }
+  if (!r.reasons.empty()) {
+    std::printf("  checks turned down because: %s\n", r.reasons.c_str());
+  }
   std::fflush(stdout);
 }
 
@@ -652,9 +766,9 @@ int main(int argc, char** argv) {
 
   std::printf("checks: %d http + %d tcp; %d s measured per run (after warm-up)\n", o.http, o.tcp,
               o.seconds);
-  std::printf("%-18s %-10s %9s %8s %9s %8s %8s %8s %8s %8s %7s %7s  %s\n", "prober",
-              "interval", "probes/s", "CPU-s", "probes/", "late", "late", "VmRSS", "RSS max",
-              "VmHWM", "threads", "failed", "notes");
+  std::printf("%-18s %-10s %9s %8s %9s %8s %8s %8s %8s %8s %7s %7s  %s\n", "prober", "interval",
+              "probes/s", "CPU-s", "probes/", "late", "late", "VmRSS", "RSS max", "VmHWM",
+              "threads", "failed", "notes");
   std::printf("%-18s %-10s %9s %8s %9s %8s %8s %8s %8s %8s %7s %7s\n", "", "", "", "", "CPU-s",
               "p50 us", "p99 us", "end MiB", "MiB", "MiB", "", "");
   std::vector<Run> agent_runs;

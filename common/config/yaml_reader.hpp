@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -54,6 +55,17 @@ class YamlReader {
   static std::optional<YamlReader> loadFile(const std::string& file, Problems& problems);
   static std::optional<YamlReader> loadString(const std::string& text, const std::string& file,
                                               Problems& problems);
+  // Like loadString, but the items of the top-level sequence `streamed_key` (e.g. "checks") are
+  // not kept in the tree: eachMapping(streamed_key) parses them one at a time, so a file with
+  // thousands of items never holds all their trees at once. Problems carry the same file, line
+  // and path as with loadString. When the sequence is not laid out with one "- " item per line
+  // start, or the file uses anchors or aliases, the whole file is one tree as with loadString.
+  static std::optional<YamlReader> loadStringStreaming(const std::string& text,
+                                                       const std::string& file,
+                                                       const std::string& streamed_key,
+                                                       Problems& problems);
+  // Whether this reader parses `key`'s items one at a time (see loadStringStreaming).
+  bool streams(const std::string& key) const;
 
   bool has(const std::string& key) const;
   // The keys of this mapping in document order (for maps keyed by user names, e.g. services).
@@ -77,6 +89,10 @@ class YamlReader {
   std::optional<YamlReader> mapping(const std::string& key);
   // A sequence of mappings; nullopt if absent or not a sequence.
   std::optional<std::vector<YamlReader>> mappings(const std::string& key);
+  // Calls fn with a reader on each mapping of the sequence under key, in order (an item that is
+  // not a mapping is reported as by mappings()). A streamed key's items are parsed one at a time
+  // and freed after fn returns. Returns false if key is absent or not a sequence.
+  bool eachMapping(const std::string& key, const std::function<void(YamlReader&)>& fn);
   // key -> string map (e.g. headers, labels).
   std::optional<std::vector<std::pair<std::string, std::string>>> stringMap(const std::string& key);
 
@@ -88,11 +104,16 @@ class YamlReader {
   const std::string& path() const { return path_; }
   const std::string& file() const { return file_; }
   int line() const;
+  // 1-based file line of a mark of this reader's tree (0 for a null mark).
+  int markLine(const YAML::Mark& mark) const;
   Problems& problems() { return *problems_; }
   // The mapping itself (read-only), for code that walks it without a reader.
   const YAML::Node& node() const { return node_; }
 
  private:
+  struct Streamed;
+  YamlReader(YAML::Node node, std::string path, std::string file, Problems& problems,
+             int line_offset);
   std::string keyPath(const std::string& key) const;
   int lineOf(const std::string& key) const;
   // Looks a key up without changing the document: yaml-cpp's non-const operator[] allocates a
@@ -103,6 +124,9 @@ class YamlReader {
   std::string file_;
   Problems* problems_;
   std::set<std::string> used_;
+  // Lines before this tree's first line in the file (an item parsed on its own).
+  int line_offset_ = 0;
+  std::shared_ptr<const Streamed> streamed_;
 };
 
 }  // namespace vitals::config

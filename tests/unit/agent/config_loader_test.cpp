@@ -351,3 +351,51 @@ TEST_CASE("a missing config file is one problem, not a crash", "[agent][unit][co
   CHECK_FALSE(c);
   CHECK(problems.format() == "/nonexistent/agent.yaml: cannot read file\n");
 }
+
+TEST_CASE("a bad value deep in a large checks list names its own file line and index",
+          "[agent][unit][config]") {
+  std::string yaml = "agent_id: big\ndefaults: {interval: 10s, timeout: 2s}\nchecks:\n";
+  for (int i = 0; i < 2000; ++i) {
+    const int port = i == 1500 ? 70000 : 1000 + i;
+    if (i % 2 == 0) {  // block style, three lines
+      yaml += "  - name: c" + std::to_string(i) + "\n    kind: tcp\n    host: 127.0.0.1\n" +
+              "    port: " + std::to_string(port) + "\n";
+    } else {  // one flow mapping per line
+      yaml += "  - {name: c" + std::to_string(i) +
+              ", kind: tcp, host: 127.0.0.1, port: " + std::to_string(port) + "}\n";
+    }
+  }
+  yaml += "bogus_after_checks: 1\n";
+  // Check 1500 (even: four lines) starts after 3 header lines + 750 * 4 + 750 * 1 lines.
+  const int line_of_port = 3 + 750 * 4 + 750 * 1 + 4;
+  auto l = load(yaml);
+  INFO(l.problems.format());
+  REQUIRE_FALSE(l.config);
+  REQUIRE(l.problems.list().size() == 2);
+  CHECK(l.problems.list()[0].format() ==
+        "agent.yaml:" + std::to_string(line_of_port) +
+            ": checks[1500].port: must be between 1 and 65535, got 70000");
+  CHECK(l.problems.list()[1].path == "bogus_after_checks");
+  CHECK(l.problems.list()[1].line == 3 + 1000 * 4 + 1000 * 1 + 1);
+}
+
+TEST_CASE("a large streamed checks list gives every check, its definition and the defaults",
+          "[agent][unit][config]") {
+  std::string yaml = "agent_id: big\ndefaults: {interval: 10s, timeout: 2s}\nchecks:\n";
+  for (int i = 0; i < 500; ++i) {
+    yaml += "  - {name: c" + std::to_string(i) +
+            ", kind: tcp, host: 127.0.0.1, port: " + std::to_string(1000 + i) + "}\n";
+  }
+  auto l = load(yaml);
+  INFO(l.problems.format());
+  REQUIRE(l.config);
+  REQUIRE(l.config->checks.size() == 500);
+  CHECK(l.config->checks[499].name == "c499");
+  CHECK(l.config->checks[499].interval == 10s);
+  CHECK(l.config->checks[499].timeout == 2s);
+  CHECK(std::get<TcpCheckSpec>(l.config->checks[499].spec).port == 1499);
+  // The definition (what reload compares) is the check's own YAML plus the defaults.
+  CHECK_THAT(l.config->checks[0].definition, Catch::Contains("1000"));
+  CHECK_THAT(l.config->checks[0].definition, Catch::Contains("--- defaults"));
+  CHECK(l.config->checks[0].definition != l.config->checks[1].definition);
+}

@@ -1,7 +1,7 @@
 // FileSpool on a real temporary directory (local files only: no network, no sleeping).
-#include <catch2/catch.hpp>
 #include <stdlib.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -173,7 +173,7 @@ TEST_CASE("a torn record at the end of a segment is cut off and the rest survive
       rec.assign(std::istreambuf_iterator<char>(in), {});
     }
     std::string copy = rec.substr(0, rec.size() / 3);  // the first record, whole
-    copy[copy.size() - 5] ^= 0x55;                      // one flipped byte in its payload
+    copy[copy.size() - 5] ^= 0x55;                     // one flipped byte in its payload
     std::ofstream(segs[0], std::ios::app | std::ios::binary) << copy;
   }
   SpoolRecovery rec;
@@ -210,8 +210,7 @@ TEST_CASE("a full file spool drops its oldest segment first and counts the resul
   CHECK(left == ids(static_cast<int>(101 - left.size()), 100));
 }
 
-TEST_CASE("a record larger than the whole spool is refused, not stored",
-          "[agent][unit][spool]") {
+TEST_CASE("a record larger than the whole spool is refused, not stored", "[agent][unit][spool]") {
   TempDir dir;
   SpoolRecovery rec;
   auto spool = openSpool(dir.path, rec, 65536);
@@ -272,8 +271,7 @@ TEST_CASE("results spooled by a killed agent are replayed by the next boot with 
   auto spool = openSpool(dir.path, rec);
   CHECK(rec.results == 5);
   ps.boot_id = "boot2";
-  ResultPipeline pipeline(ps, time, time, random, bus, queue, *spool, metrics,
-                          test::quietLogger());
+  ResultPipeline pipeline(ps, time, time, random, bus, queue, *spool, metrics, test::quietLogger());
   pipeline.start();
   time.advance(1s);
   std::vector<std::string> ids;
@@ -285,4 +283,22 @@ TEST_CASE("results spooled by a killed agent are replayed by the next boot with 
   CHECK(bus.stored[0].data == first_attempts[0]);  // the very bytes tried before the kill
   CHECK(spool->empty());
   CHECK(dir.segments().empty());
+}
+
+TEST_CASE("a finished segment is synced and closed by the background runner, not by append",
+          "[agent][unit][spool]") {
+  TempDir dir;
+  SpoolRecovery recovery;
+  auto spool = openSpool(dir.path, recovery, 1 << 20, 4096);
+  std::vector<std::function<void()>> jobs;
+  spool->setBackground([&jobs](std::function<void()> job) { jobs.push_back(std::move(job)); });
+  for (int i = 1; i <= 80; ++i) {  // 80 records of ~140 bytes: three 4 KiB segments
+    REQUIRE(spool->append(msgId(i), payload(i), 1).ok());
+  }
+  CHECK(dir.segments().size() == 3);
+  REQUIRE(jobs.size() == 2);  // one per finished segment; the open one stays with the spool
+  for (auto& job : jobs) {
+    job();
+  }
+  CHECK(drainIds(*spool) == ids(1, 80));
 }
