@@ -328,7 +328,7 @@ TEST_CASE("an agent's actions with their parameters reach the hub's inventory",
                      "  - name: bus-port\n    service: bus\n    kind: tcp\n    host: 127.0.0.1\n"
                      "    port: " +
                          std::to_string(fx.nats_port) +
-                         "\n    interval: 300ms\n"
+                         "\n    interval: 300ms\n    timeout: 250ms\n"
                          "actions:\n"
                          "  restart-bus:\n    argv: [/bin/true, \"{mode}\"]\n"
                          "    params: {mode: \"^(soft|hard)$\"}\n    timeout: 7s\n"

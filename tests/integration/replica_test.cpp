@@ -439,10 +439,13 @@ int streamStatus(int port, const std::string& path) {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(std::chrono::seconds(10));
   int status = -1;
-  client.Get(path, httplib::Headers{}, [&](const httplib::Response& r) {
-    status = r.status;
-    return false;
-  });
+  client.Get(
+      path, httplib::Headers{},
+      [&](const httplib::Response& r) {
+        status = r.status;
+        return false;
+      },
+      [](const char*, std::size_t) { return false; });
   return status;
 }
 

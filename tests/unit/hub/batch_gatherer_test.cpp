@@ -53,7 +53,7 @@ TEST_CASE("a full batch is due at once, without waiting for max_delay", "[hub][u
   CHECK(gatherer.take().size() == 10);
 }
 
-TEST_CASE("later messages join the open window; the next batch opens a window of its own",
+TEST_CASE("later messages join the open window, and the next batch opens a window of its own",
           "[hub][unit][ingest]") {
   ManualTime time;
   BatchGatherer gatherer(100, 10ms);
