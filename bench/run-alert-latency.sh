@@ -24,6 +24,7 @@ notify:
     hook: {type: webhook, url: "http://127.0.0.1:$RX/hook", secret_file: "$VITALS_TEST_RUN/hook.secret"}
 alerts:
   default_channels: [hook]
+${VITALS_BENCH_HUB_EXTRA:-}
 EOC
 "$BIN/vitals-hub" --config "$VITALS_TEST_RUN/hub.yaml" </dev/null >"$VITALS_TEST_RUN/hub.log" 2>&1 &
 HUB=$!

@@ -1,7 +1,5 @@
 #include "hub/api/ws_server.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -49,23 +47,6 @@ struct Session {
   std::thread thread;
   std::atomic<std::int64_t> deadline_ms{0};  // 0: not in a timed call
   bool done = false;                         // guarded by Impl::mu; fd is closed after it
-};
-
-// TCP_CORK for the life of the object (when `on`); uncorking sends what is queued.
-class Cork {
- public:
-  Cork(int fd, bool on) : fd_(on ? fd : -1) { set(1); }
-  ~Cork() { set(0); }
-  Cork(const Cork&) = delete;
-  Cork& operator=(const Cork&) = delete;
-
- private:
-  void set(int v) const {
-    if (fd_ >= 0) {
-      (void)::setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &v, sizeof v);
-    }
-  }
-  int fd_;
 };
 
 struct WsServer::Impl {
@@ -257,9 +238,6 @@ struct WsServer::Impl {
     for (;;) {
       batch.clear();
       const bool more = stopping ? false : messages.next(batch);  // waits up to ~1 s
-      // Several events at once: corked, the kernel sends their frames in as few segments as
-      // fit instead of one per frame (on loopback each segment also costs the receive path).
-      const Cork cork(s.fd, batch.size() > 1);
       for (const auto& m : batch) {
         if (timed(s, settings.write_timeout, [&] {
               beast::error_code e;
