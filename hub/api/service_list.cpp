@@ -230,8 +230,8 @@ void writeServiceFields(Writer& w, const ServiceState& s, SystemTime now) {
 
 }  // namespace
 
-Result<ServiceListQuery> parseServiceListQuery(const ApiRequest& req) {
-  ServiceListQuery q;
+Result<std::vector<HealthStatus>> statusListParam(const ApiRequest& req) {
+  std::vector<HealthStatus> out;
   if (const auto* v = req.param("status")) {
     for (const auto& item : splitList(*v)) {
       const auto s = parseHealthStatus(item);
@@ -241,22 +241,41 @@ Result<ServiceListQuery> parseServiceListQuery(const ApiRequest& req) {
                                  "unknown; got \"" +
                                      item + "\"");
       }
-      q.statuses.push_back(*s);
+      out.push_back(*s);
     }
   }
+  return out;
+}
+
+Result<std::string> agentParam(const ApiRequest& req) {
+  const auto* v = req.param("agent");
+  if (v == nullptr) {
+    return std::string();
+  }
+  if (!subjects::isValidToken(*v)) {
+    return badParameterError("agent", "expected an agent id (1-128 characters of A-Z a-z 0-9 _ -)");
+  }
+  return *v;
+}
+
+Result<ServiceListQuery> parseServiceListQuery(const ApiRequest& req) {
+  ServiceListQuery q;
+  auto statuses = statusListParam(req);
+  if (!statuses.ok()) {
+    return statuses.error();
+  }
+  q.statuses = std::move(statuses.value());
   if (const auto* v = req.param("q")) {
     if (v->empty() || v->size() > 256) {
       return badParameterError("q", "expected a name glob of 1 to 256 characters ('*', '?')");
     }
     q.name_glob = *v;
   }
-  if (const auto* v = req.param("agent")) {
-    if (!subjects::isValidToken(*v)) {
-      return badParameterError("agent",
-                               "expected an agent id (1-128 characters of A-Z a-z 0-9 _ -)");
-    }
-    q.agent = *v;
+  auto agent = agentParam(req);
+  if (!agent.ok()) {
+    return agent.error();
   }
+  q.agent = std::move(agent.value());
   for (const auto& [name, field] :
        {std::pair<const char*, std::string*>{"tag", &q.tag}, {"type", &q.type}}) {
     if (const auto* v = req.param(name)) {

@@ -22,6 +22,11 @@ inline constexpr int kMaxServicePage = 1000;
 enum class ServiceSort { Name, Status, Latency, LastChecked };
 
 // Where a page ends: the sort key and name of its last service.
+// `status=` as a comma list of statuses (empty when absent); 400-ready error naming it.
+Result<std::vector<HealthStatus>> statusListParam(const ApiRequest& req);
+// `agent=` as an agent id ("" when absent).
+Result<std::string> agentParam(const ApiRequest& req);
+
 struct ServicePosition {
   std::optional<std::int64_t> key;  // status rank, latency in µs or last_checked in µs; none: null
   std::string name;

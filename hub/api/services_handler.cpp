@@ -278,23 +278,16 @@ ApiResponse ServicesHandler::allHistory(const ApiRequest& req) const {
                           "at most " + std::to_string(kMaxHistoryServiceGlobs) + " names or globs");
     }
   }
-  if (const auto* v = req.param("status")) {
-    for (const auto& item : splitList(*v)) {
-      const auto s = parseHealthStatus(item);
-      if (!s) {
-        return badParameter(
-            "status",
-            "expected a comma list of healthy, degraded, down, unknown; got \"" + item + "\"");
-      }
-      q->statuses.push_back(*s);
-    }
+  auto statuses = statusListParam(req);
+  if (!statuses.ok()) {
+    return errorFrom(statuses.error());
   }
-  if (const auto* v = req.param("agent")) {
-    if (!subjects::isValidToken(*v)) {
-      return badParameter("agent", "expected an agent id (1-128 characters of A-Z a-z 0-9 _ -)");
-    }
-    q->agent_id = *v;
+  q->statuses = std::move(statuses.value());
+  auto agent = agentParam(req);
+  if (!agent.ok()) {
+    return errorFrom(agent.error());
   }
+  q->agent_id = std::move(agent.value());
   if (const auto* v = req.param("kind")) {
     if (v->empty() || v->size() > 64) {
       return badParameter("kind", "expected a check kind such as http, tcp or log");
