@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_args.hpp"
 #include "common/model/codec.hpp"
 #include "common/nats/nats_client.hpp"
 #include "common/nats/subjects.hpp"
@@ -54,10 +55,7 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
-      return argv[++i];
-    };
+    auto next = [&] { return bench::argValue(i, argc, argv, usage); };
     if (a == "--nats")
       o.nats = next();
     else if (a == "--receiver-port")

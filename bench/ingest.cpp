@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_args.hpp"
 #include "common/model/codec.hpp"
 #include "common/nats/nats_client.hpp"
 #include "common/nats/subjects.hpp"
@@ -60,20 +61,27 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
-      return argv[++i];
-    };
-    if (a == "--nats") o.nats = next();
-    else if (a == "--db") o.db = next();
-    else if (a == "--hub-port") o.hub_port = std::stoi(next());
-    else if (a == "--hub-pid") o.hub_pid = std::stoi(next());
-    else if (a == "--results") o.results = std::stol(next());
-    else if (a == "--per-batch") o.per_batch = std::stoi(next());
-    else if (a == "--publishers") o.publishers = std::stoi(next());
-    else if (a == "--mode") o.mode = next();
-    else if (a == "--hub-cmd") o.hub_cmd = next();
-    else usage(("unknown argument " + a).c_str());
+    auto next = [&] { return bench::argValue(i, argc, argv, usage); };
+    if (a == "--nats")
+      o.nats = next();
+    else if (a == "--db")
+      o.db = next();
+    else if (a == "--hub-port")
+      o.hub_port = std::stoi(next());
+    else if (a == "--hub-pid")
+      o.hub_pid = std::stoi(next());
+    else if (a == "--results")
+      o.results = std::stol(next());
+    else if (a == "--per-batch")
+      o.per_batch = std::stoi(next());
+    else if (a == "--publishers")
+      o.publishers = std::stoi(next());
+    else if (a == "--mode")
+      o.mode = next();
+    else if (a == "--hub-cmd")
+      o.hub_cmd = next();
+    else
+      usage(("unknown argument " + a).c_str());
   }
   if (o.db.empty() || o.hub_port == 0) usage("--db and --hub-port are required");
   if (o.mode != "live" && o.mode != "drain") usage("--mode must be live or drain");
@@ -127,7 +135,8 @@ struct PgConn {
       std::fprintf(stderr, "postgres: %s", PQerrorMessage(c));
       std::exit(1);
     }
-    PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        c, [](void*, const char*) {}, nullptr);
   }
   ~PgConn() { PQfinish(c); }
   void exec(const std::string& sql) {
@@ -145,7 +154,8 @@ struct PgConn {
         table + "' ORDER BY ordinal_position";
     PGresult* r = PQexec(c, sql.c_str());
     std::vector<std::pair<std::string, std::string>> out;
-    for (int i = 0; i < PQntuples(r); ++i) out.emplace_back(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    for (int i = 0; i < PQntuples(r); ++i)
+      out.emplace_back(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
     PQclear(r);
     return out;
   }
@@ -307,9 +317,12 @@ int main(int argc, char** argv) {
   pg.exec("DROP TABLE IF EXISTS bench_raw");
   // Same columns, defaults and indexes (the unique event key and the history index) as
   // health_checks, partitioned the same way: the raw rate is for the same work minus vitals.
-  pg.exec("CREATE TABLE bench_raw (LIKE health_checks INCLUDING DEFAULTS INCLUDING INDEXES) "
-          "PARTITION BY RANGE (observed_at)");
-  pg.exec("CREATE TABLE bench_raw_p PARTITION OF bench_raw FOR VALUES FROM (now() - interval '2 days') TO (now() + interval '2 days')");
+  pg.exec(
+      "CREATE TABLE bench_raw (LIKE health_checks INCLUDING DEFAULTS INCLUDING INDEXES) "
+      "PARTITION BY RANGE (observed_at)");
+  pg.exec(
+      "CREATE TABLE bench_raw_p PARTITION OF bench_raw FOR VALUES FROM (now() - interval '2 days') "
+      "TO (now() + interval '2 days')");
   const auto cols = pg.columns("bench_raw");
   std::string col_list;
   for (const auto& [c, t] : cols) col_list += (col_list.empty() ? "" : ",") + c;
@@ -359,17 +372,21 @@ int main(int argc, char** argv) {
               o.publishers);
   std::printf("publish done after   %.2f s%s\n", pub_s, drain ? " (hub stopped)" : "");
   if (drain) {
-    std::printf("hub drain            %.2f s  %.0f results/s (first commit -> last commit, %.0f rows)\n",
-                hub_s, hub_rate, hub_rows);
+    std::printf(
+        "hub drain            %.2f s  %.0f results/s (first commit -> last commit, %.0f rows)\n",
+        hub_s, hub_rate, hub_rows);
     std::printf("hub from launch      %.2f s  %.0f results/s (startup included)\n", launch_s,
                 static_cast<double>(total) / launch_s);
   } else {
-    std::printf("hub end-to-end       %.2f s  %.0f results/s (publish -> JetStream -> hub -> commit)\n",
-                hub_s, hub_rate);
+    std::printf(
+        "hub end-to-end       %.2f s  %.0f results/s (publish -> JetStream -> hub -> commit)\n",
+        hub_s, hub_rate);
   }
-  std::printf("raw COPY, same rows  %.2f s  %.0f rows/s (one COPY, one transaction, same indexes)\n", copy_s,
-              copy_rate);
+  std::printf(
+      "raw COPY, same rows  %.2f s  %.0f rows/s (one COPY, one transaction, same indexes)\n",
+      copy_s, copy_rate);
   std::printf("ratio hub/raw        %.2f (%s)\n", hub_rate / copy_rate, o.mode.c_str());
-  if (peak_rss > 0) std::printf("hub peak RSS         %.1f MB\n", static_cast<double>(peak_rss) / 1024.0);
+  if (peak_rss > 0)
+    std::printf("hub peak RSS         %.1f MB\n", static_cast<double>(peak_rss) / 1024.0);
   return 0;
 }

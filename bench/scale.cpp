@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_args.hpp"
 #include "common/model/codec.hpp"
 #include "common/nats/nats_client.hpp"
 #include "common/nats/subjects.hpp"
@@ -72,18 +73,8 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
-      return argv[++i];
-    };
-    auto number = [&]() {
-      const std::string v = next();
-      try {
-        return std::stoi(v);
-      } catch (const std::exception&) {
-        usage((a + " wants a number, not '" + v + "'").c_str());
-      }
-    };
+    auto next = [&] { return bench::argValue(i, argc, argv, usage); };
+    auto number = [&] { return static_cast<int>(bench::argNumber(i, argc, argv, usage)); };
     if (a == "--nats")
       o.nats = next();
     else if (a == "--hub")
